@@ -1,0 +1,66 @@
+"""Every example of every rule file runs as a test: bad examples must produce the rule (at the
+lines given), good examples must not. The examples are the documentation, so they stay honest."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tprlint.catalog import load_catalog
+from tprlint.config import Config, parse_table
+from tprlint.engine import run
+from tprlint.model import Example, RuleMeta
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CATALOG = load_catalog()
+CASES = [
+    pytest.param(meta, example, id=f"{meta.id}-{i}-{example.verdict}")
+    for meta in CATALOG.values()
+    for i, example in enumerate(meta.examples)
+]
+
+
+def lint_example(meta: RuleMeta, example: Example, root: Path) -> list[int]:
+    for name, text in example.files:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    base = parse_table(tomllib.loads(example.config), set(CATALOG), root / ".tprlint.toml") if example.config \
+        else Config(root=root)
+    config = base.with_overrides(select=(meta.id,), root=root)
+    result = run([root], config, use_cache=False, jobs=1)
+    first = Path(root / example.files[0][0]).resolve()
+    return [
+        f.location.line for f in result.findings
+        if f.rule_id == meta.id and Path(f.location.path).resolve() == first
+    ] + [-1 for f in result.findings if f.rule_id == meta.id and Path(f.location.path).resolve() != first]
+
+
+@pytest.mark.parametrize(("meta", "example"), CASES)
+def test_example(meta: RuleMeta, example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    lines = lint_example(meta, example, tmp_path)
+    if example.verdict == "good":
+        assert lines == [], f"{meta.id} fired on a good example ({example.title}) at lines {lines}"
+    else:
+        assert lines, f"{meta.id} did not fire on its bad example ({example.title})"
+        if example.lines:
+            assert sorted(set(lines)) == sorted(example.lines), f"{example.title}: fired at {lines}"
+
+
+def test_every_rule_has_bad_and_good_examples() -> None:
+    for meta in CATALOG.values():
+        verdicts = {e.verdict for e in meta.examples}
+        assert verdicts == {"bad", "good"}, f"{meta.id} needs at least one bad and one good example"
+
+
+def test_every_registered_rule_is_catalogued_and_back() -> None:
+    from tprlint.rules import ENGINE_RULES, REGISTRY
+
+    assert set(REGISTRY) | ENGINE_RULES == set(CATALOG)

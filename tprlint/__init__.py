@@ -1,0 +1,3 @@
+"""tprlint: a production-readiness linter for Temporal deployments."""
+
+__version__ = "0.1.0"

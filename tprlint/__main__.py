@@ -1,0 +1,5 @@
+import sys
+
+from tprlint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,77 @@
+"""On-disk cache of per-file facts, keyed by content hash, file kind and tool version.
+
+The cache lives in ``.tprlint_cache/`` beside the configuration (or in the current directory). It is
+read with a restricted unpickler that only rebuilds tprlint's own fact classes and plain builtins:
+a cache file committed to a scanned repository must never be a way to run code in a CI gate.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tprlint import __version__
+
+_ALLOWED_BUILTINS = frozenset({"set", "frozenset", "dict", "list", "tuple", "int", "float", "str", "bytes"})
+
+
+class _FactsUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module == "tprlint" or module.startswith("tprlint.")) and not name.startswith("_"):
+            return super().find_class(module, name)
+        if module == "builtins" and name in _ALLOWED_BUILTINS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name} from the cache")
+
+
+class FactsCache:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.file = directory / f"facts-{__version__}.pickle"
+        self.entries: dict[str, Any] = {}
+        self.used: set[str] = set()
+        self.dirty = False
+
+    @staticmethod
+    def key(digest: str, kind: str) -> str:
+        return f"{kind}:{digest}"
+
+    def load(self) -> None:
+        try:
+            data = self.file.read_bytes()
+            loaded = _FactsUnpickler(io.BytesIO(data)).load()
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            return  # a missing, stale or foreign cache is just a cold start
+        if isinstance(loaded, dict):
+            self.entries = loaded
+
+    def get(self, key: str) -> Any:
+        value = self.entries.get(key)
+        if value is not None:
+            self.used.add(key)
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        self.entries[key] = value
+        self.used.add(key)
+        self.dirty = True
+
+    def save(self) -> None:
+        """Keep only entries of this run, so the cache does not grow without bound."""
+        if not self.dirty and self.used == set(self.entries):
+            return
+        kept = {k: v for k, v in self.entries.items() if k in self.used}
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            gitignore = self.directory / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("# created by tprlint\n*\n", encoding="utf-8")
+            with tempfile.NamedTemporaryFile(dir=self.directory, delete=False) as handle:
+                pickle.dump(kept, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(handle.name, self.file)
+        except OSError:
+            pass  # a read-only checkout still gets its findings

@@ -1,0 +1,80 @@
+"""The rule catalogue: one TOML file per rule under ``rules/``.
+
+The catalogue is the single source for ``tprlint rules``, ``tprlint explain``, SARIF ``rules[]``
+and the example tests. In a wheel it ships as ``tprlint/_catalog``; in a source checkout it is the
+top-level ``rules/`` folder.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from tprlint.model import Example, RuleMeta, Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+class CatalogError(Exception):
+    """A rule file is malformed: a bug in tprlint, reported clearly rather than as a traceback."""
+
+
+def catalog_dir() -> Path:
+    packaged = Path(__file__).parent / "_catalog"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+@lru_cache(maxsize=1)
+def load_catalog() -> dict[str, RuleMeta]:
+    rules: dict[str, RuleMeta] = {}
+    for path in sorted(catalog_dir().glob("TPR*.toml")):
+        meta = _parse_rule_file(path)
+        if meta.id != path.stem:
+            raise CatalogError(f"{path.name}: id {meta.id!r} does not match the file name")
+        rules[meta.id] = meta
+    return rules
+
+
+def _parse_rule_file(path: Path) -> RuleMeta:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return RuleMeta(
+            id=data["id"],
+            name=data["name"],
+            severity=Severity.parse(data["severity"]),
+            checklist=data.get("checklist", ""),
+            summary=data["summary"].strip(),
+            rationale=data.get("why", "").strip(),
+            fix=data.get("fix", "").strip(),
+            references=tuple(data.get("references", ())),
+            examples=tuple(_parse_example(e) for e in data.get("example", ())),
+        )
+    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogError(f"{path.name}: {exc}") from exc
+
+
+def _parse_example(raw: dict[str, Any]) -> Example:
+    verdict = raw["verdict"]
+    if verdict not in ("bad", "good"):
+        raise ValueError(f"example verdict must be 'bad' or 'good', not {verdict!r}")
+    files = tuple((name, _dedent_example(text)) for name, text in raw["files"].items())
+    return Example(
+        title=raw["title"],
+        verdict=verdict,
+        files=files,
+        lines=tuple(raw.get("lines", ())),
+        config=raw.get("config", ""),
+    )
+
+
+def _dedent_example(text: str) -> str:
+    # TOML multi-line strings keep a leading newline only when the author wrote one; strip it so
+    # line numbers in `lines = [...]` count from the first line of the example.
+    return text[1:] if text.startswith("\n") else text

@@ -1,0 +1,192 @@
+"""Command line: ``tprlint [PATHS...]``, ``tprlint rules``, ``tprlint explain RULE``.
+
+Heavy modules (rich, the reporters, the engine) are imported only when a command needs them, so
+``tprlint --version`` starts instantly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tprlint import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+FORMATS = ("console", "concise", "json", "sarif", "github")
+
+DESCRIPTION = """\
+Production-readiness linter for Temporal deployments: worker code (Python), Kubernetes
+manifests and Dockerfiles, and the links between them.
+
+commands:
+  tprlint [PATHS...]       lint the paths (default: the current directory)
+  tprlint rules            list every rule: id, name, severity, checklist item
+  tprlint explain RULE     show a rule's documentation and examples (e.g. TPR601)
+"""
+
+EPILOG = """\
+exit codes:
+  0  no finding at or above --fail-on (or --exit-zero)
+  1  findings at or above --fail-on
+  2  usage or configuration error (unknown option, rule id or config key; missing path)
+
+configuration is read from [tool.tprlint] in pyproject.toml or from .tprlint.toml, found by
+walking up from the first path; command-line options override it. Suppress a finding with
+`# tprlint: ignore[TPR101]` on its line or the line above, or the annotation
+`tprlint.io/ignore: "TPR402,TPR403"` on a workload or its pod template.
+"""
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tprlint", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to lint (default: .)")
+    parser.add_argument("-f", "--format", action="append", metavar="NAME[:PATH]", dest="formats",
+                        help=f"output format, repeatable; NAME is one of {', '.join(FORMATS)}; "
+                             "with :PATH the report goes to that file (default: console to stdout)")
+    parser.add_argument("--fail-on", choices=("error", "warning", "note"),
+                        help="lowest severity that makes the exit code 1 (default: error)")
+    parser.add_argument("--exit-zero", action="store_true", help="always exit 0 when the run completes")
+    parser.add_argument("--select", metavar="IDS", help="comma-separated rule ids or prefixes to run (e.g. TPR1,TPR601)")
+    parser.add_argument("--extend-select", metavar="IDS", help="rules to run in addition to the selection")
+    parser.add_argument("--ignore", metavar="IDS", help="comma-separated rule ids or prefixes not to run")
+    parser.add_argument("--scope", choices=("workers", "all"),
+                        help="workloads the Kubernetes rules judge: Temporal workers and server (default) or all")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="configuration file (pyproject.toml or .tprlint.toml)")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write .tprlint_cache/")
+    parser.add_argument("--jobs", type=int, metavar="N", help="processes for parsing (default: CPU count)")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                        help="colour in console output (default: auto = on a terminal, unless NO_COLOR is set)")
+    parser.add_argument("--version", action="version", version=f"tprlint {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list[:1] == ["rules"]:
+            return _rules_command(args_list[1:])
+        if args_list[:1] == ["explain"]:
+            return _explain_command(args_list[1:])
+        return _lint_command(args_list)
+    except UsageError as exc:
+        print(f"tprlint: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _lint_command(argv: list[str]) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    from tprlint.catalog import load_catalog
+    from tprlint.config import ConfigError, find_config, load_config
+    from tprlint.model import Severity
+
+    paths = [Path(p) for p in (args.paths or ["."])]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"path does not exist: {missing[0]}")
+    outputs = [_parse_format(spec) for spec in (args.formats or ["console"])]
+    catalog = load_catalog()
+    known = set(catalog)
+    try:
+        config_path = args.config if args.config else find_config(paths[0])
+        if args.config and not args.config.is_file():
+            raise ConfigError(f"config file not found: {args.config}")
+        config = load_config(config_path, known)
+        config = config.with_overrides(
+            select=_ids(args.select, known),
+            extend_select=_ids(args.extend_select, known),
+            ignore=_ids(args.ignore, known),
+            scope=args.scope,
+            fail_on=Severity.parse(args.fail_on) if args.fail_on else None,
+        )
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+
+    from tprlint.engine import run
+    from tprlint.report import ReportContext, load_reporter
+
+    result = run(paths, config, use_cache=not args.no_cache, jobs=args.jobs)
+    for name, target in outputs:
+        color = _use_color(args.color) if target is None else False
+        context = ReportContext(rules=catalog, version=__version__, fail_on=config.fail_on,
+                                files_scanned=result.files_scanned, color=color, rules_run=result.rules_run)
+        text = load_reporter(name)(result.findings, context)
+        if target is None:
+            sys.stdout.write(text)
+        else:
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    sys.stdout.flush()
+    if args.exit_zero:
+        return EXIT_CLEAN
+    gating = [f for f in result.findings if not f.is_suppressed and f.severity >= config.fail_on]
+    return EXIT_FINDINGS if gating else EXIT_CLEAN
+
+
+def _ids(value: str | None, known: set[str]) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    from tprlint.config import check_rule_selectors
+
+    ids = [part.strip().upper() for part in value.split(",") if part.strip()]
+    return check_rule_selectors(ids, known, "command line")
+
+
+def _parse_format(spec: str) -> tuple[str, Path | None]:
+    name, _, path = spec.partition(":")
+    if name not in FORMATS:
+        raise UsageError(f"unknown format {name!r} (choose from {', '.join(FORMATS)})")
+    return name, Path(path) if path else None
+
+
+def _use_color(mode: str) -> bool:
+    if mode != "auto":
+        return mode == "always"
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _rules_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="tprlint rules", description="List every rule tprlint has.")
+    parser.parse_args(argv)
+    from tprlint.catalog import load_catalog
+
+    rules = list(load_catalog().values())
+    rows = [("ID", "NAME", "SEVERITY", "CHECKLIST")] + [
+        (r.id, r.name, r.severity.label, r.checklist or "-") for r in rules
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+    print(f"\n{len(rules)} rules. `tprlint explain ID` shows one in full.")
+    return EXIT_CLEAN
+
+
+def _explain_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="tprlint explain", description="Show a rule's documentation.")
+    parser.add_argument("rule", help="rule id (TPR601) or name (grace-period-shorter-than-drain)")
+    args = parser.parse_args(argv)
+    from tprlint.catalog import load_catalog
+    from tprlint.explain import render_explanation
+
+    catalog = load_catalog()
+    wanted = args.rule.strip()
+    meta = catalog.get(wanted.upper()) or next((r for r in catalog.values() if r.name == wanted), None)
+    if meta is None:
+        raise UsageError(f"unknown rule {args.rule!r} (see `tprlint rules`)")
+    sys.stdout.write(render_explanation(meta))
+    return EXIT_CLEAN

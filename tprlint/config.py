@@ -1,0 +1,197 @@
+"""Configuration: ``[tool.tprlint]`` in ``pyproject.toml`` or a ``.tprlint.toml``.
+
+The file is found by walking up from the first scanned path. Unknown keys and unknown rule ids are
+errors (``ConfigError``, exit code 2): a typo in a CI gate must not silently disable a check.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from tprlint.model import Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """A usage or configuration problem: reported in one line, exit code 2."""
+
+
+SCOPES = ("workers", "all")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    # Seconds added to the worker's drain time before comparing with the orchestrator's grace period:
+    # process exit, final workflow-task completion and the SIGTERM delivery itself take time.
+    grace_margin_seconds: float = 5.0
+    worker_min_replicas: int = 2
+
+
+@dataclass(frozen=True)
+class Link:
+    """An explicit code ↔ workload link for what tprlint cannot infer from commands."""
+
+    workload: str  # "Deployment/name" or "name"
+    module: str | None = None  # dotted module run by the workload
+    script: str | None = None  # or a script path relative to the config file
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None  # the file it came from, if any
+    root: Path = field(default_factory=Path.cwd)  # directory that relative paths are resolved against
+    select: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = ()
+    fail_on: Severity = Severity.ERROR
+    scope: str = "workers"
+    severity: tuple[tuple[str, Severity], ...] = ()
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    links: tuple[Link, ...] = ()
+
+    def with_overrides(self, **changes: Any) -> Config:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+_KEYS = {
+    "select", "extend-select", "ignore", "per-file-ignores", "exclude", "fail-on", "scope",
+    "severity", "thresholds", "links",
+}
+_THRESHOLD_KEYS = {"grace-margin-seconds": "grace_margin_seconds", "worker-min-replicas": "worker_min_replicas"}
+_RULE_SELECTOR = re.compile(r"^TPR\d{0,3}$")
+
+
+def find_config(start: Path) -> Path | None:
+    directory = start if start.is_dir() else start.parent
+    for candidate_dir in (directory.resolve(), *directory.resolve().parents):
+        dotfile = candidate_dir / ".tprlint.toml"
+        if dotfile.is_file():
+            return dotfile
+        pyproject = candidate_dir / "pyproject.toml"
+        if pyproject.is_file() and _has_tool_table(pyproject):
+            return pyproject
+    return None
+
+
+def _has_tool_table(pyproject: Path) -> bool:
+    try:
+        return "tprlint" in _read_toml(pyproject).get("tool", {})
+    except ConfigError:
+        return False  # a broken pyproject of the scanned project is not our configuration
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+
+
+def load_config(path: Path | None, known_rules: set[str]) -> Config:
+    if path is None:
+        return Config()
+    data = _read_toml(path)
+    table = data if path.name == ".tprlint.toml" else data.get("tool", {}).get("tprlint", {})
+    return parse_table(table, known_rules, source=path)
+
+
+def parse_table(table: dict[str, Any], known_rules: set[str], source: Path) -> Config:
+    where = str(source)
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KEYS))})")
+
+    def rule_list(key: str) -> tuple[str, ...]:
+        return check_rule_selectors(_str_list(table.get(key, []), f"{where}: {key}"), known_rules, where)
+
+    per_file: list[tuple[str, tuple[str, ...]]] = []
+    for pattern, ids in _table(table.get("per-file-ignores", {}), f"{where}: per-file-ignores").items():
+        per_file.append((pattern, check_rule_selectors(_str_list(ids, pattern), known_rules, where)))
+
+    severity: list[tuple[str, Severity]] = []
+    for rule_id, level in _table(table.get("severity", {}), f"{where}: severity").items():
+        check_rule_selectors([rule_id], known_rules, where)
+        severity.append((rule_id, _severity(level, f"{where}: severity.{rule_id}")))
+
+    scope = table.get("scope", "workers")
+    if scope not in SCOPES:
+        raise ConfigError(f"{where}: scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+
+    return Config(
+        path=source,
+        root=source.parent.resolve(),
+        select=rule_list("select"),
+        extend_select=rule_list("extend-select"),
+        ignore=rule_list("ignore"),
+        per_file_ignores=tuple(per_file),
+        exclude=_str_list(table.get("exclude", []), f"{where}: exclude"),
+        fail_on=_severity(table.get("fail-on", "error"), f"{where}: fail-on"),
+        scope=scope,
+        severity=tuple(severity),
+        thresholds=_thresholds(_table(table.get("thresholds", {}), f"{where}: thresholds"), where),
+        links=tuple(_link(raw, where) for raw in _list_of_tables(table.get("links", []), where)),
+    )
+
+
+def check_rule_selectors(selectors: list[str] | tuple[str, ...], known: set[str], where: str) -> tuple[str, ...]:
+    """Validate rule ids or id prefixes ("TPR4" selects every TPR4xx rule)."""
+    for selector in selectors:
+        if not _RULE_SELECTOR.match(selector):
+            raise ConfigError(f"{where}: {selector!r} is not a rule id (like TPR101) or prefix (like TPR4)")
+        if not any(rule_id.startswith(selector) for rule_id in known):
+            raise ConfigError(f"{where}: unknown rule {selector!r} (see `tprlint rules`)")
+    return tuple(selectors)
+
+
+def _severity(value: object, where: str) -> Severity:
+    try:
+        return Severity.parse(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _thresholds(raw: dict[str, Any], where: str) -> Thresholds:
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _THRESHOLD_KEYS:
+            raise ConfigError(f"{where}: unknown threshold {key!r} (known: {', '.join(sorted(_THRESHOLD_KEYS))})")
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{where}: threshold {key} must be a non-negative number")
+        values[_THRESHOLD_KEYS[key]] = value
+    return Thresholds(**values)
+
+
+def _link(raw: dict[str, Any], where: str) -> Link:
+    if set(raw) - {"workload", "module", "script"} or "workload" not in raw:
+        raise ConfigError(f"{where}: each [[links]] entry needs `workload` and one of `module` or `script`")
+    if ("module" in raw) == ("script" in raw):
+        raise ConfigError(f"{where}: link for {raw['workload']!r} needs exactly one of `module` or `script`")
+    return Link(workload=str(raw["workload"]), module=raw.get("module"), script=raw.get("script"))
+
+
+def _str_list(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings")
+    return tuple(value)
+
+
+def _table(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table")
+    return value
+
+
+def _list_of_tables(value: object, where: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{where}: links must be an array of tables ([[tool.tprlint.links]])")
+    return value

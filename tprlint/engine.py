@@ -1,0 +1,226 @@
+"""The pipeline: discover → extract facts (parallel, cached) → link → rules → suppress → sorted findings."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tprlint.cache import FactsCache
+from tprlint.catalog import load_catalog
+from tprlint.config import Config
+from tprlint.discover import FileKind, SourceFile, discover
+from tprlint.facts.extract import FileFacts, ParseError, extract_file
+from tprlint.facts.python.names import module_key_for
+from tprlint.link.python_project import PythonProject
+from tprlint.model import Finding, Location, RuleMeta, Severity
+from tprlint.rules import ENGINE_RULES, REGISTRY
+from tprlint.rules.context import Hit, Project
+from tprlint.suppress.comments import parse_annotation
+
+PARALLEL_THRESHOLD = 200  # below this many files to parse, a process pool costs more than it saves
+IGNORE_ANNOTATION = "tprlint.io/ignore"
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    files_scanned: int
+    rules_run: tuple[str, ...]
+    parsed: int = 0
+    cache_hits: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def selected_rules(config: Config, catalog: dict[str, RuleMeta]) -> tuple[str, ...]:
+    chosen = [r for r in catalog if not config.select or any(r.startswith(s) for s in config.select)]
+    chosen += [r for r in catalog if any(r.startswith(s) for s in config.extend_select) and r not in chosen]
+    return tuple(sorted(r for r in chosen if not any(r.startswith(s) for s in config.ignore)))
+
+
+def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | None = None) -> RunResult:
+    catalog = load_catalog()
+    rules = selected_rules(config, catalog)
+    sources = discover(paths, config.exclude, exclude_root=config.root)
+    cache = FactsCache(config.root / ".tprlint_cache") if use_cache else None
+    if cache:
+        cache.load()
+    extractor = _Extractor(cache, jobs)
+    facts = extractor.extract([s for s in sources if s.kind is not FileKind.PYTHON_OTHER])
+    facts += _imported_python(facts, [s for s in sources if s.kind is FileKind.PYTHON_OTHER], extractor)
+    if cache:
+        cache.save()
+
+    project = build_project(facts, config)
+    findings = [_finding(rule_id, hit, catalog, config) for rule_id in rules if rule_id in REGISTRY
+                for hit in REGISTRY[rule_id](project)]
+    if "TPR001" in rules:
+        findings += [_finding("TPR001", _parse_error_hit(f.error), catalog, config) for f in facts if f.error]
+    _suppress(findings, facts, project, config)
+    findings.sort(key=Finding.sort_key)
+    return RunResult(findings, len(sources), rules, parsed=extractor.parsed, cache_hits=extractor.hits)
+
+
+def build_project(facts: Iterable[FileFacts], config: Config) -> Project:
+    facts = list(facts)
+    project = Project(
+        python=PythonProject(f.python for f in facts if f.python is not None),
+        dockerfiles=[f.dockerfile for f in facts if f.dockerfile is not None],
+        config=config,
+    )
+    for f in facts:
+        if f.kube is not None:
+            project.workloads += f.kube.workloads
+            project.scale_targets += f.kube.scale_targets
+            project.budgets += f.kube.budgets
+    return project
+
+
+class _Extractor:
+    def __init__(self, cache: FactsCache | None, jobs: int | None) -> None:
+        self.cache = cache
+        self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+        self.parsed = 0
+        self.hits = 0
+
+    def extract(self, sources: list[SourceFile]) -> list[FileFacts]:
+        results: dict[str, FileFacts] = {}
+        misses: list[SourceFile] = []
+        for source in sources:
+            if source.too_large:
+                results[source.display] = _too_large(source)
+                continue
+            cached = self.cache.get(FactsCache.key(source.digest, source.kind.value)) if self.cache else None
+            if isinstance(cached, FileFacts) and cached.path == source.display:
+                results[source.display] = cached
+                self.hits += 1
+            else:
+                misses.append(source)
+        for source, facts in zip(misses, self._run(misses)):
+            results[source.display] = facts
+            if self.cache:
+                self.cache.put(FactsCache.key(source.digest, source.kind.value), facts)
+        self.parsed += len(misses)
+        return [results[s.display] for s in sources]
+
+    def _run(self, sources: list[SourceFile]) -> list[FileFacts]:
+        work = [(s.display, s.kind, s.data) for s in sources]
+        if len(work) < PARALLEL_THRESHOLD or self.jobs <= 1:
+            return [extract_file(*item) for item in work]
+        chunk = max(16, len(work) // (self.jobs * 4))
+        batches = [work[i : i + chunk] for i in range(0, len(work), chunk)]
+        with ProcessPoolExecutor(max_workers=self.jobs) as pool:
+            return [facts for batch in pool.map(_extract_batch, batches) for facts in batch]
+
+
+def _extract_batch(batch: list[tuple[str, FileKind, bytes]]) -> list[FileFacts]:
+    return [extract_file(*item) for item in batch]
+
+
+def _imported_python(parsed: list[FileFacts], others: list[SourceFile], extractor: _Extractor) -> list[FileFacts]:
+    """Parse the other Python modules that relevant ones import (constants, helpers, entry chains)."""
+    pending = {module_key_for(s.display): s for s in others}
+    suffixes: dict[str, list[str]] = {}
+    for key in pending:
+        parts = key[len("path:"):].split("/")
+        for i in range(len(parts)):
+            suffixes.setdefault("/".join(parts[i:]), []).append(key)
+    added: list[FileFacts] = []
+    frontier = [f.python for f in parsed if f.python is not None]
+    for _ in range(_MAX_IMPORT_ROUNDS):
+        if not frontier or not pending:
+            break
+        wanted: set[str] = set()
+        for module in frontier:  # modules they import (constants, helpers)...
+            for imported in module.imports:
+                wanted.update(k for k in _candidate_keys(imported.key, imported.names, suffixes) if k in pending)
+        importer = _importer_pattern(module.key for module in frontier)
+        if importer is not None:  # ...and modules that import them (entry chains, factory callers)
+            wanted.update(key for key, source in pending.items() if importer.search(source.data))
+        new = extractor.extract([pending.pop(key) for key in sorted(wanted)])
+        added += new
+        frontier = [f.python for f in new if f.python is not None]
+    return [f for f in added if f.error is None]  # a broken unrelated module is not ours to report
+
+
+_MAX_IMPORT_ROUNDS = 4
+
+
+def _importer_pattern(keys: Iterable[str]) -> re.Pattern[bytes] | None:
+    """A cheap byte search for import statements that may name one of these modules."""
+    stems = sorted({key.rsplit("/", 1)[-1] for key in keys} - {"", "__main__"})
+    if not stems:
+        return None
+    names = b"|".join(re.escape(stem.encode()) for stem in stems)
+    return re.compile(rb"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:" + names + rb")\b", re.MULTILINE)
+
+
+def _candidate_keys(key: str, names: tuple[str, ...], suffixes: dict[str, list[str]]) -> list[str]:
+    bases = [key] + [f"{key}/{n}" if key.startswith("path:") else f"{key}.{n}" for n in names]
+    found: list[str] = []
+    for base in bases:
+        if base.startswith("path:"):
+            found.append(base)
+        else:
+            found += suffixes.get(base[len("mod:"):].replace(".", "/"), [])
+    return found
+
+
+def _too_large(source: SourceFile) -> FileFacts:
+    facts = FileFacts(source.display, source.kind)
+    limit = 8
+    facts.error = ParseError(Location(source.display), f"file is larger than {limit} MiB; not analysed")
+    return facts
+
+
+def _parse_error_hit(error: ParseError | None) -> Hit:
+    assert error is not None
+    return Hit(error.location, f"{error.message}. The file was skipped; every other file was still analysed.")
+
+
+def _finding(rule_id: str, hit: Hit, catalog: dict[str, RuleMeta], config: Config) -> Finding:
+    severity = dict(config.severity).get(rule_id, catalog[rule_id].severity)
+    return Finding(rule_id, severity, hit.message, hit.location, hit.related, hit.anchor, hit.redact_source)
+
+
+def _suppress(findings: list[Finding], facts: list[FileFacts], project: Project, config: Config) -> None:
+    by_path = {f.path: f.suppressions for f in facts}
+    annotations: dict[str, tuple[str, ...]] = {}
+    for workload in project.workloads:
+        ignored = [parse_annotation(a[IGNORE_ANNOTATION]) for a in (workload.annotations, workload.pod_annotations)
+                   if IGNORE_ANNOTATION in a]
+        if ignored:
+            annotations[workload.ref] = tuple(r for group in ignored for r in group)
+    for finding in findings:
+        comments = by_path.get(finding.location.path)
+        comment = comments.match(finding.rule_id, finding.location.line) if comments else None
+        if comment is not None:
+            finding.suppressed_by = f"comment at line {comment.line}"
+            continue
+        workload_ref = finding.anchor.split("/")[:3]
+        rules = annotations.get("/".join(workload_ref))
+        if rules and any(r == "*" or finding.rule_id.startswith(r) for r in rules):
+            finding.suppressed_by = f"annotation {IGNORE_ANNOTATION}"
+            continue
+        for pattern, ids in config.per_file_ignores:
+            if _path_matches(finding.location.path, pattern, config.root) and any(
+                finding.rule_id.startswith(i) for i in ids
+            ):
+                finding.suppressed_by = f"per-file-ignores {pattern!r} in {config.path}"
+                break
+
+
+def _path_matches(path: str, pattern: str, root: Path) -> bool:
+    absolute = Path(path).resolve()
+    try:
+        relative = absolute.relative_to(root).as_posix()
+    except ValueError:
+        relative = path
+    return fnmatch.fnmatch(relative, pattern) or bool(re.fullmatch(fnmatch.translate(pattern), path))
+
+
+__all__ = ["RunResult", "Severity", "build_project", "run", "selected_rules"]

@@ -1,0 +1,226 @@
+"""Dockerfile facts: what the final image runs (ENTRYPOINT / CMD) and where that is declared.
+
+A small, forgiving reader of the Dockerfile grammar - directives, escapes, line continuations,
+comments, heredocs, JSON (exec) and shell forms - that never raises: a half-written Dockerfile
+should yield partial facts, not an error.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field, replace
+
+from tprlint.link.commands import split_shell_form
+from tprlint.model import Location
+
+_DEFAULT_SHELL = ("/bin/sh", "-c")
+_DIRECTIVE_RE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
+_INSTRUCTION_RE = re.compile(r"^\s*([A-Za-z]+)(?:\s+(.*))?$", re.DOTALL)
+# `RUN <<EOF`, `COPY <<-"EOT" /x`: heredoc bodies are data, not instructions.
+_HEREDOC_RE = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
+_DIRECTIVES = frozenset({"syntax", "escape", "check"})
+
+
+@dataclass
+class DockerfileFacts:
+    path: str
+    stages: list[str] = field(default_factory=list)  # FROM images, in order
+    entrypoint: tuple[str, ...] | None = None
+    cmd: tuple[str, ...] | None = None
+    entrypoint_shell_form: bool = False
+    cmd_shell_form: bool = False
+    entrypoint_location: Location | None = None
+    cmd_location: Location | None = None
+    # Added beyond the brief, for linking commands to code: the final stage's ENV and WORKDIR.
+    env: dict[str, str] = field(default_factory=dict)
+    workdir: str | None = None
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """Image config one stage accumulates; stages built `FROM` an earlier stage inherit it."""
+
+    entrypoint: tuple[str, ...] | None = None
+    cmd: tuple[str, ...] | None = None
+    entrypoint_shell_form: bool = False
+    cmd_shell_form: bool = False
+    entrypoint_location: Location | None = None
+    cmd_location: Location | None = None
+    cmd_set_here: bool = False  # ENTRYPOINT clears an inherited CMD, not one set in this stage
+    shell: tuple[str, ...] = _DEFAULT_SHELL
+    env: tuple[tuple[str, str], ...] = ()
+    workdir: str | None = None
+
+
+@dataclass(frozen=True)
+class _Instruction:
+    keyword: str  # upper-cased
+    args: str
+    line: int
+    column: int
+
+
+def parse_dockerfile(text: str, path: str) -> DockerfileFacts:
+    facts = DockerfileFacts(path=path)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    if not isinstance(text, str):
+        return facts
+    stage = _Stage()
+    named: dict[str, _Stage] = {}
+    current_alias: str | None = None
+    for ins in _instructions(text):
+        if ins.keyword == "FROM":
+            image, alias = _parse_from(ins.args)
+            facts.stages.append(image)
+            # `FROM builder` continues an earlier stage's config; anything else starts afresh
+            # (the base image's own CMD/ENTRYPOINT is unknown here).
+            base = named.get(image.lower())
+            stage = replace(base, cmd_set_here=False) if base is not None else _Stage()
+            if alias:
+                named[alias.lower()] = stage
+            current_alias = alias.lower() if alias else None
+            continue
+        stage = _apply(stage, ins, path)
+        if current_alias:
+            named[current_alias] = stage
+    facts.entrypoint = stage.entrypoint
+    facts.cmd = stage.cmd
+    facts.entrypoint_shell_form = stage.entrypoint_shell_form
+    facts.cmd_shell_form = stage.cmd_shell_form
+    facts.entrypoint_location = stage.entrypoint_location
+    facts.cmd_location = stage.cmd_location
+    facts.env = dict(stage.env)
+    facts.workdir = stage.workdir
+    return facts
+
+
+def _apply(stage: _Stage, ins: _Instruction, path: str) -> _Stage:
+    location = Location(path, ins.line, ins.column)
+    if ins.keyword == "CMD":
+        argv, shell_form = _command(ins.args, stage.shell)
+        return replace(stage, cmd=argv, cmd_shell_form=shell_form, cmd_location=location, cmd_set_here=True)
+    if ins.keyword == "ENTRYPOINT":
+        argv, shell_form = _command(ins.args, stage.shell)
+        stage = replace(stage, entrypoint=argv, entrypoint_shell_form=shell_form, entrypoint_location=location)
+        if not stage.cmd_set_here:
+            # Docker resets an inherited CMD when ENTRYPOINT is set.
+            stage = replace(stage, cmd=None, cmd_shell_form=False, cmd_location=None)
+        return stage
+    if ins.keyword == "SHELL":
+        shell = _json_argv(ins.args)
+        return replace(stage, shell=shell) if shell else stage
+    if ins.keyword == "ENV":
+        env = dict(stage.env)
+        env.update(_parse_env(ins.args))
+        return replace(stage, env=tuple(env.items()))
+    if ins.keyword == "WORKDIR":
+        target = ins.args.strip()
+        if not target:
+            return stage
+        return replace(stage, workdir=posixpath.normpath(posixpath.join(stage.workdir or "/", target)))
+    return stage
+
+
+def _command(args: str, shell: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """Exec form if `args` is a JSON array of strings; otherwise shell form, as Docker decides."""
+    argv = _json_argv(args)
+    if argv is not None:
+        return argv, False
+    # Shell form is what Docker runs: the stage's SHELL (default `/bin/sh -c`) plus the text.
+    return (*shell, args.strip()), True
+
+
+def _json_argv(args: str) -> tuple[str, ...] | None:
+    stripped = args.strip()
+    if not stripped.startswith("["):
+        return None
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        return None  # Docker falls back to shell form for invalid JSON
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    return None
+
+
+def _parse_from(args: str) -> tuple[str, str | None]:
+    words = [w for w in args.split() if not w.startswith("--")]  # drop --platform=…
+    image = words[0] if words else ""
+    alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
+    return image, alias
+
+
+def _parse_env(args: str) -> dict[str, str]:
+    """`ENV A=1 B="two words"` or the legacy `ENV A one value`."""
+    words = split_shell_form(args)
+    if not words:
+        return {}
+    if "=" not in words[0]:
+        # Legacy form: the whole remainder is the value of a single variable.
+        pieces = args.strip().split(None, 1)
+        return {pieces[0]: pieces[1].strip() if len(pieces) > 1 else ""}
+    env: dict[str, str] = {}
+    for word in words:
+        name, sep, value = word.partition("=")
+        if sep and name:
+            env[name] = value
+    return env
+
+
+def _instructions(text: str) -> list[_Instruction]:
+    """Logical instructions with their 1-based start positions, continuations joined."""
+    lines = text.splitlines()
+    escape = "\\"
+    i = 0
+    # Parser directives: only at the very top, before any instruction, comment or blank line.
+    while i < len(lines):
+        match = _DIRECTIVE_RE.match(lines[i])
+        if not match or match.group(1).lower() not in _DIRECTIVES:
+            break  # an ordinary comment ends the directive block, as in BuildKit
+        if match.group(1).lower() == "escape" and match.group(2) in ("\\", "`"):
+            escape = match.group(2)
+        i += 1
+    result: list[_Instruction] = []
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            i += 1
+            continue
+        start, column = i + 1, len(line) - len(line.lstrip()) + 1
+        parts: list[str] = []
+        while True:
+            body = lines[i].rstrip()
+            continued = body.endswith(escape)
+            parts.append(body[:-1] if continued else lines[i])
+            i += 1
+            if not continued:
+                break
+            # Comment and blank lines inside a continuation are skipped, as Docker does.
+            while i < len(lines) and (not lines[i].strip() or lines[i].lstrip().startswith("#")):
+                i += 1
+            if i >= len(lines):
+                break
+        match = _INSTRUCTION_RE.match("".join(parts))
+        if not match:
+            continue
+        keyword, args = match.group(1).upper(), match.group(2) or ""
+        result.append(_Instruction(keyword, args, start, column))
+        if keyword in _HEREDOC_INSTRUCTIONS:
+            i = _skip_heredocs(lines, i, args)
+    return result
+
+
+def _skip_heredocs(lines: list[str], i: int, args: str) -> int:
+    for match in _HEREDOC_RE.finditer(args):
+        strip_tabs, word = match.group(1) == "-", match.group(3)
+        while i < len(lines):
+            candidate = lines[i].lstrip("\t") if strip_tabs else lines[i]
+            i += 1
+            if candidate == word:
+                break
+    return i

@@ -1,0 +1,92 @@
+"""Per-file extraction: bytes in, small facts out. Runs in worker processes and is cached, so it
+must be a pure function of (path, kind, bytes)."""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, field
+
+from tprlint.discover.classify import FileKind
+from tprlint.facts.dockerfile import DockerfileFacts, parse_dockerfile
+from tprlint.facts.kubernetes import KubeFacts, extract_kubernetes
+from tprlint.facts.python.extract import extract_python
+from tprlint.facts.python.facts import PythonFacts
+from tprlint.facts.yaml_docs import YamlError, is_probably_binary, load_yaml_documents
+from tprlint.model import Location
+from tprlint.suppress.comments import FileSuppressions, scan_comments
+
+
+@dataclass(frozen=True)
+class ParseError:
+    location: Location
+    message: str
+
+
+@dataclass
+class FileFacts:
+    path: str
+    kind: FileKind
+    python: PythonFacts | None = None
+    kube: KubeFacts | None = None
+    dockerfile: DockerfileFacts | None = None
+    error: ParseError | None = None
+    suppressions: FileSuppressions = field(default_factory=FileSuppressions)
+
+
+def extract_file(path: str, kind: FileKind, data: bytes) -> FileFacts:
+    facts = FileFacts(path, kind)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")  # only for suppression comments; parsers see the bytes
+    facts.suppressions = scan_comments(text)
+    if kind in (FileKind.PYTHON, FileKind.PYTHON_OTHER):
+        _python(facts, data)
+    elif kind is FileKind.KUBERNETES:
+        _kubernetes(facts, data, text)
+    elif kind is FileKind.DOCKERFILE:
+        facts.dockerfile = parse_dockerfile(text, path)
+    return facts
+
+
+def _python(facts: FileFacts, data: bytes) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings of the scanned code are not ours to print
+            tree = ast.parse(data, filename=facts.path)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        facts.error = ParseError(Location(facts.path, line, max(exc.offset or 1, 1)),
+                                 f"Python syntax error: {exc.msg}")
+        return
+    except (ValueError, RecursionError, MemoryError) as exc:
+        facts.error = ParseError(Location(facts.path), f"Python source could not be parsed: {_reason(exc)}")
+        return
+    try:
+        facts.python = extract_python(tree, facts.path)
+    except RecursionError:
+        facts.error = ParseError(Location(facts.path), "Python source is nested too deeply to analyse")
+
+
+def _kubernetes(facts: FileFacts, data: bytes, text: str) -> None:
+    if is_probably_binary(data):
+        facts.error = ParseError(Location(facts.path), "file looks binary, not YAML")
+        return
+    try:
+        docs = load_yaml_documents(text, facts.path)
+    except YamlError as exc:
+        facts.error = ParseError(Location(facts.path, exc.line, exc.column), f"YAML error: {exc}")
+        return
+    facts.kube = extract_kubernetes(docs, facts.path)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if isinstance(exc, MemoryError):
+        return "too large"
+    return str(exc) or type(exc).__name__
+
+
+__all__ = ["DockerfileFacts", "FileFacts", "KubeFacts", "ParseError", "extract_file"]

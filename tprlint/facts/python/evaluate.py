@@ -1,0 +1,138 @@
+"""Turn an expression's AST into a ``values.Expr`` using what this module alone can see."""
+
+from __future__ import annotations
+
+import ast
+
+from tprlint.facts.python.names import Imports, Scope, split_qualname
+from tprlint.facts.python.values import (
+    TIMEDELTA_POSITIONAL,
+    DurOf,
+    Expr,
+    Lit,
+    Ref,
+    Unknown,
+    apply_op,
+    fold,
+)
+
+TIMEDELTA = frozenset({"datetime.timedelta"})
+ENV_GETTERS = frozenset({"os.environ.get", "os.getenv", "os.environ.setdefault"})
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//"}
+_MAX_DEPTH = 30
+
+
+class Evaluator:
+    def __init__(self, imports: Imports, scopes: list[Scope]) -> None:
+        self.imports = imports
+        self.scopes = scopes  # innermost first; the module scope last
+
+    def eval(self, node: ast.expr, depth: int = 0) -> Expr:
+        if depth > _MAX_DEPTH:
+            return Unknown("expression too deeply nested")
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, (int, float, str, bool)) or value is None:
+                return Lit(value)
+            return Unknown("unsupported literal")
+        if isinstance(node, ast.Name):
+            return self._name(node.id, depth)
+        if isinstance(node, ast.Attribute):
+            return self._attribute(node)
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            left, right = self.eval(node.left, depth + 1), self.eval(node.right, depth + 1)
+            return apply_op(_BINOPS[type(node.op)], left, right)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return apply_op("neg", self.eval(node.operand, depth + 1), None)
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            return self._or(node, depth)
+        if isinstance(node, ast.Call):
+            return self._call(node, depth)
+        return Unknown(f"`{_short(node)}` is not a static value")
+
+    def _name(self, name: str, depth: int) -> Expr:
+        for scope in self.scopes:
+            if name in scope.params:
+                return Unknown(f"`{name}` is a parameter: its value comes from the caller")
+            if name in scope.assigned:
+                value = scope.single_value(name)
+                if value is None:
+                    return Unknown(f"`{name}` is assigned more than once")
+                return self.eval(value, depth + 1)
+        qualname = self.imports.qualname(ast.Name(id=name))
+        if qualname:
+            return self._ref(qualname)
+        return Unknown(f"`{name}` is not defined in this module")
+
+    def _attribute(self, node: ast.Attribute) -> Expr:
+        qualname = self.imports.qualname(node)
+        if qualname:
+            return self._ref(qualname)
+        return Unknown(f"`{_short(node)}` is read at run time")
+
+    def _ref(self, qualname: str) -> Expr:
+        parts = split_qualname(qualname)
+        if parts is None or not _maybe_project(qualname):
+            return Unknown(f"`{qualname}` is defined outside the project")
+        return Ref(*parts)
+
+    def _or(self, node: ast.BoolOp, depth: int) -> Expr:
+        # `os.environ.get("X") or "300"`: the fallback is the effective default.
+        values = [self.eval(v, depth + 1) for v in node.values]
+        first = values[0]
+        if isinstance(first, Lit) and first.value:
+            return first
+        fallback = values[-1]
+        if isinstance(fallback, Lit) and isinstance(first, Unknown) and first.reason.startswith("env"):
+            return Lit(fallback.value, f"default of {first.reason[4:]}")
+        return Unknown("`or` expression")
+
+    def _call(self, node: ast.Call, depth: int) -> Expr:
+        qualname = self.imports.qualname(node.func) or ""
+        if qualname in TIMEDELTA:
+            return self._timedelta(node, depth)
+        if isinstance(node.func, ast.Name) and node.func.id in ("int", "float") and len(node.args) == 1:
+            if node.func.id not in self.imports.bindings:
+                return apply_op(node.func.id, self.eval(node.args[0], depth + 1), None)
+        if qualname in ENV_GETTERS:
+            return self._env_default(node, depth)
+        return Unknown(f"`{_short(node)}` is computed at run time")
+
+    def _timedelta(self, node: ast.Call, depth: int) -> Expr:
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            return Unknown("timedelta(*args/**kwargs)")
+        if len(node.args) > len(TIMEDELTA_POSITIONAL):
+            return Unknown("timedelta with too many arguments")
+        parts = [(TIMEDELTA_POSITIONAL[i], self.eval(a, depth + 1)) for i, a in enumerate(node.args)]
+        parts += [(k.arg, self.eval(k.value, depth + 1)) for k in node.keywords if k.arg]
+        if any(unit not in TIMEDELTA_POSITIONAL for unit, _ in parts):
+            return Unknown("timedelta with an unknown unit")
+        return fold(DurOf(tuple(parts)))
+
+    def _env_default(self, node: ast.Call, depth: int) -> Expr:
+        name = self.eval(node.args[0], depth + 1) if node.args else Unknown("")
+        label = f"env {name.value}" if isinstance(name, Lit) else "env"
+        default_node = node.args[1] if len(node.args) > 1 else next(
+            (k.value for k in node.keywords if k.arg == "default"), None
+        )
+        if default_node is None:
+            return Unknown(label)
+        default = self.eval(default_node, depth + 1)
+        if isinstance(default, Lit):
+            return Lit(default.value, f"default of {label}")
+        return Unknown(label)
+
+
+def _maybe_project(qualname: str) -> bool:
+    """Names of well-known libraries are never project constants."""
+    root = qualname.split(".")[0]
+    return root not in {"os", "sys", "datetime", "temporalio", "asyncio", "signal", "time", "typing"}
+
+
+def _short(node: ast.AST) -> str:
+    try:
+        text = ast.unparse(node)
+    except Exception:  # noqa: BLE001 - unparse of exotic trees; only used in messages
+        return type(node).__name__
+    return text if len(text) <= 60 else text[:57] + "..."
+

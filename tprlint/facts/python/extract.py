@@ -1,0 +1,281 @@
+"""Extract ``PythonFacts`` from one module's source with the stdlib ``ast``. Never runs the code."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+from pathlib import PurePosixPath
+
+from tprlint.facts.python.evaluate import Evaluator
+from tprlint.facts.python.facts import (
+    WORKER_CLASSES,
+    ClassDef,
+    ImportedModule,
+    PythonFacts,
+    SignalHandler,
+    WorkerConstruction,
+    WorkerRun,
+)
+from tprlint.facts.python.names import Imports, Scope, walk_scope
+from tprlint.facts.python.values import Expr, Missing, Unknown
+from tprlint.model import Location
+
+GRACEFUL = "graceful_shutdown_timeout"
+SIGNAL_INSTALLERS = {
+    "signal.signal": "signal.signal",
+    "anyio.open_signal_receiver": "anyio.open_signal_receiver",
+}
+# Servers and runners that install their own SIGTERM handling and then shut the app down.
+FRAMEWORK_SIGNAL_HANDLING = {
+    "uvicorn.run": "uvicorn.run", "uvicorn.Server": "uvicorn.Server", "aiorun.run": "aiorun.run",
+    "hypercorn.asyncio.serve": "hypercorn", "faststream.FastStream": "faststream",
+}
+
+
+def extract_python(tree: ast.Module, path: str) -> PythonFacts:
+    imports = Imports(path)
+    module_scope = Scope(tree.body)
+    facts = PythonFacts(path=path, key=imports.own_key, is_main_module=PurePosixPath(path).name == "__main__.py")
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            imports.define(node.name)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.add(node)
+    # Re-apply local definitions: an import inside a function must not shadow a module-level def.
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            imports.define(node.name)
+    facts.imports = [ImportedModule(key, names) for key, names in imports.imported_modules]
+    facts.mentions_temporal = any(
+        key.startswith("mod:temporalio") for key, _ in imports.imported_modules
+    )
+    _ModuleVisitor(facts, imports, module_scope).run(tree)
+    return facts
+
+
+class _ModuleVisitor:
+    def __init__(self, facts: PythonFacts, imports: Imports, module_scope: Scope) -> None:
+        self.facts = facts
+        self.imports = imports
+        self.module_scope = module_scope
+        self.path = facts.path
+        self._class_scopes: set[int] = set()  # methods do not see their class body's names
+
+    def run(self, tree: ast.Module) -> None:
+        evaluator = Evaluator(self.imports, [self.module_scope])
+        for name in self.module_scope.assigned:
+            value = self.module_scope.single_value(name)
+            if value is not None:
+                resolved = evaluator.eval(value)
+                if not isinstance(resolved, Unknown):
+                    self.facts.constants[name] = resolved
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.facts.functions.add(node.name)
+            if isinstance(node, ast.If) and _is_main_guard(node.test) and self.facts.main_guard is None:
+                self.facts.main_guard = self._loc(node)
+        self._visit_scope(tree.body, [self.module_scope], function="", class_name="", func_node=None)
+
+    def _visit_scope(self, body: list[ast.stmt], scopes: list[Scope], function: str, class_name: str,
+                     func_node: ast.FunctionDef | ast.AsyncFunctionDef | None) -> None:
+        evaluator = Evaluator(self.imports, scopes)
+        scope = scopes[0]
+        for node in walk_scope(body):
+            if isinstance(node, ast.Call):
+                self._call(node, evaluator, scope, function, class_name, func_node)
+            elif isinstance(node, ast.AsyncWith):
+                for item in node.items:
+                    if self._is_worker_expr(item.context_expr, scope):
+                        self.facts.runs.append(WorkerRun(self._loc(item.context_expr), "async with"))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._function(node, scopes, function, class_name)
+            elif isinstance(node, ast.ClassDef):
+                self._class(node, scopes, function)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, outer: list[Scope], function: str,
+                  class_name: str) -> None:
+        args = node.args
+        params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+        if args.vararg:
+            params.add(args.vararg.arg)
+        if args.kwarg:
+            params.add(args.kwarg.arg)
+        qualname = f"{function}.{node.name}" if function else node.name
+        scope = Scope(node.body, params)
+        # Enclosing function scopes stay visible (closures); class bodies do not.
+        visible = [s for s in outer if id(s) not in self._class_scopes]
+        self._visit_scope(node.body, [scope, *visible], qualname, class_name, node)
+
+    def _class(self, node: ast.ClassDef, outer: list[Scope], function: str) -> None:
+        bases = tuple(q for q in (self.imports.qualname(b) for b in node.bases) if q)
+        if not function:
+            self.facts.classes[node.name] = ClassDef(node.name, bases, self._loc(node))
+        qualname = f"{function}.{node.name}" if function else node.name
+        class_scope = Scope(node.body)
+        self._class_scopes.add(id(class_scope))
+        self._visit_scope(node.body, [class_scope, *outer[-1:]], qualname, node.name, None)
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def _call(self, node: ast.Call, evaluator: Evaluator, scope: Scope, function: str, class_name: str,
+              func_node: ast.FunctionDef | ast.AsyncFunctionDef | None) -> None:
+        qualname = self.imports.qualname(node.func) or ""
+        if qualname in WORKER_CLASSES:
+            self._worker(node, qualname, evaluator, scope, function, func_node)
+        elif _is_super_init(node) and class_name and func_node is not None and func_node.name == "__init__":
+            construction = self._construction(node, "", evaluator, scope, function, func_node)
+            self.facts.workers.append(_with_subclass(construction, class_name))
+        elif qualname and any(k.arg in ("task_queue", GRACEFUL) for k in node.keywords):
+            # A project factory or Worker subclass, maybe: the project phase decides.
+            self._worker(node, qualname, evaluator, scope, function, func_node)
+        self._signal_handler(node, qualname, scope)
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "run" and not node.args:
+            if self._is_worker_expr(node.func.value, scope):
+                self.facts.runs.append(WorkerRun(self._loc(node), f"{_text(node.func.value)}.run()"))
+
+    def _worker(self, node: ast.Call, qualname: str, evaluator: Evaluator, scope: Scope, function: str,
+                func_node: ast.FunctionDef | ast.AsyncFunctionDef | None) -> None:
+        callee = qualname if qualname in WORKER_CLASSES else qualname
+        self.facts.workers.append(self._construction(node, callee, evaluator, scope, function, func_node))
+
+    def _construction(self, node: ast.Call, callee: str, evaluator: Evaluator, scope: Scope, function: str,
+                      func_node: ast.FunctionDef | ast.AsyncFunctionDef | None) -> WorkerConstruction:
+        graceful: Expr = Missing()
+        unresolved = ""
+        forwards = False
+        for keyword in node.keywords:
+            if keyword.arg == GRACEFUL:
+                graceful = evaluator.eval(keyword.value)
+            elif keyword.arg is None:
+                splat = keyword.value
+                kwarg_name = func_node.args.kwarg.arg if func_node and func_node.args.kwarg else None
+                if isinstance(splat, ast.Name) and splat.id == kwarg_name:
+                    forwards = True
+                    continue
+                found, value = _kwargs_entry(splat, GRACEFUL, evaluator, scope)
+                if found is None:
+                    unresolved = f"**{_text(splat)}"
+                elif found:
+                    graceful = value
+        return WorkerConstruction(
+            location=self._loc(node), function=function, callee=callee, graceful=graceful,
+            unresolved_splat=unresolved, forwards_kwargs=forwards,
+        )
+
+    def _signal_handler(self, node: ast.Call, qualname: str, scope: Scope) -> None:
+        mechanism = SIGNAL_INSTALLERS.get(qualname) or FRAMEWORK_SIGNAL_HANDLING.get(qualname)
+        if mechanism is None and isinstance(node.func, ast.Attribute) and node.func.attr == "add_signal_handler":
+            mechanism = "loop.add_signal_handler"
+        if mechanism is None:
+            return
+        if qualname in FRAMEWORK_SIGNAL_HANDLING:
+            signals: tuple[str, ...] = ("SIGTERM", "SIGINT")
+        elif node.args:
+            signals = self._signal_names(node.args[0], scope)
+        else:
+            signals = ("?",)
+        self.facts.signal_handlers.append(SignalHandler(self._loc(node), signals, mechanism))
+
+    def _signal_names(self, node: ast.expr, scope: Scope, depth: int = 0) -> tuple[str, ...]:
+        if isinstance(node, ast.Starred):
+            node = node.value
+        qualname = self.imports.qualname(node) or ""
+        if qualname.startswith("signal.") and qualname.rsplit(".", 1)[1].startswith("SIG"):
+            return (qualname.rsplit(".", 1)[1],)
+        if isinstance(node, ast.Name) and node.id in scope.loops and depth < 3:
+            iterable = scope.loops[node.id]
+            if isinstance(iterable, (ast.Tuple, ast.List, ast.Set)):
+                names: list[str] = []
+                for element in iterable.elts:
+                    names.extend(self._signal_names(element, scope, depth + 1))
+                return tuple(names)
+        return ("?",)
+
+    def _is_worker_expr(self, node: ast.expr, scope: Scope) -> bool:
+        """Is this (probably) a Worker? A construction, a name bound to one, or named like one."""
+        if isinstance(node, ast.Await):
+            node = node.value
+        if isinstance(node, ast.Call):
+            qualname = self.imports.qualname(node.func) or ""
+            return qualname in WORKER_CLASSES or "worker" in qualname.lower()
+        if isinstance(node, ast.Name):
+            value = scope.single_value(node.id)
+            if value is not None and isinstance(value, (ast.Call, ast.Await)):
+                return self._is_worker_expr(value, scope)
+            return "worker" in node.id.lower()
+        if isinstance(node, ast.Attribute):
+            return "worker" in node.attr.lower()
+        return False
+
+    def _loc(self, node: ast.AST) -> Location:
+        return Location(
+            self.path, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1,
+            getattr(node, "end_lineno", None), (getattr(node, "end_col_offset", None) or 0) + 1 or None,
+        )
+
+
+def _kwargs_entry(splat: ast.expr, key: str, evaluator: Evaluator, scope: Scope) -> tuple[bool | None, Expr]:
+    """Look ``key`` up in a ``**splat`` dict: (True, value), (False, Missing) or (None, unknown)."""
+    node = splat
+    if isinstance(node, ast.Name):
+        for candidate in evaluator.scopes:
+            if node.id in candidate.assigned:
+                if candidate.dict_updates.get(node.id):
+                    return None, Unknown(f"`{node.id}` is changed after it is built")
+                value = candidate.single_value(node.id)
+                if value is None:
+                    return None, Unknown(f"`{node.id}` is assigned more than once")
+                node = value
+                break
+        else:
+            return None, Unknown(f"`{node.id}` is not built in this module")
+    if isinstance(node, ast.Dict):
+        result: tuple[bool | None, Expr] = (False, Missing())
+        for k, v in zip(node.keys, node.values):
+            if k is None:
+                inner = _kwargs_entry(v, key, evaluator, scope)
+                if inner[0] is None or inner[0]:
+                    result = inner
+            elif isinstance(k, ast.Constant) and k.value == key:
+                result = (True, evaluator.eval(v))
+            elif not isinstance(k, ast.Constant):
+                return None, Unknown("dict with computed keys")
+        return result
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
+        for keyword in node.keywords:
+            if keyword.arg == key:
+                return True, evaluator.eval(keyword.value)
+            if keyword.arg is None:
+                return None, Unknown("dict(**...)")
+        return False, Missing()
+    return None, Unknown("keyword arguments built at run time")
+
+
+def _with_subclass(construction: WorkerConstruction, class_name: str) -> WorkerConstruction:
+    return replace(construction, callee="super", in_subclass_init=class_name)
+
+
+def _is_super_init(node: ast.Call) -> bool:
+    func = node.func
+    return (
+        isinstance(func, ast.Attribute) and func.attr == "__init__"
+        and isinstance(func.value, ast.Call) and isinstance(func.value.func, ast.Name)
+        and func.value.func.id == "super"
+    )
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    if not isinstance(test, ast.Compare) or len(test.comparators) != 1:
+        return False
+    sides = [test.left, test.comparators[0]]
+    has_name = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+    has_main = any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+    return has_name and has_main
+
+
+def _text(node: ast.AST) -> str:
+    try:
+        return ast.unparse(node)
+    except Exception:  # noqa: BLE001
+        return "..."

@@ -1,0 +1,78 @@
+"""Facts extracted from one Python module. Small, picklable, and all a rule ever sees of the code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tprlint.facts.python.values import Expr
+from tprlint.model import Location
+
+WORKER_CLASSES = frozenset({"temporalio.worker.Worker", "temporalio.worker._worker.Worker"})
+
+
+@dataclass(frozen=True)
+class ImportedModule:
+    """A module this one imports. ``key`` is a module key: ``mod:a.b`` or ``path:src/a/b``."""
+
+    key: str
+    names: tuple[str, ...] = ()  # for ``from X import a, b``: a and b may be submodules too
+
+
+@dataclass(frozen=True)
+class WorkerConstruction:
+    """A call that constructs a Temporal Worker - directly, or (``callee`` a Ref) maybe via a project
+    factory or subclass, which the project phase decides."""
+
+    location: Location
+    function: str  # enclosing function's qualified name within the module, "" at module level
+    callee: str  # "temporalio.worker.Worker", or a module key + ":" + name for project callees
+    graceful: Expr  # graceful_shutdown_timeout as resolved here (Missing when not passed)
+    unresolved_splat: str = ""  # e.g. "**options": keyword arguments tprlint could not see
+    forwards_kwargs: bool = False  # the splat is the enclosing function's own **kwargs: a factory
+    in_subclass_init: str = ""  # class name when this is ``super().__init__(...)`` of a subclass
+
+
+@dataclass(frozen=True)
+class WorkerRun:
+    """Evidence that a Worker is run here: ``await w.run()``, ``async with Worker(...)``."""
+
+    location: Location
+    how: str
+
+
+@dataclass(frozen=True)
+class SignalHandler:
+    location: Location
+    signals: tuple[str, ...]  # e.g. ("SIGTERM", "SIGINT"); "?" when not statically known
+    mechanism: str  # "loop.add_signal_handler", "signal.signal", "uvicorn.run", ...
+
+    @property
+    def handles_sigterm(self) -> bool:
+        return "SIGTERM" in self.signals or "?" in self.signals
+
+
+@dataclass(frozen=True)
+class ClassDef:
+    name: str
+    bases: tuple[str, ...]  # qualified names or module-key:name of project bases
+    location: Location
+
+
+@dataclass
+class PythonFacts:
+    path: str
+    key: str  # this module's own key ("path:src/orders/worker")
+    imports: list[ImportedModule] = field(default_factory=list)
+    constants: dict[str, Expr] = field(default_factory=dict)
+    classes: dict[str, ClassDef] = field(default_factory=dict)
+    functions: set[str] = field(default_factory=set)  # module-level function names
+    workers: list[WorkerConstruction] = field(default_factory=list)
+    runs: list[WorkerRun] = field(default_factory=list)
+    signal_handlers: list[SignalHandler] = field(default_factory=list)
+    main_guard: Location | None = None
+    is_main_module: bool = False  # a package's __main__.py
+    mentions_temporal: bool = False
+
+    @property
+    def is_entrypoint(self) -> bool:
+        return self.main_guard is not None or self.is_main_module

@@ -1,0 +1,146 @@
+"""Name resolution for one module: imports, aliases, module keys and single-assignment scopes."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+
+def module_key_for(path: str) -> str:
+    """``path:src/orders/worker`` for ``src/orders/worker.py``; a package is keyed by its folder."""
+    pure = PurePosixPath(path)
+    if pure.name == "__init__.py":
+        return f"path:{pure.parent.as_posix()}"
+    return f"path:{pure.with_suffix('').as_posix()}"
+
+
+def split_qualname(qualname: str) -> tuple[str, str] | None:
+    """``("path:src/a", "NAME")`` or ``("mod:pkg.settings", "NAME")`` for a qualified attribute."""
+    if "." not in qualname:
+        return None
+    module, name = qualname.rsplit(".", 1)
+    if not module.startswith("path:"):
+        module = f"mod:{module}"
+    return module, name
+
+
+class Imports:
+    """What each module-level name refers to, as a qualified name.
+
+    External names are dotted (``temporalio.worker.Worker``); names from modules given by a relative
+    import are ``path:<folder>/<module>.<name>`` so the project phase can find the file.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = PurePosixPath(path)
+        self.own_key = module_key_for(path)
+        self.bindings: dict[str, str] = {}
+        self.imported_modules: list[tuple[str, tuple[str, ...]]] = []  # (module key, names)
+
+    def add(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                self.imported_modules.append((f"mod:{alias.name}", ()))
+                if alias.asname:
+                    self.bindings[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    self.bindings[top] = top
+            return
+        base = self._from_base(node)
+        if base is None:
+            return
+        names = tuple(a.name for a in node.names if a.name != "*")
+        self.imported_modules.append((base, names))
+        prefix = base[4:] if base.startswith("mod:") else base
+        for alias in node.names:
+            if alias.name != "*":
+                self.bindings[alias.asname or alias.name] = f"{prefix}.{alias.name}"
+
+    def _from_base(self, node: ast.ImportFrom) -> str | None:
+        if not node.level:
+            return f"mod:{node.module}" if node.module else None
+        package = self.path.parent
+        for _ in range(node.level - 1):
+            package = package.parent
+        if node.module:
+            package = package / node.module.replace(".", "/")
+        text = package.as_posix()
+        return f"path:{'' if text == '.' else text}"
+
+    def define(self, name: str) -> None:
+        """A module-level def/class shadows any import of the same name."""
+        self.bindings[name] = f"{self.own_key}.{name}"
+
+    def qualname(self, node: ast.expr) -> str | None:
+        """Dotted qualified name of a Name/Attribute chain, or None when it is not one."""
+        if isinstance(node, ast.Name):
+            return self.bindings.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.qualname(node.value)
+            return f"{base}.{node.attr}" if base else None
+        return None
+
+
+def walk_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Every node of a scope's body; nested functions, lambdas and classes are yielded, not entered."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, _NESTED_SCOPES):
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+class Scope:
+    """Names assigned in one scope. A name assigned more than once is not a constant."""
+
+    def __init__(self, body: list[ast.stmt], params: set[str] | None = None) -> None:
+        self.assigned: dict[str, list[ast.expr]] = {}
+        self.params = params or set()
+        self.dict_updates: dict[str, list[ast.AST]] = {}  # d["k"] = v / d.update(...) / d |= ...
+        self.loops: dict[str, ast.expr] = {}  # for-loop variable -> the iterable
+        for node in walk_scope(body):
+            self._note(node)
+
+    def _note(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                self._bind(target, node.value, node)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                self.assigned.setdefault(node.target.id, []).append(node.value)
+                self.dict_updates.setdefault(node.target.id, []).append(node)
+            else:
+                self._bind(node.target, node.value, node)
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
+            self.loops[node.target.id] = node.iter
+            self.assigned.setdefault(node.target.id, []).extend([node.iter, node.iter])
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if isinstance(item.optional_vars, ast.Name):
+                    self.assigned.setdefault(item.optional_vars.id, []).append(item.context_expr)
+        elif isinstance(node, ast.NamedExpr):
+            self.assigned.setdefault(node.target.id, []).append(node.value)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "update":
+            if isinstance(node.func.value, ast.Name):
+                self.dict_updates.setdefault(node.func.value.id, []).append(node)
+
+    def _bind(self, target: ast.expr, value: ast.expr, node: ast.AST) -> None:
+        if isinstance(target, ast.Name):
+            self.assigned.setdefault(target.id, []).append(value)
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            self.dict_updates.setdefault(target.value.id, []).append(node)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                # Unpacking makes each name's value unknowable here; record it as reassigned.
+                if isinstance(element, ast.Name):
+                    self.assigned.setdefault(element.id, []).extend([value, value])
+
+    def single_value(self, name: str) -> ast.expr | None:
+        values = self.assigned.get(name)
+        return values[0] if values is not None and len(values) == 1 else None

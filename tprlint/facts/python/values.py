@@ -1,0 +1,207 @@
+"""Static values: what an expression evaluates to, without running anything.
+
+Extraction folds what one file can know (literals, module constants, ``timedelta(...)`` arithmetic,
+``int(os.environ.get("X", "300"))``). Names imported from other modules stay symbolic (``Ref``) and
+are folded later against the whole project's constants (``fold``). Anything else is ``Unknown`` with
+a reason, so rules can stay silent - or say what they could not resolve - instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Number = int | float
+
+
+@dataclass(frozen=True)
+class Lit:
+    value: Number | str | bool | None
+    note: str = ""  # where the value came from, e.g. "default of env SHUTDOWN_SECONDS"
+
+
+@dataclass(frozen=True)
+class Dur:
+    """A ``timedelta`` of known length."""
+
+    seconds: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A name imported from another module: ``module`` is a module key (see ``ModuleKey``)."""
+
+    module: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DurOf:
+    """``timedelta(...)`` whose parts are not all known yet: ``((unit, expr), ...)``."""
+
+    parts: tuple[tuple[str, Expr], ...]
+
+
+@dataclass(frozen=True)
+class Arith:
+    op: str  # "+", "-", "*", "/", "//", "neg", "int", "float"
+    left: Expr
+    right: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Unknown:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Missing:
+    """The argument was not given at all (the SDK default applies)."""
+
+
+Expr = Lit | Dur | Ref | DurOf | Arith | Unknown | Missing
+
+SECONDS_PER_UNIT = {
+    "weeks": 604800.0, "days": 86400.0, "hours": 3600.0, "minutes": 60.0, "seconds": 1.0,
+    "milliseconds": 0.001, "microseconds": 0.000001,
+}
+# timedelta's positional parameter order.
+TIMEDELTA_POSITIONAL = ("days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks")
+
+Lookup = Callable[[Ref], "Expr | None"]
+
+
+def fold(expr: Expr, lookup: Lookup | None = None, depth: int = 0) -> Expr:
+    """Reduce ``expr`` as far as possible; ``lookup`` resolves names imported from other modules."""
+    if depth > 20:
+        return Unknown("definition too deeply nested")
+    if isinstance(expr, Ref):
+        target = lookup(expr) if lookup else None
+        if target is None:
+            return Unknown(f"`{expr.name}` is imported from a module tprlint did not resolve")
+        return fold(target, lookup, depth + 1)
+    if isinstance(expr, DurOf):
+        return _fold_duration(expr, lookup, depth)
+    if isinstance(expr, Arith):
+        left = fold(expr.left, lookup, depth + 1)
+        right = fold(expr.right, lookup, depth + 1) if expr.right is not None else None
+        return apply_op(expr.op, left, right)
+    return expr
+
+
+def _fold_duration(expr: DurOf, lookup: Lookup | None, depth: int) -> Expr:
+    total = 0.0
+    notes: list[str] = []
+    for unit, part in expr.parts:
+        value = fold(part, lookup, depth + 1)
+        number = as_number(value)
+        if number is None:
+            return value if isinstance(value, Unknown) else Unknown(f"timedelta {unit}= is not a number")
+        total += number * SECONDS_PER_UNIT[unit]
+        if isinstance(value, Lit) and value.note:
+            notes.append(value.note)
+    return Dur(total, "; ".join(notes))
+
+
+def as_number(value: Expr) -> float | None:
+    if isinstance(value, Lit) and isinstance(value.value, (int, float)) and not isinstance(value.value, bool):
+        return float(value.value)
+    return None
+
+
+def apply_op(op: str, left: Expr, right: Expr | None) -> Expr:
+    """Arithmetic on folded operands: numbers, durations and the conversions ``int()``/``float()``."""
+    for operand in (left, right):
+        if isinstance(operand, (Unknown, Missing)):
+            return operand if isinstance(operand, Unknown) else Unknown("a value is missing")
+        if isinstance(operand, (Ref, DurOf, Arith)):
+            return Arith(op, left, right)  # still symbolic: fold again with a project lookup
+    if op in ("int", "float"):
+        return _convert(op, left)
+    if op == "neg":
+        if isinstance(left, Dur):
+            return Dur(-left.seconds, left.note)
+        number = as_number(left)
+        return Lit(-number) if number is not None else Unknown("cannot negate a non-number")
+    assert right is not None
+    note = _note(left) or _note(right)
+    if isinstance(left, Dur) or isinstance(right, Dur):
+        return _duration_op(op, left, right, note)
+    a, b = as_number(left), as_number(right)
+    if a is None or b is None:
+        return Unknown(f"cannot evaluate `{op}` on these values")
+    result = _number_op(op, a, b)
+    if result is None:
+        return Unknown(f"cannot evaluate `{op}`")
+    if isinstance(_lit(left), int) and isinstance(_lit(right), int) and op != "/":
+        return Lit(int(result), note)
+    return Lit(result, note)
+
+
+def _duration_op(op: str, left: Expr, right: Expr, note: str) -> Expr:
+    if isinstance(left, Dur) and isinstance(right, Dur):
+        if op == "+":
+            return Dur(left.seconds + right.seconds, note)
+        if op == "-":
+            return Dur(left.seconds - right.seconds, note)
+        return Unknown(f"cannot evaluate timedelta {op} timedelta as a duration")
+    duration, other = (left, right) if isinstance(left, Dur) else (right, left)
+    assert isinstance(duration, Dur)
+    factor = as_number(other)
+    if factor is None:
+        return Unknown("timedelta arithmetic with a non-number")
+    if op == "*":
+        return Dur(duration.seconds * factor, note)
+    if op in ("/", "//") and isinstance(left, Dur) and factor:
+        return Dur(duration.seconds / factor, note)
+    return Unknown(f"cannot evaluate timedelta {op} number")
+
+
+def _number_op(op: str, a: float, b: float) -> float | None:
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op == "/" and b:
+        return a / b
+    if op == "//" and b:
+        return float(a // b)
+    return None
+
+
+def _convert(op: str, value: Expr) -> Expr:
+    raw = value.value if isinstance(value, Lit) else None
+    note = _note(value)
+    try:
+        if isinstance(raw, bool) or raw is None:
+            raise ValueError
+        if op == "int":
+            return Lit(int(raw), note)
+        return Lit(float(raw), note)
+    except (TypeError, ValueError):
+        return Unknown(f"{op}() of a value that is not a number")
+
+
+def _lit(value: Expr) -> object:
+    return value.value if isinstance(value, Lit) else None
+
+
+def _note(value: Expr | None) -> str:
+    return value.note if isinstance(value, (Lit, Dur)) else ""
+
+
+def seconds_of(value: Expr) -> float | None:
+    """Seconds of a resolved duration (a bare number is not a duration for the SDK)."""
+    return value.seconds if isinstance(value, Dur) else None
+
+
+def describe_seconds(seconds: float) -> str:
+    if seconds == int(seconds):
+        whole = int(seconds)
+        if whole >= 120 and whole % 60 == 0:
+            return f"{whole} s ({whole // 60} min)"
+        return f"{whole} s"
+    return f"{seconds:g} s"

@@ -1,0 +1,247 @@
+"""Safe YAML loading that keeps the position of every key.
+
+PyYAML's constructors throw positions away, so we compose the node graph with a safe loader and
+convert it to plain Python ourselves. Doing the conversion ourselves is also where the guards
+live: aliases are expanded here, so a node budget that counts alias re-visits stops "billion
+laughs" documents long before they cost real time or memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+# Only ever a *safe* loader: the C one when libyaml is present (fast, and its composer has its own
+# nesting limit), else the pure-Python one.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_NODES = 200_000
+MAX_DEPTH = 200
+_BINARY_SNIFF = 8192
+
+_TAG = "tag:yaml.org,2002:"
+_MERGE_TAG = _TAG + "merge"
+
+Path = tuple[str | int, ...]
+Position = tuple[int, int]
+
+
+class YamlError(ValueError):
+    """Unreadable or hostile YAML, with the 1-based position of the problem."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1, path: str = "") -> None:
+        # Every argument goes to ``args`` so the exception pickles across process pools.
+        super().__init__(message, line, column, path)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.path = path
+
+    def __str__(self) -> str:
+        # Just the problem: callers report line and column through their own Location.
+        return self.message
+
+
+@dataclass
+class YamlDoc:
+    data: object
+    positions: dict[Path, Position] = field(default_factory=dict)
+    index: int = 0  # position of the document in the stream, counting skipped empty ones
+    start_line: int = 1
+
+    def loc(self, *path: str | int) -> Position:
+        """Position of the deepest known prefix of ``path``; the document start if none is known."""
+        for end in range(len(path), -1, -1):
+            found = self.positions.get(path[:end])
+            if found is not None:
+                return found
+        return (self.start_line, 1)
+
+
+def is_probably_binary(data: bytes) -> bool:
+    """The same heuristic git and grep use: a NUL byte near the start means "not text"."""
+    return b"\x00" in data[:_BINARY_SNIFF]
+
+
+def load_yaml_documents(
+    text: str, path: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH
+) -> list[YamlDoc]:
+    """Parse every non-empty document of ``text``; raise :class:`YamlError` on anything suspicious."""
+    if not isinstance(text, str):
+        raise YamlError("input is not text", path=path)
+    converter = _Converter(max_nodes, max_depth, path)
+    docs: list[YamlDoc] = []
+    try:
+        for index, root in enumerate(_compose(text)):
+            if root is None:
+                continue
+            converter.positions = {}
+            converter.measure(root)
+            data = converter.convert(root, (), 0)
+            if data is None:
+                continue  # an empty document (`---` followed by nothing)
+            start = _position(root)
+            docs.append(YamlDoc(data, converter.positions, index, start[0]))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        raise YamlError(exc.problem or str(exc), line, column, path) from None
+    except yaml.reader.ReaderError as exc:
+        # Reader errors (bad encoding, control characters) carry a character offset, not a mark.
+        line, column = _offset_to_position(text, exc.position)
+        char = exc.character
+        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)  # libyaml gives a code point
+        raise YamlError(f"unacceptable character {shown}: {exc.reason}", line, column, path) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(str(exc), 1, 1, path) from None
+    except RecursionError:
+        # Only the pure-Python composer recurses per nesting level; libyaml stops at 1000 itself.
+        raise YamlError(f"nesting deeper than {max_depth} levels", 1, 1, path) from None
+    return docs
+
+
+def _compose(text: str) -> Iterator[Node | None]:
+    return yaml.compose_all(text, Loader=_LOADER)
+
+
+def _position(node: Node) -> Position:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _offset_to_position(text: str, offset: int) -> Position:
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    return (line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+
+
+# Scalars are typed by the loader's implicit resolution; we build only these plain types.
+# Timestamps, binary and application tags (`!Ref`) stay strings: manifests treat them as text,
+# and nothing here may ever instantiate arbitrary classes.
+_SCALAR_TYPES = frozenset(_TAG + name for name in ("null", "bool", "int", "float"))
+_CONSTRUCTOR = SafeConstructor()
+
+
+def _scalar(node: ScalarNode) -> object:
+    if node.tag not in _SCALAR_TYPES:
+        return node.value
+    try:
+        # The per-tag functions directly: ``construct_object`` would cache every node forever.
+        return SafeConstructor.yaml_constructors[node.tag](_CONSTRUCTOR, node)
+    except (ValueError, TypeError, OverflowError, yaml.YAMLError):
+        # e.g. `!!int abc`, or an integer longer than Python's int-from-str digit limit.
+        return node.value
+
+
+class _Converter:
+    """Node graph to plain data plus key positions, within a node budget and a depth limit."""
+
+    def __init__(self, max_nodes: int, max_depth: int, path: str) -> None:
+        self.max_nodes = max_nodes
+        self.max_depth = max_depth
+        self.path = path
+        self.visited = 0  # shared by all documents of a stream: the budget is per file
+        self.positions: dict[Path, Position] = {}
+
+    def measure(self, root: Node) -> None:
+        """Check the budget and depth of ``root`` as if every alias were expanded, cheaply.
+
+        Sizes and heights are memoised per node, so a billion-laughs document is rejected after
+        touching each distinct node once instead of after 200k conversions. A cyclic alias never
+        gets a memo entry and so runs into the depth limit.
+        """
+        budget = self.max_nodes - self.visited
+        memo: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded size, height)
+
+        def walk(node: Node, depth: int) -> tuple[int, int]:
+            known = memo.get(id(node))
+            if known is None:
+                if depth > self.max_depth:
+                    self._fail(node, f"nesting deeper than {self.max_depth} levels")
+                size, height = 1, 0
+                for child in _children(node):
+                    child_size, child_height = walk(child, depth + 1)
+                    size += child_size
+                    height = max(height, child_height + 1)
+                    if size > budget:
+                        self._fail(node, f"more than {self.max_nodes} nodes (alias bomb?)")
+                known = memo[id(node)] = (size, height)
+            if depth + known[1] > self.max_depth:
+                self._fail(node, f"nesting deeper than {self.max_depth} levels")
+            return known
+
+        walk(root, 0)
+
+    def _fail(self, node: Node, message: str) -> NoReturn:
+        line, column = _position(node)
+        raise YamlError(message, line, column, self.path)
+
+    def _visit(self, node: Node, depth: int) -> None:
+        # A backstop behind ``measure``: conversion counts the same nodes it predicted.
+        self.visited += 1
+        if self.visited > self.max_nodes:
+            self._fail(node, f"more than {self.max_nodes} nodes (alias bomb?)")
+        if depth > self.max_depth:
+            self._fail(node, f"nesting deeper than {self.max_depth} levels")
+
+    def convert(self, node: Node, path: Path, depth: int) -> object:
+        self._visit(node, depth)
+        self.positions.setdefault(path, _position(node))
+        if isinstance(node, ScalarNode):
+            return _scalar(node)
+        if isinstance(node, SequenceNode):
+            items: list[object] = []
+            for i, child in enumerate(node.value):
+                child_path = (*path, i)
+                self.positions[child_path] = _position(child)
+                items.append(self.convert(child, child_path, depth + 1))
+            return items
+        if isinstance(node, MappingNode):
+            result: dict[object, object] = {}
+            for key, (key_node, value_node) in self._pairs(node, depth).items():
+                child_path = (*path, _segment(key))
+                self.positions[child_path] = _position(key_node)
+                result[key] = self.convert(value_node, child_path, depth + 1)
+            return result
+        return None
+
+    def _pairs(self, node: MappingNode, depth: int) -> dict[object, tuple[Node, Node]]:
+        """The mapping's effective entries, deciding winners before any value is converted.
+
+        Duplicate keys: the last one wins (what PyYAML, and kubectl's decoder in lenient mode, do).
+        Merge keys (`<<: *base`): explicit keys beat merged ones, and earlier merge sources beat
+        later ones. Deciding first means positions never describe a value that was overridden.
+        """
+        explicit: dict[object, tuple[Node, Node]] = {}
+        merged: dict[object, tuple[Node, Node]] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.tag == _MERGE_TAG:
+                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for source in sources:
+                    self._visit(source, depth + 1)
+                    if isinstance(source, MappingNode):
+                        for key, pair in self._pairs(source, depth + 1).items():
+                            merged.setdefault(key, pair)
+                continue
+            self._visit(key_node, depth + 1)
+            if not isinstance(key_node, ScalarNode):
+                continue  # complex keys (`? [a, b]`) never occur in manifests; drop them
+            explicit[_scalar(key_node)] = (key_node, value_node)
+        return {**merged, **explicit}
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [child for pair in node.value for child in pair]
+    return []
+
+
+def _segment(key: object) -> str | int:
+    # Path segments are str or int (bool is an int, which keeps `on:`-style keys addressable).
+    return key if isinstance(key, (str, int)) else str(key)

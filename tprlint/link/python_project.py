@@ -1,0 +1,167 @@
+"""The Python project as a whole: module lookup, import closures, cross-module values and the
+Workers that are really constructed (through project factories and subclasses)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from tprlint.facts.python.facts import WORKER_CLASSES, PythonFacts, WorkerConstruction
+from tprlint.facts.python.names import split_qualname
+from tprlint.facts.python.values import Expr, Missing, Ref, fold
+from tprlint.model import Location
+
+
+@dataclass(frozen=True)
+class ResolvedWorker:
+    """A Worker constructed in the project, with ``graceful_shutdown_timeout`` folded."""
+
+    location: Location
+    module: str  # module key of the construction site
+    function: str
+    graceful: Expr
+    unresolved_splat: str
+    via: str = ""  # "make_worker() at app/factory.py:12" when built through a project wrapper
+    via_location: Location | None = None
+
+
+class PythonProject:
+    def __init__(self, modules: Iterable[PythonFacts]) -> None:
+        self.modules: dict[str, PythonFacts] = {m.key: m for m in modules}
+        self._by_suffix: dict[str, list[str]] = {}
+        for key in self.modules:
+            parts = key[len("path:"):].split("/")
+            for i in range(len(parts)):
+                self._by_suffix.setdefault("/".join(parts[i:]), []).append(key)
+
+    # -- modules -----------------------------------------------------------------------------
+
+    def resolve_module(self, key: str) -> list[str]:
+        """Project module keys a module key may denote (several when the tree is ambiguous)."""
+        if key.startswith("path:"):
+            return [key] if key in self.modules else []
+        return list(self._by_suffix.get(key[len("mod:"):].replace(".", "/"), ()))
+
+    def imported_project_modules(self, module: PythonFacts) -> set[str]:
+        found: set[str] = set()
+        for imported in module.imports:
+            found.update(self.resolve_module(imported.key))
+            for name in imported.names:  # `from pkg import submodule`
+                found.update(self.resolve_module(_child_key(imported.key, name)))
+        found.discard(module.key)
+        return found
+
+    def closure(self, key: str) -> list[str]:
+        """The module and every project module it imports, transitively (cycles are fine)."""
+        seen = {key}
+        order = [key]
+        stack = [key]
+        while stack:
+            current = self.modules.get(stack.pop())
+            if current is None:
+                continue
+            for imported in sorted(self.imported_project_modules(current)):
+                if imported not in seen:
+                    seen.add(imported)
+                    order.append(imported)
+                    stack.append(imported)
+        return order
+
+    def module_for_path(self, path: str) -> PythonFacts | None:
+        return next((m for m in self.modules.values() if m.path == path), None)
+
+    # -- values ------------------------------------------------------------------------------
+
+    def lookup(self, ref: Ref) -> Expr | None:
+        candidates = self.resolve_module(ref.module)
+        if len(candidates) != 1:
+            return None  # ambiguous or outside the project: never guess
+        return self.modules[candidates[0]].constants.get(ref.name)
+
+    def fold(self, expr: Expr) -> Expr:
+        return fold(expr, self.lookup)
+
+    # -- workers -----------------------------------------------------------------------------
+
+    @cached_property
+    def workers(self) -> list[ResolvedWorker]:
+        resolved: list[ResolvedWorker] = []
+        for module in self.modules.values():
+            for construction in module.workers:
+                worker = self._resolve_worker(module, construction)
+                if worker is not None:
+                    resolved.append(worker)
+        return resolved
+
+    def workers_in(self, keys: Iterable[str]) -> list[ResolvedWorker]:
+        wanted = set(keys)
+        return [w for w in self.workers if w.module in wanted]
+
+    def _resolve_worker(self, module: PythonFacts, site: WorkerConstruction) -> ResolvedWorker | None:
+        if site.callee == "super" or (site.callee in WORKER_CLASSES and site.forwards_kwargs):
+            return None  # a wrapper: judged where it is called
+        if site.callee in WORKER_CLASSES:
+            return ResolvedWorker(site.location, module.key, site.function, self.fold(site.graceful),
+                                  site.unresolved_splat)
+        wrapper = self._wrapper(site.callee)
+        if wrapper is None:
+            return None
+        inner_module, inner = wrapper
+        graceful = site.graceful if not isinstance(site.graceful, Missing) else inner.graceful
+        name = site.callee.rsplit(".", 1)[-1]
+        return ResolvedWorker(
+            site.location, module.key, site.function, self.fold(graceful),
+            site.unresolved_splat or inner.unresolved_splat,
+            via=f"{name}() at {inner.location.path}:{inner.location.line}", via_location=inner.location,
+        )
+
+    def _wrapper(self, qualname: str, depth: int = 0) -> tuple[PythonFacts, WorkerConstruction] | None:
+        """The Worker construction inside a project factory function or Worker subclass."""
+        parts = split_qualname(qualname)
+        if parts is None or depth > 5:
+            return None
+        module_key, name = parts
+        candidates = self.resolve_module(module_key)
+        if len(candidates) != 1:
+            return None
+        module = self.modules[candidates[0]]
+        for site in module.workers:
+            if site.forwards_kwargs and (site.function == name or site.in_subclass_init == name):
+                return module, site
+        cls = module.classes.get(name)
+        if cls is not None:
+            for base in cls.bases:
+                if base in WORKER_CLASSES:  # subclass without its own __init__ defaults
+                    return module, WorkerConstruction(cls.location, "", base, Missing())
+                found = self._wrapper(base if base.startswith("path:") else base, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+
+def _child_key(key: str, name: str) -> str:
+    if key.startswith("path:"):
+        base = key[len("path:"):]
+        return f"path:{base}/{name}" if base else f"path:{name}"
+    return f"{key}.{name}"
+
+
+def resolve_launch_target(project: PythonProject, kind: str, target: str) -> str | None:
+    """The project module a ``python -m X`` / ``python path/x.py`` launch runs, when unambiguous."""
+    if kind == "module":
+        for candidate in (f"mod:{target}.__main__", f"mod:{target}"):
+            found = project.resolve_module(candidate)
+            if len(found) == 1:
+                return found[0]
+        return None
+    if kind == "script":
+        parts = [p for p in target.strip("/").removesuffix(".py").split("/") if p not in ("", ".")]
+        # Containers copy the tree to some WORKDIR: match the longest unambiguous path suffix.
+        for start in range(len(parts)):
+            found = project.resolve_module(f"mod:{'.'.join(parts[start:])}")
+            if len(found) == 1:
+                return found[0]
+            if found:
+                return None
+    return None

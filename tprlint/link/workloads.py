@@ -1,0 +1,103 @@
+"""Which workload runs which Python entrypoint, and which workloads are Temporal workers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from tprlint.config import Link
+from tprlint.facts.dockerfile import DockerfileFacts
+from tprlint.facts.kubernetes import Container, Workload
+from tprlint.link.commands import PythonLaunch, parse_launch
+from tprlint.link.python_project import PythonProject, resolve_launch_target
+from tprlint.model import Location
+
+
+@dataclass(frozen=True)
+class WorkloadLink:
+    workload: Workload
+    container: Container
+    module: str  # module key of the entrypoint it runs
+    launch: PythonLaunch | None  # None for links declared in configuration
+    evidence: Location  # where the command was found
+    evidence_text: str  # e.g. "container command `python -m orders.worker`"
+
+
+def effective_argv(container: Container, dockerfile: DockerfileFacts | None) -> tuple[tuple[str, ...], str, Location]:
+    """The process Kubernetes starts: command/args override the image's ENTRYPOINT/CMD."""
+    image_entry = dockerfile.entrypoint if dockerfile else None
+    image_cmd = dockerfile.cmd if dockerfile else None
+    if container.command is not None:
+        argv = container.command + (container.args or ())
+        return argv, "container command", container.location
+    if container.args is not None:
+        return (image_entry or ()) + container.args, "container args", container.location
+    argv = (image_entry or ()) + (image_cmd or ())
+    if dockerfile is None or not argv:
+        return (), "", container.location
+    where = dockerfile.cmd_location or dockerfile.entrypoint_location or Location(dockerfile.path)
+    return argv, f"Dockerfile {'CMD' if image_cmd else 'ENTRYPOINT'} ({dockerfile.path})", where
+
+
+def dockerfile_for_image(image: str, dockerfiles: list[DockerfileFacts]) -> DockerfileFacts | None:
+    """The repository's Dockerfile for an image: the only one, or the one named like the image."""
+    if len(dockerfiles) == 1:
+        return dockerfiles[0]
+    repo = image.split("@")[0].rsplit("/", 1)[-1].split(":")[0].lower()
+    named = [
+        d for d in dockerfiles
+        if PurePosixPath(d.path).parent.name.lower() == repo
+        or PurePosixPath(d.path).name.lower() in (f"dockerfile.{repo}", f"{repo}.dockerfile")
+    ]
+    return named[0] if len(named) == 1 else None
+
+
+def link_workloads(workloads: list[Workload], dockerfiles: list[DockerfileFacts], project: PythonProject,
+                   config_links: tuple[Link, ...] = ()) -> list[WorkloadLink]:
+    links: list[WorkloadLink] = []
+    for workload in workloads:
+        declared = _declared_link(workload, project, config_links)
+        for container in workload.containers:
+            if declared is not None:
+                links.append(WorkloadLink(workload, container, declared, None, workload.location,
+                                          "a link declared in the tprlint configuration"))
+                break
+            argv, source, where = effective_argv(container, dockerfile_for_image(container.image, dockerfiles))
+            launch = parse_launch(argv) if argv else None
+            if launch is None or launch.target_kind not in ("module", "script"):
+                continue
+            module = resolve_launch_target(project, launch.target_kind, launch.target)
+            if module is not None:
+                links.append(WorkloadLink(workload, container, module, launch, where,
+                                          f"{source} `{launch.description}`"))
+    return links
+
+
+def _declared_link(workload: Workload, project: PythonProject, config_links: tuple[Link, ...]) -> str | None:
+    for link in config_links:
+        if link.workload not in (workload.name, f"{workload.kind}/{workload.name}"):
+            continue
+        if link.module:
+            return resolve_launch_target(project, "module", link.module)
+        if link.script:
+            return resolve_launch_target(project, "script", link.script)
+    return None
+
+
+SERVER_IMAGES = ("temporalio/server", "temporalio/auto-setup", "temporalio/admin-tools", "temporalio/ui")
+
+
+def worker_reason(workload: Workload, linked: bool) -> str | None:
+    """Why this workload counts as a Temporal worker (stated in findings), or None."""
+    if linked:
+        return "it runs Temporal worker code"
+    for container in workload.containers:
+        if any(env.name.startswith("TEMPORAL_") for env in container.env):
+            return "its containers have TEMPORAL_* environment variables"
+    words = " ".join([workload.name, *workload.labels.values(), *workload.pod_labels.values(),
+                      *(c.image for c in workload.containers)]).lower()
+    if "temporal" in words and "worker" in words and not any(
+        image in words for image in SERVER_IMAGES
+    ):
+        return "its name, labels or image say it is a Temporal worker"
+    return None

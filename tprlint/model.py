@@ -1,0 +1,105 @@
+"""The vocabulary every stage shares: severities, locations, findings and rule metadata.
+
+Everything here is a plain, picklable dataclass so facts and findings can cross process
+boundaries and live in the on-disk cache.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    """SARIF levels, ordered so that ``severity >= threshold`` means "gates"."""
+
+    NOTE = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (expected error, warning or note)") from None
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A span in a file. Lines and columns are 1-based; ``path`` is relative to the scan root."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class RelatedLocation:
+    """Another artifact a finding relies on, e.g. the worker code linked to a Deployment."""
+
+    location: Location
+    message: str
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    severity: Severity
+    message: str
+    location: Location
+    related: tuple[RelatedLocation, ...] = ()
+    # Stable identity of the offending thing (e.g. "Deployment/orders/order-worker" or the
+    # enclosing function) so fingerprints survive unrelated line shifts.
+    anchor: str = ""
+    # Findings about credentials must never show the offending source text.
+    redact_source: bool = False
+    suppressed_by: str | None = None
+
+    @property
+    def is_suppressed(self) -> bool:
+        return self.suppressed_by is not None
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        loc = self.location
+        return (loc.path, loc.line, loc.column, self.rule_id, self.message)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example of a rule's catalogue file: files of a tiny repository and the verdict."""
+
+    title: str
+    verdict: str  # "bad" (the rule must fire) or "good" (it must not)
+    files: tuple[tuple[str, str], ...]
+    lines: tuple[int, ...] = ()  # for bad examples: lines (of the first file) where it fires
+    config: str = ""  # optional TOML for [tool.tprlint], e.g. scope = "all"
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    id: str
+    name: str
+    severity: Severity
+    checklist: str
+    summary: str
+    rationale: str = ""
+    fix: str = ""
+    references: tuple[str, ...] = ()
+    examples: tuple[Example, ...] = field(default=(), compare=False)
+
+    @property
+    def help_uri(self) -> str:
+        return f"{DOCS_URL}/{self.id}.toml"
+
+
+DOCS_URL = "https://github.com/tprlint/tprlint/blob/main/rules"

@@ -1,0 +1,246 @@
+"""``console``: the human report, with code frames and a summary table (the default format).
+
+Rendered with ``rich`` into a string. ``rich`` is imported here only, and this module is loaded
+only when console output is requested, so the other formats and ``--version`` stay fast.
+
+Every piece of user-controlled text (messages, source lines, paths) goes through ``Text``
+objects, never through rich markup, so a ``[bold]`` in a YAML comment prints as itself.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from io import StringIO
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from tprlint.model import Finding, Location, Severity
+from tprlint.report import ReportContext
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+WIDTH = 100
+INDENT = 2
+TAB_SIZE = 4
+CONTEXT_BEFORE = 2
+CONTEXT_AFTER = 1
+REDACTED = "(source not shown: it contains a credential)"
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.NOTE: "bold cyan"}
+_DIM = "dim"
+_HELP_LABEL = "help:"
+# Blanks at the end of a line, possibly followed by the codes that reset its style.
+_TRAILING_BLANKS = re.compile(r" +((?:\x1b\[[0-9;]*m)*)$")
+
+
+def render(findings: list[Finding], ctx: ReportContext) -> str:
+    out = StringIO()
+    console = Console(
+        file=out,
+        force_terminal=ctx.color,
+        no_color=not ctx.color,
+        width=WIDTH,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        legacy_windows=False,
+    )
+    active = [finding for finding in findings if not finding.is_suppressed]
+    for finding in active:
+        for renderable in _finding(finding, ctx):
+            if isinstance(renderable, Text):
+                # Console.print re-joins Text renderables into a new Text, losing their wrap
+                # settings, so pass them explicitly: source lines must crop to keep the caret
+                # under the right column.
+                console.print(renderable, no_wrap=renderable.no_wrap, overflow=renderable.overflow)
+            else:
+                console.print(renderable)
+        console.print()
+    if active:
+        console.print(_rule_table(active, ctx))
+        console.print()
+    console.print(_summary_line(active, len(findings) - len(active), ctx))
+    return _strip_trailing_blanks(out.getvalue())
+
+
+def _strip_trailing_blanks(text: str) -> str:
+    # rich pads table cells to their column width; trailing blanks only make diffs noisy.
+    return "".join(_TRAILING_BLANKS.sub(r"\1", line) + "\n" for line in text.splitlines())
+
+
+# --- one finding ------------------------------------------------------------------------------
+
+
+def _finding(finding: Finding, ctx: ReportContext) -> Iterator[RenderableType]:
+    yield _header(finding, ctx)
+    for line in finding.message.splitlines() or [""]:
+        yield _indented(Text(_clean(line)))
+    yield from _frame(finding, ctx)
+    for rel in finding.related:
+        where = f"{rel.location.path}:{rel.location.line}"
+        yield _indented(Text.assemble("↳ ", (_clean(where), "bold"), "  ", _clean(rel.message)))
+    yield _help(finding, ctx)
+
+
+def _header(finding: Finding, ctx: ReportContext) -> Text:
+    style = _STYLE[finding.severity]
+    header = Text.assemble(
+        (_clean(str(finding.location)), "bold"),
+        "  ",
+        (finding.rule_id, style),
+        " ",
+        (f"[{finding.severity.label}]", style),
+    )
+    meta = ctx.rules.get(finding.rule_id)
+    if meta is not None:
+        header.append(f" {meta.name}", style="bold")
+    return header
+
+
+def _indented(text: RenderableType) -> Padding:
+    # Padding (not leading spaces) so that wrapped continuation lines keep the indent too.
+    return Padding(text, (0, 0, 0, INDENT), expand=False)
+
+
+def _help(finding: Finding, ctx: ReportContext) -> RenderableType:
+    meta = ctx.rules.get(finding.rule_id)
+    hint = Text(f"(tprlint explain {finding.rule_id})", style=_DIM)
+    body = Text(_clean(meta.summary)) if meta else Text()
+    if not body:
+        body = hint
+    elif cell_len(f"{body}  {hint}") <= WIDTH - INDENT - len(_HELP_LABEL) - 1:
+        body.append_text(Text("  ").append_text(hint))
+    else:
+        # Never let the wrap split the command the user is meant to copy.
+        body.append_text(Text("\n").append_text(hint))
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_column(style="bold cyan")
+    grid.add_column()
+    grid.add_row(_HELP_LABEL, body)
+    return _indented(grid)
+
+
+# --- code frame -------------------------------------------------------------------------------
+
+
+def _frame(finding: Finding, ctx: ReportContext) -> Iterator[Text]:
+    if finding.redact_source:
+        # Context lines may hold the rest of a multi-line secret (a PEM key), so show none.
+        yield Text("  " + REDACTED, style="italic " + _DIM)
+        return
+    loc = finding.location
+    lines = ctx.source_lines(loc.path)
+    if not 1 <= loc.line <= len(lines):
+        return  # file unreadable or changed since the scan: a wrong frame is worse than none
+    first = max(1, loc.line - CONTEXT_BEFORE)
+    last = min(len(lines), loc.line + CONTEXT_AFTER)
+    gutter = len(str(last))
+    for number in range(first, last + 1):
+        text = _display(lines[number - 1])
+        yield _frame_line(number, gutter, text, is_target=number == loc.line)
+        if number == loc.line:
+            yield _caret_line(gutter, lines[number - 1], loc, _STYLE[finding.severity])
+
+
+def _frame_line(number: int, gutter: int, text: str, *, is_target: bool) -> Text:
+    marker = "> " if is_target else "  "
+    return _unwrapped(
+        (f"  {marker}{number:>{gutter}} │ ", "bold" if is_target else _DIM),
+        (text, "" if is_target else _DIM),
+    )
+
+
+def _caret_line(gutter: int, raw: str, loc: Location, style: str) -> Text:
+    start, end = _span(raw, loc)
+    # Widths are measured in terminal cells so wide characters (CJK, emoji) keep the caret aligned.
+    pad = cell_len(_display(raw[: start - 1]))
+    width = max(1, cell_len(_display(raw[: end - 1])) - pad)
+    return _unwrapped((f"  {'':>{gutter + 2}} │ ", _DIM), (" " * pad + "^" * width, style))
+
+
+def _unwrapped(*parts: tuple[str, str]) -> Text:
+    # Source lines are cropped rather than wrapped: a wrapped line would misplace the caret.
+    return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+
+
+def _span(raw: str, loc: Location) -> tuple[int, int]:
+    """1-based [start, end) columns to underline on the finding's first line."""
+    start = min(max(1, loc.column), len(raw) + 1)
+    if loc.end_line is not None and loc.end_line > loc.line:
+        return start, max(start + 1, len(raw.rstrip()) + 1)
+    if loc.end_column is not None and loc.end_column > start:
+        return start, min(loc.end_column, len(raw) + 1)
+    # No end known: underline the token at the column, which is what the finding points at:
+    # an identifier or YAML key when it starts with one, else everything up to the next blank.
+    in_token = _is_word if start <= len(raw) and _is_word(raw[start - 1]) else _is_not_blank
+    end = start
+    while end <= len(raw) and in_token(raw[end - 1]):
+        end += 1
+    return start, max(end, start + 1)
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch in "_-."
+
+
+def _is_not_blank(ch: str) -> bool:
+    return not ch.isspace()
+
+
+def _display(text: str) -> str:
+    return _clean(text.expandtabs(TAB_SIZE))
+
+
+def _clean(text: str) -> str:
+    # Scanned files are untrusted: an escape sequence in them must not reach the terminal.
+    return "".join("\ufffd" if _is_control(ch) else ch for ch in text)
+
+
+def _is_control(ch: str) -> bool:
+    return ch != "\t" and unicodedata.category(ch) in {"Cc", "Cf"} and ch != "\u200d"
+
+
+# --- summary ----------------------------------------------------------------------------------
+
+
+def _rule_table(active: list[Finding], ctx: ReportContext) -> Table:
+    counts = Counter((finding.rule_id, finding.severity) for finding in active)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("Rule")
+    table.add_column("Name")
+    table.add_column("Severity")
+    table.add_column("Count", justify="right")
+    # Most severe first, then by id, so the table reads in the order things need fixing.
+    for (rule_id, severity), count in sorted(counts.items(), key=lambda kv: (-kv[0][1], kv[0][0])):
+        meta = ctx.rules.get(rule_id)
+        table.add_row(
+            Text(rule_id, style=_STYLE[severity]),
+            Text(_clean(meta.name) if meta else ""),
+            Text(severity.label, style=_STYLE[severity]),
+            str(count),
+        )
+    return table
+
+
+def _summary_line(active: list[Finding], suppressed: int, ctx: ReportContext) -> Text:
+    files = _plural(ctx.files_scanned, "file")
+    note = f" ({suppressed} suppressed)" if suppressed else ""
+    if not active:
+        return Text(f"All checks passed: {files}, no findings{note}.", style="bold green")
+    counts = Counter(finding.severity for finding in active)
+    parts = [_plural(counts[sev], sev.label) for sev in sorted(Severity, reverse=True) if counts[sev]]
+    worst = max(counts)
+    return Text(f"Found {', '.join(parts)} in {files}{note}.", style=_STYLE[worst])
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -1,0 +1,104 @@
+"""``json``: a stable, documented JSON document for scripts and dashboards.
+
+The shape is versioned by the top-level ``version`` field; fields may be added within a version,
+never renamed, removed or retyped. Keys are sorted and the output ends with a newline, so the same
+input always produces byte-identical output. (This text is mirrored in ``docs/json-output.md``.)
+
+.. code-block:: text
+
+    {
+      "version": 1,
+      "tool": {"name": "tprlint", "version": "0.1.0"},
+      "summary": {
+        "files": 12,                 # files scanned
+        "findings": 5,               # unsuppressed findings (those that may gate)
+        "suppressed": 1,             # suppressed findings (listed below, flagged)
+        "by_severity": {"error": 3, "warning": 2, "note": 0},   # unsuppressed only
+        "fail_on": "error"           # the gate threshold of this run
+      },
+      "findings": [
+        {
+          "rule": "TPR101",                     # rule id
+          "name": "worker-shutdown-timeout",    # rule name, null if the rule is unknown
+          "severity": "error",                  # "error" | "warning" | "note"
+          "checklist": "shutdown.timeout",      # checklist item, null if the rule is unknown
+          "message": "...",
+          "path": "k8s/worker.yaml",            # relative to the scan root, "/"-separated
+          "line": 12, "column": 7,              # 1-based
+          "end_line": 12, "end_column": 40,     # null when unknown; end_column is exclusive
+          "related": [                          # other artifacts the finding relies on
+            {"path": "worker.py", "line": 30, "column": 5, "message": "..."}
+          ],
+          "suppressed": false,
+          "suppressed_by": null,                # why it is suppressed, when it is
+          "fingerprint": "3f1c..."              # stable across unrelated line shifts
+        }
+      ]
+    }
+
+Findings appear in report order (path, line, column, rule), suppressed ones included.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tprlint.model import Finding, RelatedLocation, Severity
+from tprlint.report import ReportContext
+from tprlint.report.fingerprint import fingerprints
+
+FORMAT_VERSION = 1
+
+
+def render(findings: list[Finding], ctx: ReportContext) -> str:
+    document = {
+        "version": FORMAT_VERSION,
+        "tool": {"name": "tprlint", "version": ctx.version},
+        "summary": _summary(findings, ctx),
+        "findings": [
+            _finding(finding, ctx, fp)
+            for finding, fp in zip(findings, fingerprints(findings, ctx), strict=True)
+        ],
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def _summary(findings: list[Finding], ctx: ReportContext) -> dict[str, Any]:
+    active = [finding for finding in findings if not finding.is_suppressed]
+    by_severity = {sev.label: 0 for sev in Severity}
+    for finding in active:
+        by_severity[finding.severity.label] += 1
+    return {
+        "files": ctx.files_scanned,
+        "findings": len(active),
+        "suppressed": len(findings) - len(active),
+        "by_severity": by_severity,
+        "fail_on": ctx.fail_on.label,
+    }
+
+
+def _finding(finding: Finding, ctx: ReportContext, fp: str) -> dict[str, Any]:
+    meta = ctx.rules.get(finding.rule_id)
+    loc = finding.location
+    return {
+        "rule": finding.rule_id,
+        "name": meta.name if meta else None,
+        "severity": finding.severity.label,
+        "checklist": meta.checklist if meta else None,
+        "message": finding.message,
+        "path": loc.path,
+        "line": loc.line,
+        "column": loc.column,
+        "end_line": loc.end_line,
+        "end_column": loc.end_column,
+        "related": [_related(rel) for rel in finding.related],
+        "suppressed": finding.is_suppressed,
+        "suppressed_by": finding.suppressed_by,
+        "fingerprint": fp,
+    }
+
+
+def _related(rel: RelatedLocation) -> dict[str, Any]:
+    loc = rel.location
+    return {"path": loc.path, "line": loc.line, "column": loc.column, "message": rel.message}

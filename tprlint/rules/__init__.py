@@ -1,0 +1,23 @@
+"""Rules: small pure functions over the linked ``Project``, registered by id.
+
+Each rule module exports ``RULES``: a mapping of rule id to a function ``(Project) -> Iterable[Hit]``.
+Rule metadata (name, severity, docs, examples) lives in the catalogue, ``rules/TPRnnn.toml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from tprlint.rules import cross_artifact, kubernetes, python_worker
+from tprlint.rules.context import Hit, Project
+
+RuleFunction = Callable[[Project], Iterable[Hit]]
+
+# Produced by the engine itself rather than by a rule function.
+ENGINE_RULES = frozenset({"TPR001"})
+
+REGISTRY: dict[str, RuleFunction] = {
+    **python_worker.RULES,
+    **kubernetes.RULES,
+    **cross_artifact.RULES,
+}

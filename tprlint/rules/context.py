@@ -1,0 +1,84 @@
+"""What rules see: the linked project. Built once per run; rules only read it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from tprlint.config import Config
+from tprlint.facts.dockerfile import DockerfileFacts
+from tprlint.facts.kubernetes import DisruptionBudget, ScaleTarget, Workload
+from tprlint.link.python_project import PythonProject, ResolvedWorker
+from tprlint.link.workloads import SERVER_IMAGES, WorkloadLink, link_workloads, worker_reason
+from tprlint.model import Location, RelatedLocation
+
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
+
+
+def is_test_path(path: str) -> bool:
+    return bool(_TEST_PATH.search(path))
+
+
+@dataclass
+class Hit:
+    """What a rule reports; the engine adds the rule id and severity."""
+
+    location: Location
+    message: str
+    related: tuple[RelatedLocation, ...] = ()
+    anchor: str = ""
+    redact_source: bool = False
+
+
+@dataclass
+class Project:
+    python: PythonProject
+    workloads: list[Workload] = field(default_factory=list)
+    scale_targets: list[ScaleTarget] = field(default_factory=list)
+    budgets: list[DisruptionBudget] = field(default_factory=list)
+    dockerfiles: list[DockerfileFacts] = field(default_factory=list)
+    config: Config = field(default_factory=Config)
+
+    @cached_property
+    def links(self) -> list[WorkloadLink]:
+        return link_workloads(self.workloads, self.dockerfiles, self.python, self.config.links)
+
+    def links_of(self, workload: Workload) -> list[WorkloadLink]:
+        return [link for link in self.links if link.workload is workload]
+
+    def workers_run_by(self, module_key: str) -> list[ResolvedWorker]:
+        return [w for w in self.python.workers_in(self.python.closure(module_key)) if not is_test_path(w.location.path)]
+
+    def worker_links(self, workload: Workload) -> list[tuple[WorkloadLink, list[ResolvedWorker]]]:
+        found = []
+        for link in self.links_of(workload):
+            workers = self.workers_run_by(link.module)
+            if workers:
+                found.append((link, workers))
+        return found
+
+    def classification(self, workload: Workload) -> str | None:
+        """Why a workload is in scope of the workload rules ("Temporal worker", ...), or None."""
+        reason = worker_reason(workload, linked=bool(self.worker_links(workload)))
+        if reason:
+            return f"Temporal worker: {reason}"
+        if any(image in c.image for c in workload.containers for image in SERVER_IMAGES):
+            return "Temporal server component"
+        if self.config.scope == "all":
+            return "scope = all"
+        return None
+
+    def in_scope(self) -> list[tuple[Workload, str]]:
+        return [(w, reason) for w in self.workloads if (reason := self.classification(w))]
+
+    def replica_floor(self, workload: Workload) -> tuple[int, str, Location | None]:
+        """The fewest pods that can be running: an autoscaler's minimum overrides spec.replicas."""
+        for target in self.scale_targets:
+            if (target.target_name == workload.name and target.target_kind == workload.kind
+                    and (target.namespace or "default") == (workload.namespace or "default")):
+                what = "minReplicaCount" if target.kind == "ScaledObject" else "minReplicas"
+                return target.min_replicas, f"{target.kind} {target.name} {what}", target.min_location or target.location
+        if workload.replicas is None:
+            return 1, "replicas (unset, default 1)", workload.location
+        return workload.replicas, "replicas", workload.replicas_location

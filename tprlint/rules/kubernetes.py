@@ -1,0 +1,131 @@
+"""Rules on Kubernetes workloads (TPR4xx): Temporal workers and server components by default,
+every workload with ``scope = "all"``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tprlint.facts.kubernetes import Container, Workload
+from tprlint.facts.python.values import Dur, Missing
+from tprlint.model import Location
+from tprlint.rules.context import Hit, Project
+
+REPLICATED_KINDS = frozenset({"Deployment", "StatefulSet", "Rollout", "ReplicaSet"})
+POD_DEFAULT_GRACE = 30
+
+
+def grace_period_unset_for_worker(project: Project) -> Iterator[Hit]:
+    """TPR401: a worker pod that gets Kubernetes' 30 s default to drain."""
+    for workload, reason in project.in_scope():
+        if not reason.startswith("Temporal worker") or workload.grace_period_seconds is not None:
+            continue
+        if workload.kind in ("Job", "CronJob", "Pod"):
+            continue
+        if _drain_known(project, workload):
+            continue  # TPR601 compares the real numbers instead
+        yield Hit(
+            workload.pod_spec_location,
+            f"{workload.kind} {workload.name} ({reason}) does not set terminationGracePeriodSeconds, so "
+            f"Kubernetes SIGKILLs its pods {POD_DEFAULT_GRACE} s after SIGTERM, whatever the worker's "
+            "graceful_shutdown_timeout. Set terminationGracePeriodSeconds above the worker's drain time "
+            "(graceful_shutdown_timeout + preStop + a few seconds).",
+            anchor=workload.ref,
+        )
+
+
+def _drain_known(project: Project, workload: Workload) -> bool:
+    for _, workers in project.worker_links(workload):
+        if all(isinstance(w.graceful, (Dur, Missing)) for w in workers):
+            return True
+    return False
+
+
+def readiness_probe_missing(project: Project) -> Iterator[Hit]:
+    """TPR402."""
+    yield from _probe_missing(project, "readiness", "Kubernetes sends it traffic and counts it available "
+                              "during rollouts before it is ready; for a worker, a rollout can take old pods "
+                              "down before new ones poll")
+
+
+def liveness_probe_missing(project: Project) -> Iterator[Hit]:
+    """TPR403."""
+    yield from _probe_missing(project, "liveness", "a hung process (deadlocked event loop, stuck poller) "
+                              "is never restarted and silently stops processing its task queue")
+
+
+def _probe_missing(project: Project, kind: str, why: str) -> Iterator[Hit]:
+    for workload, reason in project.in_scope():
+        if workload.kind in ("Job", "CronJob"):
+            continue
+        for container in workload.containers:
+            if container.probe(kind) is None:
+                yield Hit(
+                    container.location,
+                    f"Container {container.name} of {workload.kind} {workload.name} ({reason}) has no "
+                    f"{kind}Probe: {why}. Add a {kind}Probe (an httpGet on a health endpoint, or an exec "
+                    "check for workers without HTTP).",
+                    anchor=f"{workload.ref}/{container.name}",
+                )
+
+
+def resource_requests_missing(project: Project) -> Iterator[Hit]:
+    """TPR404."""
+    for workload, reason in project.in_scope():
+        for container in workload.containers:
+            missing = [r for r in ("cpu", "memory") if r not in container.requests]
+            if missing:
+                yield Hit(
+                    _resources_location(container),
+                    f"Container {container.name} of {workload.kind} {workload.name} ({reason}) requests no "
+                    f"{' or '.join(missing)}: the scheduler packs it blindly and it is the first to be "
+                    "evicted under node pressure, mid-activity. Set resources.requests.cpu and "
+                    "resources.requests.memory.",
+                    anchor=f"{workload.ref}/{container.name}",
+                )
+
+
+def memory_limit_missing(project: Project) -> Iterator[Hit]:
+    """TPR405."""
+    for workload, reason in project.in_scope():
+        for container in workload.containers:
+            if "memory" not in container.limits:
+                yield Hit(
+                    _resources_location(container),
+                    f"Container {container.name} of {workload.kind} {workload.name} ({reason}) has no "
+                    "memory limit: a leak or a large workflow cache can exhaust the node and take "
+                    "neighbours down. Set resources.limits.memory (workflow cache size drives a worker's "
+                    "memory: see max_cached_workflows).",
+                    anchor=f"{workload.ref}/{container.name}",
+                )
+
+
+def replica_floor_too_low(project: Project) -> Iterator[Hit]:
+    """TPR406."""
+    minimum = project.config.thresholds.worker_min_replicas
+    for workload, reason in project.in_scope():
+        if workload.kind not in REPLICATED_KINDS:
+            continue
+        floor, source, location = project.replica_floor(workload)
+        if floor < minimum:
+            yield Hit(
+                location or workload.location,
+                f"{workload.kind} {workload.name} ({reason}) can run as few as {floor} pod"
+                f"{'' if floor == 1 else 's'} ({source}), below the minimum of {minimum}: one node drain, "
+                f"eviction or crash stops its task queues from being polled. Run at least {minimum} replicas"
+                " (or set the autoscaler's minimum to it).",
+                anchor=workload.ref,
+            )
+
+
+def _resources_location(container: Container) -> Location:
+    return container.resources_location or container.location
+
+
+RULES = {
+    "TPR401": grace_period_unset_for_worker,
+    "TPR402": readiness_probe_missing,
+    "TPR403": liveness_probe_missing,
+    "TPR404": resource_requests_missing,
+    "TPR405": memory_limit_missing,
+    "TPR406": replica_floor_too_low,
+}

@@ -1,0 +1,92 @@
+"""Rules on the worker process: graceful shutdown and signal handling (TPR1xx)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tprlint.facts.python.values import Dur, Missing
+from tprlint.link.python_project import ResolvedWorker
+from tprlint.model import RelatedLocation
+from tprlint.rules.context import Hit, Project, is_test_path
+
+_FIX_TIMEOUT = (
+    "Pass graceful_shutdown_timeout=timedelta(...) longer than the longest activity this worker runs, "
+    "and give the pod a terminationGracePeriodSeconds above it."
+)
+
+
+def worker_graceful_shutdown_missing(project: Project) -> Iterator[Hit]:
+    """TPR101: a Worker that cancels its running activities the moment shutdown starts."""
+    for worker in project.python.workers:
+        if is_test_path(worker.location.path) or worker.unresolved_splat and isinstance(worker.graceful, Missing):
+            continue  # tests may; and an unseen **kwargs may well carry the timeout
+        if isinstance(worker.graceful, Missing):
+            problem = "sets no graceful_shutdown_timeout; the SDK default is 0 s"
+        elif isinstance(worker.graceful, Dur) and worker.graceful.seconds <= 0:
+            problem = "sets graceful_shutdown_timeout to 0 s"
+        else:
+            continue
+        yield Hit(
+            worker.location,
+            f"{_worker_name(worker)} {problem}, so on shutdown (every deploy, scale-in or node drain) it "
+            f"cancels all running activities at once and they fail with WorkerShutdown and are retried. "
+            f"{_FIX_TIMEOUT}",
+            related=_via(worker),
+            anchor=f"{worker.module}:{worker.function}",
+        )
+
+
+def worker_no_sigterm_handler(project: Project) -> Iterator[Hit]:
+    """TPR103: an entrypoint that runs a Worker but never turns SIGTERM into a worker shutdown."""
+    linked = {link.module: link for link in project.links}
+    for key, module in sorted(project.python.modules.items()):
+        if not (module.is_entrypoint or key in linked) or is_test_path(module.path):
+            continue
+        closure = project.python.closure(key)
+        workers = [w for w in project.python.workers_in(closure) if not is_test_path(w.location.path)]
+        runs = [run for m in closure for run in project.python.modules[m].runs if m in project.python.modules]
+        if not workers or not runs:
+            continue  # a library module, or a process that does not run a worker
+        handlers = [h for m in closure for h in project.python.modules[m].signal_handlers if h.handles_sigterm]
+        if handlers:
+            continue
+        own_runs = [run for run in module.runs]
+        location = own_runs[0].location if own_runs else (module.main_guard or workers[0].location)
+        pid1 = ""
+        link = linked.get(key)
+        if link is not None and link.launch is not None and link.launch.python_is_pid1:
+            pid1 = (
+                f" Worse, {link.workload.kind} {link.workload.name} starts Python as PID 1 "
+                f"({link.evidence_text}), and PID 1 ignores an unhandled SIGTERM: the pod keeps polling "
+                "for new tasks until it is SIGKILLed."
+            )
+        related = [RelatedLocation(workers[0].location, "the Worker this process runs")]
+        if link is not None:
+            related.append(RelatedLocation(link.evidence, f"started by {link.workload.kind} {link.workload.name}"))
+        yield Hit(
+            location,
+            f"This entrypoint runs a Temporal Worker but neither it nor any project module it imports "
+            f"installs a SIGTERM handler, so `kubectl delete`, rollouts and scale-in never shut the worker "
+            f"down gracefully.{pid1} Install one with `loop.add_signal_handler(signal.SIGTERM, stop.set)` "
+            f"and call `await worker.shutdown()` (or leave `async with Worker(...)`) when it fires.",
+            related=tuple(related),
+            anchor=f"{key}:entrypoint",
+        )
+
+
+def _worker_name(worker: ResolvedWorker) -> str:
+    if worker.via:
+        return f"The Worker built through {worker.via}"
+    return "This Worker"
+
+
+def _via(worker: ResolvedWorker) -> tuple[RelatedLocation, ...]:
+    if worker.via_location is None:
+        return ()
+    return (RelatedLocation(worker.via_location, "the wrapper that constructs the Worker"),)
+
+
+RULES = {
+    "TPR101": worker_graceful_shutdown_missing,
+    "TPR103": worker_no_sigterm_handler,
+}

@@ -1,0 +1,1 @@
+"""Suppressions: inline comments, Kubernetes annotations and configuration."""
