@@ -322,7 +322,7 @@ def _shell(program: str, args: list[str], *, pid1: bool, via: tuple[str, ...], d
     # migrations or setup. Dash and bash may exec a lone final command themselves, but that is
     # an optimisation, not a contract, so only an explicit `exec` counts as replacing the shell.
     for command in reversed(commands):
-        replaces_shell = command.exec_
+        replaces_shell = command.exec_ and not command.background
         found = _launch(
             _expand_positional(command.argv, positional),
             pid1=pid1 and replaces_shell,

@@ -40,15 +40,21 @@ def effective_argv(container: Container, dockerfile: DockerfileFacts | None) -> 
 
 
 def dockerfile_for_image(image: str, dockerfiles: list[DockerfileFacts]) -> DockerfileFacts | None:
-    """The repository's Dockerfile for an image: the only one, or the one named like the image."""
-    if len(dockerfiles) == 1:
-        return dockerfiles[0]
-    repo = image.split("@")[0].rsplit("/", 1)[-1].split(":")[0].lower()
+    """The repository's Dockerfile for an image, when the names say so: ``orders-worker/Dockerfile``
+    or ``Dockerfile.orders-worker`` for ``…/orders-worker:1.2``, else a Dockerfile whose folder is
+    one of the image's path parts (``demo-shop/Dockerfile`` for ``ghcr.io/demo-shop/api``).
+    Being the only Dockerfile is not enough: third-party images are often deployed beside it."""
+    parts = [p.lower() for p in image.split("@")[0].split(":")[0].split("/") if p]
+    if not parts:
+        return None
+    repo = parts[-1]
     named = [
         d for d in dockerfiles
         if PurePosixPath(d.path).parent.name.lower() == repo
         or PurePosixPath(d.path).name.lower() in (f"dockerfile.{repo}", f"{repo}.dockerfile")
     ]
+    if not named:
+        named = [d for d in dockerfiles if PurePosixPath(d.path).parent.name.lower() in parts[1:]]
     return named[0] if len(named) == 1 else None
 
 

@@ -78,7 +78,8 @@ class Project:
             if (target.target_name == workload.name and target.target_kind == workload.kind
                     and (target.namespace or "default") == (workload.namespace or "default")):
                 what = "minReplicaCount" if target.kind == "ScaledObject" else "minReplicas"
-                return target.min_replicas, f"{target.kind} {target.name} {what}", target.min_location or target.location
+                where = target.min_location or target.location
+                return target.min_replicas, f"{target.kind} {target.name} {what}: {target.min_replicas}", where
         if workload.replicas is None:
-            return 1, "replicas (unset, default 1)", workload.location
-        return workload.replicas, "replicas", workload.replicas_location
+            return 1, "spec.replicas unset, default 1", workload.location
+        return workload.replicas, f"spec.replicas: {workload.replicas}", workload.replicas_location
