@@ -7,6 +7,7 @@ a cache file committed to a scanned repository must never be a way to run code i
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import pickle
@@ -28,10 +29,21 @@ class _FactsUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name} from the cache")
 
 
+def _extractor_fingerprint() -> str:
+    """Changes whenever the code that produces facts changes, so a development checkout never
+    reads facts written by older extraction code under the same version number."""
+    package = Path(__file__).parent
+    digest = hashlib.blake2b(digest_size=6)
+    for path in sorted((package / "facts").rglob("*.py")) + sorted((package / "discover").glob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
 class FactsCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.file = directory / f"facts-{__version__}.pickle"
+        self.file = directory / f"facts-{__version__}-{_extractor_fingerprint()}.pickle"
         self.entries: dict[str, Any] = {}
         self.used: set[str] = set()
         self.dirty = False

@@ -4,7 +4,7 @@ Workers that are really constructed (through project factories and subclasses)."
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from tprlint.facts.python.facts import WORKER_CLASSES, PythonFacts, WorkerConstruction
@@ -20,8 +20,9 @@ class ResolvedWorker:
     location: Location
     module: str  # module key of the construction site
     function: str
-    graceful: Expr
+    graceful: Expr  # folded with environment defaults
     unresolved_splat: str
+    graceful_expr: Expr = field(default_factory=Missing)  # before folding: see ``graceful_with``
     via: str = ""  # "make_worker() at app/factory.py:12" when built through a project wrapper
     via_location: Location | None = None
 
@@ -79,8 +80,12 @@ class PythonProject:
             return None  # ambiguous or outside the project: never guess
         return self.modules[candidates[0]].constants.get(ref.name)
 
-    def fold(self, expr: Expr) -> Expr:
-        return fold(expr, self.lookup)
+    def fold(self, expr: Expr, env: dict[str, str] | None = None) -> Expr:
+        return fold(expr, self.lookup, env)
+
+    def graceful_with(self, worker: ResolvedWorker, env: dict[str, str]) -> Expr:
+        """The worker's timeout as a workload that sets ``env`` would run it."""
+        return self.fold(worker.graceful_expr, env)
 
     # -- workers -----------------------------------------------------------------------------
 
@@ -103,7 +108,7 @@ class PythonProject:
             return None  # a wrapper: judged where it is called
         if site.callee in WORKER_CLASSES:
             return ResolvedWorker(site.location, module.key, site.function, self.fold(site.graceful),
-                                  site.unresolved_splat)
+                                  site.unresolved_splat, site.graceful)
         wrapper = self._wrapper(site.callee)
         if wrapper is None:
             return None
@@ -112,7 +117,7 @@ class PythonProject:
         name = site.callee.rsplit(".", 1)[-1]
         return ResolvedWorker(
             site.location, module.key, site.function, self.fold(graceful),
-            site.unresolved_splat or inner.unresolved_splat,
+            site.unresolved_splat or inner.unresolved_splat, graceful,
             via=f"{name}() at {inner.location.path}:{inner.location.line}", via_location=inner.location,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from tprlint.facts.python.values import Dur, Missing, describe_seconds
 from tprlint.link.python_project import ResolvedWorker
@@ -16,7 +17,8 @@ def grace_period_shorter_than_drain(project: Project) -> Iterator[Hit]:
     margin = project.config.thresholds.grace_margin_seconds
     for workload in project.workloads:
         for link, workers in project.worker_links(workload):
-            drain = _longest_drain(workers)
+            env = {e.name: e.value for e in link.container.env if e.value is not None and not e.from_ref}
+            drain = _longest_drain([replace(w, graceful=project.python.graceful_with(w, env)) for w in workers])
             if drain is None:
                 continue  # some worker's timeout is unknown: never guess
             seconds, worker = drain

@@ -8,12 +8,14 @@ from tprlint.facts.python.names import Imports, Scope, split_qualname
 from tprlint.facts.python.values import (
     TIMEDELTA_POSITIONAL,
     DurOf,
+    Env,
     Expr,
     Lit,
     Ref,
     Unknown,
     apply_op,
     fold,
+    is_symbolic,
 )
 
 TIMEDELTA = frozenset({"datetime.timedelta"})
@@ -79,12 +81,11 @@ class Evaluator:
     def _or(self, node: ast.BoolOp, depth: int) -> Expr:
         # `os.environ.get("X") or "300"`: the fallback is the effective default.
         values = [self.eval(v, depth + 1) for v in node.values]
-        first = values[0]
+        first, fallback = values[0], values[-1]
         if isinstance(first, Lit) and first.value:
             return first
-        fallback = values[-1]
-        if isinstance(fallback, Lit) and isinstance(first, Unknown) and first.reason.startswith("env"):
-            return Lit(fallback.value, f"default of {first.reason[4:]}")
+        if isinstance(first, Env) and first.default is None and len(values) == 2:
+            return Env(first.name, fallback)
         return Unknown("`or` expression")
 
     def _call(self, node: ast.Call, depth: int) -> Expr:
@@ -107,20 +108,18 @@ class Evaluator:
         parts += [(k.arg, self.eval(k.value, depth + 1)) for k in node.keywords if k.arg]
         if any(unit not in TIMEDELTA_POSITIONAL for unit, _ in parts):
             return Unknown("timedelta with an unknown unit")
+        if any(is_symbolic(value) for _, value in parts):
+            return DurOf(tuple(parts))  # finished by the project phase (imports, workload env)
         return fold(DurOf(tuple(parts)))
 
     def _env_default(self, node: ast.Call, depth: int) -> Expr:
         name = self.eval(node.args[0], depth + 1) if node.args else Unknown("")
-        label = f"env {name.value}" if isinstance(name, Lit) else "env"
+        if not (isinstance(name, Lit) and isinstance(name.value, str)):
+            return Unknown("environment variable with a computed name")
         default_node = node.args[1] if len(node.args) > 1 else next(
             (k.value for k in node.keywords if k.arg == "default"), None
         )
-        if default_node is None:
-            return Unknown(label)
-        default = self.eval(default_node, depth + 1)
-        if isinstance(default, Lit):
-            return Lit(default.value, f"default of {label}")
-        return Unknown(label)
+        return Env(name.value, self.eval(default_node, depth + 1) if default_node is not None else None)
 
 
 def _maybe_project(qualname: str) -> bool:

@@ -37,6 +37,14 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class Env:
+    """``os.environ.get(name, default)``: the workload that runs the code may set ``name``."""
+
+    name: str
+    default: Expr | None
+
+
+@dataclass(frozen=True)
 class DurOf:
     """``timedelta(...)`` whose parts are not all known yet: ``((unit, expr), ...)``."""
 
@@ -60,7 +68,7 @@ class Missing:
     """The argument was not given at all (the SDK default applies)."""
 
 
-Expr = Lit | Dur | Ref | DurOf | Arith | Unknown | Missing
+Expr = Lit | Dur | Ref | Env | DurOf | Arith | Unknown | Missing
 
 SECONDS_PER_UNIT = {
     "weeks": 604800.0, "days": 86400.0, "hours": 3600.0, "minutes": 60.0, "seconds": 1.0,
@@ -72,29 +80,43 @@ TIMEDELTA_POSITIONAL = ("days", "seconds", "microseconds", "milliseconds", "minu
 Lookup = Callable[[Ref], "Expr | None"]
 
 
-def fold(expr: Expr, lookup: Lookup | None = None, depth: int = 0) -> Expr:
-    """Reduce ``expr`` as far as possible; ``lookup`` resolves names imported from other modules."""
+def fold(expr: Expr, lookup: Lookup | None = None, env: dict[str, str] | None = None, depth: int = 0) -> Expr:
+    """Reduce ``expr`` as far as possible. ``lookup`` resolves names imported from other modules;
+    ``env`` is the environment of the workload that runs the code (None: defaults apply)."""
     if depth > 20:
         return Unknown("definition too deeply nested")
     if isinstance(expr, Ref):
         target = lookup(expr) if lookup else None
         if target is None:
             return Unknown(f"`{expr.name}` is imported from a module tprlint did not resolve")
-        return fold(target, lookup, depth + 1)
+        return fold(target, lookup, env, depth + 1)
+    if isinstance(expr, Env):
+        return _fold_env(expr, lookup, env, depth)
     if isinstance(expr, DurOf):
-        return _fold_duration(expr, lookup, depth)
+        return _fold_duration(expr, lookup, env, depth)
     if isinstance(expr, Arith):
-        left = fold(expr.left, lookup, depth + 1)
-        right = fold(expr.right, lookup, depth + 1) if expr.right is not None else None
+        left = fold(expr.left, lookup, env, depth + 1)
+        right = fold(expr.right, lookup, env, depth + 1) if expr.right is not None else None
         return apply_op(expr.op, left, right)
     return expr
 
 
-def _fold_duration(expr: DurOf, lookup: Lookup | None, depth: int) -> Expr:
+def _fold_env(expr: Env, lookup: Lookup | None, env: dict[str, str] | None, depth: int) -> Expr:
+    if env is not None and expr.name in env:
+        return Lit(env[expr.name], f"env {expr.name}={env[expr.name]} set by the workload")
+    if expr.default is None:
+        return Unknown(f"env {expr.name} has no default")
+    default = fold(expr.default, lookup, env, depth + 1)
+    if isinstance(default, Lit):
+        return Lit(default.value, f"default of env {expr.name}")
+    return default
+
+
+def _fold_duration(expr: DurOf, lookup: Lookup | None, env: dict[str, str] | None, depth: int) -> Expr:
     total = 0.0
     notes: list[str] = []
     for unit, part in expr.parts:
-        value = fold(part, lookup, depth + 1)
+        value = fold(part, lookup, env, depth + 1)
         number = as_number(value)
         if number is None:
             return value if isinstance(value, Unknown) else Unknown(f"timedelta {unit}= is not a number")
@@ -102,6 +124,11 @@ def _fold_duration(expr: DurOf, lookup: Lookup | None, depth: int) -> Expr:
         if isinstance(value, Lit) and value.note:
             notes.append(value.note)
     return Dur(total, "; ".join(notes))
+
+
+def is_symbolic(value: Expr) -> bool:
+    """Still waiting for the project: an imported name or an environment variable inside."""
+    return isinstance(value, (Ref, Env, DurOf, Arith))
 
 
 def as_number(value: Expr) -> float | None:
@@ -115,7 +142,7 @@ def apply_op(op: str, left: Expr, right: Expr | None) -> Expr:
     for operand in (left, right):
         if isinstance(operand, (Unknown, Missing)):
             return operand if isinstance(operand, Unknown) else Unknown("a value is missing")
-        if isinstance(operand, (Ref, DurOf, Arith)):
+        if isinstance(operand, (Ref, Env, DurOf, Arith)):
             return Arith(op, left, right)  # still symbolic: fold again with a project lookup
     if op in ("int", "float"):
         return _convert(op, left)

@@ -1,0 +1,281 @@
+"""End to end: the CLI in a subprocess, as a user, a GitHub Action or a release gate runs it."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import FIXTURES, REPO, SHARED, run_cli
+from tprlint.catalog import load_catalog
+
+SARIF_SCHEMA = SHARED / "sarif" / "sarif-schema-2.1.0.json"
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    copy = tmp_path / "demo-shop"
+    shutil.copytree(FIXTURES / "demo-shop", copy)
+    return copy
+
+
+# -- outputs ---------------------------------------------------------------------------------------
+
+def test_sarif_validates_against_the_official_schema(tmp_path: Path) -> None:
+    out = tmp_path / "out.sarif"
+    result = run_cli("fixtures/demo-shop", "-f", f"sarif:{out}", "--no-cache")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    log = json.loads(out.read_text())
+    schema = json.loads(SARIF_SCHEMA.read_text())
+    errors = [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(log)]
+    assert errors == []
+    results = log["runs"][0]["results"]
+    assert len(results) == 10
+    assert all(r["level"] in ("error", "warning", "note") for r in results)
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] for r in results} == {"%SRCROOT%"}
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    assert "fixtures/demo-shop/orders/worker.py" in uris
+    rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["TPR601"]["helpUri"].endswith("TPR601.toml")
+    assert rules["TPR601"]["help"]["markdown"]
+    assert all(r["partialFingerprints"] for r in results)
+
+
+def test_sarif_fingerprints_survive_unrelated_line_shifts(demo: Path, tmp_path: Path) -> None:
+    def fingerprints() -> dict[str, str]:
+        out = tmp_path / "r.sarif"
+        run_cli(str(demo), "-f", f"sarif:{out}", "--no-cache", cwd=tmp_path)
+        results = json.loads(out.read_text())["runs"][0]["results"]
+        return {f"{r['ruleId']}:{r['message']['text'][:60]}": r["partialFingerprints"]["tprlint/v1"] for r in results}
+
+    before = fingerprints()
+    worker = demo / "orders" / "worker.py"
+    worker.write_text("# a new header comment\n\n" + worker.read_text())
+    manifest = demo / "deploy" / "workers.yaml"
+    manifest.write_text("# reviewed by platform team\n" + manifest.read_text())
+    after = fingerprints()
+    assert before == after
+
+
+def test_github_annotations_are_valid_workflow_commands() -> None:
+    result = run_cli("fixtures/demo-shop", "-f", "github", "--no-cache")
+    lines = result.stdout.splitlines()
+    assert len(lines) == 10
+    for line in lines:
+        assert line.startswith(("::error file=", "::warning file=", "::notice file="))
+        properties, _, message = line[2:].partition("::")
+        assert message and "\n" not in message
+        assert ",line=" in properties and ",title=TPR" in properties
+    assert any(line.startswith("::error file=fixtures/demo-shop/orders/worker.py,line=15,") for line in lines)
+
+
+def test_json_output_follows_its_documented_shape() -> None:
+    result = run_cli("fixtures/demo-shop", "-f", "json", "--no-cache")
+    document = json.loads(result.stdout)
+    assert document["version"] == 1
+    assert document["summary"]["by_severity"] == {"error": 4, "warning": 6, "note": 0}
+    first = document["findings"][0]
+    assert set(first) >= {"rule", "name", "severity", "checklist", "message", "path", "line", "column",
+                          "related", "suppressed", "fingerprint"}
+    docs = (REPO / "docs" / "json-output.md").read_text()
+    for key in ("rule", "checklist", "fingerprint", "suppressed_by", "by_severity"):
+        assert f"`{key}`" in docs or f'"{key}"' in docs
+
+
+def test_several_formats_in_one_run(tmp_path: Path) -> None:
+    result = run_cli("fixtures/demo-shop", "-f", "concise", "-f", f"json:{tmp_path / 'r.json'}",
+                     "-f", f"sarif:{tmp_path / 'r.sarif'}", "--no-cache")
+    assert result.returncode == 1
+    assert result.stdout.count("\n") == 10
+    assert len(json.loads((tmp_path / "r.json").read_text())["findings"]) == 10
+    assert (tmp_path / "r.sarif").stat().st_size > 0
+
+
+def test_output_is_deterministic() -> None:
+    first = run_cli("fixtures", "-f", "json", "--no-cache").stdout
+    second = run_cli("fixtures", "-f", "json").stdout  # second: with the cache
+    third = run_cli("fixtures", "-f", "json").stdout
+    assert first == second == third
+
+
+# -- gate: exit codes ------------------------------------------------------------------------------
+
+def test_fail_on_and_exit_zero() -> None:
+    warnings_only = ("fixtures/demo-shop", "--select", "TPR4", "--no-cache", "-f", "concise")
+    assert run_cli(*warnings_only).returncode == 0  # default: fail on errors only
+    assert run_cli(*warnings_only, "--fail-on", "warning").returncode == 1
+    assert run_cli("fixtures/demo-shop", "--exit-zero", "--no-cache", "-f", "concise").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--select", "TPR999"], "unknown rule 'TPR999'"),
+        (["--ignore", "banana"], "is not a rule id"),
+        (["does/not/exist"], "path does not exist"),
+        (["-f", "xml"], "unknown format 'xml'"),
+        (["--config", "missing.toml"], "config file not found"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> None:
+    result = run_cli("fixtures/demo-shop", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_config_key_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / ".tprlint.toml").write_text('selectt = ["TPR1"]\n')
+    result = run_cli(".", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "unknown key 'selectt'" in result.stderr
+
+
+def test_unknown_rule_in_config_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.tprlint]\nignore = ["TPR404", "TPR4O5"]\n')
+    result = run_cli(".", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "TPR4O5" in result.stderr
+
+
+def test_config_thresholds_change_the_verdict(demo: Path) -> None:
+    (demo / ".tprlint.toml").write_text("[thresholds]\nworker-min-replicas = 1\ngrace-margin-seconds = 0\n")
+    result = run_cli(str(demo), "-f", "concise", "--no-cache", cwd=demo)
+    assert "TPR406" not in result.stdout
+    assert "at least 601" in result.stdout
+
+
+# -- robustness ------------------------------------------------------------------------------------
+
+def test_unparsable_files_become_tpr001_and_other_findings_remain(demo: Path) -> None:
+    (demo / "deploy" / "broken.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n\tname: x\n")
+    (demo / "orders" / "broken.py").write_text("from temporalio.worker import Worker\ndef f(:\n    pass\n")
+    (demo / "deploy" / "binary.yaml").write_bytes(b"apiVersion: v1\nkind: x\n\x00\x01\x02" * 10)
+    (demo / "orders" / "py2.py").write_text("import temporalio\nprint 'hello'\n")
+    result = run_cli(str(demo), "-f", "concise", "--no-cache", cwd=demo)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    tpr001 = [line for line in lines if " TPR001 " in line]
+    assert any(line.startswith("deploy/broken.yaml:4:") for line in tpr001)
+    assert any(line.startswith("orders/broken.py:2:") for line in tpr001)
+    assert any(line.startswith("deploy/binary.yaml:") for line in tpr001)
+    assert any(line.startswith("orders/py2.py:2:") for line in tpr001)
+    assert sum(" TPR601 " in line for line in lines) == 2  # everything else still found
+
+
+def test_alias_bomb_does_not_hang_or_crash(tmp_path: Path) -> None:
+    bomb = ["apiVersion: v1", "kind: ConfigMap", 'a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 10):
+        bomb.append(f"{chr(97 + i)}: &{chr(97 + i)} [" + ",".join([f"*{chr(96 + i)}"] * 9) + "]")
+    (tmp_path / "bomb.yaml").write_text("\n".join(bomb) + "\n")
+    result = run_cli(".", "-f", "concise", "--no-cache", cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    assert "bomb.yaml" in result.stdout and "TPR001" in result.stdout
+
+
+# -- suppressions ----------------------------------------------------------------------------------
+
+def test_inline_annotation_and_config_suppressions(demo: Path, tmp_path: Path) -> None:
+    worker = demo / "orders" / "worker.py"
+    worker.write_text(worker.read_text().replace("    worker = Worker(", "    # tprlint: ignore[TPR101]\n    worker = Worker("))
+    manifest = demo / "deploy" / "workers.yaml"
+    text = manifest.read_text().replace(
+        "      labels: {app: orders-worker}\n    spec:",
+        '      labels: {app: orders-worker}\n      annotations:\n        tprlint.io/ignore: "TPR402,TPR403"\n    spec:',
+    )
+    manifest.write_text(text)
+    (demo / ".tprlint.toml").write_text('[per-file-ignores]\n"deploy/*.yaml" = ["TPR405"]\n')
+    out = tmp_path / "r.sarif"
+    result = run_cli(str(demo), "-f", "concise", "-f", f"sarif:{out}", "--no-cache", cwd=demo)
+    assert "TPR101" not in result.stdout
+    assert "TPR402" not in result.stdout and "TPR403" not in result.stdout
+    assert "TPR405" not in result.stdout
+    assert "TPR103" in result.stdout  # only what was named is suppressed
+    results = json.loads(out.read_text())["runs"][0]["results"]
+    suppressed = {r["ruleId"]: r["suppressions"][0]["kind"] for r in results if r.get("suppressions")}
+    assert suppressed == {"TPR101": "inSource", "TPR402": "inSource", "TPR403": "inSource", "TPR405": "external"}
+
+
+# -- commands --------------------------------------------------------------------------------------
+
+def test_rules_lists_every_rule() -> None:
+    result = run_cli("rules")
+    assert result.returncode == 0
+    for rule_id, meta in load_catalog().items():
+        assert rule_id in result.stdout and meta.name in result.stdout
+
+
+@pytest.mark.parametrize("rule_id", sorted(load_catalog()))
+def test_explain_documents_each_rule(rule_id: str) -> None:
+    result = run_cli("explain", rule_id)
+    assert result.returncode == 0
+    meta = load_catalog()[rule_id]
+    for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## How to fix"):
+        assert heading in result.stdout
+    assert meta.name in result.stdout
+
+
+def test_explain_unknown_rule() -> None:
+    result = run_cli("explain", "TPR000")
+    assert result.returncode == 2 and "unknown rule" in result.stderr
+
+
+def test_help_explains_exit_codes() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "exit codes" in result.stdout and "--fail-on" in result.stdout
+
+
+def test_version_imports_no_heavy_module() -> None:
+    probe = (
+        "import sys\n"
+        "from tprlint.cli import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('rich', 'libcst', 'kubernetes', 'temporalio', 'helm', 'sarif_om', 'yaml', 'pathspec')"
+        " if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO)
+    assert "tprlint 0." in result.stdout
+    assert "HEAVY []" in result.stdout
+
+
+# -- cache -----------------------------------------------------------------------------------------
+
+def test_cache_is_written_reused_and_bypassed(demo: Path) -> None:
+    run_cli(".", "-f", "concise", "--no-cache", cwd=demo)
+    assert not (demo / ".tprlint_cache").exists()
+    cold = run_cli(".", "-f", "concise", cwd=demo)
+    cache_files = list((demo / ".tprlint_cache").glob("facts-*.pickle"))
+    assert len(cache_files) == 1
+    warm = run_cli(".", "-f", "concise", cwd=demo)
+    assert cold.stdout == warm.stdout and cold.returncode == warm.returncode == 1
+    # Changing a file is seen: content-hash keys, not timestamps.
+    worker = demo / "orders" / "worker.py"
+    worker.write_text(worker.read_text().replace("activities=[reserve_stock, send_confirmation],",
+                      "activities=[reserve_stock, send_confirmation], graceful_shutdown_timeout=DRAIN,")
+                      .replace("import os\n", "import os\nfrom datetime import timedelta\nDRAIN = timedelta(seconds=9)\n"))
+    assert "TPR101" not in run_cli(".", "-f", "concise", cwd=demo).stdout
+
+
+class _Exploit:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (print, ("PWNED-BY-CACHE",))
+
+
+def test_a_committed_cache_file_cannot_run_code(demo: Path) -> None:
+    run_cli(".", "-f", "concise", cwd=demo)
+    cache_file = next((demo / ".tprlint_cache").glob("facts-*.pickle"))
+    cache_file.write_bytes(pickle.dumps({"x": _Exploit()}))
+    result = run_cli(".", "-f", "concise", cwd=demo)
+    assert "PWNED-BY-CACHE" not in result.stdout + result.stderr
+    assert result.returncode == 1 and "TPR601" in result.stdout
