@@ -11,8 +11,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import FIXTURES, REPO, SHARED, run_cli
+
 from tprlint.catalog import load_catalog
 
 SARIF_SCHEMA = SHARED / "sarif" / "sarif-schema-2.1.0.json"
@@ -53,7 +53,9 @@ def test_sarif_fingerprints_survive_unrelated_line_shifts(demo: Path, tmp_path: 
         out = tmp_path / "r.sarif"
         run_cli(str(demo), "-f", f"sarif:{out}", "--no-cache", cwd=tmp_path)
         results = json.loads(out.read_text())["runs"][0]["results"]
-        return {f"{r['ruleId']}:{r['message']['text'][:60]}": r["partialFingerprints"]["tprlint/v1"] for r in results}
+        return {
+            f"{r['ruleId']}:{r['message']['text'][:60]}": r["partialFingerprints"]["tprlint/v1"] for r in results
+        }
 
     before = fingerprints()
     worker = demo / "orders" / "worker.py"
@@ -186,7 +188,8 @@ def test_alias_bomb_does_not_hang_or_crash(tmp_path: Path) -> None:
 
 def test_inline_annotation_and_config_suppressions(demo: Path, tmp_path: Path) -> None:
     worker = demo / "orders" / "worker.py"
-    worker.write_text(worker.read_text().replace("    worker = Worker(", "    # tprlint: ignore[TPR101]\n    worker = Worker("))
+    source = worker.read_text()
+    worker.write_text(source.replace("    worker = Worker(", "    # tprlint: ignore[TPR101]\n    worker = Worker("))
     manifest = demo / "deploy" / "workers.yaml"
     text = manifest.read_text().replace(
         "      labels: {app: orders-worker}\n    spec:",
@@ -261,9 +264,11 @@ def test_cache_is_written_reused_and_bypassed(demo: Path) -> None:
     assert cold.stdout == warm.stdout and cold.returncode == warm.returncode == 1
     # Changing a file is seen: content-hash keys, not timestamps.
     worker = demo / "orders" / "worker.py"
-    worker.write_text(worker.read_text().replace("activities=[reserve_stock, send_confirmation],",
-                      "activities=[reserve_stock, send_confirmation], graceful_shutdown_timeout=DRAIN,")
-                      .replace("import os\n", "import os\nfrom datetime import timedelta\nDRAIN = timedelta(seconds=9)\n"))
+    source = worker.read_text()
+    source = source.replace("activities=[reserve_stock, send_confirmation],",
+                            "activities=[reserve_stock, send_confirmation], graceful_shutdown_timeout=DRAIN,")
+    source = source.replace("import os\n", "import os\nfrom datetime import timedelta\nDRAIN = timedelta(seconds=9)\n")
+    worker.write_text(source)
     assert "TPR101" not in run_cli(".", "-f", "concise", cwd=demo).stdout
 
 

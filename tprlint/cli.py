@@ -56,12 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--fail-on", choices=("error", "warning", "note"),
                         help="lowest severity that makes the exit code 1 (default: error)")
     parser.add_argument("--exit-zero", action="store_true", help="always exit 0 when the run completes")
-    parser.add_argument("--select", metavar="IDS", help="comma-separated rule ids or prefixes to run (e.g. TPR1,TPR601)")
+    parser.add_argument("--select", metavar="IDS",
+                        help="comma-separated rule ids or prefixes to run (e.g. TPR1,TPR601)")
     parser.add_argument("--extend-select", metavar="IDS", help="rules to run in addition to the selection")
     parser.add_argument("--ignore", metavar="IDS", help="comma-separated rule ids or prefixes not to run")
     parser.add_argument("--scope", choices=("workers", "all"),
                         help="workloads the Kubernetes rules judge: Temporal workers and server (default) or all")
-    parser.add_argument("--config", type=Path, metavar="FILE", help="configuration file (pyproject.toml or .tprlint.toml)")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="configuration file (pyproject.toml or .tprlint.toml)")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write .tprlint_cache/")
     parser.add_argument("--jobs", type=int, metavar="N", help="processes for parsing (default: CPU count)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",

@@ -18,7 +18,7 @@ from tprlint.facts.extract import FileFacts, ParseError, extract_file
 from tprlint.facts.python.names import module_key_for
 from tprlint.link.python_project import PythonProject
 from tprlint.model import Finding, Location, RuleMeta, Severity
-from tprlint.rules import ENGINE_RULES, REGISTRY
+from tprlint.rules import REGISTRY
 from tprlint.rules.context import Hit, Project
 from tprlint.suppress.comments import parse_annotation
 
@@ -100,7 +100,7 @@ class _Extractor:
                 self.hits += 1
             else:
                 misses.append(source)
-        for source, facts in zip(misses, self._run(misses)):
+        for source, facts in zip(misses, self._run(misses), strict=True):
             results[source.display] = facts
             if self.cache:
                 self.cache.put(FactsCache.key(source.digest, source.kind.value), facts)

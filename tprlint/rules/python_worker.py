@@ -18,7 +18,7 @@ _FIX_TIMEOUT = (
 def worker_graceful_shutdown_missing(project: Project) -> Iterator[Hit]:
     """TPR101: a Worker that cancels its running activities the moment shutdown starts."""
     for worker in project.python.workers:
-        if is_test_path(worker.location.path) or worker.unresolved_splat and isinstance(worker.graceful, Missing):
+        if is_test_path(worker.location.path) or (worker.unresolved_splat and isinstance(worker.graceful, Missing)):
             continue  # tests may; and an unseen **kwargs may well carry the timeout
         if isinstance(worker.graceful, Missing):
             problem = "sets no graceful_shutdown_timeout; the SDK default is 0 s"

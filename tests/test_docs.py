@@ -1,0 +1,33 @@
+"""The README's promises stay true: its rule table matches the catalogue, and its two set-up commands
+are the ones CI runs."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import REPO
+from tprlint.catalog import load_catalog
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_rule_table_matches_the_catalogue() -> None:
+    rows = re.findall(r"^\| \[(TPR\d{3})\]\(rules/\1\.toml\) \| `([^`]+)` \| (\w+) \| ([^|]+) \| (.+) \|$",
+                      README, re.MULTILINE)
+    table = {rule_id: (name, severity, item.strip(), summary.strip()) for rule_id, name, severity, item, summary in rows}
+    expected = {
+        r.id: (r.name, r.severity.label, r.checklist or "—", r.summary) for r in load_catalog().values()
+    }
+    assert table == expected
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    commands = re.findall(r"```sh\n(.+?)\n```", README, re.DOTALL)
+    install_and_demo, tests = commands[0], commands[1]
+    assert "fixtures/demo-shop" in install_and_demo
+    assert tests in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_readme_has_measured_benchmark_figures() -> None:
+    assert "PLACEHOLDER" not in README
+    assert re.search(r"files/s", README)
