@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pathspec
 
@@ -60,7 +61,7 @@ def discover(paths: list[Path], exclude: tuple[str, ...] = (), exclude_root: Pat
 
 
 def _walk(root: Path) -> Iterator[Path]:
-    ignore_stack: list[tuple[Path, pathspec.PathSpec]] = []
+    ignore_stack: list[tuple[Path, pathspec.PathSpec[Any]]] = []
     for dirpath, dirnames, filenames in os.walk(root):
         current = Path(dirpath)
         while ignore_stack and not current.is_relative_to(ignore_stack[-1][0]):
@@ -80,15 +81,15 @@ def _walk(root: Path) -> Iterator[Path]:
                 yield path
 
 
-def _gitignore(directory: Path) -> pathspec.PathSpec | None:
+def _gitignore(directory: Path) -> pathspec.PathSpec[Any] | None:
     try:
         lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def _ignored(path: Path, stack: list[tuple[Path, pathspec.PathSpec]], is_dir: bool) -> bool:
+def _ignored(path: Path, stack: list[tuple[Path, pathspec.PathSpec[Any]]], is_dir: bool) -> bool:
     for base, spec in stack:
         rel = path.relative_to(base).as_posix() + ("/" if is_dir else "")
         if spec.match_file(rel):

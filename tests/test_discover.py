@@ -1,0 +1,71 @@
+"""Discovery: what is read, what is skipped, and how files are classified before any parsing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tprlint.discover import FileKind, classify, discover
+
+WORKER = b"from temporalio.worker import Worker\n"
+MANIFEST = b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\n"
+
+
+def _tree(root: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def test_gitignore_vendored_trees_and_config_excludes(tmp_path: Path) -> None:
+    _tree(tmp_path, {
+        ".gitignore": b"build/\n*.generated.yaml\n",
+        "app/worker.py": WORKER,
+        "app/.gitignore": b"scratch.py\n",
+        "app/scratch.py": WORKER,
+        "build/worker.py": WORKER,
+        "deploy/w.yaml": MANIFEST,
+        "deploy/w.generated.yaml": MANIFEST,
+        "node_modules/x/worker.py": WORKER,
+        ".venv/lib/worker.py": WORKER,
+        "env2/pyvenv.cfg": b"home = /usr\n",
+        "env2/lib/worker.py": WORKER,
+        "legacy/old.py": WORKER,
+        "README.md": b"# docs\n",
+    })
+    found = [f.display for f in discover([tmp_path], exclude=("legacy/",), exclude_root=tmp_path, base=tmp_path)]
+    assert found == ["app/worker.py", "deploy/w.yaml"]
+
+
+def test_an_explicit_file_is_read_even_when_ignored(tmp_path: Path) -> None:
+    _tree(tmp_path, {".gitignore": b"*.py\n", "w.py": WORKER})
+    assert [f.display for f in discover([tmp_path / "w.py"], base=tmp_path)] == ["w.py"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "kind"),
+    [
+        ("app/worker.py", WORKER, FileKind.PYTHON),
+        ("app/main.py", b"if __name__ == '__main__':\n    pass\n", FileKind.PYTHON),
+        ("app/util.py", b"def f(): pass\n", FileKind.PYTHON_OTHER),
+        ("k8s/app.yaml", MANIFEST, FileKind.KUBERNETES),
+        ("k8s/values.yaml", b"replicaCount: 2\n", FileKind.SKIP),
+        ("chart/templates/deploy.yaml", b"apiVersion: v1\nkind: {{ .Values.kind }}\n", FileKind.SKIP),
+        ("Dockerfile", b"FROM python\n", FileKind.DOCKERFILE),
+        ("docker/Dockerfile.worker", b"FROM python\n", FileKind.DOCKERFILE),
+        ("notes.txt", b"temporalio", FileKind.SKIP),
+    ],
+)
+def test_classification(name: str, data: bytes, kind: FileKind) -> None:
+    assert classify(name, data) is kind
+
+
+def test_huge_files_are_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tprlint.discover.walk as walk
+
+    monkeypatch.setattr(walk, "MAX_FILE_BYTES", 1000)
+    _tree(tmp_path, {"big.yaml": MANIFEST + b"#" * 5000})
+    (source,) = discover([tmp_path], base=tmp_path)
+    assert source.too_large and source.data == b""
