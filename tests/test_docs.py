@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from conftest import REPO
+
 from tprlint.catalog import load_catalog
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -14,7 +15,7 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 def test_readme_rule_table_matches_the_catalogue() -> None:
     rows = re.findall(r"^\| \[(TPR\d{3})\]\(rules/\1\.toml\) \| `([^`]+)` \| (\w+) \| ([^|]+) \| (.+) \|$",
                       README, re.MULTILINE)
-    table = {rule_id: (name, severity, item.strip(), summary.strip()) for rule_id, name, severity, item, summary in rows}
+    table = {rule_id: (name, sev, item.strip(), summary.strip()) for rule_id, name, sev, item, summary in rows}
     expected = {
         r.id: (r.name, r.severity.label, r.checklist or "—", r.summary) for r in load_catalog().values()
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import PurePosixPath
 
 from tprlint.facts.python.facts import WORKER_CLASSES, PythonFacts, WorkerConstruction
 from tprlint.facts.python.names import split_qualname
@@ -47,11 +48,29 @@ class PythonProject:
     def imported_project_modules(self, module: PythonFacts) -> set[str]:
         found: set[str] = set()
         for imported in module.imports:
-            found.update(self.resolve_module(imported.key))
+            found.update(self._importable(module, imported.key))
             for name in imported.names:  # `from pkg import submodule`
-                found.update(self.resolve_module(_child_key(imported.key, name)))
+                found.update(self._importable(module, _child_key(imported.key, name)))
         found.discard(module.key)
         return found
+
+    def _importable(self, importer: PythonFacts, key: str) -> list[str]:
+        """The modules an import in ``importer`` may load. When a dotted name matches modules in
+        several places (each service of a monorepo with its own ``app.py``), keep those whose import
+        root is a folder containing the importer - Python puts the script's folder first on sys.path
+        - so ``from app import create_app`` in ``services/api/main.py`` is not ``services/worker/app.py``.
+        With no such candidate, all stay (unchanged)."""
+        candidates = self.resolve_module(key)
+        if len(candidates) < 2:
+            return candidates
+        depth = key.count(".") + 1  # folders + file the dotted name itself spells
+        folder = PurePosixPath(importer.path).parent.parts
+        near = []
+        for candidate in candidates:
+            root = PurePosixPath(candidate[len("path:"):]).parts[:-depth]
+            if folder[: len(root)] == root:
+                near.append(candidate)
+        return near or candidates
 
     def closure(self, key: str) -> list[str]:
         """The module and every project module it imports, transitively (cycles are fine)."""
@@ -104,15 +123,15 @@ class PythonProject:
         return [w for w in self.workers if w.module in wanted]
 
     def _resolve_worker(self, module: PythonFacts, site: WorkerConstruction) -> ResolvedWorker | None:
-        if site.callee == "super" or (site.callee in WORKER_CLASSES and site.forwards_kwargs):
-            return None  # a wrapper: judged where it is called
+        if site.callee == "super" or site.forwards_kwargs:
+            return None  # a wrapper (of Worker, or of a project factory): judged where it is called
         if site.callee in WORKER_CLASSES:
             return ResolvedWorker(site.location, module.key, site.function, self.fold(site.graceful),
                                   site.unresolved_splat, site.graceful)
         wrapper = self._wrapper(site.callee)
         if wrapper is None:
             return None
-        inner_module, inner = wrapper
+        _, inner = wrapper
         graceful = site.graceful if not isinstance(site.graceful, Missing) else inner.graceful
         name = site.callee.rsplit(".", 1)[-1]
         return ResolvedWorker(
@@ -132,17 +151,36 @@ class PythonProject:
             return None
         module = self.modules[candidates[0]]
         for site in module.workers:
-            if site.forwards_kwargs and (site.function == name or site.in_subclass_init == name):
+            if not (site.forwards_kwargs and site.function == name):
+                continue
+            if site.callee in WORKER_CLASSES:
                 return module, site
+            # A factory that passes its **kwargs to another project callee: that one must build the
+            # Worker, or this is not a factory at all (a helper forwarding `task_queue=` elsewhere).
+            inner = self._wrapper(site.callee, depth + 1)
+            if inner is not None:
+                return (module, site) if _decides_timeout(site) else inner
         cls = module.classes.get(name)
-        if cls is not None:
-            for base in cls.bases:
-                if base in WORKER_CLASSES:  # subclass without its own __init__ defaults
-                    return module, WorkerConstruction(cls.location, "", base, Missing())
-                found = self._wrapper(base if base.startswith("path:") else base, depth + 1)
-                if found is not None:
-                    return found
+        if cls is None:
+            return None
+        # Only a class deriving from Worker (directly or through project classes) builds one: the
+        # `super().__init__(client, **kwargs)` of any other class (a workflow starter, a settings
+        # object) says nothing about Workers. Its own __init__, forwarding **kwargs or not, is what
+        # the caller's call runs; without one, or when that leaves the timeout out, the base decides.
+        owns = [s for s in module.workers if s.in_subclass_init == name]  # `Mixin.__init__(self)` too
+        own = next((s for s in owns if _decides_timeout(s)), owns[0] if owns else None)
+        for base in cls.bases:
+            if base in WORKER_CLASSES:
+                return module, own or WorkerConstruction(cls.location, "", base, Missing())
+            found = self._wrapper(base, depth + 1)
+            if found is not None:
+                return (module, own) if own is not None and _decides_timeout(own) else found
         return None
+
+
+def _decides_timeout(site: WorkerConstruction) -> bool:
+    """Does this wrapper call pass the timeout on itself (or keywords tprlint cannot see)?"""
+    return not isinstance(site.graceful, Missing) or bool(site.unresolved_splat)
 
 
 def _child_key(key: str, name: str) -> str:

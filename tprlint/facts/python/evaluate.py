@@ -92,9 +92,9 @@ class Evaluator:
         qualname = self.imports.qualname(node.func) or ""
         if qualname in TIMEDELTA:
             return self._timedelta(node, depth)
-        if isinstance(node.func, ast.Name) and node.func.id in ("int", "float") and len(node.args) == 1:
-            if node.func.id not in self.imports.bindings:
-                return apply_op(node.func.id, self.eval(node.args[0], depth + 1), None)
+        if (isinstance(node.func, ast.Name) and node.func.id in ("int", "float") and len(node.args) == 1
+                and node.func.id not in self.imports.bindings):
+            return apply_op(node.func.id, self.eval(node.args[0], depth + 1), None)
         if qualname in ENV_GETTERS:
             return self._env_default(node, depth)
         return Unknown(f"`{_short(node)}` is computed at run time")
@@ -131,7 +131,7 @@ def _maybe_project(qualname: str) -> bool:
 def _short(node: ast.AST) -> str:
     try:
         text = ast.unparse(node)
-    except Exception:  # noqa: BLE001 - unparse of exotic trees; only used in messages
+    except Exception:  # unparse of exotic trees; only used in messages
         return type(node).__name__
     return text if len(text) <= 60 else text[:57] + "..."
 

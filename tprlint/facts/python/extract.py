@@ -17,7 +17,7 @@ from tprlint.facts.python.facts import (
     WorkerRun,
 )
 from tprlint.facts.python.names import Imports, Scope, walk_scope
-from tprlint.facts.python.values import Expr, Missing, Unknown
+from tprlint.facts.python.values import Expr, Missing, Ref, Unknown
 from tprlint.model import Location
 
 GRACEFUL = "graceful_shutdown_timeout"
@@ -35,13 +35,14 @@ FRAMEWORK_SIGNAL_HANDLING = {
 def extract_python(tree: ast.Module, path: str) -> PythonFacts:
     imports = Imports(path)
     module_scope = Scope(tree.body)
+    _note_function_writes(tree, module_scope)
     facts = PythonFacts(path=path, key=imports.own_key, is_main_module=PurePosixPath(path).name == "__main__.py")
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             imports.define(node.name)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            imports.add(node)
+    for child in ast.walk(tree):
+        if isinstance(child, (ast.Import, ast.ImportFrom)):
+            imports.add(child)
     # Re-apply local definitions: an import inside a function must not shadow a module-level def.
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -52,6 +53,23 @@ def extract_python(tree: ast.Module, path: str) -> PythonFacts:
     )
     _ModuleVisitor(facts, imports, module_scope).run(tree)
     return facts
+
+
+def _note_function_writes(tree: ast.Module, module_scope: Scope) -> None:
+    """A function that rebinds a module-level name (``global GRACE; GRACE = ...``) or changes a
+    module-level dict (``OPTIONS["graceful_shutdown_timeout"] = ...`` in a setup function) changes
+    it for every reader: the module's own assignment is then not its value."""
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        args = node.args
+        params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg) if a}
+        local = Scope(node.body, params)
+        for name in local.declared_global & set(local.assigned):
+            module_scope.assigned.setdefault(name, []).extend(local.assigned[name] * 2)
+        for name, updates in local.dict_updates.items():
+            if name in local.declared_global or (name not in local.assigned and name not in params):
+                module_scope.dict_updates.setdefault(name, []).extend(updates)
 
 
 class _ModuleVisitor:
@@ -70,6 +88,17 @@ class _ModuleVisitor:
                 resolved = evaluator.eval(value)
                 if not isinstance(resolved, Unknown):
                     self.facts.constants[name] = resolved
+        # `from .timeouts import DRAIN` in a package's __init__.py: `from pkg import DRAIN` elsewhere
+        # reads the same value, so the name is a constant of this module too (folded by the project).
+        for node in walk_scope(tree.body):
+            if isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    name = alias.asname or alias.name
+                    if alias.name == "*" or name in self.facts.constants or name in self.module_scope.assigned:
+                        continue
+                    resolved = evaluator.eval(ast.Name(id=name))
+                    if isinstance(resolved, Ref) and resolved.module != self.facts.key:
+                        self.facts.constants[name] = resolved
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.facts.functions.add(node.name)
@@ -130,14 +159,13 @@ class _ModuleVisitor:
             # A project factory or Worker subclass, maybe: the project phase decides.
             self._worker(node, qualname, evaluator, scope, function, func_node)
         self._signal_handler(node, qualname, scope)
-        if isinstance(node.func, ast.Attribute) and node.func.attr == "run" and not node.args:
-            if self._is_worker_expr(node.func.value, scope):
-                self.facts.runs.append(WorkerRun(self._loc(node), f"{_text(node.func.value)}.run()"))
+        if (isinstance(node.func, ast.Attribute) and node.func.attr == "run" and not node.args
+                and self._is_worker_expr(node.func.value, scope)):
+            self.facts.runs.append(WorkerRun(self._loc(node), f"{_text(node.func.value)}.run()"))
 
     def _worker(self, node: ast.Call, qualname: str, evaluator: Evaluator, scope: Scope, function: str,
                 func_node: ast.FunctionDef | ast.AsyncFunctionDef | None) -> None:
-        callee = qualname if qualname in WORKER_CLASSES else qualname
-        self.facts.workers.append(self._construction(node, callee, evaluator, scope, function, func_node))
+        self.facts.workers.append(self._construction(node, qualname, evaluator, scope, function, func_node))
 
     def _construction(self, node: ast.Call, callee: str, evaluator: Evaluator, scope: Scope, function: str,
                       func_node: ast.FunctionDef | ast.AsyncFunctionDef | None) -> WorkerConstruction:
@@ -152,6 +180,11 @@ class _ModuleVisitor:
                 kwarg_name = func_node.args.kwarg.arg if func_node and func_node.args.kwarg else None
                 if isinstance(splat, ast.Name) and splat.id == kwarg_name:
                     forwards = True
+                    if scope.dict_updates.get(kwarg_name) or kwarg_name in scope.assigned:
+                        # `kwargs.setdefault("graceful_shutdown_timeout", ...)` or
+                        # `kwargs = {**DEFAULTS, **kwargs}` before passing them on: not the caller's
+                        # keywords alone, and tprlint does not track what was added.
+                        unresolved = f"**{kwarg_name}"
                     continue
                 found, value = _kwargs_entry(splat, GRACEFUL, evaluator, scope)
                 if found is None:
@@ -215,11 +248,16 @@ class _ModuleVisitor:
         )
 
 
-def _kwargs_entry(splat: ast.expr, key: str, evaluator: Evaluator, scope: Scope) -> tuple[bool | None, Expr]:
+def _kwargs_entry(splat: ast.expr, key: str, evaluator: Evaluator, scope: Scope,
+                  depth: int = 0) -> tuple[bool | None, Expr]:
     """Look ``key`` up in a ``**splat`` dict: (True, value), (False, Missing) or (None, unknown)."""
     node = splat
+    if depth > 10:  # `opts = {**opts, ...}` refers to itself
+        return None, Unknown("keyword arguments built from themselves")
     if isinstance(node, ast.Name):
         for candidate in evaluator.scopes:
+            if node.id in candidate.params and node.id not in candidate.assigned:
+                return None, Unknown(f"`{node.id}` is a parameter: its value comes from the caller")
             if node.id in candidate.assigned:
                 if candidate.dict_updates.get(node.id):
                     return None, Unknown(f"`{node.id}` is changed after it is built")
@@ -232,9 +270,9 @@ def _kwargs_entry(splat: ast.expr, key: str, evaluator: Evaluator, scope: Scope)
             return None, Unknown(f"`{node.id}` is not built in this module")
     if isinstance(node, ast.Dict):
         result: tuple[bool | None, Expr] = (False, Missing())
-        for k, v in zip(node.keys, node.values):
+        for k, v in zip(node.keys, node.values, strict=True):
             if k is None:
-                inner = _kwargs_entry(v, key, evaluator, scope)
+                inner = _kwargs_entry(v, key, evaluator, scope, depth + 1)
                 if inner[0] is None or inner[0]:
                     result = inner
             elif isinstance(k, ast.Constant) and k.value == key:
@@ -257,11 +295,14 @@ def _with_subclass(construction: WorkerConstruction, class_name: str) -> WorkerC
 
 
 def _is_super_init(node: ast.Call) -> bool:
+    """``super().__init__(...)``, or the explicit ``Worker.__init__(self, ...)`` form."""
     func = node.func
-    return (
-        isinstance(func, ast.Attribute) and func.attr == "__init__"
-        and isinstance(func.value, ast.Call) and isinstance(func.value.func, ast.Name)
-        and func.value.func.id == "super"
+    if not (isinstance(func, ast.Attribute) and func.attr == "__init__"):
+        return False
+    if isinstance(func.value, ast.Call):
+        return isinstance(func.value.func, ast.Name) and func.value.func.id == "super"
+    return isinstance(func.value, (ast.Name, ast.Attribute)) and bool(node.args) and (
+        isinstance(node.args[0], ast.Name) and node.args[0].id == "self"
     )
 
 
@@ -277,5 +318,5 @@ def _is_main_guard(test: ast.expr) -> bool:
 def _text(node: ast.AST) -> str:
     try:
         return ast.unparse(node)
-    except Exception:  # noqa: BLE001
+    except Exception:  # unparse of exotic trees; only used in messages
         return "..."

@@ -17,6 +17,17 @@ def module_key_for(path: str) -> str:
 
 def split_qualname(qualname: str) -> tuple[str, str] | None:
     """``("path:src/a", "NAME")`` or ``("mod:pkg.settings", "NAME")`` for a qualified attribute."""
+    if qualname.startswith("path:"):
+        # `from . import settings` binds `path:app.settings`, so `settings.DRAIN` is
+        # `path:app.settings.DRAIN`: the folder ends at the first dot after the last slash, and the
+        # dotted rest is submodules, then the name.
+        start = qualname.rfind("/") + 1 or len("path:")
+        folder, dot, rest = qualname[start:].partition(".")
+        if not dot:
+            return None
+        *submodules, name = rest.split(".")
+        head = qualname[len("path:"):start] + folder
+        return "path:" + "/".join(p for p in (head, *submodules) if p), name
     if "." not in qualname:
         return None
     module, name = qualname.rsplit(".", 1)
@@ -104,6 +115,9 @@ class Scope:
         self.params = params or set()
         self.dict_updates: dict[str, list[ast.AST]] = {}  # d["k"] = v / d.update(...) / d |= ...
         self.loops: dict[str, ast.expr] = {}  # for-loop variable -> the iterable
+        self.imported: set[str] = set()  # names an import statement in this scope binds
+        self.star_import_line = 0  # last `from X import *` of this scope
+        self.declared_global: set[str] = set()  # `global X`: assignments here rebind the module's X
         for node in walk_scope(body):
             self._note(node)
 
@@ -126,9 +140,24 @@ class Scope:
                     self.assigned.setdefault(item.optional_vars.id, []).append(item.context_expr)
         elif isinstance(node, ast.NamedExpr):
             self.assigned.setdefault(node.target.id, []).append(node.value)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "update":
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS:
             if isinstance(node.func.value, ast.Name):
                 self.dict_updates.setdefault(node.func.value.id, []).append(node)
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                    self.dict_updates.setdefault(target.value.id, []).append(node)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            # `try: from local import GRACE` / `except ImportError: GRACE = ...`: the assignment is
+            # only one of the values the name can have. `from .local_settings import *` at the end
+            # of a settings module may rebind any name assigned before it.
+            for alias in node.names:
+                if alias.name == "*":
+                    self.star_import_line = max(self.star_import_line, node.lineno)
+                else:
+                    self.imported.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.Global):
+            self.declared_global.update(node.names)
 
     def _bind(self, target: ast.expr, value: ast.expr, node: ast.AST) -> None:
         if isinstance(target, ast.Name):
@@ -143,4 +172,12 @@ class Scope:
 
     def single_value(self, name: str) -> ast.expr | None:
         values = self.assigned.get(name)
-        return values[0] if values is not None and len(values) == 1 else None
+        if values is None or len(values) != 1 or name in self.imported:
+            return None  # assigned twice, or assigned and imported: two values
+        if getattr(values[0], "lineno", 0) < self.star_import_line:
+            return None  # a later `import *` may rebind it
+        return values[0]
+
+
+# Methods that change a dict in place: after any of them, the dict literal is not the whole story.
+_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__"})
