@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tprlint import __version__
+from tprlint.discover.walk import SourceFile
 
 _ALLOWED_BUILTINS = frozenset({"set", "frozenset", "dict", "list", "tuple", "int", "float", "str", "bytes"})
 
@@ -49,8 +50,9 @@ class FactsCache:
         self.dirty = False
 
     @staticmethod
-    def key(digest: str, kind: str) -> str:
-        return f"{kind}:{digest}"
+    def key(source: SourceFile) -> str:
+        # Facts carry their path, so identical files (empty __init__.py) need entries of their own.
+        return f"{source.kind.value}:{source.display}:{source.digest}"
 
     def load(self) -> None:
         try:

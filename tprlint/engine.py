@@ -15,11 +15,12 @@ from tprlint.catalog import load_catalog
 from tprlint.config import Config
 from tprlint.discover import FileKind, SourceFile, discover
 from tprlint.facts.extract import FileFacts, ParseError, extract_file
+from tprlint.facts.python.facts import PythonFacts
 from tprlint.facts.python.names import module_key_for
 from tprlint.link.python_project import PythonProject
 from tprlint.model import Finding, Location, RuleMeta, Severity
 from tprlint.rules import REGISTRY
-from tprlint.rules.context import Hit, Project
+from tprlint.rules.context import Hit, Project, is_test_path
 from tprlint.suppress.comments import parse_annotation
 
 PARALLEL_THRESHOLD = 200  # below this many files to parse, a process pool costs more than it saves
@@ -55,7 +56,8 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     if cache:
         cache.save()
 
-    project = build_project(facts, config)
+    python_keys = [module_key_for(s.display) for s in sources if s.kind in (FileKind.PYTHON, FileKind.PYTHON_OTHER)]
+    project = build_project(facts, config, python_keys)
     findings = [_finding(rule_id, hit, catalog, config) for rule_id in rules if rule_id in REGISTRY
                 for hit in REGISTRY[rule_id](project)]
     if "TPR001" in rules:
@@ -65,10 +67,10 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     return RunResult(findings, len(sources), rules, parsed=extractor.parsed, cache_hits=extractor.hits)
 
 
-def build_project(facts: Iterable[FileFacts], config: Config) -> Project:
+def build_project(facts: Iterable[FileFacts], config: Config, python_keys: Iterable[str] = ()) -> Project:
     facts = list(facts)
     project = Project(
-        python=PythonProject(f.python for f in facts if f.python is not None),
+        python=PythonProject((f.python for f in facts if f.python is not None), python_keys),
         dockerfiles=[f.dockerfile for f in facts if f.dockerfile is not None],
         config=config,
     )
@@ -94,7 +96,7 @@ class _Extractor:
             if source.too_large:
                 results[source.display] = _too_large(source)
                 continue
-            cached = self.cache.get(FactsCache.key(source.digest, source.kind.value)) if self.cache else None
+            cached = self.cache.get(FactsCache.key(source)) if self.cache else None
             if isinstance(cached, FileFacts) and cached.path == source.display:
                 results[source.display] = cached
                 self.hits += 1
@@ -103,7 +105,7 @@ class _Extractor:
         for source, facts in zip(misses, self._run(misses), strict=True):
             results[source.display] = facts
             if self.cache:
-                self.cache.put(FactsCache.key(source.digest, source.kind.value), facts)
+                self.cache.put(FactsCache.key(source), facts)
         self.parsed += len(misses)
         return [results[s.display] for s in sources]
 
@@ -130,21 +132,39 @@ def _imported_python(parsed: list[FileFacts], others: list[SourceFile], extracto
         for i in range(len(parts)):
             suffixes.setdefault("/".join(parts[i:]), []).append(key)
     added: list[FileFacts] = []
-    frontier = [f.python for f in parsed if f.python is not None]
+    # Modules reached because they import a module that builds or runs a Worker: the chain from a
+    # process entrypoint down to the Worker goes through them, so they are followed in turn.
+    upward: set[str] = set()
+    frontier = [f.python for f in parsed if f.python is not None and _follows(f.python, upward)]
     for _ in range(_MAX_IMPORT_ROUNDS):
         if not frontier or not pending:
             break
         wanted: set[str] = set()
-        for module in frontier:  # modules they import (constants, helpers)...
+        for module in frontier:  # modules they import (constants, helpers, factories)...
             for imported in module.imports:
                 wanted.update(k for k in _candidate_keys(imported.key, imported.names, suffixes) if k in pending)
-        importer = _importer_pattern(module.key for module in frontier)
-        if importer is not None:  # ...and modules that import them (entry chains, factory callers)
-            wanted.update(key for key, source in pending.items() if importer.search(source.data))
+        # ...and production modules that import Worker builders and runners: calls to project
+        # factories and entry chains may sit in files that never mention temporalio. Following
+        # every helper upwards (or downwards) would parse the whole monorepo.
+        importer = _importer_pattern(m.key for m in frontier if m.workers or m.runs or m.key in upward)
+        if importer is not None:
+            found = {key for key, source in pending.items()
+                     if not is_test_path(source.display) and importer.search(source.data)}
+            upward |= found
+            wanted |= found
         new = extractor.extract([pending.pop(key) for key in sorted(wanted)])
         added += new
-        frontier = [f.python for f in new if f.python is not None]
+        frontier = [f.python for f in new if f.python is not None and _follows(f.python, upward)]
     return [f for f in added if f.error is None]  # a broken unrelated module is not ours to report
+
+
+def _follows(module: PythonFacts, upward: set[str]) -> bool:
+    """Whether a module's imports are worth parsing: it touches Temporal, signals or a Worker chain.
+    Test modules are not production processes; plain scripts that never reach Temporal do not matter."""
+    if is_test_path(module.path):
+        return False
+    touches = module.mentions_temporal or module.workers or module.runs or module.signal_handlers
+    return bool(touches) or module.key in upward
 
 
 _MAX_IMPORT_ROUNDS = 4

@@ -29,10 +29,14 @@ class ResolvedWorker:
 
 
 class PythonProject:
-    def __init__(self, modules: Iterable[PythonFacts]) -> None:
+    def __init__(self, modules: Iterable[PythonFacts], other_keys: Iterable[str] = ()) -> None:
+        """``other_keys``: modules of the tree that were not parsed (they cannot matter). They still
+        take part in resolving imports, so a name never resolves to a parsed module by mistake."""
         self.modules: dict[str, PythonFacts] = {m.key: m for m in modules}
+        self._closures: dict[str, list[str]] = {}
         self._by_suffix: dict[str, list[str]] = {}
-        for key in self.modules:
+        self._known = set(self.modules) | set(other_keys)
+        for key in sorted(self._known):
             parts = key[len("path:"):].split("/")
             for i in range(len(parts)):
                 self._by_suffix.setdefault("/".join(parts[i:]), []).append(key)
@@ -42,7 +46,7 @@ class PythonProject:
     def resolve_module(self, key: str) -> list[str]:
         """Project module keys a module key may denote (several when the tree is ambiguous)."""
         if key.startswith("path:"):
-            return [key] if key in self.modules else []
+            return [key] if key in self._known else []
         return list(self._by_suffix.get(key[len("mod:"):].replace(".", "/"), ()))
 
     def imported_project_modules(self, module: PythonFacts) -> set[str]:
@@ -73,7 +77,14 @@ class PythonProject:
         return near or candidates
 
     def closure(self, key: str) -> list[str]:
-        """The module and every project module it imports, transitively (cycles are fine)."""
+        """The module and every project module it imports, transitively (cycles are fine).
+        Memoised: every workload rule asks for the closures of the same few entrypoints."""
+        cached = self._closures.get(key)
+        if cached is None:
+            cached = self._closures[key] = self._compute_closure(key)
+        return cached
+
+    def _compute_closure(self, key: str) -> list[str]:
         seen = {key}
         order = [key]
         stack = [key]
@@ -97,7 +108,8 @@ class PythonProject:
         candidates = self.resolve_module(ref.module)
         if len(candidates) != 1:
             return None  # ambiguous or outside the project: never guess
-        return self.modules[candidates[0]].constants.get(ref.name)
+        module = self.modules.get(candidates[0])
+        return module.constants.get(ref.name) if module else None
 
     def fold(self, expr: Expr, env: dict[str, str] | None = None) -> Expr:
         return fold(expr, self.lookup, env)
@@ -149,7 +161,9 @@ class PythonProject:
         candidates = self.resolve_module(module_key)
         if len(candidates) != 1:
             return None
-        module = self.modules[candidates[0]]
+        module = self.modules.get(candidates[0])
+        if module is None:
+            return None
         for site in module.workers:
             if not (site.forwards_kwargs and site.function == name):
                 continue

@@ -69,8 +69,12 @@ class Project:
             return "scope = all"
         return None
 
-    def in_scope(self) -> list[tuple[Workload, str]]:
+    @cached_property
+    def _in_scope(self) -> list[tuple[Workload, str]]:
         return [(w, reason) for w in self.workloads if (reason := self.classification(w))]
+
+    def in_scope(self) -> list[tuple[Workload, str]]:
+        return self._in_scope
 
     def replica_floor(self, workload: Workload) -> tuple[int, str, Location | None]:
         """The fewest pods that can be running: an autoscaler's minimum overrides spec.replicas."""

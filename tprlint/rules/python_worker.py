@@ -44,10 +44,11 @@ def worker_no_sigterm_handler(project: Project) -> Iterator[Hit]:
             continue
         closure = project.python.closure(key)
         workers = [w for w in project.python.workers_in(closure) if not is_test_path(w.location.path)]
-        runs = [run for m in closure for run in project.python.modules[m].runs if m in project.python.modules]
+        parsed = [project.python.modules[m] for m in closure if m in project.python.modules]
+        runs = [run for m in parsed for run in m.runs]
         if not workers or not runs:
             continue  # a library module, or a process that does not run a worker
-        handlers = [h for m in closure for h in project.python.modules[m].signal_handlers if h.handles_sigterm]
+        handlers = [h for m in parsed for h in m.signal_handlers if h.handles_sigterm]
         if handlers:
             continue
         own_runs = [run for run in module.runs]
