@@ -593,10 +593,6 @@ def test_tpr103_test_entrypoints_are_not_judged(tmp_path: Path, monkeypatch: pyt
     assert lint_tree(tmp_path, monkeypatch, {"tests/run_local_worker.py": main_module()}, "TPR103") == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known false positive: a client script importing a workflow class from a module that is itself "
-    "a worker entrypoint inherits that module's Worker and run (closure has no call graph); the fix "
-    "belongs in tprlint/rules/python_worker.py"))
 def test_tpr103_client_script_importing_from_a_worker_entrypoint(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     found = lint_tree(tmp_path, monkeypatch, {

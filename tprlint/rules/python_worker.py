@@ -45,7 +45,9 @@ def worker_no_sigterm_handler(project: Project) -> Iterator[Hit]:
         closure = project.python.closure(key)
         workers = [w for w in project.python.workers_in(closure) if not is_test_path(w.location.path)]
         parsed = [project.python.modules[m] for m in closure if m in project.python.modules]
-        runs = [run for m in parsed for run in m.runs]
+        # Another entrypoint's run sits behind its own `if __name__ == "__main__"`: importing that
+        # module (a client script importing a workflow class) does not run its Worker.
+        runs = [run for m in parsed if m is module or not m.is_entrypoint for run in m.runs]
         if not workers or not runs:
             continue  # a library module, or a process that does not run a worker
         handlers = [h for m in parsed for h in m.signal_handlers if h.handles_sigterm]
