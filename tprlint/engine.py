@@ -16,7 +16,7 @@ from tprlint.config import Config
 from tprlint.discover import FileKind, SourceFile, discover
 from tprlint.facts.extract import FileFacts, ParseError, extract_file
 from tprlint.facts.python.facts import PythonFacts
-from tprlint.facts.python.names import module_key_for
+from tprlint.facts.python.names import module_key_for, suffix_index
 from tprlint.link.python_project import PythonProject
 from tprlint.model import Finding, Location, RuleMeta, Severity
 from tprlint.rules import REGISTRY
@@ -126,11 +126,7 @@ def _extract_batch(batch: list[tuple[str, FileKind, bytes]]) -> list[FileFacts]:
 def _imported_python(parsed: list[FileFacts], others: list[SourceFile], extractor: _Extractor) -> list[FileFacts]:
     """Parse the other Python modules that relevant ones import (constants, helpers, entry chains)."""
     pending = {module_key_for(s.display): s for s in others}
-    suffixes: dict[str, list[str]] = {}
-    for key in pending:
-        parts = key[len("path:"):].split("/")
-        for i in range(len(parts)):
-            suffixes.setdefault("/".join(parts[i:]), []).append(key)
+    suffixes = suffix_index(pending)
     added: list[FileFacts] = []
     # Modules reached because they import a module that builds or runs a Worker: the chain from a
     # process entrypoint down to the Worker goes through them, so they are followed in turn.

@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import PurePosixPath
 
 from tprlint.facts.python.facts import WORKER_CLASSES, PythonFacts, WorkerConstruction
-from tprlint.facts.python.names import split_qualname
+from tprlint.facts.python.names import split_qualname, suffix_index
 from tprlint.facts.python.values import Expr, Missing, Ref, fold
 from tprlint.model import Location
 
@@ -34,12 +34,8 @@ class PythonProject:
         take part in resolving imports, so a name never resolves to a parsed module by mistake."""
         self.modules: dict[str, PythonFacts] = {m.key: m for m in modules}
         self._closures: dict[str, list[str]] = {}
-        self._by_suffix: dict[str, list[str]] = {}
         self._known = set(self.modules) | set(other_keys)
-        for key in sorted(self._known):
-            parts = key[len("path:"):].split("/")
-            for i in range(len(parts)):
-                self._by_suffix.setdefault("/".join(parts[i:]), []).append(key)
+        self._by_suffix = suffix_index(self._known)
 
     # -- modules -----------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 
 
@@ -13,6 +13,17 @@ def module_key_for(path: str) -> str:
     if pure.name == "__init__.py":
         return f"path:{pure.parent.as_posix()}"
     return f"path:{pure.with_suffix('').as_posix()}"
+
+
+def suffix_index(keys: Iterable[str]) -> dict[str, list[str]]:
+    """Map every trailing part of each ``path:`` key (``worker``, ``orders/worker``, …) to the keys,
+    so a dotted import (``orders.worker``) finds its file wherever the import root is."""
+    index: dict[str, list[str]] = {}
+    for key in sorted(keys):
+        parts = key[len("path:"):].split("/")
+        for i in range(len(parts)):
+            index.setdefault("/".join(parts[i:]), []).append(key)
+    return index
 
 
 def split_qualname(qualname: str) -> tuple[str, str] | None:
