@@ -87,7 +87,12 @@ def _finding(finding: Finding, ctx: ReportContext) -> Iterator[RenderableType]:
     yield from _frame(finding, ctx)
     for rel in finding.related:
         where = f"{rel.location.path}:{rel.location.line}"
-        yield _indented(Text.assemble("↳ ", (_clean(where), "bold"), "  ", _clean(rel.message)))
+        # A grid gives the arrow a hanging indent: wrapped lines align under the location.
+        related = Table.grid(padding=(0, 1))
+        related.add_column(no_wrap=True)
+        related.add_column()
+        related.add_row("↳", Text.assemble((_clean(where), "bold"), "  ", _clean(rel.message)))
+        yield _indented(related)
     yield _help(finding, ctx)
 
 
