@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tprlint import __version__
+from tprlint.report import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-FORMATS = ("console", "concise", "json", "sarif", "github")
 
 DESCRIPTION = """\
 Production-readiness linter for Temporal deployments: worker code (Python), Kubernetes

@@ -14,6 +14,7 @@ from tprlint.cache import FactsCache
 from tprlint.catalog import load_catalog
 from tprlint.config import Config
 from tprlint.discover import FileKind, SourceFile, discover
+from tprlint.discover.walk import MAX_FILE_BYTES
 from tprlint.facts.extract import FileFacts, ParseError, extract_file
 from tprlint.facts.python.facts import PythonFacts
 from tprlint.facts.python.names import module_key_for, suffix_index
@@ -188,7 +189,7 @@ def _candidate_keys(key: str, names: tuple[str, ...], suffixes: dict[str, list[s
 
 def _too_large(source: SourceFile) -> FileFacts:
     facts = FileFacts(source.display, source.kind)
-    limit = 8
+    limit = MAX_FILE_BYTES // (1024 * 1024)
     facts.error = ParseError(Location(source.display), f"file is larger than {limit} MiB; not analysed")
     return facts
 
