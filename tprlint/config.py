@@ -33,6 +33,9 @@ class Thresholds:
     # process exit, final workflow-task completion and the SIGTERM delivery itself take time.
     grace_margin_seconds: float = 5.0
     worker_min_replicas: int = 2
+    # TPR202: an activity allowed to run longer than this without a heartbeat_timeout hides a dead
+    # worker for that long.
+    heartbeat_after_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,11 @@ class Config:
     severity: tuple[tuple[str, Severity], ...] = ()
     thresholds: Thresholds = field(default_factory=Thresholds)
     links: tuple[Link, ...] = ()
+    # Workflow determinism (TPR210): qualified names declared deterministic (never reported, calls
+    # inside not followed) or non-deterministic (reported like `datetime.now`), as Go's workflowcheck
+    # `decls` do. E.g. "app.clock.frozen_now" or "vendor_sdk.Client.get".
+    deterministic: tuple[str, ...] = ()
+    non_deterministic: tuple[str, ...] = ()
 
     def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -65,9 +73,13 @@ class Config:
 
 _KEYS = {
     "select", "extend-select", "ignore", "per-file-ignores", "exclude", "fail-on", "scope",
-    "severity", "thresholds", "links",
+    "severity", "thresholds", "links", "deterministic", "non-deterministic",
 }
-_THRESHOLD_KEYS = {"grace-margin-seconds": "grace_margin_seconds", "worker-min-replicas": "worker_min_replicas"}
+_THRESHOLD_KEYS = {
+    "grace-margin-seconds": "grace_margin_seconds",
+    "worker-min-replicas": "worker_min_replicas",
+    "heartbeat-after-seconds": "heartbeat_after_seconds",
+}
 _RULE_SELECTOR = re.compile(r"^TPR\d{0,3}$")
 
 
@@ -140,6 +152,8 @@ def parse_table(table: dict[str, Any], known_rules: set[str], source: Path) -> C
         severity=tuple(severity),
         thresholds=_thresholds(_table(table.get("thresholds", {}), f"{where}: thresholds"), where),
         links=tuple(_link(raw, where) for raw in _list_of_tables(table.get("links", []), where)),
+        deterministic=_str_list(table.get("deterministic", []), f"{where}: deterministic"),
+        non_deterministic=_str_list(table.get("non-deterministic", []), f"{where}: non-deterministic"),
     )
 
 

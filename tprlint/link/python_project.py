@@ -26,6 +26,11 @@ class ResolvedWorker:
     graceful_expr: Expr = field(default_factory=Missing)  # before folding: see ``graceful_with``
     via: str = ""  # "make_worker() at app/factory.py:12" when built through a project wrapper
     via_location: Location | None = None
+    # Keyword arguments tprlint could see, unfolded: the call site's, over the wrapper's.
+    options: tuple[tuple[str, Expr], ...] = ()
+
+    def option(self, name: str) -> Expr:
+        return next((value for key, value in self.options if key == name), Missing())
 
 
 class PythonProject:
@@ -135,7 +140,7 @@ class PythonProject:
             return None  # a wrapper (of Worker, or of a project factory): judged where it is called
         if site.callee in WORKER_CLASSES:
             return ResolvedWorker(site.location, module.key, site.function, self.fold(site.graceful),
-                                  site.unresolved_splat, site.graceful)
+                                  site.unresolved_splat, site.graceful, options=site.options)
         wrapper = self._wrapper(site.callee)
         if wrapper is None:
             return None
@@ -146,6 +151,7 @@ class PythonProject:
             site.location, module.key, site.function, self.fold(graceful),
             site.unresolved_splat or inner.unresolved_splat, graceful,
             via=f"{name}() at {inner.location.path}:{inner.location.line}", via_location=inner.location,
+            options=tuple({**dict(inner.options), **dict(site.options)}.items()),
         )
 
     def _wrapper(self, qualname: str, depth: int = 0) -> tuple[PythonFacts, WorkerConstruction] | None:

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from tprlint.rules import cross_artifact, kubernetes, python_worker
+from tprlint.rules import (
+    activities,
+    client,
+    cross_artifact,
+    determinism,
+    kubernetes,
+    process,
+    python_worker,
+    versioning,
+)
 from tprlint.rules.context import Hit, Project
 
 RuleFunction = Callable[[Project], Iterable[Hit]]
@@ -20,4 +29,9 @@ REGISTRY: dict[str, RuleFunction] = {
     **python_worker.RULES,
     **kubernetes.RULES,
     **cross_artifact.RULES,
+    **determinism.RULES,  # type: ignore[dict-item]
+    **activities.RULES,  # type: ignore[dict-item]
+    **client.RULES,  # type: ignore[dict-item]
+    **process.RULES,  # type: ignore[dict-item]
+    **versioning.RULES,  # type: ignore[dict-item]
 }

@@ -11,7 +11,10 @@ from tprlint.facts.python.values import (
     Env,
     Expr,
     Lit,
+    Obj,
     Ref,
+    Seq,
+    Sym,
     Unknown,
     apply_op,
     fold,
@@ -22,6 +25,7 @@ TIMEDELTA = frozenset({"datetime.timedelta"})
 ENV_GETTERS = frozenset({"os.environ.get", "os.getenv", "os.environ.setdefault"})
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//"}
 _MAX_DEPTH = 30
+_MAX_ITEMS = 200  # longer literals are data, not options
 
 
 class Evaluator:
@@ -50,6 +54,10 @@ class Evaluator:
             return self._or(node, depth)
         if isinstance(node, ast.Call):
             return self._call(node, depth)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            if any(isinstance(e, ast.Starred) for e in node.elts):
+                return Unknown("sequence with *unpacking")
+            return Seq(tuple(self.eval(e, depth + 1) for e in node.elts[:_MAX_ITEMS]))
         return Unknown(f"`{_short(node)}` is not a static value")
 
     def _name(self, name: str, depth: int) -> Expr:
@@ -75,7 +83,7 @@ class Evaluator:
     def _ref(self, qualname: str) -> Expr:
         parts = split_qualname(qualname)
         if parts is None or not _maybe_project(qualname):
-            return Unknown(f"`{qualname}` is defined outside the project")
+            return Sym(qualname)
         return Ref(*parts)
 
     def _or(self, node: ast.BoolOp, depth: int) -> Expr:
@@ -97,6 +105,12 @@ class Evaluator:
             return apply_op(node.func.id, self.eval(node.args[0], depth + 1), None)
         if qualname in ENV_GETTERS:
             return self._env_default(node, depth)
+        if qualname and not any(isinstance(a, ast.Starred) for a in node.args):
+            return Obj(
+                qualname,
+                tuple(self.eval(a, depth + 1) for a in node.args[:_MAX_ITEMS]),
+                tuple((k.arg, self.eval(k.value, depth + 1)) for k in node.keywords if k.arg),
+            )
         return Unknown(f"`{_short(node)}` is computed at run time")
 
     def _timedelta(self, node: ast.Call, depth: int) -> Expr:

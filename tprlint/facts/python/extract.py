@@ -6,7 +6,9 @@ import ast
 from dataclasses import replace
 from pathlib import PurePosixPath
 
+from tprlint.facts.python.code import FunctionBody, ModuleCode, index_node
 from tprlint.facts.python.evaluate import Evaluator
+from tprlint.facts.python.extractors import EXTRACTORS
 from tprlint.facts.python.facts import (
     WORKER_CLASSES,
     ClassDef,
@@ -17,7 +19,7 @@ from tprlint.facts.python.facts import (
     WorkerRun,
 )
 from tprlint.facts.python.names import Imports, Scope, walk_scope
-from tprlint.facts.python.values import Expr, Missing, Ref, Unknown
+from tprlint.facts.python.values import Expr, Missing, Ref, Unknown, scalar
 from tprlint.model import Location
 
 GRACEFUL = "graceful_shutdown_timeout"
@@ -51,7 +53,11 @@ def extract_python(tree: ast.Module, path: str) -> PythonFacts:
     facts.mentions_temporal = any(
         key.startswith("mod:temporalio") for key, _ in imports.imported_modules
     )
-    _ModuleVisitor(facts, imports, module_scope).run(tree)
+    visitor = _ModuleVisitor(facts, imports, module_scope)
+    visitor.run(tree)
+    code = ModuleCode(path, tree, imports, visitor.bodies)
+    for extractor in EXTRACTORS:
+        extractor(code, facts)
     return facts
 
 
@@ -79,6 +85,7 @@ class _ModuleVisitor:
         self.module_scope = module_scope
         self.path = facts.path
         self._class_scopes: set[int] = set()  # methods do not see their class body's names
+        self.bodies: list[FunctionBody] = []
 
     def run(self, tree: ast.Module) -> None:
         evaluator = Evaluator(self.imports, [self.module_scope])
@@ -107,10 +114,14 @@ class _ModuleVisitor:
         self._visit_scope(tree.body, [self.module_scope], function="", class_name="", func_node=None)
 
     def _visit_scope(self, body: list[ast.stmt], scopes: list[Scope], function: str, class_name: str,
-                     func_node: ast.FunctionDef | ast.AsyncFunctionDef | None) -> None:
+                     func_node: ast.FunctionDef | ast.AsyncFunctionDef | None,
+                     owner: ast.ClassDef | None = None) -> None:
         evaluator = Evaluator(self.imports, scopes)
         scope = scopes[0]
+        index = FunctionBody(function, class_name, func_node or owner, scope, evaluator)
+        self.bodies.append(index)
         for node in walk_scope(body):
+            index_node(index, node)
             if isinstance(node, ast.Call):
                 self._call(node, evaluator, scope, function, class_name, func_node)
             elif isinstance(node, ast.AsyncWith):
@@ -143,7 +154,7 @@ class _ModuleVisitor:
         qualname = f"{function}.{node.name}" if function else node.name
         class_scope = Scope(node.body)
         self._class_scopes.add(id(class_scope))
-        self._visit_scope(node.body, [class_scope, *outer[-1:]], qualname, node.name, None)
+        self._visit_scope(node.body, [class_scope, *outer[-1:]], qualname, node.name, None, owner=node)
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -174,7 +185,7 @@ class _ModuleVisitor:
         forwards = False
         for keyword in node.keywords:
             if keyword.arg == GRACEFUL:
-                graceful = evaluator.eval(keyword.value)
+                graceful = scalar(evaluator.eval(keyword.value))
             elif keyword.arg is None:
                 splat = keyword.value
                 kwarg_name = func_node.args.kwarg.arg if func_node and func_node.args.kwarg else None
@@ -190,10 +201,16 @@ class _ModuleVisitor:
                 if found is None:
                     unresolved = f"**{_text(splat)}"
                 elif found:
-                    graceful = value
+                    graceful = scalar(value)
+        options: dict[str, Expr] = {}
+        for keyword in node.keywords:
+            if keyword.arg is not None:
+                options[keyword.arg] = evaluator.eval(keyword.value)
+            else:
+                options.update(_splat_items(keyword.value, evaluator) or {})
         return WorkerConstruction(
             location=self._loc(node), function=function, callee=callee, graceful=graceful,
-            unresolved_splat=unresolved, forwards_kwargs=forwards,
+            unresolved_splat=unresolved, forwards_kwargs=forwards, options=tuple(options.items()),
         )
 
     def _signal_handler(self, node: ast.Call, qualname: str, scope: Scope) -> None:
@@ -288,6 +305,36 @@ def _kwargs_entry(splat: ast.expr, key: str, evaluator: Evaluator, scope: Scope,
                 return None, Unknown("dict(**...)")
         return False, Missing()
     return None, Unknown("keyword arguments built at run time")
+
+
+def _splat_items(splat: ast.expr, evaluator: Evaluator, depth: int = 0) -> dict[str, Expr] | None:
+    """Every entry of a ``**splat`` dict tprlint can see, or None when it cannot see the dict."""
+    node = splat
+    if depth > 10:
+        return None
+    if isinstance(node, ast.Name):
+        for candidate in evaluator.scopes:
+            if node.id in candidate.params and node.id not in candidate.assigned:
+                return None
+            if node.id in candidate.assigned:
+                value = candidate.single_value(node.id)
+                if value is None or candidate.dict_updates.get(node.id):
+                    return None
+                node = value
+                break
+        else:
+            return None
+    items: dict[str, Expr] = {}
+    if isinstance(node, ast.Dict):
+        for k, v in zip(node.keys, node.values, strict=True):
+            if k is None:
+                items.update(_splat_items(v, evaluator, depth + 1) or {})
+            elif isinstance(k, ast.Constant) and isinstance(k.value, str):
+                items[k.value] = evaluator.eval(v)
+        return items
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
+        return {k.arg: evaluator.eval(k.value) for k in node.keywords if k.arg}
+    return None
 
 
 def _with_subclass(construction: WorkerConstruction, class_name: str) -> WorkerConstruction:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tprlint.facts.python.activities import ActivityFacts
+from tprlint.facts.python.clients import ClientFacts
+from tprlint.facts.python.determinism import DeterminismFacts
+from tprlint.facts.python.process import ProcessFacts
 from tprlint.facts.python.values import Expr
+from tprlint.facts.python.workflows import WorkflowClass
 from tprlint.model import Location
 
 WORKER_CLASSES = frozenset({"temporalio.worker.Worker", "temporalio.worker._worker.Worker"})
@@ -30,6 +35,8 @@ class WorkerConstruction:
     unresolved_splat: str = ""  # e.g. "**options": keyword arguments tprlint could not see
     forwards_kwargs: bool = False  # the splat is the enclosing function's own **kwargs: a factory
     in_subclass_init: str = ""  # class name when this is ``super().__init__(...)`` of a subclass
+    # Every keyword argument tprlint could see (explicit, or from a resolvable **dict), unfolded.
+    options: tuple[tuple[str, Expr], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,11 @@ class PythonFacts:
     main_guard: Location | None = None
     is_main_module: bool = False  # a package's __main__.py
     mentions_temporal: bool = False
+    workflow_classes: list[WorkflowClass] = field(default_factory=list)
+    determinism: DeterminismFacts = field(default_factory=DeterminismFacts)
+    activity: ActivityFacts = field(default_factory=ActivityFacts)
+    client: ClientFacts = field(default_factory=ClientFacts)
+    process: ProcessFacts = field(default_factory=ProcessFacts)
 
     @property
     def is_entrypoint(self) -> bool:

@@ -68,7 +68,35 @@ class Missing:
     """The argument was not given at all (the SDK default applies)."""
 
 
-Expr = Lit | Dur | Ref | Env | DurOf | Arith | Unknown | Missing
+@dataclass(frozen=True)
+class Sym:
+    """A name defined outside the project, e.g. ``temporalio.common.VersioningBehavior.PINNED``."""
+
+    qualname: str
+
+
+@dataclass(frozen=True)
+class Seq:
+    """A list or tuple literal: ``activities=[charge, refund]``."""
+
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Obj:
+    """A call of a named callable tprlint does not evaluate: ``UnsandboxedWorkflowRunner()``,
+    ``WorkerDeploymentConfig(version=..., use_worker_versioning=True)``. ``callee`` is the qualified
+    name; arguments are kept so rules can look inside."""
+
+    callee: str
+    args: tuple[Expr, ...] = ()
+    keywords: tuple[tuple[str, Expr], ...] = ()
+
+    def keyword(self, name: str) -> Expr:
+        return next((value for key, value in self.keywords if key == name), Missing())
+
+
+Expr = Lit | Dur | Ref | Env | DurOf | Arith | Unknown | Missing | Sym | Seq | Obj
 
 SECONDS_PER_UNIT = {
     "weeks": 604800.0, "days": 86400.0, "hours": 3600.0, "minutes": 60.0, "seconds": 1.0,
@@ -131,6 +159,32 @@ def is_symbolic(value: Expr) -> bool:
     return isinstance(value, (Ref, Env, DurOf, Arith))
 
 
+def qualname_of(value: Expr) -> str:
+    """The dotted name a value refers to: a project name (``path:app/acts.charge``) or an external
+    one (``temporalio.worker.UnsandboxedWorkflowRunner``); "" for anything else."""
+    if isinstance(value, Sym):
+        return value.qualname
+    if isinstance(value, Ref):
+        return f"{value.module}.{value.name}"
+    if isinstance(value, Obj):
+        return value.callee
+    return ""
+
+
+def scalar(value: Expr) -> Expr:
+    """``value`` where a number, string or duration is expected: calls, sequences and external
+    objects are not such values tprlint knows."""
+    if isinstance(value, Obj):
+        return Unknown(f"`{value.callee.rsplit('.', 1)[-1]}()` is computed at run time")
+    if isinstance(value, (Seq, Sym)):
+        return Unknown("not a number or duration")
+    return value
+
+
+def is_true(value: Expr) -> bool:
+    return isinstance(value, Lit) and value.value is True
+
+
 def as_number(value: Expr) -> float | None:
     if isinstance(value, Lit) and isinstance(value.value, (int, float)) and not isinstance(value.value, bool):
         return float(value.value)
@@ -142,6 +196,8 @@ def apply_op(op: str, left: Expr, right: Expr | None) -> Expr:
     for operand in (left, right):
         if isinstance(operand, (Unknown, Missing)):
             return operand if isinstance(operand, Unknown) else Unknown("a value is missing")
+        if isinstance(operand, (Sym, Seq, Obj)):
+            return Unknown("arithmetic on a value that is not a number")
         if isinstance(operand, (Ref, Env, DurOf, Arith)):
             return Arith(op, left, right)  # still symbolic: fold again with a project lookup
     if op in ("int", "float"):

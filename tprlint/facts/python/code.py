@@ -1,0 +1,121 @@
+"""The per-function index that every Python extractor reads, built in the module's single walk.
+
+Walking a tree is the expensive part of extraction, so ``extract_python`` walks each scope once and
+files the nodes extractors care about under the function (or method, or module body) they belong to.
+An extractor (workflows, activities, clients, process behaviour) then reads these short lists
+instead of walking the tree again.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from tprlint.facts.python.evaluate import Evaluator
+from tprlint.facts.python.names import Imports, Scope
+from tprlint.model import Location
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass
+class FunctionBody:
+    """One scope: a function, a method, a class body or the module body (``qualname`` "")."""
+
+    qualname: str  # "OrderWorkflow.run", "helpers.retry.inner", "" for the module body
+    class_name: str  # the class a method belongs to ("" for functions and the module body)
+    node: FunctionNode | ast.ClassDef | None  # None for the module body
+    scope: Scope
+    evaluator: Evaluator
+    calls: list[ast.Call] = field(default_factory=list)
+    withs: list[ast.With | ast.AsyncWith] = field(default_factory=list)
+    loops: list[ast.For | ast.AsyncFor | ast.comprehension] = field(default_factory=list)
+    handlers: list[ast.ExceptHandler] = field(default_factory=list)
+    attributes: list[ast.Attribute] = field(default_factory=list)  # reads like `os.environ`
+    returns: list[ast.Return] = field(default_factory=list)
+    raises: list[ast.Raise] = field(default_factory=list)
+    awaits: list[ast.Await] = field(default_factory=list)
+
+    @property
+    def is_async(self) -> bool:
+        return isinstance(self.node, ast.AsyncFunctionDef)
+
+    @property
+    def is_function(self) -> bool:
+        return isinstance(self.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+
+    @property
+    def decorators(self) -> list[ast.expr]:
+        if isinstance(self.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return self.node.decorator_list
+        return []
+
+
+@dataclass
+class ModuleCode:
+    """What extractors get: the module, its names, and every scope's index."""
+
+    path: str
+    tree: ast.Module
+    imports: Imports
+    bodies: list[FunctionBody]  # module body first, then classes and functions in source order
+
+    def qualname(self, node: ast.expr) -> str:
+        return self.imports.qualname(node) or ""
+
+    def callee(self, call: ast.Call) -> str:
+        """The qualified name a call invokes, "" when not a plain name/attribute chain."""
+        return self.imports.qualname(call.func) or ""
+
+    def decorator_names(self, body: FunctionBody) -> list[str]:
+        """Qualified names of the decorators (``temporalio.workflow.defn`` also for ``@workflow.defn(...)``)."""
+        names = []
+        for decorator in body.decorators:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            names.append(self.imports.qualname(target) or "")
+        return names
+
+    def loc(self, node: ast.AST) -> Location:
+        return location(self.path, node)
+
+
+def location(path: str, node: ast.AST) -> Location:
+    end_column = getattr(node, "end_col_offset", None)
+    return Location(
+        path, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1,
+        getattr(node, "end_lineno", None), end_column + 1 if end_column is not None else None,
+    )
+
+
+def index_node(body: FunctionBody, node: ast.AST) -> None:
+    """File one node of a scope's walk under the list extractors read it from."""
+    if isinstance(node, ast.Call):
+        body.calls.append(node)
+    elif isinstance(node, ast.Attribute):
+        body.attributes.append(node)
+    elif isinstance(node, ast.Await):
+        body.awaits.append(node)
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        body.withs.append(node)
+    elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+        body.loops.append(node)
+    elif isinstance(node, ast.ExceptHandler):
+        body.handlers.append(node)
+    elif isinstance(node, ast.Return):
+        body.returns.append(node)
+    elif isinstance(node, ast.Raise):
+        body.raises.append(node)
+
+
+def enclosing_withs(body: FunctionBody, node: ast.AST) -> list[ast.With | ast.AsyncWith]:
+    """The ``with`` statements of this scope whose body contains ``node`` (by source position)."""
+    line = getattr(node, "lineno", 0)
+    found = []
+    for statement in body.withs:
+        if not statement.body:
+            continue
+        first = statement.body[0].lineno
+        last = max(getattr(s, "end_lineno", s.lineno) or s.lineno for s in statement.body)
+        if first <= line <= last:
+            found.append(statement)
+    return found

@@ -1,0 +1,7 @@
+"""Rules (stub; filled in by the activities work)."""
+
+from __future__ import annotations
+
+from tprlint.rules.context import Project  # noqa: F401
+
+RULES: dict[str, object] = {}
