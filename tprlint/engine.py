@@ -23,9 +23,9 @@ from tprlint.model import Finding, Location, RuleMeta, Severity
 from tprlint.rules import REGISTRY
 from tprlint.rules.context import Hit, Project, is_test_path
 from tprlint.suppress.comments import parse_annotation
+from tprlint.suppress.unknown import IGNORE_ANNOTATION, unknown_suppressions
 
 PARALLEL_THRESHOLD = 200  # below this many files to parse, a process pool costs more than it saves
-IGNORE_ANNOTATION = "tprlint.io/ignore"
 
 
 @dataclass
@@ -63,6 +63,9 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
                 for hit in REGISTRY[rule_id](project)]
     if "TPR001" in rules:
         findings += [_finding("TPR001", _parse_error_hit(f.error), catalog, config) for f in facts if f.error]
+    if "TPR003" in rules:
+        findings += [_finding("TPR003", hit, catalog, config)
+                     for hit in unknown_suppressions(facts, project.workloads, set(catalog))]
     _suppress(findings, facts, project, config)
     findings.sort(key=Finding.sort_key)
     return RunResult(findings, len(sources), rules, parsed=extractor.parsed, cache_hits=extractor.hits)
@@ -71,7 +74,10 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
 def build_project(facts: Iterable[FileFacts], config: Config, python_keys: Iterable[str] = ()) -> Project:
     facts = list(facts)
     project = Project(
-        python=PythonProject((f.python for f in facts if f.python is not None), python_keys),
+        python=PythonProject(
+            (f.python for f in facts if f.python is not None), python_keys,
+            (script for f in facts if f.pyproject is not None for script in f.pyproject.scripts),
+        ),
         dockerfiles=[f.dockerfile for f in facts if f.dockerfile is not None],
         config=config,
     )

@@ -12,6 +12,7 @@ class FileKind(str, enum.Enum):
     PYTHON_OTHER = "python-other"  # Python that matters only if a relevant module imports it
     KUBERNETES = "kubernetes"
     DOCKERFILE = "dockerfile"
+    PYPROJECT = "pyproject"  # console scripts are process entrypoints
     SKIP = "skip"
 
 
@@ -36,6 +37,8 @@ def classify(relpath: str, head: bytes) -> FileKind:
         if all(marker.search(head) for marker in _K8S_MARKERS):
             return FileKind.KUBERNETES
         return FileKind.SKIP
+    if lower == "pyproject.toml":
+        return FileKind.PYPROJECT
     if lower in ("dockerfile", "containerfile") or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
         return FileKind.DOCKERFILE
     return FileKind.SKIP

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from tprlint.discover.classify import FileKind
 from tprlint.facts.dockerfile import DockerfileFacts, parse_dockerfile
 from tprlint.facts.kubernetes import KubeFacts, extract_kubernetes
+from tprlint.facts.pyproject import PyprojectError, PyprojectFacts, parse_pyproject
 from tprlint.facts.python.extract import extract_python
 from tprlint.facts.python.facts import PythonFacts
 from tprlint.facts.yaml_docs import YamlError, is_probably_binary, load_yaml_documents
@@ -30,6 +31,7 @@ class FileFacts:
     python: PythonFacts | None = None
     kube: KubeFacts | None = None
     dockerfile: DockerfileFacts | None = None
+    pyproject: PyprojectFacts | None = None
     error: ParseError | None = None
     suppressions: FileSuppressions = field(default_factory=FileSuppressions)
 
@@ -47,6 +49,11 @@ def extract_file(path: str, kind: FileKind, data: bytes) -> FileFacts:
         _kubernetes(facts, data, text)
     elif kind is FileKind.DOCKERFILE:
         facts.dockerfile = parse_dockerfile(text, path)
+    elif kind is FileKind.PYPROJECT:
+        try:
+            facts.pyproject = parse_pyproject(text, path)
+        except PyprojectError as exc:
+            facts.error = ParseError(Location(path, exc.line), f"TOML error: {exc}")
     return facts
 
 

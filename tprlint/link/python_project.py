@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
 
+from tprlint.facts.pyproject import ConsoleScript
 from tprlint.facts.python.facts import WORKER_CLASSES, PythonFacts, WorkerConstruction
 from tprlint.facts.python.names import split_qualname, suffix_index
 from tprlint.facts.python.values import Expr, Missing, Ref, fold
@@ -33,11 +34,21 @@ class ResolvedWorker:
         return next((value for key, value in self.options if key == name), Missing())
 
 
+@dataclass(frozen=True)
+class Entrypoint:
+    """Why a module runs as a process of its own."""
+
+    reason: str  # "`if __name__ == \"__main__\"`", "console script `orders-worker` (pyproject.toml)", ...
+    location: Location
+
+
 class PythonProject:
-    def __init__(self, modules: Iterable[PythonFacts], other_keys: Iterable[str] = ()) -> None:
+    def __init__(self, modules: Iterable[PythonFacts], other_keys: Iterable[str] = (),
+                 console_scripts: Iterable[ConsoleScript] = ()) -> None:
         """``other_keys``: modules of the tree that were not parsed (they cannot matter). They still
         take part in resolving imports, so a name never resolves to a parsed module by mistake."""
         self.modules: dict[str, PythonFacts] = {m.key: m for m in modules}
+        self.console_scripts = list(console_scripts)
         self._closures: dict[str, list[str]] = {}
         self._known = set(self.modules) | set(other_keys)
         self._by_suffix = suffix_index(self._known)
@@ -99,6 +110,28 @@ class PythonProject:
                     order.append(imported)
                     stack.append(imported)
         return order
+
+    @cached_property
+    def entrypoints(self) -> dict[str, Entrypoint]:
+        """Modules that run as processes: a main guard, a package's ``__main__.py``, a console script
+        of a scanned ``pyproject.toml``, a Django management command. (Modules run by a container
+        command are linked separately, see ``link.workloads``.)"""
+        found: dict[str, Entrypoint] = {}
+        for script in sorted(self.console_scripts, key=lambda s: (s.location.path, s.location.line)):
+            candidates = self.resolve_module(f"mod:{script.module}")
+            if len(candidates) == 1 and candidates[0] not in found:
+                where = f"{script.location.path}:{script.location.line}"
+                found[candidates[0]] = Entrypoint(f"console script `{script.name}` ({where})", script.location)
+        for key, module in self.modules.items():
+            if module.main_guard is not None:
+                found.setdefault(key, Entrypoint('`if __name__ == "__main__"`', module.main_guard))
+            elif module.is_main_module:
+                found.setdefault(key, Entrypoint("a package's `__main__.py`", Location(module.path)))
+            elif _is_django_command(module):
+                command = PurePosixPath(module.path).stem
+                found.setdefault(key, Entrypoint(f"Django management command `{command}`",
+                                                 module.classes["Command"].location))
+        return found
 
     def module_for_path(self, path: str) -> PythonFacts | None:
         return next((m for m in self.modules.values() if m.path == path), None)
@@ -192,6 +225,13 @@ class PythonProject:
             if found is not None:
                 return (module, own) if own is not None and _decides_timeout(own) else found
         return None
+
+
+def _is_django_command(module: PythonFacts) -> bool:
+    """``<app>/management/commands/<name>.py`` defining ``Command``: ``manage.py <name>`` runs it."""
+    parts = PurePosixPath(module.path).parts
+    return (len(parts) >= 3 and parts[-3:-1] == ("management", "commands") and "Command" in module.classes
+            and not parts[-1].startswith("_"))
 
 
 def _decides_timeout(site: WorkerConstruction) -> bool:

@@ -39,8 +39,9 @@ def worker_graceful_shutdown_missing(project: Project) -> Iterator[Hit]:
 def worker_no_sigterm_handler(project: Project) -> Iterator[Hit]:
     """TPR103: an entrypoint that runs a Worker but never turns SIGTERM into a worker shutdown."""
     linked = {link.module: link for link in project.links}
+    entrypoints = project.python.entrypoints
     for key, module in sorted(project.python.modules.items()):
-        if not (module.is_entrypoint or key in linked) or is_test_path(module.path):
+        if not (key in entrypoints or key in linked) or is_test_path(module.path):
             continue
         closure = project.python.closure(key)
         workers = [w for w in project.python.workers_in(closure) if not is_test_path(w.location.path)]
@@ -66,9 +67,11 @@ def worker_no_sigterm_handler(project: Project) -> Iterator[Hit]:
         related = [RelatedLocation(workers[0].location, "the Worker this process runs")]
         if link is not None:
             related.append(RelatedLocation(link.evidence, f"started by {link.workload.kind} {link.workload.name}"))
+        entry = entrypoints.get(key)
+        what = f"This entrypoint ({entry.reason})" if entry else "This entrypoint"
         yield Hit(
             location,
-            f"This entrypoint runs a Temporal Worker but neither it nor any project module it imports "
+            f"{what} runs a Temporal Worker but neither it nor any project module it imports "
             f"installs a SIGTERM handler, so `kubectl delete`, rollouts and scale-in never shut the worker "
             f"down gracefully.{pid1} Install one with `loop.add_signal_handler(signal.SIGTERM, stop.set)` "
             f"and call `await worker.shutdown()` (or leave `async with Worker(...)`) when it fires.",
