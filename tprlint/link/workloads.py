@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from tprlint.config import Link
 from tprlint.facts.dockerfile import DockerfileFacts
@@ -48,14 +47,18 @@ def dockerfile_for_image(image: str, dockerfiles: list[DockerfileFacts]) -> Dock
     if not parts:
         return None
     repo = parts[-1]
-    named = [
-        d for d in dockerfiles
-        if PurePosixPath(d.path).parent.name.lower() == repo
-        or PurePosixPath(d.path).name.lower() in (f"dockerfile.{repo}", f"{repo}.dockerfile")
-    ]
+    names = [(d, *_folder_and_name(d.path)) for d in dockerfiles]
+    named = [d for d, folder, name in names
+             if folder == repo or name in (f"dockerfile.{repo}", f"{repo}.dockerfile")]
     if not named:
-        named = [d for d in dockerfiles if PurePosixPath(d.path).parent.name.lower() in parts[1:]]
+        named = [d for d, folder, _ in names if folder in parts[1:]]
     return named[0] if len(named) == 1 else None
+
+
+def _folder_and_name(path: str) -> tuple[str, str]:
+    """Lower-cased parent folder name and file name (string work: this runs images x Dockerfiles times)."""
+    pieces = path.lower().rsplit("/", 2)
+    return (pieces[-2] if len(pieces) > 1 else ""), pieces[-1]
 
 
 def link_workloads(workloads: list[Workload], dockerfiles: list[DockerfileFacts], project: PythonProject,

@@ -35,6 +35,7 @@ class FunctionBody:
     returns: list[ast.Return] = field(default_factory=list)
     raises: list[ast.Raise] = field(default_factory=list)
     awaits: list[ast.Await] = field(default_factory=list)
+    imports: list[ast.Import | ast.ImportFrom] = field(default_factory=list)
 
     @property
     def is_async(self) -> bool:
@@ -105,6 +106,8 @@ def index_node(body: FunctionBody, node: ast.AST) -> None:
         body.returns.append(node)
     elif isinstance(node, ast.Raise):
         body.raises.append(node)
+    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        body.imports.append(node)
 
 
 def enclosing_withs(body: FunctionBody, node: ast.AST) -> list[ast.With | ast.AsyncWith]:

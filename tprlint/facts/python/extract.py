@@ -6,7 +6,7 @@ import ast
 from dataclasses import replace
 from pathlib import PurePosixPath
 
-from tprlint.facts.python.code import FunctionBody, ModuleCode, index_node
+from tprlint.facts.python.code import FunctionBody, FunctionNode, ModuleCode, index_node
 from tprlint.facts.python.evaluate import Evaluator
 from tprlint.facts.python.extractors import EXTRACTORS
 from tprlint.facts.python.facts import (
@@ -36,15 +36,14 @@ FRAMEWORK_SIGNAL_HANDLING = {
 
 def extract_python(tree: ast.Module, path: str) -> PythonFacts:
     imports = Imports(path)
-    module_scope = Scope(tree.body)
-    _note_function_writes(tree, module_scope)
     facts = PythonFacts(path=path, key=imports.own_key, is_main_module=PurePosixPath(path).name == "__main__.py")
+    collected = _Collector(imports)
+    collected.collect(tree)  # the one walk: every scope's names and nodes
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             imports.define(node.name)
-    for child in ast.walk(tree):
-        if isinstance(child, (ast.Import, ast.ImportFrom)):
-            imports.add(child)
+    for child in collected.import_nodes:
+        imports.add(child)
     # Re-apply local definitions: an import inside a function must not shadow a module-level def.
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -53,41 +52,87 @@ def extract_python(tree: ast.Module, path: str) -> PythonFacts:
     facts.mentions_temporal = any(
         key.startswith("mod:temporalio") for key, _ in imports.imported_modules
     )
-    visitor = _ModuleVisitor(facts, imports, module_scope)
-    visitor.run(tree)
-    code = ModuleCode(path, tree, imports, visitor.bodies)
+    module_scope = collected.bodies[0].scope
+    _note_function_writes(collected.bodies, module_scope)
+    _ModuleVisitor(facts, imports, module_scope).run(tree, collected.bodies)
+    code = ModuleCode(path, tree, imports, collected.bodies)
     for extractor in EXTRACTORS:
         extractor(code, facts)
     return facts
 
 
-def _note_function_writes(tree: ast.Module, module_scope: Scope) -> None:
+class _Collector:
+    """Walks each scope once, filing its nodes (``FunctionBody``) and noting its names (``Scope``)."""
+
+    def __init__(self, imports: Imports) -> None:
+        self.imports = imports
+        self.bodies: list[FunctionBody] = []
+        self.import_nodes: list[ast.Import | ast.ImportFrom] = []
+        self._class_scopes: set[int] = set()  # methods do not see their class body's names
+
+    def collect(self, tree: ast.Module) -> None:
+        self._scope(tree.body, Scope(None), [], "", "", None)
+
+    def _scope(self, statements: list[ast.stmt], scope: Scope, outer: list[Scope], qualname: str,
+               class_name: str, node: FunctionNode | ast.ClassDef | None) -> None:
+        scopes = [scope, *outer]
+        body = FunctionBody(qualname, class_name, node, scope, Evaluator(self.imports, scopes))
+        self.bodies.append(body)
+        nested: list[FunctionNode | ast.ClassDef] = []
+        for child in walk_scope(statements):
+            scope.note(child)
+            index_node(body, child)
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                self.import_nodes.append(child)
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                nested.append(child)
+        for definition in nested:
+            name = f"{qualname}.{definition.name}" if qualname else definition.name
+            if isinstance(definition, ast.ClassDef):
+                class_scope = Scope(None)
+                self._class_scopes.add(id(class_scope))
+                self._scope(definition.body, class_scope, scopes[-1:], name, definition.name, definition)
+            else:
+                # Enclosing function scopes stay visible (closures); class bodies do not.
+                visible = [s for s in scopes if id(s) not in self._class_scopes]
+                self._scope(definition.body, Scope(None, _params(definition)), visible, name, class_name, definition)
+
+
+def _params(node: FunctionNode) -> set[str]:
+    args = node.args
+    params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+    if args.vararg:
+        params.add(args.vararg.arg)
+    if args.kwarg:
+        params.add(args.kwarg.arg)
+    return params
+
+
+def _note_function_writes(bodies: list[FunctionBody], module_scope: Scope) -> None:
     """A function that rebinds a module-level name (``global GRACE; GRACE = ...``) or changes a
     module-level dict (``OPTIONS["graceful_shutdown_timeout"] = ...`` in a setup function) changes
     it for every reader: the module's own assignment is then not its value."""
-    for node in ast.walk(tree):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    for body in bodies:
+        if not body.is_function:
             continue
-        args = node.args
-        params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg) if a}
-        local = Scope(node.body, params)
+        local = body.scope
         for name in local.declared_global & set(local.assigned):
             module_scope.assigned.setdefault(name, []).extend(local.assigned[name] * 2)
         for name, updates in local.dict_updates.items():
-            if name in local.declared_global or (name not in local.assigned and name not in params):
+            if name in local.declared_global or (name not in local.assigned and name not in local.params):
                 module_scope.dict_updates.setdefault(name, []).extend(updates)
 
 
 class _ModuleVisitor:
+    """Worker constructions, runs and signal handlers, read from the collected scopes."""
+
     def __init__(self, facts: PythonFacts, imports: Imports, module_scope: Scope) -> None:
         self.facts = facts
         self.imports = imports
         self.module_scope = module_scope
         self.path = facts.path
-        self._class_scopes: set[int] = set()  # methods do not see their class body's names
-        self.bodies: list[FunctionBody] = []
 
-    def run(self, tree: ast.Module) -> None:
+    def run(self, tree: ast.Module, bodies: list[FunctionBody]) -> None:
         evaluator = Evaluator(self.imports, [self.module_scope])
         for name in self.module_scope.assigned:
             value = self.module_scope.single_value(name)
@@ -97,9 +142,9 @@ class _ModuleVisitor:
                     self.facts.constants[name] = resolved
         # `from .timeouts import DRAIN` in a package's __init__.py: `from pkg import DRAIN` elsewhere
         # reads the same value, so the name is a constant of this module too (folded by the project).
-        for node in walk_scope(tree.body):
-            if isinstance(node, ast.ImportFrom):
-                for alias in node.names:
+        for statement in bodies[0].imports:
+            if isinstance(statement, ast.ImportFrom):
+                for alias in statement.names:
                     name = alias.asname or alias.name
                     if alias.name == "*" or name in self.facts.constants or name in self.module_scope.assigned:
                         continue
@@ -111,50 +156,23 @@ class _ModuleVisitor:
                 self.facts.functions.add(node.name)
             if isinstance(node, ast.If) and _is_main_guard(node.test) and self.facts.main_guard is None:
                 self.facts.main_guard = self._loc(node)
-        self._visit_scope(tree.body, [self.module_scope], function="", class_name="", func_node=None)
+        for body in bodies:
+            self._visit(body)
 
-    def _visit_scope(self, body: list[ast.stmt], scopes: list[Scope], function: str, class_name: str,
-                     func_node: ast.FunctionDef | ast.AsyncFunctionDef | None,
-                     owner: ast.ClassDef | None = None) -> None:
-        evaluator = Evaluator(self.imports, scopes)
-        scope = scopes[0]
-        index = FunctionBody(function, class_name, func_node or owner, scope, evaluator)
-        self.bodies.append(index)
-        for node in walk_scope(body):
-            index_node(index, node)
-            if isinstance(node, ast.Call):
-                self._call(node, evaluator, scope, function, class_name, func_node)
-            elif isinstance(node, ast.AsyncWith):
-                for item in node.items:
+    def _visit(self, body: FunctionBody) -> None:
+        scope = body.scope
+        func_node = body.node if isinstance(body.node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+        for call in body.calls:
+            self._call(call, body.evaluator, scope, body.qualname, body.class_name, func_node)
+        for statement in body.withs:
+            if isinstance(statement, ast.AsyncWith):
+                for item in statement.items:
                     if self._is_worker_expr(item.context_expr, scope):
                         self.facts.runs.append(WorkerRun(self._loc(item.context_expr), "async with"))
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self._function(node, scopes, function, class_name)
-            elif isinstance(node, ast.ClassDef):
-                self._class(node, scopes, function)
-
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, outer: list[Scope], function: str,
-                  class_name: str) -> None:
-        args = node.args
-        params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
-        if args.vararg:
-            params.add(args.vararg.arg)
-        if args.kwarg:
-            params.add(args.kwarg.arg)
-        qualname = f"{function}.{node.name}" if function else node.name
-        scope = Scope(node.body, params)
-        # Enclosing function scopes stay visible (closures); class bodies do not.
-        visible = [s for s in outer if id(s) not in self._class_scopes]
-        self._visit_scope(node.body, [scope, *visible], qualname, class_name, node)
-
-    def _class(self, node: ast.ClassDef, outer: list[Scope], function: str) -> None:
-        bases = tuple(q for q in (self.imports.qualname(b) for b in node.bases) if q)
-        if not function:
-            self.facts.classes[node.name] = ClassDef(node.name, bases, self._loc(node))
-        qualname = f"{function}.{node.name}" if function else node.name
-        class_scope = Scope(node.body)
-        self._class_scopes.add(id(class_scope))
-        self._visit_scope(node.body, [class_scope, *outer[-1:]], qualname, node.name, None, owner=node)
+        if isinstance(body.node, ast.ClassDef) and "." not in body.qualname:
+            cls = body.node
+            bases = tuple(q for q in (self.imports.qualname(b) for b in cls.bases) if q)
+            self.facts.classes[cls.name] = ClassDef(cls.name, bases, self._loc(cls))
 
     # -- calls -------------------------------------------------------------------------------
 

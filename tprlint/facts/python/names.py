@@ -106,22 +106,37 @@ class Imports:
 
 
 def walk_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node of a scope's body; nested functions, lambdas and classes are yielded, not entered."""
+    """Every node of a scope's body; nested functions, lambdas and classes are yielded, not entered.
+    Expression contexts (``Load``/``Store``) are skipped: they are a third of all nodes and carry nothing."""
     stack: list[ast.AST] = list(reversed(body))
+    fields = _CHILD_FIELDS
     while stack:
         node = stack.pop()
         yield node
-        if not isinstance(node, _NESTED_SCOPES):
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        if isinstance(node, _NESTED_SCOPES):
+            continue
+        names = fields.get(type(node))
+        if names is None:
+            names = fields[type(node)] = tuple(f for f in node._fields if f not in _LEAF_FIELDS)
+        for name in reversed(names):
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                stack.extend(item for item in reversed(value) if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
 
 
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_LEAF_FIELDS = frozenset({"ctx", "type_comment", "type_ignores"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 class Scope:
     """Names assigned in one scope. A name assigned more than once is not a constant."""
 
-    def __init__(self, body: list[ast.stmt], params: set[str] | None = None) -> None:
+    def __init__(self, body: list[ast.stmt] | None, params: set[str] | None = None) -> None:
+        """With ``body`` None the scope starts empty and the caller feeds it ``note(node)`` during its
+        own walk (extraction walks each scope once for everything)."""
         self.assigned: dict[str, list[ast.expr]] = {}
         self.params = params or set()
         self.dict_updates: dict[str, list[ast.AST]] = {}  # d["k"] = v / d.update(...) / d |= ...
@@ -129,10 +144,10 @@ class Scope:
         self.imported: set[str] = set()  # names an import statement in this scope binds
         self.star_import_line = 0  # last `from X import *` of this scope
         self.declared_global: set[str] = set()  # `global X`: assignments here rebind the module's X
-        for node in walk_scope(body):
-            self._note(node)
+        for node in walk_scope(body or []):
+            self.note(node)
 
-    def _note(self, node: ast.AST) -> None:
+    def note(self, node: ast.AST) -> None:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 self._bind(target, node.value, node)
