@@ -148,6 +148,8 @@ class Scope:
             self.note(node)
 
     def note(self, node: ast.AST) -> None:
+        if type(node) not in _NOTED:
+            return
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 self._bind(target, node.value, node)
@@ -204,6 +206,12 @@ class Scope:
             return None  # a later `import *` may rebind it
         return values[0]
 
+
+# The node types ``Scope.note`` looks at; every other node is skipped with one set lookup.
+_NOTED = frozenset({
+    ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.NamedExpr,
+    ast.Call, ast.Delete, ast.Import, ast.ImportFrom, ast.Global,
+})
 
 # Methods that change a dict in place: after any of them, the dict literal is not the whole story.
 _MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__"})
