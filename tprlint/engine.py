@@ -52,8 +52,11 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     if cache:
         cache.load()
     extractor = _Extractor(cache, jobs)
-    facts = extractor.extract([s for s in sources if s.kind is not FileKind.PYTHON_OTHER])
-    facts += _imported_python(facts, [s for s in sources if s.kind is FileKind.PYTHON_OTHER], extractor)
+    try:
+        facts = extractor.extract([s for s in sources if s.kind is not FileKind.PYTHON_OTHER])
+        facts += _imported_python(facts, [s for s in sources if s.kind is FileKind.PYTHON_OTHER], extractor)
+    finally:
+        extractor.close()
     if cache:
         cache.save()
 
@@ -95,6 +98,12 @@ class _Extractor:
         self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
         self.parsed = 0
         self.hits = 0
+        self._pool: ProcessPoolExecutor | None = None  # started once, shared by the import rounds
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def extract(self, sources: list[SourceFile]) -> list[FileFacts]:
         results: dict[str, FileFacts] = {}
@@ -118,12 +127,15 @@ class _Extractor:
 
     def _run(self, sources: list[SourceFile]) -> list[FileFacts]:
         work = [(s.display, s.kind, s.data) for s in sources]
-        if len(work) < PARALLEL_THRESHOLD or self.jobs <= 1:
+        # Once the pool runs (the first pass was big), later import rounds use it for smaller batches too.
+        threshold = PARALLEL_THRESHOLD if self._pool is None else PARALLEL_THRESHOLD // 8
+        if len(work) < threshold or self.jobs <= 1:
             return [extract_file(*item) for item in work]
         chunk = max(16, len(work) // (self.jobs * 4))
         batches = [work[i : i + chunk] for i in range(0, len(work), chunk)]
-        with ProcessPoolExecutor(max_workers=self.jobs) as pool:
-            return [facts for batch in pool.map(_extract_batch, batches) for facts in batch]
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+        return [facts for batch in self._pool.map(_extract_batch, batches) for facts in batch]
 
 
 def _extract_batch(batch: list[tuple[str, FileKind, bytes]]) -> list[FileFacts]:

@@ -1,16 +1,496 @@
-"""Facts about Temporal client connections and credentials in code. Filled in by the client work."""
+"""Facts about Temporal client connections, SDK metrics set-up and credentials written into code.
+
+Three things are collected from the per-scope index, never by walking the tree again:
+
+* every ``Client.connect(...)`` with its target, namespace, TLS, API key, data converter and runtime
+  as unfolded values (the project folds constants from other modules and environment defaults);
+* evidence that the SDK's Core metrics are exported: ``PrometheusConfig``/``OpenTelemetryConfig``/
+  ``MetricBuffer``, ``TelemetryConfig(metrics=...)``, or a ``Runtime`` whose telemetry tprlint
+  cannot see (then it may well export metrics);
+* places where a credential is written into the source: a literal ``api_key=``, PEM private key
+  material, an mTLS client certificate literal, and non-placeholder strings bound to names that
+  say they are secrets (``password``, ``TEMPORAL_API_KEY``, ``client_secret``...).
+
+Facts are cached on disk and cross process boundaries, so a credential is recorded by **where** it
+is and what it is bound to - never by its value. For the same reason every string literal inside
+the API key, TLS, data converter and runtime values of a connect is replaced by ``REDACTED``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ast
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
-from tprlint.facts.python.code import ModuleCode
+from tprlint.facts.python.code import FunctionBody, ModuleCode
+from tprlint.facts.python.evaluate import ENV_GETTERS
+from tprlint.facts.python.values import Dur, Env, Expr, Lit, Missing, Obj, Ref, Seq, Sym, Unknown
+from tprlint.model import Location
+
+CONNECT = frozenset({"temporalio.client.Client.connect", "temporalio.client._client.Client.connect"})
+ENVCONFIG_LOADERS = frozenset({
+    "temporalio.envconfig.ClientConfig.load_client_connect_config",
+    "temporalio.envconfig.ClientConfigProfile.load",
+})
+RUNTIME = frozenset({"temporalio.runtime.Runtime"})
+TELEMETRY_CONFIG = frozenset({"temporalio.runtime.TelemetryConfig"})
+# Constructing any of these means Core metrics are exported somewhere.
+METRICS_EXPORTERS = {
+    "temporalio.runtime.PrometheusConfig": "PrometheusConfig",
+    "temporalio.runtime.OpenTelemetryConfig": "OpenTelemetryConfig",
+    "temporalio.runtime.MetricBuffer": "MetricBuffer",
+    "temporalio.contrib.opentelemetry.MetricsExporter": "contrib.opentelemetry.MetricsExporter",
+    "temporalio.contrib.aws.lambda_worker.otel.apply_defaults": "lambda_worker.otel.apply_defaults",
+}
+REDACTED = "<redacted>"
+
+# Keyword arguments of Client.connect the rules read (the rest do not matter for them).
+_CONNECT_OPTIONS = ("target_host", "namespace", "api_key", "tls", "data_converter", "runtime", "plugins")
+_SENSITIVE_OPTIONS = frozenset({"api_key", "tls", "data_converter", "runtime", "plugins"})
+
+
+@dataclass(frozen=True)
+class ClientConnect:
+    """One ``Client.connect(...)`` call, its values unfolded (see module docstring on redaction)."""
+
+    location: Location
+    function: str  # enclosing function's qualified name, "" at module level
+    target: Expr  # Missing when not given at all (only through a splat)
+    namespace: Expr
+    api_key: Expr
+    tls: Expr
+    data_converter: Expr
+    runtime: Expr
+    plugins: Expr
+    # "**config" when keyword arguments come from something tprlint cannot see (envconfig, a
+    # caller's **kwargs, a dict built at run time): options missing here may be set there.
+    unresolved_splat: str = ""
+    envconfig: bool = False  # the splat is ``ClientConfig.load_client_connect_config()`` or alike
+
+
+@dataclass(frozen=True)
+class MetricsSetup:
+    """Evidence that Core metrics are (or may be) exported."""
+
+    location: Location
+    what: str  # "PrometheusConfig", "Runtime(telemetry=...) built at run time", ...
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A credential written into the source. Never holds the value, not even a hash of it."""
+
+    location: Location  # the literal itself
+    function: str
+    kind: str  # one of CREDENTIAL_KINDS
+    key: str  # what it is bound to: "api_key=", "TEMPORAL_API_KEY", "DATABASES[...]['PASSWORD']"
+
+
+CREDENTIAL_KINDS = ("api-key", "private-key", "client-certificate", "password", "secret", "token", "url-password")
 
 
 @dataclass
 class ClientFacts:
-    pass
+    connects: list[ClientConnect] = field(default_factory=list)
+    metrics: list[MetricsSetup] = field(default_factory=list)
+    credentials: list[Credential] = field(default_factory=list)
 
 
 def extract_clients(code: ModuleCode, facts: ClientFacts) -> None:
+    seen: set[tuple[int, int]] = set()  # literal positions already reported as credentials
+    for body in code.bodies:
+        for call in body.calls:
+            callee = code.callee(call)
+            if callee in CONNECT:
+                facts.connects.append(_connect(code, body, call))
+            _metrics(code, body, call, callee, facts.metrics)
+            _call_credentials(code, body, call, facts.credentials, seen)
+        _scope_credentials(code, body, facts.credentials, seen)
+    facts.credentials.sort(key=lambda c: (c.location.line, c.location.column))
+
+
+# -- Client.connect ------------------------------------------------------------------------------
+
+
+def _connect(code: ModuleCode, body: FunctionBody, call: ast.Call) -> ClientConnect:
+    evaluator = body.evaluator
+    values: dict[str, Expr] = {}
+    unresolved = ""
+    envconfig = False
+    if call.args:
+        first = call.args[0]
+        values["target_host"] = Unknown("target from *args") if isinstance(first, ast.Starred) else evaluator.eval(first)
+    for keyword in call.keywords:
+        if keyword.arg is not None:
+            if keyword.arg in _CONNECT_OPTIONS:
+                values[keyword.arg] = evaluator.eval(keyword.value)
+            continue
+        items = _splat(keyword.value, body)
+        if items is None:
+            unresolved = f"**{_text(keyword.value)}"
+            envconfig = envconfig or _is_envconfig(code, body, keyword.value)
+        else:
+            for name in _CONNECT_OPTIONS:
+                if name in items:
+                    values.setdefault(name, items[name])
+    if any(isinstance(a, ast.Starred) for a in call.args):
+        unresolved = unresolved or "*args"
+
+    def option(name: str) -> Expr:
+        value = values.get(name, Missing())
+        if name in _SENSITIVE_OPTIONS:
+            return redact(value)
+        # A target or namespace computed by a call is not a value tprlint reads; keeping the
+        # call's arguments would only risk caching something sensitive.
+        return Unknown("computed at run time") if isinstance(value, (Obj, Seq)) else value
+
+    return ClientConnect(
+        location=code.loc(call), function=body.qualname,
+        target=option("target_host"), namespace=option("namespace"), api_key=option("api_key"),
+        tls=option("tls"), data_converter=option("data_converter"), runtime=option("runtime"),
+        plugins=option("plugins"), unresolved_splat=unresolved, envconfig=envconfig,
+    )
+
+
+def _splat(node: ast.expr, body: FunctionBody) -> dict[str, Expr] | None:
+    """Entries of a ``**dict`` tprlint can see, or None when it cannot see the dict."""
+    # Imported here: the module that walks the tree imports the extractors.
+    from tprlint.facts.python.extract import _splat_items
+
+    return _splat_items(node, body.evaluator)
+
+
+def _is_envconfig(code: ModuleCode, body: FunctionBody, node: ast.expr) -> bool:
+    """``**ClientConfig.load_client_connect_config()``, also through a local name and
+    ``ClientConfigProfile.load().to_client_connect_config()``."""
+    if isinstance(node, ast.Name):
+        for scope in body.evaluator.scopes:
+            if node.id in scope.assigned:
+                value = scope.single_value(node.id)
+                return value is not None and _is_envconfig_call(code, value)
+        return False
+    return _is_envconfig_call(code, node)
+
+
+def _is_envconfig_call(code: ModuleCode, node: ast.expr) -> bool:
+    if isinstance(node, ast.Await):
+        node = node.value
+    if not isinstance(node, ast.Call):
+        return False
+    callee = code.callee(node)
+    if callee in ENVCONFIG_LOADERS or callee.startswith("temporalio.envconfig."):
+        return True
+    func = node.func
+    return isinstance(func, ast.Attribute) and func.attr == "to_client_connect_config"
+
+
+def redact(value: Expr) -> Expr:
+    """``value`` with every string literal replaced, keeping its shape (None stays None)."""
+    if isinstance(value, Lit) and isinstance(value.value, str):
+        return Lit(REDACTED)
+    if isinstance(value, Env):
+        return Env(value.name, redact(value.default) if value.default is not None else None)
+    if isinstance(value, Obj):
+        return Obj(value.callee, tuple(redact(a) for a in value.args),
+                   tuple((k, redact(v)) for k, v in value.keywords))
+    if isinstance(value, Seq):
+        return Seq(tuple(redact(item) for item in value.items))
+    # Ref and Sym are names, Dur a number: none carries a literal of the scanned code.
+    if isinstance(value, (Lit, Missing, Unknown, Ref, Sym, Dur)):
+        return value
+    return Unknown("computed at run time")
+
+
+# -- metrics -------------------------------------------------------------------------------------
+
+
+def _metrics(code: ModuleCode, body: FunctionBody, call: ast.Call, callee: str, found: list[MetricsSetup]) -> None:
+    exporter = METRICS_EXPORTERS.get(callee)
+    if exporter is not None:
+        found.append(MetricsSetup(code.loc(call), exporter))
+    elif callee in TELEMETRY_CONFIG:
+        metrics = _keyword(body, call, "metrics")
+        if not isinstance(metrics, Missing) and metrics != Lit(None):
+            found.append(MetricsSetup(code.loc(call), "TelemetryConfig(metrics=...)"))
+    elif callee in RUNTIME:
+        telemetry = _keyword(body, call, "telemetry")
+        if not (isinstance(telemetry, Obj) and telemetry.callee in TELEMETRY_CONFIG):
+            # Telemetry built elsewhere (a helper, a parameter): it may export metrics.
+            found.append(MetricsSetup(code.loc(call), "Runtime(telemetry=...) built at run time"))
+
+
+def _keyword(body: FunctionBody, call: ast.Call, name: str) -> Expr:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return body.evaluator.eval(keyword.value)
+        if keyword.arg is None:
+            return Unknown("**kwargs")
+    return Missing()
+
+
+# -- credentials ---------------------------------------------------------------------------------
+
+_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----\s*[A-Za-z0-9+/=\s:,\-]{24}")
+_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----\s*[A-Za-z0-9+/=]{24}")
+_URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.\-]*://[^:/@\s]+:(?P<password>[^@/\s]+)@(?P<host>[^:/?#\s]+)")
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_IDENTIFIER_LIKE = re.compile(r"^[a-z]+(?:[_\-.][a-z]+)+$")  # "access_token", "x-api-key"
+_PLACEHOLDER_WORDS = (
+    "changeme", "change_me", "change-me", "your", "example", "placeholder", "dummy", "fake", "sample",
+    "test", "todo", "fixme", "replace", "redacted", "insert", "here", "xxx", "***", "...", "django-insecure",
+    "notreal", "not-a-real", "not_a_real", "invalid", "secret", "password", "default",
+)
+_TEMPLATE_MARKS = ("<", ">", "${", "{{", "%(", "{}", "$(")
+_FILE_SUFFIXES = (".pem", ".key", ".crt", ".cert", ".cer", ".der", ".p12", ".pfx", ".jks", ".txt", ".json",
+                  ".yaml", ".yml", ".toml", ".env", ".ini", ".cfg")
+_SECRET_WORDS = {"password": "password", "passwd": "password", "pwd": "password", "passphrase": "password",
+                 "secret": "secret", "token": "token", "apikey": "api-key", "credential": "secret",
+                 "credentials": "secret"}
+_KEY_QUALIFIERS = {"api": "api-key", "private": "private-key", "secret": "secret", "access": "secret",
+                   "signing": "secret", "encryption": "secret", "auth": "secret", "master": "secret"}
+_WRAPPERS = frozenset({"SecretStr", "SecretBytes", "Field", "field"})
+MIN_SECRET_LENGTH = 8
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]", "host.docker.internal")
+
+
+def secret_kind(name: str) -> str:
+    """What kind of secret a name says it holds ("" when it does not look like one).
+
+    Only the last word decides: ``DB_PASSWORD`` and ``temporalApiKey`` are secrets, ``TOKEN_URL``,
+    ``SECRET_NAME`` and ``API_KEY_ENV`` name where a secret lives, not the secret itself."""
+    words = [w.lower() for w in _WORDS.findall(name)]
+    if not words:
+        return ""
+    last = words[-1]
+    if last in _SECRET_WORDS:
+        return _SECRET_WORDS[last]
+    if last == "key" and len(words) >= 2:
+        return _KEY_QUALIFIERS.get(words[-2], "")
+    if last in ("cert", "certificate") and len(words) >= 2 and words[-2] == "client":
+        return "client-certificate"
+    return ""
+
+
+def is_placeholder(value: str, key: str = "") -> bool:
+    """Values that are obviously not a real secret: empty, short, templates, env var names, paths,
+    words like "changeme"/"your-key"/"test", repeated characters, identifiers."""
+    text = value.strip()
+    lowered = text.lower()
+    if len(text) < MIN_SECRET_LENGTH or len(set(text)) <= 2:
+        return True
+    if any(mark in text for mark in _TEMPLATE_MARKS) or text.startswith(("$", "%")):
+        return True
+    if any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return True
+    normal = re.sub(r"[^a-z0-9]", "", lowered)
+    if key and normal == re.sub(r"[^a-z0-9]", "", key.lower()):
+        return True
+    if _ENV_NAME.match(text) or _IDENTIFIER_LIKE.match(text):
+        return True
+    if text.startswith(("/", "./", "../", "~/", "http://", "https://", "file:")) or lowered.endswith(_FILE_SUFFIXES):
+        return True
+    return text.count(" ") >= 2  # prose: an error message or a docstring, not a secret
+
+
+def looks_like_token(value: str) -> bool:
+    """High-entropy, machine-generated: what a real API key or token looks like."""
+    if len(value) < 20 or any(ch.isspace() for ch in value) or is_placeholder(value):
+        return False
+    classes = sum((
+        any(ch.islower() for ch in value), any(ch.isupper() for ch in value),
+        any(ch.isdigit() for ch in value), any(not ch.isalnum() for ch in value),
+    ))
+    counts = Counter(value)
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return entropy >= 3.5 and (classes >= 3 or len(value) >= 32)
+
+
+def _text_of(node: ast.expr | None) -> tuple[str, ast.expr] | None:
+    """The literal text of a str/bytes constant, ``"...".encode()`` or ``b"..."``, with its node."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+        value = node.value
+        return (value.decode("latin-1") if isinstance(value, bytes) else value), node
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "encode"
+            and isinstance(node.func.value, ast.Constant)):
+        return _text_of(node.func.value)
     return None
+
+
+def _resolved_text(node: ast.expr, body: FunctionBody) -> tuple[str, ast.expr] | None:
+    """Like ``_text_of``, also through one local name (``api_key=KEY`` with ``KEY = "..."``)."""
+    found = _text_of(node)
+    if found is not None or not isinstance(node, ast.Name):
+        return found
+    for scope in body.evaluator.scopes:
+        if node.id in scope.params:
+            return None
+        if node.id in scope.assigned:
+            value = scope.single_value(node.id)
+            return _text_of(value) if value is not None else None
+    return None
+
+
+class _Reporter:
+    def __init__(self, code: ModuleCode, body: FunctionBody, out: list[Credential], seen: set[tuple[int, int]]):
+        self.code, self.body, self.out, self.seen = code, body, out, seen
+
+    def add(self, node: ast.expr, kind: str, key: str) -> None:
+        position = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        if position in self.seen:
+            return
+        self.seen.add(position)
+        self.out.append(Credential(self.code.loc(node), self.body.qualname, kind, key))
+
+    def value(self, node: ast.expr | None, key: str, resolve: bool = False, label: str = "") -> None:
+        """Judge the value bound to ``key`` (a name, keyword or dict key); ``label`` is how the
+        finding names the binding (``DATABASES['default']['PASSWORD']``), ``key`` by default."""
+        if node is None:
+            return
+        found = _resolved_text(node, self.body) if resolve else _text_of(node)
+        kind = secret_kind(key) if key else ""
+        key = label or key
+        if found is not None:
+            text, literal = found
+            if _PRIVATE_KEY.search(text):
+                self.add(literal, "private-key", key)
+            elif kind == "client-certificate" and (_CERTIFICATE.search(text) or not is_placeholder(text, key)):
+                self.add(literal, kind, key)
+            elif kind and not is_placeholder(text, key):
+                self.add(literal, kind, key)
+            elif _url_password(text):
+                self.add(literal, "url-password", key)
+            return
+        if kind:
+            self._wrapped(node, kind, key)
+        if isinstance(node, ast.Dict):
+            self.mapping(node, key)
+
+    def _wrapped(self, node: ast.expr, kind: str, key: str) -> None:
+        """``SecretStr("...")``, ``Field(default="...")`` and env reads with a default."""
+        if not isinstance(node, ast.Call):
+            if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+                self._env_default(node.values[-1], kind, key)  # os.environ.get("K") or "..."
+            return
+        callee = self.code.callee(node)
+        if callee in ENV_GETTERS:
+            default = node.args[1] if len(node.args) > 1 else next(
+                (k.value for k in node.keywords if k.arg == "default"), None)
+            self._env_default(default, kind, key)
+        elif callee.rsplit(".", 1)[-1] in _WRAPPERS:
+            inner = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "default"), None)
+            self.value(inner, key)
+
+    def _env_default(self, node: ast.expr | None, kind: str, key: str) -> None:
+        # A default of an environment read is usually a development value; only one that looks
+        # machine-generated (a real key pasted in as a fallback) is reported.
+        found = _text_of(node)
+        if found is not None and (looks_like_token(found[0]) or _PRIVATE_KEY.search(found[0])):
+            self.add(found[1], "private-key" if _PRIVATE_KEY.search(found[0]) else kind, key)
+
+    def mapping(self, node: ast.Dict, prefix: str, depth: int = 0) -> None:
+        if depth > 5:
+            return
+        for k, v in zip(node.keys, node.values, strict=True):
+            if isinstance(k, ast.Constant) and isinstance(k.value, str):
+                label = f"{prefix}[{k.value!r}]" if prefix else k.value
+                if isinstance(v, ast.Dict):
+                    self.mapping(v, label, depth + 1)
+                else:
+                    self.value(v, k.value, label=label)
+            elif k is None and isinstance(v, ast.Dict):
+                self.mapping(v, prefix, depth + 1)
+
+
+def _url_password(text: str) -> bool:
+    match = _URL_PASSWORD.match(text.strip())
+    if match is None:
+        return False
+    host = match.group("host").lower()
+    if host in _LOOPBACK_HOSTS or "." not in host:
+        return False  # a local or compose database: a development URL
+    return not is_placeholder(match.group("password"))
+
+
+def _call_credentials(code: ModuleCode, body: FunctionBody, call: ast.Call, out: list[Credential],
+                      seen: set[tuple[int, int]]) -> None:
+    reporter = _Reporter(code, body, out, seen)
+    for keyword in call.keywords:
+        if keyword.arg is not None:
+            reporter.value(keyword.value, keyword.arg, resolve=bool(secret_kind(keyword.arg)))
+        elif isinstance(keyword.value, ast.Dict):
+            reporter.mapping(keyword.value, "")
+    for arg in call.args:
+        reporter.value(arg, "")
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    found = _text_of(receiver)
+    if found is not None and _PRIVATE_KEY.search(found[0]):
+        reporter.add(found[1], "private-key", "")
+
+
+def _scope_credentials(code: ModuleCode, body: FunctionBody, out: list[Credential],
+                       seen: set[tuple[int, int]]) -> None:
+    reporter = _Reporter(code, body, out, seen)
+    scope = body.scope
+    for name, values in scope.assigned.items():
+        for value in values:
+            reporter.value(value, name)
+    for name, updates in scope.dict_updates.items():
+        for update in updates:
+            if isinstance(update, ast.Assign):
+                for target in update.targets:
+                    key = _subscript_key(target)
+                    if key:
+                        reporter.value(update.value, key)
+    for ret in body.returns:
+        if isinstance(ret.value, ast.Dict):
+            reporter.mapping(ret.value, "")
+    stored = [a for a in body.attributes if isinstance(a.ctx, ast.Store) and secret_kind(a.attr)]
+    if stored:
+        # `client.api_key = "..."`: rare, so only then are this scope's statements looked at.
+        wanted = {id(a) for a in stored}
+        for statement in _statements(_body_statements(code, body)):
+            if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                for target in targets:
+                    if id(target) in wanted and isinstance(target, ast.Attribute):
+                        reporter.value(statement.value, target.attr)
+
+
+def _subscript_key(target: ast.expr) -> str:
+    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
+        key = target.slice.value
+        return key if isinstance(key, str) else ""
+    return ""
+
+
+def _body_statements(code: ModuleCode, body: FunctionBody) -> list[ast.stmt]:
+    if body.node is None:
+        return code.tree.body
+    return body.node.body
+
+
+def _statements(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of one scope (nested blocks included, nested functions and classes not)."""
+    stack: list[ast.AST] = list(reversed(statements))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.stmt):
+            yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, name, None)
+            if isinstance(children, list):
+                stack.extend(reversed(children))
+
+
+def _text(node: ast.AST) -> str:
+    try:
+        text = ast.unparse(node)
+    except Exception:  # unparse of exotic trees; only used in messages
+        return "..."
+    return text if len(text) <= 60 else text[:57] + "..."
