@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tprlint.model import Finding, RuleMeta, Severity
@@ -52,4 +52,34 @@ def load_reporter(name: str) -> Renderer:
         raise ValueError(f"unknown format {name!r} (choose from {', '.join(FORMATS)})")
     module = importlib.import_module(f"tprlint.report.{name}_format")
     render: Renderer = module.render
-    return render
+
+    def render_redacted(findings: list[Finding], ctx: ReportContext) -> str:
+        return render(redact_near_credentials(findings), ctx)
+
+    return render_redacted
+
+
+# Source lines any reporter may show around a finding: the console frame (two before, one after),
+# the SARIF snippet and the fingerprint's line text are all inside this window.
+_SHOWN_BEFORE = 2
+_SHOWN_AFTER = 1
+
+
+def redact_near_credentials(findings: list[Finding]) -> list[Finding]:
+    """Findings whose shown source lines overlap a credential finding's lines (``redact_source``)
+    hide their source too: a note about the `Client.connect(...)` call that carries a literal
+    ``api_key=`` must not print that line. Suppressed credential findings count as well."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for finding in findings:
+        if finding.redact_source:
+            loc = finding.location
+            spans.setdefault(loc.path, []).append((loc.line, max(loc.line, loc.end_line or loc.line)))
+    if not spans:
+        return findings
+    result = []
+    for finding in findings:
+        loc = finding.location
+        first, last = loc.line - _SHOWN_BEFORE, loc.line + _SHOWN_AFTER
+        near = any(start <= last and first <= end for start, end in spans.get(loc.path, ()))
+        result.append(replace(finding, redact_source=True) if near and not finding.redact_source else finding)
+    return result

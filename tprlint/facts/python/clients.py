@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from tprlint.facts.python.code import FunctionBody, ModuleCode
 from tprlint.facts.python.evaluate import ENV_GETTERS
@@ -102,14 +103,30 @@ class ClientFacts:
 def extract_clients(code: ModuleCode, facts: ClientFacts) -> None:
     seen: set[tuple[int, int]] = set()  # literal positions already reported as credentials
     for body in code.bodies:
+        reporter = _Reporter(code, body, facts.credentials, seen)
         for call in body.calls:
-            callee = code.callee(call)
-            if callee in CONNECT:
-                facts.connects.append(_connect(code, body, call))
-            _metrics(code, body, call, callee, facts.metrics)
-            _call_credentials(code, body, call, facts.credentials, seen)
-        _scope_credentials(code, body, facts.credentials, seen)
+            if _last_name(code, call.func) in _INTERESTING_CALLEES:
+                callee = code.callee(call)
+                if callee in CONNECT:
+                    facts.connects.append(_connect(code, body, call))
+                _metrics(code, body, call, callee, facts.metrics)
+            _call_credentials(reporter, call)
+        _scope_credentials(reporter)
     facts.credentials.sort(key=lambda c: (c.location.line, c.location.column))
+
+
+# The last part of every callee above: most calls are none of them, and this needs no qualified name.
+_INTERESTING_CALLEES = frozenset(
+    q.rsplit(".", 1)[-1] for q in (*CONNECT, *RUNTIME, *TELEMETRY_CONFIG, *METRICS_EXPORTERS)
+)
+
+
+def _last_name(code: ModuleCode, func: ast.expr) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return code.imports.bindings.get(func.id, func.id).rsplit(".", 1)[-1]  # `import ... as R`
+    return ""
 
 
 # -- Client.connect ------------------------------------------------------------------------------
@@ -122,7 +139,8 @@ def _connect(code: ModuleCode, body: FunctionBody, call: ast.Call) -> ClientConn
     envconfig = False
     if call.args:
         first = call.args[0]
-        values["target_host"] = Unknown("target from *args") if isinstance(first, ast.Starred) else evaluator.eval(first)
+        starred = isinstance(first, ast.Starred)
+        values["target_host"] = Unknown("target from *args") if starred else evaluator.eval(first)
     for keyword in call.keywords:
         if keyword.arg is not None:
             if keyword.arg in _CONNECT_OPTIONS:
@@ -130,7 +148,7 @@ def _connect(code: ModuleCode, body: FunctionBody, call: ast.Call) -> ClientConn
             continue
         items = _splat(keyword.value, body)
         if items is None:
-            unresolved = f"**{_text(keyword.value)}"
+            unresolved = f"**{_splat_name(keyword.value)}"
             envconfig = envconfig or _is_envconfig(code, body, keyword.value)
         else:
             for name in _CONNECT_OPTIONS:
@@ -198,8 +216,9 @@ def redact(value: Expr) -> Expr:
                    tuple((k, redact(v)) for k, v in value.keywords))
     if isinstance(value, Seq):
         return Seq(tuple(redact(item) for item in value.items))
-    # Ref and Sym are names, Dur a number: none carries a literal of the scanned code.
-    if isinstance(value, (Lit, Missing, Unknown, Ref, Sym, Dur)):
+    # Ref and Sym are names, Dur a number: none carries a literal of the scanned code. An
+    # Unknown's reason may quote the source (`api_key="..." + suffix`), so it is not kept.
+    if isinstance(value, (Lit, Missing, Ref, Sym, Dur)):
         return value
     return Unknown("computed at run time")
 
@@ -237,6 +256,7 @@ _PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----\s*[A-Za-z
 _CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----\s*[A-Za-z0-9+/=]{24}")
 _URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.\-]*://[^:/@\s]+:(?P<password>[^@/\s]+)@(?P<host>[^:/?#\s]+)")
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,40}$")  # dict keys safe to name in a message
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _IDENTIFIER_LIKE = re.compile(r"^[a-z]+(?:[_\-.][a-z]+)+$")  # "access_token", "x-api-key"
 _PLACEHOLDER_WORDS = (
@@ -252,16 +272,21 @@ _SECRET_WORDS = {"password": "password", "passwd": "password", "pwd": "password"
                  "credentials": "secret"}
 _KEY_QUALIFIERS = {"api": "api-key", "private": "private-key", "secret": "secret", "access": "secret",
                    "signing": "secret", "encryption": "secret", "auth": "secret", "master": "secret"}
+_NAME_HINTS = ("pass", "pwd", "secret", "token", "key", "cred", "cert")
 _WRAPPERS = frozenset({"SecretStr", "SecretBytes", "Field", "field"})
 MIN_SECRET_LENGTH = 8
 _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]", "host.docker.internal")
 
 
+@lru_cache(maxsize=4096)
 def secret_kind(name: str) -> str:
     """What kind of secret a name says it holds ("" when it does not look like one).
 
     Only the last word decides: ``DB_PASSWORD`` and ``temporalApiKey`` are secrets, ``TOKEN_URL``,
     ``SECRET_NAME`` and ``API_KEY_ENV`` name where a secret lives, not the secret itself."""
+    lowered = name.lower()
+    if not any(part in lowered for part in _NAME_HINTS):
+        return ""  # most names: no need to split them into words
     words = [w.lower() for w in _WORDS.findall(name)]
     if not words:
         return ""
@@ -350,24 +375,24 @@ class _Reporter:
         finding names the binding (``DATABASES['default']['PASSWORD']``), ``key`` by default."""
         if node is None:
             return
-        found = _resolved_text(node, self.body) if resolve else _text_of(node)
         kind = secret_kind(key) if key else ""
-        key = label or key
+        if not kind and not isinstance(node, (ast.Constant, ast.Dict, ast.Call)):
+            return  # a value of an ordinary name that is no literal: nothing to see
+        found = _resolved_text(node, self.body) if resolve else _text_of(node)
+        binding = label or key
         if found is not None:
             text, literal = found
-            if _PRIVATE_KEY.search(text):
-                self.add(literal, "private-key", key)
-            elif kind == "client-certificate" and (_CERTIFICATE.search(text) or not is_placeholder(text, key)):
-                self.add(literal, kind, key)
-            elif kind and not is_placeholder(text, key):
-                self.add(literal, kind, key)
+            if _has_private_key(text):
+                self.add(literal, "private-key", binding)
+            elif kind and _is_secret_value(text, kind, key):
+                self.add(literal, kind, binding)
             elif _url_password(text):
-                self.add(literal, "url-password", key)
+                self.add(literal, "url-password", binding)
             return
         if kind:
-            self._wrapped(node, kind, key)
+            self._wrapped(node, kind, binding)
         if isinstance(node, ast.Dict):
-            self.mapping(node, key)
+            self.mapping(node, binding)
 
     def _wrapped(self, node: ast.expr, kind: str, key: str) -> None:
         """``SecretStr("...")``, ``Field(default="...")`` and env reads with a default."""
@@ -388,15 +413,16 @@ class _Reporter:
         # A default of an environment read is usually a development value; only one that looks
         # machine-generated (a real key pasted in as a fallback) is reported.
         found = _text_of(node)
-        if found is not None and (looks_like_token(found[0]) or _PRIVATE_KEY.search(found[0])):
-            self.add(found[1], "private-key" if _PRIVATE_KEY.search(found[0]) else kind, key)
+        if found is not None and (looks_like_token(found[0]) or _has_private_key(found[0])):
+            self.add(found[1], "private-key" if _has_private_key(found[0]) else kind, key)
 
     def mapping(self, node: ast.Dict, prefix: str, depth: int = 0) -> None:
         if depth > 5:
             return
         for k, v in zip(node.keys, node.values, strict=True):
             if isinstance(k, ast.Constant) and isinstance(k.value, str):
-                label = f"{prefix}[{k.value!r}]" if prefix else k.value
+                part = _safe_label(k.value)
+                label = f"{prefix}[{part!r}]" if prefix else part
                 if isinstance(v, ast.Dict):
                     self.mapping(v, label, depth + 1)
                 else:
@@ -405,7 +431,23 @@ class _Reporter:
                 self.mapping(v, prefix, depth + 1)
 
 
+def _has_private_key(text: str) -> bool:
+    return "PRIVATE KEY-----" in text and _PRIVATE_KEY.search(text) is not None
+
+
+def _is_secret_value(text: str, kind: str, key: str) -> bool:
+    # PEM text has blanks ("BEGIN CERTIFICATE") that read as prose to the placeholder check.
+    return bool(kind == "client-certificate" and _CERTIFICATE.search(text)) or not is_placeholder(text, key)
+
+
+def _safe_label(key: str) -> str:
+    """A dict key to name in a message; "..." when it could itself be sensitive."""
+    return key if _PLAIN_KEY.match(key) and not looks_like_token(key) else "..."
+
+
 def _url_password(text: str) -> bool:
+    if "@" not in text or "://" not in text:
+        return False
     match = _URL_PASSWORD.match(text.strip())
     if match is None:
         return False
@@ -415,9 +457,7 @@ def _url_password(text: str) -> bool:
     return not is_placeholder(match.group("password"))
 
 
-def _call_credentials(code: ModuleCode, body: FunctionBody, call: ast.Call, out: list[Credential],
-                      seen: set[tuple[int, int]]) -> None:
-    reporter = _Reporter(code, body, out, seen)
+def _call_credentials(reporter: _Reporter, call: ast.Call) -> None:
     for keyword in call.keywords:
         if keyword.arg is not None:
             reporter.value(keyword.value, keyword.arg, resolve=bool(secret_kind(keyword.arg)))
@@ -427,24 +467,23 @@ def _call_credentials(code: ModuleCode, body: FunctionBody, call: ast.Call, out:
         reporter.value(arg, "")
     receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
     found = _text_of(receiver)
-    if found is not None and _PRIVATE_KEY.search(found[0]):
+    if found is not None and _has_private_key(found[0]):
         reporter.add(found[1], "private-key", "")
 
 
-def _scope_credentials(code: ModuleCode, body: FunctionBody, out: list[Credential],
-                       seen: set[tuple[int, int]]) -> None:
-    reporter = _Reporter(code, body, out, seen)
+def _scope_credentials(reporter: _Reporter) -> None:
+    code, body = reporter.code, reporter.body
     scope = body.scope
     for name, values in scope.assigned.items():
         for value in values:
             reporter.value(value, name)
-    for name, updates in scope.dict_updates.items():
+    for updates in scope.dict_updates.values():
         for update in updates:
             if isinstance(update, ast.Assign):
                 for target in update.targets:
                     key = _subscript_key(target)
                     if key:
-                        reporter.value(update.value, key)
+                        reporter.value(update.value, key, label=_safe_label(key))
     for ret in body.returns:
         if isinstance(ret.value, ast.Dict):
             reporter.mapping(ret.value, "")
@@ -488,9 +527,14 @@ def _statements(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
                 stack.extend(reversed(children))
 
 
-def _text(node: ast.AST) -> str:
-    try:
-        text = ast.unparse(node)
-    except Exception:  # unparse of exotic trees; only used in messages
-        return "..."
-    return text if len(text) <= 60 else text[:57] + "..."
+def _splat_name(node: ast.expr) -> str:
+    """How to name a ``**splat`` without quoting literals that may be in it."""
+    if isinstance(node, ast.Await):
+        return _splat_name(node.value)
+    if isinstance(node, ast.Call):
+        return f"{_splat_name(node.func)}(...)"
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_splat_name(node.value)}.{node.attr}"
+    return "..."

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import replace
 from pathlib import PurePosixPath
 
+from tprlint.facts.python.clients import redact, secret_kind
 from tprlint.facts.python.code import FunctionBody, FunctionNode, ModuleCode, index_node
 from tprlint.facts.python.evaluate import Evaluator
 from tprlint.facts.python.extractors import EXTRACTORS
@@ -19,7 +21,7 @@ from tprlint.facts.python.facts import (
     WorkerRun,
 )
 from tprlint.facts.python.names import Imports, Scope, walk_scope
-from tprlint.facts.python.values import Expr, Missing, Ref, Unknown, scalar
+from tprlint.facts.python.values import Env, Expr, Lit, Missing, Ref, Unknown, scalar
 from tprlint.model import Location
 
 GRACEFUL = "graceful_shutdown_timeout"
@@ -139,7 +141,7 @@ class _ModuleVisitor:
             if value is not None:
                 resolved = evaluator.eval(value)
                 if not isinstance(resolved, Unknown):
-                    self.facts.constants[name] = resolved
+                    self.facts.constants[name] = _without_secret(name, resolved)
         # `from .timeouts import DRAIN` in a package's __init__.py: `from pkg import DRAIN` elsewhere
         # reads the same value, so the name is a constant of this module too (folded by the project).
         for statement in bodies[0].imports:
@@ -325,6 +327,22 @@ def _kwargs_entry(splat: ast.expr, key: str, evaluator: Evaluator, scope: Scope,
     return None, Unknown("keyword arguments built at run time")
 
 
+def _without_secret(name: str, value: Expr) -> Expr:
+    """Constants are cached on disk: a credential's value is replaced (rules only need to know that a
+    literal is there, e.g. that an ``api_key`` is set). Secret-named constants lose every string;
+    others lose strings that carry key material or a password in a URL."""
+    if secret_kind(name):
+        return redact(value)
+    text = value.value if isinstance(value, Lit) else value.default.value if (
+        isinstance(value, Env) and isinstance(value.default, Lit)) else None
+    if isinstance(text, str) and ("PRIVATE KEY" in text or _URL_WITH_PASSWORD.search(text)):
+        return redact(value)
+    return value
+
+
+_URL_WITH_PASSWORD = re.compile(r"://[^:/@\s]+:[^@/\s]+@")
+
+
 def _splat_items(splat: ast.expr, evaluator: Evaluator, depth: int = 0) -> dict[str, Expr] | None:
     """Every entry of a ``**splat`` dict tprlint can see, or None when it cannot see the dict."""
     node = splat
@@ -351,6 +369,8 @@ def _splat_items(splat: ast.expr, evaluator: Evaluator, depth: int = 0) -> dict[
                 items[k.value] = evaluator.eval(v)
         return items
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
+        if any(k.arg is None for k in node.keywords):
+            return None  # dict(a=1, **more): not every entry is visible
         return {k.arg: evaluator.eval(k.value) for k in node.keywords if k.arg}
     return None
 
