@@ -150,6 +150,7 @@ def _imported_python(parsed: list[FileFacts], others: list[SourceFile], extracto
     # Modules reached because they import a module that builds or runs a Worker: the chain from a
     # process entrypoint down to the Worker goes through them, so they are followed in turn.
     upward: set[str] = set()
+    workflow_helpers: set[str] = set()  # modules workflow code imports, directly or through helpers
     frontier = [f.python for f in parsed if f.python is not None and _follows(f.python, upward)]
     for _ in range(_MAX_IMPORT_ROUNDS):
         if not frontier or not pending:
@@ -157,7 +158,11 @@ def _imported_python(parsed: list[FileFacts], others: list[SourceFile], extracto
         wanted: set[str] = set()
         for module in frontier:  # modules they import (constants, helpers, factories)...
             for imported in module.imports:
-                wanted.update(k for k in _candidate_keys(imported.key, imported.names, suffixes) if k in pending)
+                keys = {k for k in _candidate_keys(imported.key, imported.names, suffixes) if k in pending}
+                wanted |= keys
+                if module.workflow_classes or module.key in workflow_helpers:
+                    # Workflow code runs whatever its helpers call: follow helpers of helpers too.
+                    workflow_helpers |= keys
         # ...and production modules that import Worker builders and runners: calls to project
         # factories and entry chains may sit in files that never mention temporalio. Following
         # every helper upwards (or downwards) would parse the whole monorepo.
@@ -169,7 +174,7 @@ def _imported_python(parsed: list[FileFacts], others: list[SourceFile], extracto
             wanted |= found
         new = extractor.extract([pending.pop(key) for key in sorted(wanted)])
         added += new
-        frontier = [f.python for f in new if f.python is not None and _follows(f.python, upward)]
+        frontier = [f.python for f in new if f.python is not None and _follows(f.python, upward | workflow_helpers)]
     return [f for f in added if f.error is None]  # a broken unrelated module is not ours to report
 
 

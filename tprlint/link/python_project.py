@@ -64,13 +64,13 @@ class PythonProject:
     def imported_project_modules(self, module: PythonFacts) -> set[str]:
         found: set[str] = set()
         for imported in module.imports:
-            found.update(self._importable(module, imported.key))
+            found.update(self.importable(module, imported.key))
             for name in imported.names:  # `from pkg import submodule`
-                found.update(self._importable(module, _child_key(imported.key, name)))
+                found.update(self.importable(module, _child_key(imported.key, name)))
         found.discard(module.key)
         return found
 
-    def _importable(self, importer: PythonFacts, key: str) -> list[str]:
+    def importable(self, importer: PythonFacts, key: str) -> list[str]:
         """The modules an import in ``importer`` may load. When a dotted name matches modules in
         several places (each service of a monorepo with its own ``app.py``), keep those whose import
         root is a folder containing the importer - Python puts the script's folder first on sys.path
