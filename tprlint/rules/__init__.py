@@ -29,9 +29,9 @@ REGISTRY: dict[str, RuleFunction] = {
     **python_worker.RULES,
     **kubernetes.RULES,
     **cross_artifact.RULES,
-    **determinism.RULES,  # type: ignore[dict-item]
-    **activities.RULES,  # type: ignore[dict-item]
-    **client.RULES,  # type: ignore[dict-item]
-    **process.RULES,  # type: ignore[dict-item]
-    **versioning.RULES,  # type: ignore[dict-item]
+    **determinism.RULES,
+    **activities.RULES,
+    **client.RULES,
+    **process.RULES,
+    **versioning.RULES,
 }

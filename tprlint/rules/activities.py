@@ -1,7 +1,737 @@
-"""Rules (stub; filled in by the activities work)."""
+"""Rules on activities and the calls that schedule them (TPR102, TPR107, TPR201-TPR206).
+
+The project phase links what each module's facts name by qualified name: an activity call's target
+to its ``@activity.defn`` (a function, a method, a callable class, or a string name), the options a
+call passes (keywords, dicts of options in any project module, project wrappers that forward
+``**kwargs`` to ``workflow.execute_activity``), and the activities each Worker registers. Whatever
+cannot be linked stays unknown, and the rules stay silent about it.
+"""
 
 from __future__ import annotations
 
-from tprlint.rules.context import Project  # noqa: F401
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
 
-RULES: dict[str, object] = {}
+from tprlint.facts.python.activities import (
+    ActivityCall,
+    ActivityDefinition,
+    BlockingCall,
+    HelperCall,
+    OptionPart,
+    Registered,
+    Target,
+)
+from tprlint.facts.python.facts import PythonFacts
+from tprlint.facts.python.values import (
+    Dur,
+    Expr,
+    Lit,
+    Missing,
+    Obj,
+    Ref,
+    Seq,
+    Sym,
+    describe_seconds,
+    qualname_of,
+)
+from tprlint.link.python_project import PythonProject, ResolvedWorker
+from tprlint.model import Location, RelatedLocation
+from tprlint.rules.context import Hit, Project, is_test_path
+
+STC = "start_to_close_timeout"
+SCTC = "schedule_to_close_timeout"
+HEARTBEAT_TIMEOUT = "heartbeat_timeout"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """An activity definition found in the project."""
+
+    module: str
+    path: str
+    definition: ActivityDefinition
+    name: str | None  # the activity name (decorator `name=` or the function's), None when computed
+
+    @property
+    def label(self) -> str:
+        return self.definition.qualname
+
+
+@dataclass(frozen=True)
+class LinkedCall:
+    """An activity call as it runs: a direct ``workflow.execute_activity(...)``, or a call of a
+    project wrapper that forwards its keyword arguments to one (then ``via`` is the wrapper's call)."""
+
+    location: Location
+    module: str
+    function: str
+    api: str
+    local: bool
+    target: Resolved | None
+    target_text: str
+    options: dict[str, Expr]  # keywords whose value is final, unfolded
+    unresolved: str  # a **splat tprlint could not see: stay silent about missing options
+    via: Location | None = None
+    via_name: str = ""
+
+    def describe(self) -> str:
+        if self.via_name:
+            return f"`{self.via_name}({self.target_text})` (which calls workflow.{self.api})"
+        return f"`workflow.{self.api}({self.target_text})`"
+
+    def related(self) -> tuple[RelatedLocation, ...]:
+        found = []
+        if self.via is not None:
+            found.append(RelatedLocation(self.via, f"the workflow.{self.api} call inside {self.via_name}()"))
+        if self.target is not None:
+            found.append(RelatedLocation(self.target.definition.location,
+                                         f"activity {self.target.label} is defined here"))
+        return tuple(found)
+
+
+class ActivityIndex:
+    """Definitions, calls and registrations of the whole project, linked once per run."""
+
+    def __init__(self, python: PythonProject) -> None:
+        self.python = python
+        self.definitions: dict[tuple[str, str], Resolved] = {}
+        self.by_name: dict[str, list[Resolved]] = {}
+        self.unnamed = False  # some definition's name is computed: a string may name it
+        self.methods: dict[str, list[tuple[str, str]]] = {}  # method name -> (module, "Class.method")
+        self.roots: set[str] = set()  # folder and module names of the project: imports of these are ours
+        self._heartbeats: dict[tuple[str, str], str] = {}
+        for key, module in python.modules.items():
+            self.roots.update(PurePosixPath(key[len("path:"):]).parts)
+            for definition in module.activity.definitions:
+                name = self._activity_name(definition)
+                resolved = Resolved(key, module.path, definition, name)
+                self.definitions[(key, definition.qualname)] = resolved
+                if name is None:
+                    self.unnamed = self.unnamed or not definition.dynamic
+                else:
+                    self.by_name.setdefault(name, []).append(resolved)
+            for qualname in module.activity.summaries:
+                owner, _, method = qualname.partition(".")
+                if method and "." not in method and owner in module.classes:
+                    self.methods.setdefault(method, []).append((key, qualname))
+        self.calls = self._link_calls()
+
+    # -- names ---------------------------------------------------------------------------------------
+
+    def _activity_name(self, definition: ActivityDefinition) -> str | None:
+        if definition.dynamic:
+            return None
+        if isinstance(definition.name, Missing):
+            return definition.function_name
+        value = self.python.fold(definition.name)
+        return value.value if isinstance(value, Lit) and isinstance(value.value, str) else None
+
+    def locations(self, qualname: str) -> list[tuple[str, PythonFacts | None, str]]:
+        """The (module key, parsed module or None, name in it) a dotted name may denote, most
+        specific module first: ``app.acts.Payments.charge`` is ``Payments.charge`` of ``app.acts``."""
+        qualname = qualname.removeprefix("mod:")
+        if qualname.startswith("path:"):
+            rest = qualname[len("path:"):]
+            slash = rest.rfind("/") + 1
+            head, parts = rest[:slash], rest[slash:].split(".")
+            keys = [("path:" + head + "/".join(parts[:i]), i) for i in range(len(parts) - 1, 0, -1)]
+        else:
+            parts = qualname.split(".")
+            keys = [("mod:" + ".".join(parts[:i]), i) for i in range(len(parts) - 1, 0, -1)]
+        found: list[tuple[str, PythonFacts | None, str]] = []
+        for key, i in keys:
+            candidates = self.python.resolve_module(key)
+            if len(candidates) == 1:
+                found.append((candidates[0], self.python.modules.get(candidates[0]), ".".join(parts[i:])))
+        return found
+
+    def is_ours(self, qualname: str) -> bool:
+        """Could this name be project code that was not parsed (rather than a library)?"""
+        qualname = qualname.removeprefix("mod:")
+        return qualname.startswith("path:") or qualname.split(".", 1)[0] in self.roots
+
+    def definition(self, qualname: str, depth: int = 0) -> Resolved | None:
+        for key, module, name in self.locations(qualname):
+            if module is None:
+                return None
+            found = self.definitions.get((key, name))
+            if found is not None:
+                return found
+            head = name.split(".", 1)[0]
+            reexport = module.constants.get(head)
+            if isinstance(reexport, Ref) and depth < 5:  # `from .acts import charge` in a package
+                return self.definition(qualname_of(reexport) + name[len(head):], depth + 1)
+            return None
+        return None
+
+    def by_string(self, name: str) -> Resolved | None:
+        matches = self.by_name.get(name, [])
+        return matches[0] if len(matches) == 1 and not self.unnamed else None
+
+    def target(self, target: Target | None) -> Resolved | None:
+        if target is None:
+            return None
+        if target.qualname:
+            found = self.definition(target.qualname)
+            if found is not None:
+                return found
+        value = self.python.fold(target.value)
+        if isinstance(value, Lit) and isinstance(value.value, str):
+            return self.by_string(value.value)
+        return None
+
+    # -- options -------------------------------------------------------------------------------------
+
+    def options(self, parts: tuple[OptionPart, ...], depth: int = 0) -> tuple[dict[str, Expr], str]:
+        """The keywords a call passes whose value is final, and the first **splat tprlint could not see.
+        Later entries win (as in ``{**BASE, "k": v}``); a splat that cannot be seen may override what
+        came before it, except a call's own explicit keywords (a duplicate would be a TypeError)."""
+        values: dict[str, Expr] = {}
+        final: set[str] = set()
+        fixed: set[str] = set()
+        unresolved = ""
+        for part in parts:
+            inner: tuple[dict[str, Expr], str] | None = None
+            if part.ref:
+                found = self._option_dict(part.ref) if depth < 8 else None
+                inner = self.options(found, depth + 1) if found is not None else ({}, f"**{_short(part.ref)}")
+            elif part.unresolved:
+                inner = ({}, part.unresolved)
+            if inner is not None:
+                if inner[1]:
+                    unresolved = unresolved or inner[1]
+                    final = set(fixed)
+                values.update(inner[0])
+                final.update(inner[0])
+                continue
+            for key, value in part.items:
+                values[key] = value
+                final.add(key)
+                if part.fixed:
+                    fixed.add(key)
+        return {k: v for k, v in values.items() if k in final}, unresolved
+
+    def _option_dict(self, qualname: str, depth: int = 0) -> tuple[OptionPart, ...] | None:
+        for _, module, name in self.locations(qualname):
+            if module is None:
+                return None
+            found = module.activity.option_dicts.get(name)
+            if found is not None:
+                return found
+            reexport = module.constants.get(name)
+            if isinstance(reexport, Ref) and depth < 5:
+                return self._option_dict(qualname_of(reexport), depth + 1)
+            return None
+        return None
+
+    # -- calls ---------------------------------------------------------------------------------------
+
+    def _link_calls(self) -> list[LinkedCall]:
+        linked: list[LinkedCall] = []
+        wrappers: dict[tuple[str, str], ActivityCall] = {}
+        for key, module in self.python.modules.items():
+            for call in module.activity.calls:
+                if call.forwards:
+                    wrappers[(key, call.function)] = call  # judged where it is called
+                    continue
+                options, unresolved = self.options(call.options)
+                linked.append(LinkedCall(
+                    call.location, key, call.function, call.api, call.local, self.target(call.target),
+                    call.target.text if call.target else "?", options, unresolved,
+                ))
+        if not wrappers:
+            return linked
+        for key, module in self.python.modules.items():
+            for helper in module.activity.helper_calls:
+                found = self._wrapper_of(module, helper, wrappers)
+                if found is not None:
+                    linked.append(self._through_wrapper(key, helper, *found))
+        return linked
+
+    def _wrapper_of(self, module: PythonFacts, helper: HelperCall,
+                    wrappers: dict[tuple[str, str], ActivityCall]) -> tuple[str, ActivityCall] | None:
+        if helper.callee:
+            for key, _, name in self.locations(helper.callee):
+                if (key, name) in wrappers:
+                    return name, wrappers[(key, name)]
+            return None
+        # `self.run_activity(...)` defined on a project base class of the calling workflow.
+        return self._inherited(module, helper.class_name, helper.self_method, wrappers, 0)
+
+    def _inherited(self, module: PythonFacts, class_name: str, method: str,
+                   wrappers: dict[tuple[str, str], ActivityCall], depth: int) -> tuple[str, ActivityCall] | None:
+        cls = module.classes.get(class_name)
+        if cls is None or depth > 3:
+            return None
+        for base in cls.bases:
+            for key, base_module, name in self.locations(base):
+                if (key, f"{name}.{method}") in wrappers:
+                    return f"{name}.{method}", wrappers[(key, f"{name}.{method}")]
+                if base_module is not None:
+                    found = self._inherited(base_module, name, method, wrappers, depth + 1)
+                    if found is not None:
+                        return found
+        return None
+
+    def _through_wrapper(self, key: str, helper: HelperCall, name: str, wrapper: ActivityCall) -> LinkedCall:
+        target = wrapper.target
+        if wrapper.target_param >= 0:
+            param = wrapper.params[wrapper.target_param] if wrapper.target_param < len(wrapper.params) else ""
+            if wrapper.target_param < len(helper.args):
+                target = helper.args[wrapper.target_param]
+            else:
+                target = next((t for k, t in helper.keyword_targets if k == param), None)
+        options, unresolved = self.options((*wrapper.options, *helper.options))
+        return LinkedCall(
+            helper.location, key, helper.function, wrapper.api, wrapper.local, self.target(target),
+            target.text if target is not None else "?", options, unresolved,
+            via=wrapper.location, via_name=name.rsplit(".", 1)[-1],
+        )
+
+    # -- heartbeats ----------------------------------------------------------------------------------
+
+    def heartbeats(self, resolved: Resolved) -> str:
+        """"yes" (the activity calls activity.heartbeat, maybe through project helpers), "no", or
+        "unknown" (it calls project code tprlint cannot see into, or methods that might heartbeat)."""
+        cache_key = (resolved.module, resolved.definition.qualname)
+        if cache_key not in self._heartbeats:
+            self._heartbeats[cache_key] = self._search_heartbeat(resolved)
+        return self._heartbeats[cache_key]
+
+    def _search_heartbeat(self, resolved: Resolved) -> str:
+        stack: list[tuple[str, str, bool]] = [(resolved.module, resolved.definition.summary_key, True)]
+        unknown = False
+        for decorator in resolved.definition.decorators:  # `@auto_heartbeater` wraps the activity
+            unknown = self._follow(decorator, True, stack) or unknown
+        seen: set[tuple[str, str, bool]] = set()
+        while stack:
+            item = stack.pop()
+            if item in seen:
+                continue
+            seen.add(item)
+            if len(seen) > 2000:
+                return "unknown"
+            key, qualname, certain = item
+            module = self.python.modules.get(key)
+            summary = module.activity.summaries.get(qualname) if module is not None else None
+            if summary is None:
+                continue
+            if summary.heartbeats:
+                if certain:
+                    return "yes"
+                unknown = True
+                continue
+            for callee in summary.callees:
+                unknown = self._follow(callee, certain, stack) or unknown
+            for method in summary.methods:
+                stack.extend((k, q, False) for k, q in self.methods.get(method, ()))
+        return "unknown" if unknown else "no"
+
+    def _follow(self, qualname: str, certain: bool, stack: list[tuple[str, str, bool]], depth: int = 0) -> bool:
+        """Queue the function a callee names; True when it is project code tprlint cannot see."""
+        if qualname == "?":
+            return True
+        for key, module, name in self.locations(qualname):
+            if module is None:
+                return True
+            head = name.split(".", 1)[0]
+            if name in module.activity.summaries or name in module.functions:
+                stack.append((key, name, certain))
+            elif head in module.classes:
+                stack.append((key, f"{name}.__init__" if name == head else name, certain))
+            elif isinstance(module.constants.get(head), Ref) and depth < 5:
+                reexport = module.constants[head]
+                assert isinstance(reexport, Ref)
+                return self._follow(qualname_of(reexport) + name[len(head):], certain, stack, depth + 1)
+            elif "." in name:  # `client.fetch()` on a module-level object of that module
+                stack.extend((k, q, False) for k, q in self.methods.get(name.rsplit(".", 1)[1], ()))
+            else:
+                return True
+            return False
+        return self.is_ours(qualname)
+
+    # -- workers -------------------------------------------------------------------------------------
+
+    def registered(self, worker: ResolvedWorker) -> list[Resolved]:
+        """The activity definitions a Worker registers that tprlint can identify: from the call that
+        passes `activities=` (the construction site, else the factory's own Worker call)."""
+        for key, location in ((worker.module, worker.location), ("", worker.via_location)):
+            if location is None:
+                continue
+            module = self.python.modules.get(key) or self.python.module_for_path(location.path)
+            for registration in module.activity.registrations if module is not None else ():
+                where = registration.location
+                if (where.path, where.line, where.column) == (location.path, location.line, location.column):
+                    return self._expand(registration.items, 0)
+        return self._from_value(self.python.fold(worker.option("activities")), 0)
+
+    def _expand(self, items: tuple[Registered, ...], depth: int) -> list[Resolved]:
+        found: list[Resolved] = []
+        for item in items:
+            if item.kind == "unknown" or depth > 5:
+                continue
+            definition = self.definition(item.qualname)
+            if definition is not None:
+                if item.kind != "instance" or definition.definition.is_class:
+                    found.append(definition)
+                continue
+            if item.kind == "ref":
+                found.extend(self._expand(self._activity_list(item.qualname), depth + 1))
+        return found
+
+    def _activity_list(self, qualname: str) -> tuple[Registered, ...]:
+        for _, module, name in self.locations(qualname):
+            if module is not None:
+                return module.activity.activity_lists.get(name, ())
+            return ()
+        return ()
+
+    def _from_value(self, value: Expr, depth: int) -> list[Resolved]:
+        if isinstance(value, Seq) and depth < 3:
+            return [d for item in value.items for d in self._from_value(self.python.fold(item), depth + 1)]
+        if isinstance(value, (Ref, Sym, Obj)):
+            definition = self.definition(qualname_of(value))
+            if definition is not None and (not isinstance(value, Obj) or definition.definition.is_class):
+                return [definition]
+        return []
+
+
+_INDEXES: weakref.WeakKeyDictionary[PythonProject, ActivityIndex] = weakref.WeakKeyDictionary()
+
+
+def index_of(project: Project) -> ActivityIndex:
+    index = _INDEXES.get(project.python)
+    if index is None:
+        index = _INDEXES[project.python] = ActivityIndex(project.python)
+    return index
+
+
+# -- value helpers -------------------------------------------------------------------------------------
+
+
+def _absent(value: Expr) -> bool:
+    """Not given, or given as something the SDK treats as not given (``None``, ``timedelta(0)``)."""
+    if isinstance(value, Missing):
+        return True
+    if isinstance(value, Lit):
+        return value.value is None or value.value is False or value.value == 0 or value.value == ""
+    return isinstance(value, Dur) and value.seconds == 0 and not value.note
+
+
+def _seconds(value: Expr) -> float | None:
+    return value.seconds if isinstance(value, Dur) else None
+
+
+def _short(qualname: str) -> str:
+    return qualname.removeprefix("mod:").rsplit("/", 1)[-1]
+
+
+def _production_calls(project: Project) -> Iterator[tuple[LinkedCall, Callable[[str], Expr]]]:
+    """Calls outside test code, with a folding accessor for their options."""
+    for call in index_of(project).calls:
+        if is_test_path(call.location.path):
+            continue
+
+        def option(name: str, call: LinkedCall = call) -> Expr:
+            return project.python.fold(call.options.get(name, Missing()))
+
+        yield call, option
+
+
+def _anchor(call: LinkedCall) -> str:
+    return f"{call.module}:{call.function}:{call.target_text}"
+
+
+# -- TPR201 ----------------------------------------------------------------------------------------------
+
+
+def activity_missing_timeout(project: Project) -> Iterator[Hit]:
+    """TPR201: an activity call without start_to_close_timeout or schedule_to_close_timeout."""
+    for call, option in _production_calls(project):
+        if call.unresolved or not (_absent(option(STC)) and _absent(option(SCTC))):
+            continue
+        yield Hit(
+            call.location,
+            f"{call.describe()} sets neither start_to_close_timeout nor schedule_to_close_timeout. The SDK "
+            f"rejects the call only when the workflow runs it (ValueError: Activity must have "
+            f"start_to_close_timeout or schedule_to_close_timeout): that fails the workflow task, so the "
+            f"workflow stays Running and retries the task forever until a fix is deployed. Pass "
+            f"start_to_close_timeout=timedelta(...) (the longest one attempt may take), and "
+            f"schedule_to_close_timeout to bound all retries together if needed.",
+            related=call.related(),
+            anchor=_anchor(call),
+        )
+
+
+# -- TPR202 ----------------------------------------------------------------------------------------------
+
+
+def long_activity_without_heartbeat(project: Project) -> Iterator[Hit]:
+    """TPR202: an activity allowed to run long per attempt with no heartbeat_timeout."""
+    threshold = project.config.thresholds.heartbeat_after_seconds
+    index = index_of(project)
+    for call, option in _production_calls(project):
+        if call.local or call.unresolved or not _absent(option(HEARTBEAT_TIMEOUT)):
+            continue
+        stc, sctc = option(STC), option(SCTC)
+        which, limit = (STC, _seconds(stc)) if not _absent(stc) else (SCTC, _seconds(sctc))
+        if limit is None or limit <= threshold:
+            continue
+        advice = "call activity.heartbeat() in the activity more often than that"
+        if call.target is not None and index.heartbeats(call.target) == "no":
+            advice = (f"call activity.heartbeat() in `{call.target.label}` more often than that (it never "
+                      f"heartbeats today)")
+        yield Hit(
+            call.location,
+            f"{call.describe()} lets one attempt run for {describe_seconds(limit)} ({which}, above the "
+            f"{describe_seconds(threshold)} heartbeat-after-seconds threshold) with no heartbeat_timeout: if the "
+            f"worker running it dies, "
+            f"Temporal notices only when those {describe_seconds(limit)} have passed, and a cancellation from "
+            f"the workflow never reaches the activity. Pass heartbeat_timeout=timedelta(...) (e.g. 30 s to "
+            f"2 min) and {advice}.",
+            related=call.related(),
+            anchor=_anchor(call),
+        )
+
+
+# -- TPR203 ----------------------------------------------------------------------------------------------
+
+
+def heartbeat_timeout_never_heartbeats(project: Project) -> Iterator[Hit]:
+    """TPR203: heartbeat_timeout for an activity whose definition never heartbeats."""
+    index = index_of(project)
+    for call, option in _production_calls(project):
+        heartbeat = _seconds(option(HEARTBEAT_TIMEOUT))
+        if call.local or call.target is None or heartbeat is None or heartbeat <= 0:
+            continue
+        if index.heartbeats(call.target) != "no":
+            continue
+        target = call.target
+        yield Hit(
+            call.location,
+            f"{call.describe()} sets heartbeat_timeout={describe_seconds(heartbeat)}, but activity "
+            f"`{target.label}` ({target.path}:{target.definition.location.line}) never calls "
+            f"activity.heartbeat(): every attempt that runs longer than {describe_seconds(heartbeat)} fails "
+            f"with a heartbeat timeout and is retried, so long runs can never succeed. Call "
+            f"activity.heartbeat() in the activity at least every {describe_seconds(heartbeat)} (e.g. once "
+            f"per item it processes), or remove heartbeat_timeout.",
+            related=call.related(),
+            anchor=_anchor(call),
+        )
+
+
+# -- TPR204 ----------------------------------------------------------------------------------------------
+
+
+def activity_timeouts_inconsistent(project: Project) -> Iterator[Hit]:
+    """TPR204: heartbeat ≥ start-to-close, or start-to-close > schedule-to-close."""
+    for call, option in _production_calls(project):
+        stc, sctc = _seconds(option(STC)), _seconds(option(SCTC))
+        heartbeat = None if call.local else _seconds(option(HEARTBEAT_TIMEOUT))
+        problems = []
+        if stc is not None and sctc is not None and stc > sctc:
+            problems.append(
+                f"start_to_close_timeout ({describe_seconds(stc)}) is longer than schedule_to_close_timeout "
+                f"({describe_seconds(sctc)}): the server caps each attempt at the schedule-to-close budget, so "
+                f"one slow attempt uses up the whole budget and is never retried. Make start_to_close_timeout "
+                f"the limit of one attempt, well below schedule_to_close_timeout (the limit of all attempts)"
+            )
+        attempt, which = (stc, STC) if stc is not None else (sctc, SCTC)
+        if heartbeat is not None and heartbeat > 0 and attempt is not None and heartbeat >= attempt:
+            problems.append(
+                f"heartbeat_timeout ({describe_seconds(heartbeat)}) is not shorter than {which} "
+                f"({describe_seconds(attempt)}): the attempt times out before a missed heartbeat is noticed, "
+                f"so the heartbeat timeout never detects a dead worker early. Use a heartbeat_timeout well "
+                f"below {which} (e.g. 30 s to 2 min) and heartbeat more often than that"
+            )
+        if problems:
+            yield Hit(
+                call.location, f"{call.describe()}: " + "; also, ".join(problems) + ".",
+                related=call.related(), anchor=_anchor(call),
+            )
+
+
+# -- TPR205 / TPR206 -------------------------------------------------------------------------------------
+
+
+def _production_definitions(project: Project) -> Iterator[tuple[PythonFacts, ActivityDefinition]]:
+    for module in project.python.modules.values():
+        if is_test_path(module.path):
+            continue
+        for definition in module.activity.definitions:
+            yield module, definition
+
+
+_BETTER = (
+    ("time.sleep", "`await asyncio.sleep(...)`"),
+    ("requests.", "an async HTTP client (`httpx.AsyncClient`, aiohttp)"),
+    ("httpx.", "`httpx.AsyncClient`"),
+    ("urllib.", "an async HTTP client (`httpx.AsyncClient`, aiohttp)"),
+    ("subprocess.", "`await asyncio.create_subprocess_exec(...)`"),
+    ("os.system", "`await asyncio.create_subprocess_shell(...)`"),
+    ("redis.", "`redis.asyncio`"),
+    ("boto3.", "aioboto3 (or `await asyncio.to_thread(...)`)"),
+    ("socket.", "`await asyncio.open_connection(...)`"),
+    ("smtplib.", "aiosmtplib"),
+    ("connect", "an async driver (asyncpg, psycopg's AsyncConnection, aiomysql, aiosqlite)"),
+)
+
+
+def _better(call: str) -> str:
+    name = call.split(" (")[-1].rstrip(")") if " (" in call else call
+    return next((better for prefix, better in _BETTER if name.startswith(prefix) or prefix in name),
+                "`await asyncio.to_thread(...)`")
+
+
+def _blocking_text(blocking: BlockingCall) -> str:
+    name, _, client = blocking.call.partition(" (")
+    what = f"`{name}()`" + (f" on a synchronous `{client.rstrip(')')}(...)` client" if client else "")
+    if not blocking.via:
+        return f"calls {what}"
+    chain = "".join(f", which calls `{helper}`" for helper in blocking.via[1:])
+    return f"calls `{blocking.via[0]}`{chain}, which calls {what}"
+
+
+def blocking_call_in_async_activity(project: Project) -> Iterator[Hit]:
+    """TPR205: a blocking call inside an ``async def`` activity."""
+    for module, definition in _production_definitions(project):
+        for blocking in definition.blocking:
+            yield Hit(
+                blocking.location,
+                f"Async activity `{definition.qualname}` {_blocking_text(blocking)}, which blocks the worker's "
+                f"event loop: while it runs, no other async activity on this worker makes progress, heartbeats "
+                f"are not sent and cancellation is not delivered. Use {_better(blocking.call)}, wrap the call in "
+                f"`await asyncio.to_thread(...)`, or make the activity a plain `def` run in the Worker's "
+                f"activity_executor.",
+                related=(RelatedLocation(definition.location, f"activity {definition.qualname}"),),
+                anchor=f"{module.key}:{definition.qualname}:{blocking.call}",
+            )
+
+
+def activity_swallows_cancellation(project: Project) -> Iterator[Hit]:
+    """TPR206: an activity that catches its own cancellation and does not re-raise it."""
+    for module, definition in _production_definitions(project):
+        for swallow in definition.swallows:
+            how = "asyncio.CancelledError" if definition.is_async else (
+                "temporalio.exceptions.CancelledError (raised into the activity's thread)")
+            instead = (" (catching `Exception` instead does not catch asyncio cancellation)"
+                       if definition.is_async else "")
+            yield Hit(
+                swallow.location,
+                f"Activity `{definition.qualname}` catches {swallow.caught} and does not re-raise it. Cancellation "
+                f"reaches an activity as {how} - when the workflow cancels it, its heartbeat times out, or the "
+                f"worker shuts down - and swallowing it keeps the activity running (or reports success): a "
+                f"worker shutdown waits for it, past graceful_shutdown_timeout and the pod's grace period. "
+                f"Clean up and `raise` in the handler{instead}.",
+                related=(RelatedLocation(definition.location, f"activity {definition.qualname}"),),
+                anchor=f"{module.key}:{definition.qualname}:{swallow.caught}",
+            )
+
+
+# -- TPR102 / TPR107 -------------------------------------------------------------------------------------
+
+
+def _production_workers(project: Project) -> Iterator[ResolvedWorker]:
+    for worker in project.python.workers:
+        if not is_test_path(worker.location.path):
+            yield worker
+
+
+def _attempt_limit(option: Callable[[str], Expr]) -> tuple[float, str] | None:
+    """How long one attempt may run: start_to_close_timeout, capped by schedule_to_close_timeout."""
+    stc, sctc = option(STC), option(SCTC)
+    if not _absent(stc):
+        seconds = _seconds(stc)
+        if seconds is None:
+            return None
+        cap = _seconds(sctc)
+        return (cap, SCTC) if cap is not None and 0 < cap < seconds else (seconds, STC)
+    seconds = _seconds(sctc)
+    return (seconds, SCTC) if seconds is not None and seconds > 0 else None
+
+
+def _same_queue(option: Callable[[str], Expr], worker_queue: Expr) -> bool:
+    queue = option("task_queue")
+    if _absent(queue):
+        return True  # the workflow's own task queue
+    return isinstance(queue, Lit) and isinstance(worker_queue, Lit) and queue.value == worker_queue.value
+
+
+def worker_shutdown_shorter_than_activity(project: Project) -> Iterator[Hit]:
+    """TPR102: graceful_shutdown_timeout shorter than an attempt of an activity the worker runs."""
+    index = index_of(project)
+    calls = [(c, o) for c, o in _production_calls(project) if not c.local and not c.unresolved and c.target]
+    for worker in _production_workers(project):
+        graceful = _seconds(worker.graceful)
+        if graceful is None or graceful <= 0:
+            continue  # not resolved, or TPR101's case
+        registered = {(r.module, r.definition.qualname) for r in index.registered(worker)}
+        queue = project.python.fold(worker.option("task_queue"))
+        worst: tuple[float, str, LinkedCall] | None = None
+        for call, option in calls:
+            assert call.target is not None
+            if (call.target.module, call.target.definition.qualname) not in registered:
+                continue
+            limit = _attempt_limit(option)
+            if limit is None or not _same_queue(option, queue):
+                continue
+            if limit[0] > graceful and (worst is None or limit[0] > worst[0]):
+                worst = (limit[0], limit[1], call)
+        if worst is None:
+            continue
+        seconds, which, call = worst
+        assert call.target is not None
+        note = f" ({worker.graceful.note})" if isinstance(worker.graceful, Dur) and worker.graceful.note else ""
+        yield Hit(
+            worker.location,
+            f"This Worker's graceful_shutdown_timeout is {describe_seconds(graceful)}{note}, but activity "
+            f"`{call.target.label}` registered on it may run for {describe_seconds(seconds)} per attempt ({which} "
+            f"at {call.location.path}:{call.location.line}): on every deploy, scale-in or node drain, an attempt "
+            f"still running after {describe_seconds(graceful)} is cancelled and retried from the start. Raise "
+            f"graceful_shutdown_timeout above {describe_seconds(seconds)} (and the pod's "
+            f"terminationGracePeriodSeconds above that), or shorten the activity's {which}.",
+            related=(RelatedLocation(call.location, f"activity {call.target.label} is called with {which} "
+                                                    f"{describe_seconds(seconds)}"),),
+            anchor=f"{worker.module}:{worker.function}:{call.target.label}",
+        )
+
+
+def worker_sync_activity_without_executor(project: Project) -> Iterator[Hit]:
+    """TPR107: a plain-``def`` activity registered on a Worker without an activity_executor."""
+    index = index_of(project)
+    for worker in _production_workers(project):
+        if worker.unresolved_splat or not _absent(project.python.fold(worker.option("activity_executor"))):
+            continue
+        sync = []
+        for resolved in index.registered(worker):
+            if not resolved.definition.is_async and not resolved.definition.wrapped and resolved not in sync:
+                sync.append(resolved)
+        if not sync:
+            continue
+        first = sync[0].name or sync[0].definition.function_name
+        names = ", ".join(f"`{r.label}`" for r in sync)
+        yield Hit(
+            worker.location,
+            f"This Worker registers the non-async activit{'ies' if len(sync) > 1 else 'y'} {names} but passes no "
+            f"activity_executor, so Worker() raises at start-up (ValueError: Activity "
+            f"{first} is not async so an activity_executor must be present) and the "
+            f"process crash-loops. Pass activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=...) "
+            f"(at least max_concurrent_activities), or make the activit{'ies' if len(sync) > 1 else 'y'} "
+            f"`async def`.",
+            related=tuple(RelatedLocation(r.definition.location, f"non-async activity {r.label}") for r in sync),
+            anchor=f"{worker.module}:{worker.function}:sync-activities",
+        )
+
+
+RULES: dict[str, Callable[[Project], Iterator[Hit]]] = {
+    "TPR102": worker_shutdown_shorter_than_activity,
+    "TPR107": worker_sync_activity_without_executor,
+    "TPR201": activity_missing_timeout,
+    "TPR202": long_activity_without_heartbeat,
+    "TPR203": heartbeat_timeout_never_heartbeats,
+    "TPR204": activity_timeouts_inconsistent,
+    "TPR205": blocking_call_in_async_activity,
+    "TPR206": activity_swallows_cancellation,
+}
