@@ -260,8 +260,11 @@ def test_cache_is_written_reused_and_bypassed(demo: Path) -> None:
     cold = run_cli(".", "-f", "concise", cwd=demo)
     cache_files = list((demo / ".tprlint_cache").glob("facts-*.pickle"))
     assert len(cache_files) == 1
+    stale = demo / ".tprlint_cache" / "facts-0.0.9-0123456789ab.pickle"  # an older tprlint's cache
+    stale.write_bytes(b"old")
     warm = run_cli(".", "-f", "concise", cwd=demo)
     assert cold.stdout == warm.stdout and cold.returncode == warm.returncode == 1
+    assert not stale.exists()
     # Changing a file is seen: content-hash keys, not timestamps.
     worker = demo / "orders" / "worker.py"
     source = worker.read_text()

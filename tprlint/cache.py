@@ -76,6 +76,7 @@ class FactsCache:
 
     def save(self) -> None:
         """Keep only entries of this run, so the cache does not grow without bound."""
+        self._remove_stale()
         if not self.dirty and self.used == set(self.entries):
             return
         kept = {k: v for k, v in self.entries.items() if k in self.used}
@@ -89,3 +90,12 @@ class FactsCache:
             os.replace(handle.name, self.file)
         except OSError:
             pass  # a read-only checkout still gets its findings
+
+    def _remove_stale(self) -> None:
+        """Cache files of other tprlint versions or extractor code are never read again."""
+        try:
+            for stale in self.directory.glob("facts-*.pickle"):
+                if stale != self.file:
+                    stale.unlink()
+        except OSError:
+            pass
