@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             except (FileExistsError, ValueError) as exc:
                 parser.error(str(exc))
             _log(f"generated {generated['files']} files in {time.perf_counter() - start:.1f} s")
-            tree = f"synthetic {generated['python_total']} py / {generated['kubernetes']} k8s"
+            tree = f"synthetic {generated['python_total']} py / {generated.get('kubernetes', 0)} k8s"
         return _benchmark(root, tree, generated, scratch, args.jobs, args.repeat)
 
 

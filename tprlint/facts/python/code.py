@@ -64,9 +64,15 @@ class ModuleCode:
     def qualname(self, node: ast.expr) -> str:
         return self.imports.qualname(node) or ""
 
+    _callees: dict[int, str] = field(default_factory=dict, repr=False)
+
     def callee(self, call: ast.Call) -> str:
-        """The qualified name a call invokes, "" when not a plain name/attribute chain."""
-        return self.imports.qualname(call.func) or ""
+        """The qualified name a call invokes, "" when not a plain name/attribute chain. Memoised:
+        every extractor asks about the same calls."""
+        found = self._callees.get(id(call))
+        if found is None:
+            found = self._callees[id(call)] = self.imports.qualname(call.func) or ""
+        return found
 
     def decorator_names(self, body: FunctionBody) -> list[str]:
         """Qualified names of the decorators (``temporalio.workflow.defn`` also for ``@workflow.defn(...)``)."""
