@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from tprlint.config import Config
 from tprlint.facts.dockerfile import DockerfileFacts
@@ -16,7 +16,10 @@ from tprlint.model import Location, RelatedLocation
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
 
 
+@lru_cache(maxsize=8192)
 def is_test_path(path: str) -> bool:
+    """Test code (tests/, test_*.py, *_test.py, conftest.py). Cached: rules ask about the same few
+    hundred paths tens of thousands of times."""
     return bool(_TEST_PATH.search(path))
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 
+@lru_cache(maxsize=4096)
 def module_key_for(path: str) -> str:
     """``path:src/orders/worker`` for ``src/orders/worker.py``; a package is keyed by its folder."""
     pure = PurePosixPath(path)
