@@ -50,6 +50,7 @@ class PythonProject:
         self.modules: dict[str, PythonFacts] = {m.key: m for m in modules}
         self.console_scripts = list(console_scripts)
         self._closures: dict[str, list[str]] = {}
+        self._imported: dict[str, set[str]] = {}
         self._known = set(self.modules) | set(other_keys)
         self._by_suffix = suffix_index(self._known)
 
@@ -62,12 +63,16 @@ class PythonProject:
         return list(self._by_suffix.get(key[len("mod:"):].replace(".", "/"), ()))
 
     def imported_project_modules(self, module: PythonFacts) -> set[str]:
+        cached = self._imported.get(module.key)
+        if cached is not None:
+            return cached
         found: set[str] = set()
         for imported in module.imports:
             found.update(self.importable(module, imported.key))
             for name in imported.names:  # `from pkg import submodule`
                 found.update(self.importable(module, _child_key(imported.key, name)))
         found.discard(module.key)
+        self._imported[module.key] = found
         return found
 
     def importable(self, importer: PythonFacts, key: str) -> list[str]:
