@@ -85,10 +85,11 @@ class PythonProject:
         if len(candidates) < 2:
             return candidates
         depth = key.count(".") + 1  # folders + file the dotted name itself spells
-        folder = PurePosixPath(importer.path).parent.parts
+        folder = importer.path.split("/")[:-1]
         near = []
         for candidate in candidates:
-            root = PurePosixPath(candidate[len("path:"):]).parts[:-depth]
+            # String splitting, not PurePosixPath: this runs for every import of every module.
+            root = candidate[len("path:"):].split("/")[:-depth]
             if folder[: len(root)] == root:
                 near.append(candidate)
         return near or candidates
