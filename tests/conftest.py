@@ -51,3 +51,29 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 _skip_key = pytest.StashKey[list[str]]()
+
+
+# The demo's expected findings, reviewed by reading them: (rule, path under fixtures/demo-shop, line).
+DEMO_FINDINGS = [
+    ("TPR406", "deploy/workers.yaml", 3),  # orders-worker: replicas unset
+    ("TPR402", "deploy/workers.yaml", 15),  # orders-worker container: no readiness probe
+    ("TPR403", "deploy/workers.yaml", 15),  # ... no liveness probe
+    ("TPR404", "deploy/workers.yaml", 15),  # ... no requests
+    ("TPR405", "deploy/workers.yaml", 15),  # ... no memory limit
+    ("TPR601", "deploy/workers.yaml", 35),  # payments: 300 s grace < 600 s drain (constant via dict)
+    ("TPR601", "deploy/workers.yaml", 60),  # shipping: default 30 s < 120 s drain (env default)
+    ("TPR401", "deploy/workers.yaml", 89),  # notifications: worker by TEMPORAL_* env, code not here
+    ("TPR210", "orders/deadlines.py", 9),  # datetime.now() in a helper the workflow calls
+    ("TPR306", "orders/worker.py", 14),  # no SDK metrics anywhere (note)
+    ("TPR101", "orders/worker.py", 15),  # Worker without graceful_shutdown_timeout
+    ("TPR103", "orders/worker.py", 21),  # no SIGTERM handler, python is PID 1
+    ("TPR230", "orders/workflows.py", 11),  # neither patching nor Worker Deployments (note)
+    ("TPR250", "orders/workflows.py", 11),  # no replay test
+    ("TPR201", "orders/workflows.py", 16),  # activity by name without a timeout
+    ("TPR302", "payments/settings.py", 7),  # hard-coded API key (redacted in every output)
+    ("TPR303", "payments/worker.py", 18),  # hard-coded frontend address (note)
+    ("TPR304", "payments/worker.py", 18),  # remote target, namespace `default` (note)
+    ("TPR305", "payments/worker.py", 18),  # remote target, no payload codec (note)
+    ("TPR205", "shipping/activities.py", 9),  # requests.post in an async activity
+]
+DEMO_BY_SEVERITY = {"error": 7, "warning": 8, "note": 5}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import FIXTURES, REPO, SHARED, run_cli
+from conftest import DEMO_BY_SEVERITY, DEMO_FINDINGS, FIXTURES, REPO, SHARED, run_cli
 
 from tprlint.catalog import load_catalog
 
@@ -37,7 +37,7 @@ def test_sarif_validates_against_the_official_schema(tmp_path: Path) -> None:
     errors = [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(log)]
     assert errors == []
     results = log["runs"][0]["results"]
-    assert len(results) == 10
+    assert len(results) == len(DEMO_FINDINGS)
     assert all(r["level"] in ("error", "warning", "note") for r in results)
     assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] for r in results} == {"%SRCROOT%"}
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
@@ -69,7 +69,7 @@ def test_sarif_fingerprints_survive_unrelated_line_shifts(demo: Path, tmp_path: 
 def test_github_annotations_are_valid_workflow_commands() -> None:
     result = run_cli("fixtures/demo-shop", "-f", "github", "--no-cache")
     lines = result.stdout.splitlines()
-    assert len(lines) == 10
+    assert len(lines) == len(DEMO_FINDINGS)
     for line in lines:
         assert line.startswith(("::error file=", "::warning file=", "::notice file="))
         properties, _, message = line[2:].partition("::")
@@ -82,7 +82,7 @@ def test_json_output_follows_its_documented_shape() -> None:
     result = run_cli("fixtures/demo-shop", "-f", "json", "--no-cache")
     document = json.loads(result.stdout)
     assert document["version"] == 1
-    assert document["summary"]["by_severity"] == {"error": 4, "warning": 6, "note": 0}
+    assert document["summary"]["by_severity"] == DEMO_BY_SEVERITY
     first = document["findings"][0]
     assert set(first) >= {"rule", "name", "severity", "checklist", "message", "path", "line", "column",
                           "related", "suppressed", "fingerprint"}
@@ -95,8 +95,8 @@ def test_several_formats_in_one_run(tmp_path: Path) -> None:
     result = run_cli("fixtures/demo-shop", "-f", "concise", "-f", f"json:{tmp_path / 'r.json'}",
                      "-f", f"sarif:{tmp_path / 'r.sarif'}", "--no-cache")
     assert result.returncode == 1
-    assert result.stdout.count("\n") == 10
-    assert len(json.loads((tmp_path / "r.json").read_text())["findings"]) == 10
+    assert result.stdout.count("\n") == len(DEMO_FINDINGS)
+    assert len(json.loads((tmp_path / "r.json").read_text())["findings"]) == len(DEMO_FINDINGS)
     assert (tmp_path / "r.sarif").stat().st_size > 0
 
 

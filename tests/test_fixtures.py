@@ -6,20 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import FIXTURES, REPO, run_cli
-
-DEMO_FINDINGS = [
-    ("TPR406", "deploy/workers.yaml", 3),  # orders-worker: replicas unset
-    ("TPR402", "deploy/workers.yaml", 15),  # orders-worker container: no readiness probe
-    ("TPR403", "deploy/workers.yaml", 15),  # ... no liveness probe
-    ("TPR404", "deploy/workers.yaml", 15),  # ... no requests
-    ("TPR405", "deploy/workers.yaml", 15),  # ... no memory limit
-    ("TPR601", "deploy/workers.yaml", 35),  # payments: 300 s grace < 600 s drain (constant via dict)
-    ("TPR601", "deploy/workers.yaml", 60),  # shipping: default 30 s < 120 s drain (env default)
-    ("TPR401", "deploy/workers.yaml", 89),  # notifications: worker by TEMPORAL_* env, code not here
-    ("TPR101", "orders/worker.py", 15),  # Worker without graceful_shutdown_timeout
-    ("TPR103", "orders/worker.py", 21),  # no SIGTERM handler, python is PID 1
-]
+from conftest import DEMO_FINDINGS, FIXTURES, REPO, run_cli
 
 
 def _json_findings(path: Path) -> list[dict[str, object]]:
@@ -39,10 +26,12 @@ def test_demo_exits_1_and_reads_well() -> None:
     result = run_cli("fixtures/demo-shop", "--no-cache")
     assert result.returncode == 1
     out = result.stdout
-    assert "Found 4 errors, 6 warnings" in out
+    assert "Found 7 errors, 8 warnings, 5 notes" in out
     assert "Set terminationGracePeriodSeconds to at least 606" in out
     assert "PID 1" in out  # orders worker: exec-form python command
     assert "default of env SHIPPING_DRAIN_SECONDS" in out
+    assert "OrderWorkflow.run → is_overdue → datetime.now" in out
+    assert "sk_live_" not in out  # the hard-coded key is reported, never printed
     assert "storefront" not in out  # nginx is not a Temporal worker
     assert "\x1b[" not in out
     assert "Traceback" not in result.stderr
