@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass, field
 
 from tprlint.facts.python.evaluate import Evaluator
-from tprlint.facts.python.names import Imports, Scope
+from tprlint.facts.python.names import CHILD_FIELDS, NOTED_TYPES, Imports, Scope, child_fields
 from tprlint.model import Location
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -109,6 +109,49 @@ def index_node(body: FunctionBody, node: ast.AST) -> None:
     slot = _SLOTS.get(type(node))
     if slot is not None:
         getattr(body, slot).append(node)
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def collect_scope(statements: list[ast.stmt], body: FunctionBody) -> list[FunctionNode | ast.ClassDef]:
+    """Walk one scope's statements once: note names in ``body.scope``, file nodes under ``body``'s
+    lists, and return the nested function and class definitions (walked later as scopes of their own).
+
+    This is ``names.walk_scope`` + ``Scope.note`` + ``index_node`` fused into one loop: it runs for
+    every node of every parsed module, so it avoids a generator and per-node calls."""
+    nested: list[FunctionNode | ast.ClassDef] = []
+    stack: list[ast.AST] = list(reversed(statements))
+    slots = _SLOTS
+    noted = NOTED_TYPES
+    fields = CHILD_FIELDS
+    note = body.scope.note
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        node = pop()
+        kind = type(node)
+        slot = slots.get(kind)
+        if slot is not None:
+            getattr(body, slot).append(node)
+        if kind in noted:
+            note(node)
+        if kind in _NESTED:
+            if kind is not ast.Lambda:
+                nested.append(node)  # type: ignore[arg-type]
+            continue
+        names = fields.get(kind)
+        if names is None:
+            names = child_fields(kind)
+        for name in reversed(names):
+            value = getattr(node, name, None)
+            if type(value) is list:
+                extend([item for item in reversed(value) if isinstance(item, ast.AST)])
+            elif isinstance(value, ast.AST):
+                push(value)
+    return nested
+
+
+_NESTED = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
 
 
 def enclosing_withs(body: FunctionBody, node: ast.AST) -> list[ast.With | ast.AsyncWith]:

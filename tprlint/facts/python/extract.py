@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from tprlint.facts.python.clients import redact, secret_kind
-from tprlint.facts.python.code import FunctionBody, FunctionNode, ModuleCode, index_node
+from tprlint.facts.python.code import FunctionBody, FunctionNode, ModuleCode, collect_scope
 from tprlint.facts.python.evaluate import Evaluator
 from tprlint.facts.python.extractors import EXTRACTORS
 from tprlint.facts.python.facts import (
@@ -20,7 +20,7 @@ from tprlint.facts.python.facts import (
     WorkerConstruction,
     WorkerRun,
 )
-from tprlint.facts.python.names import Imports, Scope, walk_scope
+from tprlint.facts.python.names import Imports, Scope
 from tprlint.facts.python.values import Env, Expr, Lit, Missing, Ref, Unknown, scalar
 from tprlint.model import Location
 
@@ -80,14 +80,8 @@ class _Collector:
         scopes = [scope, *outer]
         body = FunctionBody(qualname, class_name, node, scope, Evaluator(self.imports, scopes))
         self.bodies.append(body)
-        nested: list[FunctionNode | ast.ClassDef] = []
-        for child in walk_scope(statements):
-            scope.note(child)
-            index_node(body, child)
-            if isinstance(child, (ast.Import, ast.ImportFrom)):
-                self.import_nodes.append(child)
-            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                nested.append(child)
+        nested = collect_scope(statements, body)
+        self.import_nodes.extend(body.imports)
         for definition in nested:
             name = f"{qualname}.{definition.name}" if qualname else definition.name
             if isinstance(definition, ast.ClassDef):

@@ -111,7 +111,7 @@ def walk_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
     """Every node of a scope's body; nested functions, lambdas and classes are yielded, not entered.
     Expression contexts (``Load``/``Store``) are skipped: they are a third of all nodes and carry nothing."""
     stack: list[ast.AST] = list(reversed(body))
-    fields = _CHILD_FIELDS
+    fields = CHILD_FIELDS
     while stack:
         node = stack.pop()
         yield node
@@ -119,7 +119,7 @@ def walk_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
             continue
         names = fields.get(type(node))
         if names is None:
-            names = fields[type(node)] = tuple(f for f in node._fields if f not in _LEAF_FIELDS)
+            names = child_fields(type(node))
         for name in reversed(names):
             value = getattr(node, name, None)
             if isinstance(value, list):
@@ -130,7 +130,15 @@ def walk_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
 
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _LEAF_FIELDS = frozenset({"ctx", "type_comment", "type_ignores"})
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of an AST node type that may hold child nodes (memoised in ``CHILD_FIELDS``)."""
+    names = CHILD_FIELDS.get(kind)
+    if names is None:
+        names = CHILD_FIELDS[kind] = tuple(f for f in getattr(kind, "_fields", ()) if f not in _LEAF_FIELDS)
+    return names
 
 
 class Scope:
@@ -150,7 +158,7 @@ class Scope:
             self.note(node)
 
     def note(self, node: ast.AST) -> None:
-        if type(node) not in _NOTED:
+        if type(node) not in NOTED_TYPES:
             return
         if isinstance(node, ast.Assign):
             for target in node.targets:
@@ -210,7 +218,7 @@ class Scope:
 
 
 # The node types ``Scope.note`` looks at; every other node is skipped with one set lookup.
-_NOTED = frozenset({
+NOTED_TYPES = frozenset({
     ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.NamedExpr,
     ast.Call, ast.Delete, ast.Import, ast.ImportFrom, ast.Global,
 })
