@@ -9,7 +9,9 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
+from tprlint.facts.python.clients import REDACTED, is_placeholder, looks_like_token, secret_kind
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.link.commands import split_shell_commands
 from tprlint.model import Location
@@ -20,9 +22,44 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Rollout", "Job", "C
 @dataclass(frozen=True)
 class EnvVar:
     name: str
-    value: str | None  # literal value; None when valueFrom or absent
+    # The literal value; None when valueFrom or absent. REDACTED when the name or the value looks like a
+    # credential: facts are cached on disk, so a secret's text must never reach them.
+    value: str | None
     from_ref: bool  # valueFrom / secretKeyRef etc.
     location: Location
+    # What plain-text credential the literal holds ("" when none): "credential" (a secret-named variable
+    # with a real value), "private-key" (PEM private key text), "url-password" (a password inside a URL).
+    literal_secret: str = ""
+
+
+@dataclass(frozen=True)
+class LabelSelector:
+    """A Kubernetes label selector: matchLabels plus matchExpressions (key, operator, values)."""
+
+    match_labels: dict[str, str]
+    expressions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    matches_all_when_empty: bool = True  # `{}` selects everything (policy/v1, NetworkPolicy) or nothing
+
+    def matches(self, labels: dict[str, str]) -> bool | None:
+        """Whether pods with ``labels`` are selected; None when an expression can't be evaluated."""
+        if not self.match_labels and not self.expressions:
+            return self.matches_all_when_empty
+        if any(labels.get(key) != value for key, value in self.match_labels.items()):
+            return False
+        for key, operator, values in self.expressions:
+            if operator == "In":
+                ok = key in labels and labels[key] in values
+            elif operator == "NotIn":
+                ok = key not in labels or labels[key] not in values
+            elif operator == "Exists":
+                ok = key in labels
+            elif operator == "DoesNotExist":
+                ok = key not in labels
+            else:
+                return None
+            if not ok:
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -48,7 +85,16 @@ class Container:
     location: Location  # the container's `- name:` item
     image_location: Location
     resources_location: Location | None
-    security_context: dict[str, object]  # merged pod + container securityContext (container wins)
+    # Merged pod + container securityContext (container wins). Fields Kubernetes only reads on containers
+    # (allowPrivilegeEscalation, readOnlyRootFilesystem, privileged, capabilities, procMount) are taken
+    # from the container alone: at pod level the API server drops them.
+    security_context: dict[str, object]
+    security_location: Location | None = None  # the container's securityContext key
+
+    @property
+    def label(self) -> str:
+        """How messages name the container (manifests may omit the name; the API server would not)."""
+        return self.name or "(unnamed)"
 
     def probe(self, kind: str) -> Probe | None:
         return next((p for p in self.probes if p.kind == kind), None)
@@ -74,6 +120,15 @@ class Workload:
     containers: tuple[Container, ...]
     init_containers: tuple[Container, ...]
     strategy: dict[str, object] = field(default_factory=dict)
+    # Deployment `strategy.type` as written (None = RollingUpdate); "canary"/"blueGreen" for Argo Rollouts.
+    strategy_type: str | None = None
+    strategy_location: Location | None = None
+    max_unavailable: str | None = None  # rollingUpdate.maxUnavailable (Rollouts: canary.maxUnavailable)
+    max_unavailable_location: Location | None = None
+    rollout_analysis: bool = False  # an Argo Rollout runs some analysis (background, step, pre/post promotion)
+    template_ref: bool = False  # an Argo Rollout's pod template lives in another object (spec.workloadRef)
+    spread: bool = False  # non-empty topologySpreadConstraints or podAntiAffinity terms
+    share_process_namespace: bool = False  # the pause container is PID 1, not the app (TPR604)
 
     @property
     def ref(self) -> str:
@@ -93,6 +148,11 @@ class ScaleTarget:
     min_replicas: int  # HPA default 1, KEDA default 0
     min_location: Location | None
     location: Location
+    # behavior.scaleDown (KEDA: advanced.horizontalPodAutoscalerConfig.behavior.scaleDown); None = unset,
+    # which means the HPA's 300 s default stabilization window.
+    scale_down_window: int | None = None
+    scale_down_window_location: Location | None = None
+    scale_down_disabled: bool = False  # selectPolicy: Disabled (never scales down)
 
 
 @dataclass(frozen=True)
@@ -103,6 +163,31 @@ class DisruptionBudget:
     min_available: str | None  # int or percentage, as text
     max_unavailable: str | None
     location: Location
+    selector: LabelSelector | None = None  # None: no selector, which selects no pods
+    budget_location: Location | None = None  # the minAvailable / maxUnavailable key
+
+
+@dataclass(frozen=True)
+class NetworkPolicy:
+    """A NetworkPolicy (or a CNI's policy kind), reduced to which pods it covers."""
+
+    kind: str
+    name: str
+    namespace: str | None
+    selector: LabelSelector | None  # None when tprlint can't evaluate it (CNI-specific selector syntax)
+    cluster_wide: bool  # GlobalNetworkPolicy, CiliumClusterwideNetworkPolicy, AdminNetworkPolicy...
+    location: Location
+
+
+@dataclass(frozen=True)
+class ImageOverride:
+    """An image that a deploy tool rewrites: a kustomization's `images:` entry or a Skaffold artifact."""
+
+    name: str  # the image name as the manifests write it, without tag or digest
+    tag: str | None  # kustomize newTag
+    digest: bool  # kustomize digest
+    built: bool  # Skaffold builds and tags it at deploy time
+    location: Location
 
 
 @dataclass
@@ -110,6 +195,8 @@ class KubeFacts:
     workloads: list[Workload] = field(default_factory=list)
     scale_targets: list[ScaleTarget] = field(default_factory=list)
     budgets: list[DisruptionBudget] = field(default_factory=list)
+    network_policies: list[NetworkPolicy] = field(default_factory=list)
+    image_overrides: list[ImageOverride] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,16 +223,31 @@ _SLEEP_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh"})
 _SHELL_C_RE = re.compile(r"^-[a-z]*c[a-z]*$")  # -c, -ec, -lc
 _LOOP_WORDS = frozenset({"while", "until", "for"})
+# Policy kinds that select pods across namespaces: with one in the scan, per-namespace coverage is unknown.
+_CLUSTER_POLICY_KINDS = frozenset({
+    "GlobalNetworkPolicy", "CiliumClusterwideNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
+    "ClusterNetworkPolicy",
+})
+_NAMESPACED_POLICY_KINDS = frozenset({"NetworkPolicy", "CiliumNetworkPolicy"})
+# securityContext fields that exist only on containers; a pod-level copy is ignored by Kubernetes.
+_CONTAINER_ONLY_SECURITY = frozenset({
+    "allowPrivilegeEscalation", "readOnlyRootFilesystem", "privileged", "capabilities", "procMount",
+})
+_KUSTOMIZATION_FILES = frozenset({"kustomization.yaml", "kustomization.yml", "kustomization"})
 
 _Path = tuple[str | int, ...]
 
 
 def extract_kubernetes(docs: list[YamlDoc], path: str) -> KubeFacts:
-    """Workloads, autoscalers and disruption budgets declared in ``docs``."""
+    """Workloads, autoscalers, disruption budgets, network policies and image rewrites in ``docs``."""
     facts = KubeFacts()
+    kustomization = posixpath.basename(path).lower() in _KUSTOMIZATION_FILES
     for doc in docs:
         data = doc.data
         if not isinstance(data, dict):
+            continue
+        if kustomization or data.get("kind") in ("Kustomization", "Component"):
+            facts.image_overrides += _kustomize_images(_Doc(doc, path, ()), data)
             continue
         items = data.get("items")
         kind = data.get("kind")
@@ -193,6 +295,10 @@ def _extract_object(doc: _Doc, obj: dict[object, object], facts: KubeFacts) -> N
         _append(facts.scale_targets, _scale_target(doc, obj, kind, default_kind="Deployment", default_min=0))
     elif kind == "PodDisruptionBudget":
         facts.budgets.append(_budget(doc, obj))
+    elif kind in _NAMESPACED_POLICY_KINDS or kind in _CLUSTER_POLICY_KINDS:
+        facts.network_policies.append(_network_policy(doc, obj, kind))
+    elif kind == "Config" and (_text(obj.get("apiVersion")) or "").startswith("skaffold/"):
+        facts.image_overrides += _skaffold_images(doc, obj)
 
 
 def _append(target: list[ScaleTarget], item: ScaleTarget | None) -> None:
@@ -207,8 +313,10 @@ def _workload(doc: _Doc, obj: dict[object, object], kind: str) -> Workload:
     pod_spec = _dict(_get(obj, *pod_path))
     template = _dict(_get(obj, *pod_path[:-1])) if kind != "Pod" else obj
     pod_meta = _dict(template.get("metadata"))
-    pod_security = _dict(pod_spec.get("securityContext"))
+    pod_security = {k: v for k, v in _dict(pod_spec.get("securityContext")).items()
+                    if k not in _CONTAINER_ONLY_SECURITY}
     strategy = spec.get("strategy", spec.get("updateStrategy"))
+    rollout = _rollout_strategy(doc, spec) if kind == "Rollout" else _deployment_strategy(doc, spec)
     return Workload(
         kind=kind,
         name=_text(meta.get("name")) or _text(meta.get("generateName")) or "",
@@ -228,7 +336,54 @@ def _workload(doc: _Doc, obj: dict[object, object], kind: str) -> Workload:
         containers=_containers(doc, pod_spec, (*pod_path, "containers"), pod_security),
         init_containers=_containers(doc, pod_spec, (*pod_path, "initContainers"), pod_security),
         strategy=dict(strategy) if isinstance(strategy, dict) else {},
+        **rollout,
+        template_ref=kind == "Rollout" and isinstance(spec.get("workloadRef"), dict),
+        spread=_spread(pod_spec),
+        share_process_namespace=pod_spec.get("shareProcessNamespace") is True,
     )
+
+
+def _deployment_strategy(doc: _Doc, spec: dict[object, object]) -> dict[str, Any]:
+    strategy = _dict(spec.get("strategy"))
+    return {
+        "strategy_type": _text(strategy.get("type")),
+        "strategy_location": doc.loc_if("spec", "strategy", "type") or doc.loc_if("spec", "strategy"),
+        "max_unavailable": _text(_get(strategy, "rollingUpdate", "maxUnavailable")),
+        "max_unavailable_location": doc.loc_if("spec", "strategy", "rollingUpdate", "maxUnavailable"),
+    }
+
+
+def _rollout_strategy(doc: _Doc, spec: dict[object, object]) -> dict[str, Any]:
+    """Argo Rollouts: `canary` or `blueGreen`, and whether any analysis can abort it."""
+    strategy = _dict(spec.get("strategy"))
+    name = next((key for key in ("canary", "blueGreen") if isinstance(strategy.get(key), dict)), None)
+    if name is None:
+        return {"strategy_location": doc.loc_if("spec", "strategy")}
+    body = _dict(strategy[name])
+    if name == "canary":
+        steps = body.get("steps")
+        analysis = "analysis" in body or any(
+            isinstance(step, dict) and ("analysis" in step or bool(_get(step, "experiment", "analyses")))
+            for step in (steps if isinstance(steps, list) else [])
+        )
+    else:
+        analysis = "prePromotionAnalysis" in body or "postPromotionAnalysis" in body
+    return {
+        "strategy_type": name,
+        "strategy_location": doc.loc("spec", "strategy", name),
+        "max_unavailable": _text(body.get("maxUnavailable")) if name == "canary" else None,
+        "max_unavailable_location": doc.loc_if("spec", "strategy", name, "maxUnavailable"),
+        "rollout_analysis": analysis,
+    }
+
+
+def _spread(pod_spec: dict[object, object]) -> bool:
+    constraints = pod_spec.get("topologySpreadConstraints")
+    if isinstance(constraints, list) and constraints:
+        return True
+    anti = _dict(_get(pod_spec, "affinity", "podAntiAffinity"))
+    return any(isinstance(anti.get(key), list) and anti.get(key) for key in (
+        "requiredDuringSchedulingIgnoredDuringExecution", "preferredDuringSchedulingIgnoredDuringExecution"))
 
 
 def _containers(
@@ -246,12 +401,13 @@ def _container(doc: _Doc, spec: dict[object, object], at: _Path, pod_security: d
     resources = _dict(spec.get("resources"))
     prestop = _get(spec, "lifecycle", "preStop")
     security = {str(k): v for k, v in {**pod_security, **_dict(spec.get("securityContext"))}.items()}
+    env = _env(doc, spec.get("env"), (*at, "env"))
     return Container(
         name=_text(spec.get("name")) or "",
         image=_text(spec.get("image")) or "",
         command=_argv(spec.get("command")),
         args=_argv(spec.get("args")),
-        env=_env(doc, spec.get("env"), (*at, "env")),
+        env=env,
         probes=_probes(doc, spec, at),
         requests=_str_map(resources.get("requests")),
         limits=_str_map(resources.get("limits")),
@@ -261,6 +417,7 @@ def _container(doc: _Doc, spec: dict[object, object], at: _Path, pod_security: d
         image_location=doc.loc(*at, "image"),
         resources_location=doc.loc_if(*at, "resources"),
         security_context=security,
+        security_location=doc.loc_if(*at, "securityContext"),
     )
 
 
@@ -274,8 +431,67 @@ def _env(doc: _Doc, items: object, at: _Path) -> tuple[EnvVar, ...]:
         name = _text(item.get("name"))
         if not name:
             continue
-        result.append(EnvVar(name, _text(item.get("value")), "valueFrom" in item, doc.loc(*at, i)))
+        value = _text(item.get("value"))
+        secret = literal_secret(name, value) if value else ""
+        if value and (secret or _sensitive_name(name)) and not _harmless(value):
+            value = REDACTED
+        result.append(EnvVar(name, value, "valueFrom" in item, doc.loc(*at, i), secret))
     return tuple(result)
+
+
+# Names whose literal value must not be cached even when tprlint does not judge it a credential.
+_SENSITIVE_HINTS = ("pass", "pwd", "secret", "token", "key", "cred", "cert", "auth", "private")
+_STRONG_KINDS = frozenset({"password", "secret", "token", "api-key", "private-key"})
+_STRONG_SUFFIXES = ("password", "passwd", "secret", "token", "apikey", "privatekey")
+# `<qualifier>_KEY` names that hold identifiers, not credentials.
+_NOT_SECRET_KEYS = frozenset({
+    "public", "kms", "cache", "partition", "routing", "sort", "primary", "foreign", "idempotency", "object",
+    "s3", "bucket", "lookup", "hash", "dedup", "dedupe", "queue", "index", "group", "shard", "label",
+})
+_HARMLESS = frozenset({"true", "false", "yes", "no", "on", "off", "enabled", "disabled", "none", "null"})
+_REFERENCE_MARKS = ("$(", "${", "{{")
+_PRIVATE_KEY_TEXT = re.compile(r"BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY")
+_URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.\-]*://[^:/@\s]+:(?P<password>[^@/\s]+)@(?P<host>[^:/?#\s]+)")
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]"})
+_WORD_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def literal_secret(name: str, value: str) -> str:
+    """What plain-text credential an env var's literal holds ("" for none; see ``EnvVar.literal_secret``).
+
+    Secret names (the last word decides: ``DB_PASSWORD``, ``AWS_SECRET_ACCESS_KEY``, ``PGPASSWORD``) with
+    any real value; generic ``*_KEY`` names only with a machine-generated-looking value; any variable
+    holding PEM private key text or a URL with a password. Never: empty values, ``$(VAR)`` / ``${VAR}`` /
+    ``{{ }}`` references, booleans, file paths, ``*_KEY_ID``, ``PUBLIC_KEY``, ``TOKEN_URL``.
+    """
+    text = value.strip()
+    if _PRIVATE_KEY_TEXT.search(text):
+        return "private-key"
+    match = _URL_CREDENTIALS.match(text)
+    if match and match.group("host").lower() not in _LOOPBACK and not is_placeholder(match.group("password")):
+        return "url-password"
+    if _harmless(text) or (text.startswith("<") and text.endswith(">")):
+        return ""
+    words = [w.lower() for w in _WORD_RE.findall(name)]
+    if not words:
+        return ""
+    if secret_kind(name) in _STRONG_KINDS or words[-1].endswith(_STRONG_SUFFIXES):
+        return "credential"
+    if words[-1] == "key" and (len(words) < 2 or words[-2] not in _NOT_SECRET_KEYS) and not secret_kind(name):
+        return "credential" if looks_like_token(text) and not text.startswith("arn:") else ""
+    return ""
+
+
+def _sensitive_name(name: str) -> bool:
+    lowered = name.lower()
+    return any(hint in lowered for hint in _SENSITIVE_HINTS)
+
+
+def _harmless(value: str) -> bool:
+    """Values that can't be a credential, safe to keep in the cache: references, booleans, paths."""
+    text = value.strip()
+    return (not text or text.lower() in _HARMLESS or any(mark in text for mark in _REFERENCE_MARKS)
+            or text.startswith(("/", "./", "../", "~/", "file:")))
 
 
 def _probes(doc: _Doc, spec: dict[object, object], at: _Path) -> tuple[Probe, ...]:
@@ -312,12 +528,27 @@ def _scale_target(
         min_replicas=minimum if minimum is not None else default_min,
         min_location=doc.loc_if("spec", min_key),
         location=doc.loc("kind"),
+        **_scale_down(doc, spec, kind),
     )
+
+
+def _scale_down(doc: _Doc, spec: dict[object, object], kind: str) -> dict[str, Any]:
+    path: tuple[str, ...] = ("behavior",) if kind == "HorizontalPodAutoscaler" else (
+        "advanced", "horizontalPodAutoscalerConfig", "behavior")
+    scale_down = _dict(_get(spec, *path, "scaleDown"))
+    return {
+        "scale_down_window": _int(scale_down.get("stabilizationWindowSeconds")),
+        "scale_down_window_location": doc.loc_if("spec", *path, "scaleDown", "stabilizationWindowSeconds"),
+        "scale_down_disabled": _text(scale_down.get("selectPolicy")) == "Disabled",
+    }
 
 
 def _budget(doc: _Doc, obj: dict[object, object]) -> DisruptionBudget:
     meta = _dict(obj.get("metadata"))
     spec = _dict(obj.get("spec"))
+    # policy/v1: an empty selector selects every pod of the namespace; policy/v1beta1: none.
+    everything = not (_text(obj.get("apiVersion")) or "").startswith("policy/v1beta")
+    key = "minAvailable" if "minAvailable" in spec else "maxUnavailable"
     return DisruptionBudget(
         name=_text(meta.get("name")) or "",
         namespace=_text(meta.get("namespace")),
@@ -325,7 +556,62 @@ def _budget(doc: _Doc, obj: dict[object, object]) -> DisruptionBudget:
         min_available=_text(spec.get("minAvailable")),
         max_unavailable=_text(spec.get("maxUnavailable")),
         location=doc.loc("kind"),
+        selector=_selector(spec["selector"], everything) if isinstance(spec.get("selector"), dict) else None,
+        budget_location=doc.loc_if("spec", key),
     )
+
+
+def _selector(value: object, everything: bool) -> LabelSelector | None:
+    """A label selector; None when it is not a mapping (a template leftover, a string)."""
+    if value is None:
+        return LabelSelector({}, (), everything)
+    if not isinstance(value, dict):
+        return None
+    expressions: list[tuple[str, str, tuple[str, ...]]] = []
+    raw = value.get("matchExpressions")
+    for item in raw if isinstance(raw, list) else []:
+        item = _dict(item)
+        values = item.get("values")
+        words = tuple(w for w in (_text(v) for v in (values if isinstance(values, list) else [])) if w is not None)
+        expressions.append((_text(item.get("key")) or "", _text(item.get("operator")) or "", words))
+    return LabelSelector(_str_map(value.get("matchLabels")), tuple(expressions), everything)
+
+
+def _network_policy(doc: _Doc, obj: dict[object, object], kind: str) -> NetworkPolicy:
+    meta = _dict(obj.get("metadata"))
+    core = kind == "NetworkPolicy" and (_text(obj.get("apiVersion")) or "").startswith("networking.k8s.io/")
+    # A core policy's podSelector is required; `{}` (or a missing one) selects every pod of the namespace.
+    selector = _selector(_get(obj, "spec", "podSelector"), True) if core else None
+    return NetworkPolicy(
+        kind=kind,
+        name=_text(meta.get("name")) or "",
+        namespace=_text(meta.get("namespace")),
+        selector=selector,
+        cluster_wide=kind in _CLUSTER_POLICY_KINDS,
+        location=doc.loc("kind"),
+    )
+
+
+def _kustomize_images(doc: _Doc, obj: dict[object, object]) -> list[ImageOverride]:
+    images = obj.get("images")
+    found: list[ImageOverride] = []
+    for i, item in enumerate(images if isinstance(images, list) else []):
+        item = _dict(item)
+        name = _text(item.get("name"))
+        if name:
+            found.append(ImageOverride(name, _text(item.get("newTag")), bool(_text(item.get("digest"))), False,
+                                       doc.loc("images", i)))
+    return found
+
+
+def _skaffold_images(doc: _Doc, obj: dict[object, object]) -> list[ImageOverride]:
+    artifacts = _get(obj, "build", "artifacts")
+    found: list[ImageOverride] = []
+    for i, item in enumerate(artifacts if isinstance(artifacts, list) else []):
+        name = _text(_dict(item).get("image"))
+        if name:
+            found.append(ImageOverride(name, None, False, True, doc.loc("build", "artifacts", i)))
+    return found
 
 
 def prestop_sleep_seconds(prestop: object) -> float | None:

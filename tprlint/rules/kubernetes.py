@@ -61,7 +61,7 @@ def _probe_missing(project: Project, kind: str, why: str) -> Iterator[Hit]:
             if container.probe(kind) is None:
                 yield Hit(
                     container.location,
-                    f"Container {container.name} of {workload.kind} {workload.name} ({reason}) has no "
+                    f"Container {container.label} of {workload.kind} {workload.name} ({reason}) has no "
                     f"{kind}Probe: {why}. Add a {kind}Probe (an httpGet on a health endpoint, or an exec "
                     "check for workers without HTTP).",
                     anchor=f"{workload.ref}/{container.name}",
@@ -72,11 +72,12 @@ def resource_requests_missing(project: Project) -> Iterator[Hit]:
     """TPR404."""
     for workload, reason in project.in_scope():
         for container in workload.containers:
-            missing = [r for r in ("cpu", "memory") if r not in container.requests]
+            # Kubernetes copies a limit into the request when only the limit is set.
+            missing = [r for r in ("cpu", "memory") if r not in container.requests and r not in container.limits]
             if missing:
                 yield Hit(
                     _resources_location(container),
-                    f"Container {container.name} of {workload.kind} {workload.name} ({reason}) requests no "
+                    f"Container {container.label} of {workload.kind} {workload.name} ({reason}) requests no "
                     f"{' or '.join(missing)}: the scheduler packs it blindly and it is the first to be "
                     "evicted under node pressure, mid-activity. Set resources.requests.cpu and "
                     "resources.requests.memory.",
@@ -91,7 +92,7 @@ def memory_limit_missing(project: Project) -> Iterator[Hit]:
             if "memory" not in container.limits:
                 yield Hit(
                     _resources_location(container),
-                    f"Container {container.name} of {workload.kind} {workload.name} ({reason}) has no "
+                    f"Container {container.label} of {workload.kind} {workload.name} ({reason}) has no "
                     "memory limit: a leak or a large workflow cache can exhaust the node and take "
                     "neighbours down. Set resources.limits.memory (workflow cache size drives a worker's "
                     "memory: see max_cached_workflows).",
