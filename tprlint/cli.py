@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ignore", metavar="IDS", help="comma-separated rule ids or prefixes not to run")
     parser.add_argument("--scope", choices=("workers", "all"),
                         help="workloads the Kubernetes rules judge: Temporal workers and server (default) or all")
+    parser.add_argument("--values", action="append", metavar="CHART=FILE", dest="helm_values", default=[],
+                        help="values file for the Helm chart in folder CHART, repeatable, applied in order "
+                             "after the chart's values.yaml and the configured files (like `helm -f`)")
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="configuration file (pyproject.toml or .tprlint.toml)")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write .tprlint_cache/")
@@ -89,7 +92,7 @@ def _lint_command(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     from tprlint.catalog import load_catalog
-    from tprlint.config import ConfigError, find_config, load_config
+    from tprlint.config import ConfigError, add_helm_values, find_config, load_config
     from tprlint.model import Severity
 
     paths = [Path(p) for p in (args.paths or ["."])]
@@ -110,6 +113,7 @@ def _lint_command(argv: list[str]) -> int:
             ignore=_ids(args.ignore, known),
             scope=args.scope,
             fail_on=Severity.parse(args.fail_on) if args.fail_on else None,
+            helm=add_helm_values(config.helm, args.helm_values, Path.cwd()) if args.helm_values else None,
         )
     except ConfigError as exc:
         raise UsageError(str(exc)) from None

@@ -36,6 +36,13 @@ class Thresholds:
     # TPR202: an activity allowed to run longer than this without a heartbeat_timeout hides a dead
     # worker for that long.
     heartbeat_after_seconds: float = 300.0
+    # TPR501/TPR502: Temporal server service minimums (the server's own `worker` service, not SDK workers)
+    # and the smallest history shard count worth creating a production cluster with.
+    frontend_min_replicas: int = 3
+    history_min_replicas: int = 5
+    matching_min_replicas: int = 3
+    worker_service_min_replicas: int = 2
+    min_history_shards: int = 512
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,15 @@ class Link:
     workload: str  # "Deployment/name" or "name"
     module: str | None = None  # dotted module run by the workload
     script: str | None = None  # or a script path relative to the config file
+
+
+@dataclass(frozen=True)
+class HelmConfig:
+    """`[tool.tprlint.helm]`: values files per chart (absolute paths), and whether to apply the
+    overlays kept beside a chart (`values/*.yaml`, `values-*.yaml`)."""
+
+    values: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (chart folder, values files in order)
+    overlays: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,7 @@ class Config:
     # `decls` do. E.g. "app.clock.frozen_now" or "vendor_sdk.Client.get".
     deterministic: tuple[str, ...] = ()
     non_deterministic: tuple[str, ...] = ()
+    helm: HelmConfig = field(default_factory=HelmConfig)
 
     def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -73,12 +90,17 @@ class Config:
 
 _KEYS = {
     "select", "extend-select", "ignore", "per-file-ignores", "exclude", "fail-on", "scope",
-    "severity", "thresholds", "links", "deterministic", "non-deterministic",
+    "severity", "thresholds", "links", "deterministic", "non-deterministic", "helm",
 }
 _THRESHOLD_KEYS = {
     "grace-margin-seconds": "grace_margin_seconds",
     "worker-min-replicas": "worker_min_replicas",
     "heartbeat-after-seconds": "heartbeat_after_seconds",
+    "frontend-min-replicas": "frontend_min_replicas",
+    "history-min-replicas": "history_min_replicas",
+    "matching-min-replicas": "matching_min_replicas",
+    "worker-service-min-replicas": "worker_service_min_replicas",
+    "min-history-shards": "min_history_shards",
 }
 _RULE_SELECTOR = re.compile(r"^TPR\d{0,3}$")
 
@@ -154,6 +176,7 @@ def parse_table(table: dict[str, Any], known_rules: set[str], source: Path) -> C
         links=tuple(_link(raw, where) for raw in _list_of_tables(table.get("links", []), where)),
         deterministic=_str_list(table.get("deterministic", []), f"{where}: deterministic"),
         non_deterministic=_str_list(table.get("non-deterministic", []), f"{where}: non-deterministic"),
+        helm=_helm(_table(table.get("helm", {}), f"{where}: helm"), where, source.parent.resolve()),
     )
 
 
@@ -183,6 +206,43 @@ def _thresholds(raw: dict[str, Any], where: str) -> Thresholds:
             raise ConfigError(f"{where}: threshold {key} must be a non-negative number")
         values[_THRESHOLD_KEYS[key]] = value
     return Thresholds(**values)
+
+
+def _helm(raw: dict[str, Any], where: str, root: Path) -> HelmConfig:
+    unknown = sorted(set(raw) - {"values", "overlays"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown key helm.{unknown[0]} (known: overlays, values)")
+    overlays = raw.get("overlays", False)
+    if not isinstance(overlays, bool):
+        raise ConfigError(f"{where}: helm.overlays must be true or false")
+    values: list[tuple[str, tuple[str, ...]]] = []
+    for chart, files in _table(raw.get("values", {}), f"{where}: helm.values").items():
+        chart_dir = (root / chart).resolve()
+        if not (chart_dir / "Chart.yaml").is_file():
+            raise ConfigError(f"{where}: helm.values: {chart!r} is not a Helm chart folder (no Chart.yaml)")
+        resolved = [(root / name).resolve() for name in _str_list(files, f"{where}: helm.values.{chart}")]
+        missing = [str(p) for p in resolved if not p.is_file()]
+        if missing:
+            raise ConfigError(f"{where}: helm.values.{chart}: values file not found: {missing[0]}")
+        values.append((str(chart_dir), tuple(str(p) for p in resolved)))
+    return HelmConfig(tuple(values), overlays)
+
+
+def add_helm_values(config: HelmConfig, specs: list[str], base: Path) -> HelmConfig:
+    """`--values CHART=FILE` (repeatable): applied after the configured files, in the order given."""
+    values = list(config.values)
+    for spec in specs:
+        chart, sep, name = spec.partition("=")
+        if not sep or not chart or not name:
+            raise ConfigError(f"--values expects CHART=FILE, not {spec!r}")
+        chart_dir = (base / chart).resolve()
+        if not (chart_dir / "Chart.yaml").is_file():
+            raise ConfigError(f"--values {spec}: {chart!r} is not a Helm chart folder (no Chart.yaml)")
+        path = (base / name).resolve()
+        if not path.is_file():
+            raise ConfigError(f"--values {spec}: values file not found: {name}")
+        values.append((str(chart_dir), (str(path),)))
+    return HelmConfig(tuple(values), config.overlays)
 
 
 def _link(raw: dict[str, Any], where: str) -> Link:

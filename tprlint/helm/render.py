@@ -1,0 +1,338 @@
+"""Rendering charts with real Helm: the ``helm`` binary when it is on PATH (``helm template``), else
+the Helm library embedded in the ``helm-python-sdk`` package (``pip install 'tprlint[helm]'``).
+
+Both run offline: ``helm template`` never contacts a cluster, and the library's ``Chart.render``
+answers ``lookup`` with nothing. Rendering happens in one child process (``python -m
+tprlint.helm.render``) started before tprlint parses anything else and read after: the charts render
+while the rest of the repository is analysed, and the Go runtime the library brings never lives in
+tprlint's own process (a Go fatal error cannot take the run down, and the parse pool forks a process
+without foreign threads in it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RENDER_TIMEOUT_SECONDS = 120
+_SOURCE_LINE = re.compile(r"^# Source: (.+?)\s*$")
+_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__"})
+_CHART_FILE = "Chart.yaml"
+_PACKAGE_PARENT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class RenderedChart:
+    """Helm's output for one chart: ``(source template, rendered YAML)`` in Helm's order, or its error."""
+
+    manifests: tuple[tuple[str, str], ...] = ()
+    error: str = ""
+    seconds: float = 0.0  # time Helm took (0 for a cached result)
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    key: str  # cache key, also the job's id
+    chart: str  # chart folder (absolute)
+    release: str
+    values: tuple[str, ...]  # -f files in order (absolute)
+    leave_out: tuple[str, ...] = ()  # declared dependencies that are not vendored
+
+
+@dataclass(frozen=True)
+class Renderer:
+    kind: str  # "binary" | "sdk"
+    executable: str = ""
+
+    @property
+    def identity(self) -> str:
+        if self.kind == "binary":
+            try:
+                stat = os.stat(self.executable)
+                return f"helm binary {self.executable} {stat.st_size} {stat.st_mtime_ns}"
+            except OSError:
+                return f"helm binary {self.executable}"
+        try:
+            return f"helm-python-sdk {importlib.metadata.version('helm-python-sdk')}"
+        except importlib.metadata.PackageNotFoundError:
+            return "helm-python-sdk"
+
+    @property
+    def description(self) -> str:
+        return f"`helm template` ({self.executable})" if self.kind == "binary" else "helm-python-sdk"
+
+
+def find_renderer() -> tuple[Renderer | None, str]:
+    """The renderer to use, or None and why there is none. Never loads the Helm library itself."""
+    executable = shutil.which("helm")
+    if executable:
+        return Renderer("binary", executable), ""
+    if importlib.util.find_spec("helm_python") is None:
+        return None, "neither the `helm` binary (on PATH) nor the `helm-python-sdk` package is installed"
+    return Renderer("sdk"), ""
+
+
+@dataclass
+class PendingRender:
+    """Charts rendering in a child process; ``results()`` waits for them."""
+
+    jobs: list[RenderJob]
+    process: subprocess.Popen[str] | None = None
+    started: float = field(default_factory=time.perf_counter)
+    start_error: str = ""
+
+    def results(self) -> dict[str, RenderedChart]:
+        if not self.jobs:
+            return {}
+        if self.process is None:
+            return {job.key: RenderedChart(error=self.start_error) for job in self.jobs}
+        timeout = RENDER_TIMEOUT_SECONDS + 10 * len(self.jobs)
+        try:
+            out, err = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate()
+            return {job.key: RenderedChart(error=f"Helm did not finish rendering in {timeout} s") for job in self.jobs}
+        try:
+            raw = json.loads(out)
+            return {job.key: RenderedChart(tuple((str(s), str(t)) for s, t in raw[job.key]["manifests"]),
+                                           str(raw[job.key]["error"]), float(raw[job.key]["seconds"]))
+                    for job in self.jobs}
+        except (ValueError, KeyError, TypeError):
+            reason = _last_lines(err) or f"exit code {self.process.returncode}"
+            return {job.key: RenderedChart(error=f"the Helm renderer stopped: {reason}") for job in self.jobs}
+
+
+def start_render(renderer: Renderer, jobs: list[RenderJob]) -> PendingRender:
+    """Start rendering ``jobs`` in a child process and return at once."""
+    pending = PendingRender(jobs)
+    if not jobs:
+        return pending
+    request = json.dumps({"renderer": renderer.kind, "executable": renderer.executable,
+                          "jobs": [job.__dict__ for job in jobs]})
+    try:
+        # Isolated mode (-I): the scanned repository is usually the working directory, and nothing
+        # in it (a stray `yaml.py`) may ever be imported. tprlint itself is found where it is loaded from.
+        bootstrap = (f"import sys; sys.path.insert(0, {str(_PACKAGE_PARENT)!r}); "
+                     "from tprlint.helm.render import main; sys.exit(main())")
+        pending.process = subprocess.Popen(
+            [sys.executable, "-I", "-c", bootstrap], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
+        )
+        assert pending.process.stdin is not None
+        # The request is small: it fits the pipe, so this never waits for the child.
+        pending.process.stdin.write(request)
+        pending.process.stdin.close()
+        pending.process.stdin = None  # communicate() must not touch the closed pipe
+    except OSError as exc:
+        pending.process = None
+        pending.start_error = f"the Helm renderer could not be started: {exc.strerror or exc}"
+    return pending
+
+
+# --------------------------------------------------------------------------------------------
+# The child process
+
+
+def render_jobs(renderer: Renderer, jobs: list[RenderJob]) -> dict[str, RenderedChart]:
+    """Render every job (in threads: `helm` processes, or library calls that release the GIL)."""
+    render = _binary(renderer.executable) if renderer.kind == "binary" else _sdk()
+    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1, 8))) as pool:
+        return dict(zip([job.key for job in jobs], pool.map(render, jobs), strict=True))
+
+
+def _timed(render: Any) -> Any:
+    def run(job: RenderJob) -> RenderedChart:
+        start = time.perf_counter()
+        try:
+            result: RenderedChart = render(job)
+        except Exception as exc:  # one chart's surprise must not cost the others their results
+            result = RenderedChart(error=f"{type(exc).__name__}: {exc}")
+        return RenderedChart(result.manifests, result.error, time.perf_counter() - start)
+
+    return run
+
+
+def _binary(executable: str) -> Any:
+    def render(job: RenderJob) -> RenderedChart:
+        with tempfile.TemporaryDirectory(prefix="tprlint-helm-") as scratch:
+            # `helm template` refuses a chart whose declared dependencies are not in charts/; a copy
+            # without them renders everything else, as the library does.
+            folder = _without_dependencies(Path(job.chart), set(job.leave_out), Path(scratch)) \
+                if job.leave_out else Path(job.chart)
+            command = [executable, "template", job.release, str(folder)]
+            for path in job.values:
+                command += ["--values", path]
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, timeout=RENDER_TIMEOUT_SECONDS,
+                                      stdin=subprocess.DEVNULL, check=False, encoding="utf-8", errors="replace")
+            except subprocess.TimeoutExpired:
+                return RenderedChart(error=f"`helm template` did not finish in {RENDER_TIMEOUT_SECONDS} s")
+            except OSError as exc:
+                return RenderedChart(error=f"`helm` could not be run: {exc.strerror or exc}")
+        if done.returncode != 0:
+            return RenderedChart(error=_helm_error(done.stderr) or f"`helm template` exited with {done.returncode}")
+        return RenderedChart(split_sources(done.stdout))
+
+    return _timed(render)
+
+
+def _sdk() -> Any:
+    try:
+        import helm_python as helm
+    except Exception as exc:  # the library's own errors, or OSError from ctypes on an unsupported platform
+        reason = f"the `helm-python-sdk` library could not be loaded: {exc}"
+        return lambda job: RenderedChart(error=reason)
+
+    def render(job: RenderJob) -> RenderedChart:
+        # The library renders the sub-charts that are present and skips absent ones.
+        try:
+            values: dict[str, Any] = {}
+            for path in job.values:
+                # Helm's own parser, so values mean exactly what they mean to `helm -f`.
+                text = Path(path).read_text(encoding="utf-8", errors="replace")
+                values = merge_maps(values, helm.values_from_yaml(text) or {})
+            with helm.Chart.load(job.chart) as loaded:
+                rendered = loaded.render(values=values or None, name=job.release, namespace="default",
+                                         is_install=True)
+        except helm.HelmError as exc:
+            return RenderedChart(error=str(exc))
+        except OSError as exc:
+            return RenderedChart(error=f"values file cannot be read: {exc}")
+        return RenderedChart(tuple((source, text) for source, text in sorted(rendered.items())
+                                   if not source.endswith("NOTES.txt") and text.strip()))
+
+    return _timed(render)
+
+
+def merge_maps(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Helm's ``mergeMaps`` for successive ``-f`` files: maps merge, everything else is replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        current = merged.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            merged[key] = merge_maps(current, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def split_sources(stream: str) -> tuple[tuple[str, str], ...]:
+    """``helm template`` output → ``(source, documents)`` per template, in order of first appearance."""
+    order: list[str] = []
+    texts: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in stream.splitlines():
+        match = _SOURCE_LINE.match(line)
+        if match:
+            source = match.group(1)
+            if source not in texts:
+                order.append(source)
+                texts[source] = []
+            current = texts[source]
+            current.append("---")
+            continue
+        if current is not None and line.rstrip() != "---":
+            current.append(line)
+    return tuple((source, "\n".join(texts[source]) + "\n") for source in order)
+
+
+def _helm_error(stderr: str) -> str:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    errors = [i for i, line in enumerate(lines) if line.startswith("Error:")]
+    if errors:
+        lines = lines[errors[0]:]
+        lines[0] = lines[0][len("Error:"):].strip()
+    return "\n".join(lines).strip()
+
+
+def _last_lines(text: str, count: int = 3) -> str:
+    return " ".join(line.strip() for line in text.strip().splitlines()[-count:])
+
+
+def _without_dependencies(chart: Path, leave_out: set[str], scratch: Path) -> Path:
+    import yaml
+
+    copy = scratch / chart.name
+    shutil.copytree(chart, copy, symlinks=True, ignore=shutil.ignore_patterns(*_SKIPPED_DIRS))
+    try:
+        data = yaml.safe_load((chart / _CHART_FILE).read_text(encoding="utf-8", errors="replace"))
+    except (OSError, yaml.YAMLError):
+        return copy
+    if isinstance(data, dict) and isinstance(data.get("dependencies"), list):
+        data["dependencies"] = [d for d in data["dependencies"]
+                                if not (isinstance(d, dict) and (d.get("alias") or d.get("name")) in leave_out)]
+        (copy / _CHART_FILE).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    (copy / "Chart.lock").unlink(missing_ok=True)
+    return copy
+
+
+def render_key(chart: Path, release: str, values_files: Iterable[Path], renderer: Renderer,
+               leave_out: Iterable[str], extra: str = "") -> str:
+    """Cache key: every file of the chart and every values file (names and bytes), the renderer, and
+    ``extra`` (what else the cached result depends on)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{renderer.identity}\0{release}\0{sorted(leave_out)}\0{extra}\0".encode())
+    for path in _chart_files(chart):
+        digest.update(path.relative_to(chart).as_posix().encode() + b"\0")
+        digest.update(_bytes(path) + b"\0")
+    for path in values_files:
+        digest.update(str(path).encode() + b"\0" + _bytes(path) + b"\0")
+    return f"helm:{chart}:{digest.hexdigest()}"
+
+
+def code_version() -> str:
+    """Changes whenever the code that turns Helm's output into facts changes (a development checkout
+    must not reuse results of older code under the same version number)."""
+    package = Path(__file__).parent
+    digest = hashlib.blake2b(digest_size=6)
+    for path in sorted(package.glob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _chart_files(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
+        found += [Path(dirpath) / name for name in sorted(filenames)]
+    return found
+
+
+def _bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b"\0unreadable"
+
+
+def main() -> int:
+    """Child process: a JSON request on stdin, a JSON answer on stdout (see ``start_render``)."""
+    request = json.loads(sys.stdin.read())
+    renderer = Renderer(request["renderer"], request.get("executable", ""))
+    jobs = [RenderJob(j["key"], j["chart"], j["release"], tuple(j["values"]), tuple(j["leave_out"]))
+            for j in request["jobs"]]
+    results = render_jobs(renderer, jobs)
+    json.dump({key: {"manifests": [list(m) for m in r.manifests], "error": r.error, "seconds": r.seconds}
+               for key, r in results.items()}, sys.stdout)
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

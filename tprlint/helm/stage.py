@@ -1,0 +1,348 @@
+"""The Helm stage of the pipeline: find charts, render them (cached, beside the rest of the run), turn
+the rendered objects into Kubernetes facts located in the chart's own files, and report TPR002."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tprlint.cache import FactsCache
+from tprlint.config import Config
+from tprlint.discover import FileKind, SourceFile
+from tprlint.facts.extract import FileFacts
+from tprlint.facts.kubernetes import KubeFacts, extract_kubernetes
+from tprlint.facts.yaml_docs import YamlDoc, YamlError, load_yaml_documents
+from tprlint.helm.discover import ChartDir, Dependency, find_charts, inside_chart, values_files_for, vendored
+from tprlint.helm.relocate import relocate
+from tprlint.helm.render import (
+    PendingRender,
+    RenderedChart,
+    RenderJob,
+    code_version,
+    find_renderer,
+    render_key,
+    start_render,
+)
+from tprlint.helm.sources import RenderedDocs, TemplateIndex, index_template, object_name, rendered_value, values_origin
+from tprlint.helm.values import MergedValues, load_values, lookup
+from tprlint.model import Finding, Location, RelatedLocation
+from tprlint.rules.context import Hit
+from tprlint.suppress.comments import scan_comments
+
+# `chart/templates/x.yaml:12:5` (or without line) as Helm prints it in its errors.
+_HELM_POSITION = re.compile(
+    r"(?P<source>[\w.\-/]+?/templates/[^\s:()\"'<>]+?)(?::(?P<line>\d+)(?::(?P<column>\d+))?)?(?=[\s:()\"'<>]|$)")
+_CODE_VERSION = code_version()
+_TEST_HOOKS = frozenset({"test", "test-success", "test-failure"})
+
+
+@dataclass
+class HelmResult:
+    facts: list[FileFacts] = field(default_factory=list)  # rendered objects, and suppressions of chart files
+    hits: list[Hit] = field(default_factory=list)  # TPR002
+    origins: dict[Location, Location] = field(default_factory=dict)  # values key -> template line using it
+    timings: dict[str, float] = field(default_factory=dict)  # seconds Helm took per chart (0: from the cache)
+
+    def annotate(self, findings: Iterable[Finding]) -> None:
+        """Findings placed on a values key also name the template line that renders it."""
+        for finding in findings:
+            template = self.origins.get(finding.location)
+            if template is not None:
+                related = RelatedLocation(template, "the chart template that renders this value")
+                finding.related = (*finding.related, related)
+
+
+@dataclass
+class ChartOutcome:
+    """What a rendered chart gave: facts per file (already placed in the chart's files), TPR002 hits,
+    values origins. This is what is cached - never Helm's raw output, which may hold literal secrets
+    that the facts redact."""
+
+    files: list[tuple[str, KubeFacts]] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    origins: list[tuple[Location, Location]] = field(default_factory=list)
+
+
+@dataclass
+class _Chart:
+    chart: ChartDir
+    values: MergedValues
+    files: list[Path]
+    missing: list[Dependency]
+    key: str = ""
+
+
+class HelmStage:
+    """Started before the other files are parsed; ``finish()`` collects the rendered charts."""
+
+    def __init__(self, sources: list[SourceFile], config: Config, cache: FactsCache | None) -> None:
+        self.charts = find_charts(s for s in sources if s.kind is FileKind.HELM_CHART)
+        self.remaining = [s for s in sources
+                          if s.kind is not FileKind.HELM_CHART and not inside_chart(s.display, self.charts)]
+        self.scanned = {s.display for s in self.remaining}
+        self.cache = cache
+        self.result = HelmResult()
+        self.prepared: list[_Chart] = []
+        self.cached: dict[str, ChartOutcome] = {}
+        self.renderer, self.why_not = find_renderer() if self.charts else (None, "")
+        jobs: list[RenderJob] = []
+        for chart in self.charts:
+            prepared = self._prepare(chart, config)
+            if prepared is None:
+                continue
+            self.prepared.append(prepared)
+            if self.renderer is None:
+                continue
+            leave_out = [d.name for d in prepared.missing]
+            # Facts carry display paths and are built by this package's code: both are part of the key.
+            shown = "\0".join([chart.display, *prepared.values.files, _CODE_VERSION])
+            prepared.key = render_key(chart.path, chart.release_name, prepared.files, self.renderer, leave_out,
+                                      shown)
+            found = cache.get(prepared.key) if cache else None
+            if isinstance(found, ChartOutcome):
+                self.cached[prepared.key] = found
+            elif prepared.key not in {job.key for job in jobs}:
+                jobs.append(RenderJob(prepared.key, str(chart.path), chart.release_name,
+                                      tuple(str(p) for p in prepared.files), tuple(leave_out)))
+        self.pending: PendingRender | None = start_render(self.renderer, jobs) if self.renderer and jobs else None
+
+    def _prepare(self, chart: ChartDir, config: Config) -> _Chart | None:
+        if chart.error:
+            self.result.hits.append(Hit(
+                Location(chart.chart_file, chart.error_line),
+                f"Helm chart in {chart.display} cannot be rendered: {chart.error}. No rule saw its objects.",
+                anchor=f"helm:{chart.display}",
+            ))
+            return None
+        files = values_files_for(chart, config.helm)
+        values = load_values(chart.path, files)
+        if values.problems:
+            for problem in values.problems:
+                self.result.hits.append(Hit(
+                    problem.location,
+                    f"{problem.message}. Helm chart `{chart.name}` ({chart.display}) was not rendered with it, "
+                    f"so no rule saw its objects.",
+                    anchor=f"helm:{chart.display}:values",
+                ))
+            return None
+        missing = [d for d in chart.dependencies if not vendored(chart, d) and _enabled(d, values.data)]
+        for dependency in missing:
+            self.result.hits.append(Hit(
+                dependency.location,
+                f"Chart dependency `{dependency.name}`"
+                f"{f' {dependency.version}' if dependency.version else ''}"
+                f"{f' ({dependency.repository})' if dependency.repository else ''} is not vendored in "
+                f"{chart.display}/charts/, so it was not rendered and no rule saw its objects; the rest of "
+                f"the chart was. Run `helm dependency build {chart.display}` before linting (tprlint never "
+                f"downloads charts), or ignore TPR002 here if the dependency is not yours to check.",
+                anchor=f"helm:{chart.display}:dependency:{dependency.name}",
+            ))
+        return _Chart(chart, values, files, missing)
+
+    def finish(self) -> HelmResult:
+        fresh = self.pending.results() if self.pending is not None else {}
+        for prepared in self.prepared:
+            self._suppressions(prepared)
+            if self.renderer is None:
+                self._not_rendered(prepared)
+                continue
+            outcome = self.cached.get(prepared.key)
+            if outcome is not None:
+                self.result.timings[prepared.chart.display] = 0.0
+            else:
+                output = fresh.get(prepared.key)
+                if output is None:
+                    continue
+                self.result.timings[prepared.chart.display] = output.seconds
+                outcome = ChartOutcome()
+                if output.error:
+                    _render_error(prepared, output.error, outcome)
+                else:
+                    _objects(prepared, output, outcome)
+                self.cached[prepared.key] = outcome
+                if self.cache:
+                    self.cache.put(prepared.key, outcome)
+            self.result.hits += outcome.hits
+            for origin, template in outcome.origins:
+                self.result.origins.setdefault(origin, template)
+            for shown, kube in outcome.files:
+                self._file(shown).kube = _combined(self._file(shown).kube, kube)
+        return self.result
+
+    def _not_rendered(self, prepared: _Chart) -> None:
+        chart = prepared.chart
+        read = ", ".join(prepared.values.files) or "none"
+        self.result.hits.append(Hit(
+            Location(chart.chart_file),
+            f"Helm chart `{chart.name}` ({chart.display}) was not rendered: {self.why_not}. No rule saw the "
+            f"objects its templates make; checks that read values files still read: {read}. Install the "
+            f"`helm` binary or `pip install 'tprlint[helm]'` to render it.",
+            anchor=f"helm:{chart.display}",
+        ))
+
+    def _suppressions(self, prepared: _Chart) -> None:
+        """Comments in Chart.yaml, templates and values files suppress findings placed there."""
+        chart = prepared.chart
+        paths = [chart.chart_file, *prepared.values.files]
+        try:
+            templates = sorted(p for p in (chart.path / "templates").rglob("*") if p.is_file())
+        except OSError:
+            templates = []
+        paths += [chart.template_display(f"{chart.name}/{p.relative_to(chart.path).as_posix()}") for p in templates]
+        for shown in paths:
+            if shown in self.scanned or any(f.path == shown for f in self.result.facts):
+                continue
+            try:
+                text = Path(_absolute(chart, shown)).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            facts = FileFacts(shown, FileKind.SKIP)
+            facts.suppressions = scan_comments(text)
+            self.result.facts.append(facts)
+
+    def _file(self, shown: str) -> FileFacts:
+        for facts in self.result.facts:
+            if facts.path == shown:
+                return facts
+        facts = FileFacts(shown, FileKind.KUBERNETES)
+        self.result.facts.append(facts)
+        return facts
+
+
+def _render_error(prepared: _Chart, error: str, outcome: ChartOutcome) -> None:
+    chart = prepared.chart
+    message = " ".join(part.strip() for part in error.splitlines() if part.strip())
+    location = Location(chart.chart_file)
+    # Helm names the template (and line) that failed; through `include`, the innermost is the cause.
+    matches = list(_HELM_POSITION.finditer(error))
+    numbered = [m for m in matches if m.group("line")]
+    match = numbered[-1] if numbered else (matches[0] if matches else None)
+    if match:
+        shown = chart.template_display(match.group("source"))
+        if Path(_absolute(chart, shown)).is_file():
+            location = Location(shown, int(match.group("line") or 1), int(match.group("column") or 1))
+    files = ", ".join(prepared.values.files) or "no values files"
+    outcome.hits.append(Hit(
+        location,
+        f"Helm could not render chart `{chart.name}` ({chart.display}, with {files}): {message}. "
+        f"No rule saw this chart's objects; fix the template or the values (reproduce with `helm template`).",
+        anchor=f"helm:{chart.display}",
+    ))
+
+
+def _objects(prepared: _Chart, output: RenderedChart, outcome: ChartOutcome) -> None:
+    chart = prepared.chart
+    file_order = {name: i for i, name in enumerate(prepared.values.files)}
+    indexes: dict[str, TemplateIndex | None] = {}
+    for source, text in output.manifests:
+        shown = chart.template_display(source)
+        try:
+            docs = [doc for doc in load_yaml_documents(text, shown) if not _test_hook(doc)]
+        except YamlError as exc:
+            outcome.hits.append(Hit(
+                Location(shown if Path(_absolute(chart, shown)).is_file() else chart.chart_file),
+                f"Helm rendered `{source}` into invalid YAML (`helm install` would refuse it): {exc} "
+                f"(line {exc.line} of the rendered output). No rule saw the objects of this template.",
+                anchor=f"helm:{chart.display}:{source}",
+            ))
+            continue
+        kube = extract_kubernetes(docs, shown)
+        if shown not in indexes:
+            indexes[shown] = _index(chart, shown)
+        index = indexes[shown]
+        target = shown if index is not None else _fallback(chart, source).path
+        origins: dict[Location, Location] = {}
+        mapper = _Mapper(RenderedDocs(docs, text.splitlines()), index, target, prepared.values, file_order,
+                         origins, _fallback(chart, source))
+        outcome.files.append((target, relocate(kube, shown, mapper)))
+        outcome.origins += origins.items()
+
+
+class _Mapper:
+    """Rendered position → template line, or the values key the field came from (see ``sources``)."""
+
+    def __init__(self, rendered: RenderedDocs, index: TemplateIndex | None, target: str, values: MergedValues,
+                 file_order: dict[str, int], origins: dict[Location, Location], fallback: Location) -> None:
+        self.rendered = rendered
+        self.index = index
+        self.target = target
+        self.values = values
+        self.file_order = file_order
+        self.origins = origins
+        self.fallback = fallback
+
+    def __call__(self, location: Location) -> Location:
+        if self.index is None:
+            return self.fallback
+        found = self.rendered.find(location.line, location.column)
+        if found is None:
+            return Location(self.target, self.index.first_line or 1)
+        doc, path, text = found
+        line = self.index.line_for(path, text)
+        template = Location(self.target, line, self.index.columns.get(line, 1))
+        refs = self.index.refs.get(line)
+        if refs and path:
+            ok, value = rendered_value(doc, path)
+            if ok:
+                origin = values_origin(refs, value, object_name(doc), self.values.data, self.values.positions,
+                                       self.file_order)
+                if origin is not None:
+                    self.origins.setdefault(origin, template)
+                    return origin
+        return template
+
+
+def _index(chart: ChartDir, shown: str) -> TemplateIndex | None:
+    try:
+        return index_template(Path(_absolute(chart, shown)).read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return None  # a template inside a packaged sub-chart (.tgz)
+
+
+def _absolute(chart: ChartDir, shown: str) -> str:
+    prefix = "" if chart.display == "." else f"{chart.display}/"
+    rest = shown[len(prefix):] if shown.startswith(prefix) else shown
+    return str(chart.path / rest)
+
+
+def _fallback(chart: ChartDir, source: str) -> Location:
+    """Where objects of a template that is not on disk point: their sub-chart's entry in Chart.yaml."""
+    parts = source.split("/")
+    if len(parts) > 2 and parts[1] == "charts":
+        for dependency in chart.dependencies:
+            if dependency.name == parts[2] or dependency.chart == parts[2]:
+                return dependency.location
+    return Location(chart.chart_file)
+
+
+def _enabled(dependency: Dependency, values: dict[str, object]) -> bool:
+    """Helm skips a dependency whose condition (the first path of it that is set) is false."""
+    for path in (p.strip() for p in dependency.condition.split(",") if p.strip()):
+        found, value = lookup(values, tuple(path.split(".")))
+        if found and isinstance(value, bool):
+            return value
+    return True
+
+
+def _test_hook(doc: YamlDoc) -> bool:
+    """`helm test` pods are not part of the release's running workloads."""
+    data = doc.data
+    meta = data.get("metadata") if isinstance(data, dict) else None
+    notes = meta.get("annotations") if isinstance(meta, dict) else None
+    hooks = notes.get("helm.sh/hook") if isinstance(notes, dict) else None
+    return isinstance(hooks, str) and any(h.strip() in _TEST_HOOKS for h in hooks.split(","))
+
+
+def _combined(first: KubeFacts | None, second: KubeFacts) -> KubeFacts:
+    if first is None:
+        return second
+    for name in first.__dataclass_fields__:
+        existing = getattr(first, name)
+        if isinstance(existing, list):
+            existing.extend(getattr(second, name))
+    return first
+
+
+__all__ = ["ChartOutcome", "HelmResult", "HelmStage"]
