@@ -1,0 +1,584 @@
+"""docker-compose facts: the services of a compose file, and the configurations compose runs.
+
+Per file (``extract_compose``) we keep what each service declares - image, build context, command
+and entrypoint, environment (list and map forms), ``env_file`` names, ``stop_grace_period``,
+``init``, healthcheck, ports and labels - with the location of every key. Per project folder
+(``compose_configs``) the files are merged the way ``docker compose`` merges them: the base file
+(``compose.yaml`` … ``docker-compose.yml``) plus its automatic override file, and each variant file
+(``docker-compose.prod.yml``) applied on top of the base as ``-f base -f variant`` would.
+
+Values are interpolated like compose does, without a shell environment: ``${VAR:-default}`` and
+``${VAR-default}`` take their default (and say so), ``$$`` is a dollar sign, and anything else
+(``${VAR}``, ``$VAR``) is unknown. Values of secret-looking variables are never kept: only whether
+a literal is present.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from tprlint.facts.yaml_docs import YamlDoc
+from tprlint.link.commands import split_shell_form
+from tprlint.model import Location
+
+COMPOSE_DEFAULT_GRACE = 10.0  # seconds docker waits after the stop signal before SIGKILL
+
+# `docker compose` without -f: the first base file found, then the first override file found.
+BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+OVERRIDE_NAMES = ("compose.override.yaml", "compose.override.yml",
+                  "docker-compose.override.yaml", "docker-compose.override.yml")
+_DEV_WORDS = frozenset({"dev", "devel", "development", "local", "test", "tests", "testing", "ci", "e2e",
+                        "example", "examples", "sample", "samples", "demo", "debug", "devcontainer"})
+_DEV_FOLDERS = frozenset({"dev", "local", "test", "tests", "testing", "e2e", "devcontainer", "example", "examples",
+                          "sample", "samples"})
+
+# Names whose values are credentials: the value is never stored, only that a literal is present.
+_SECRET_NAME = re.compile(
+    r"PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE_?KEY|API_?KEY|(^|_)PWD$|(^|_)PASS$|_KEY$", re.IGNORECASE
+)
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BRACED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])(.*))?$", re.DOTALL)
+_MAX_EXTENDS = 8
+
+_At = Callable[..., Location]
+
+
+@dataclass(frozen=True)
+class ComposeEnv:
+    name: str
+    value: str | None  # None: unknown (from the host, `${VAR}` without default) or withheld (a secret)
+    location: Location
+    note: str = ""  # "default of ${DRAIN}" when interpolation supplied it
+    secret_literal: bool = False  # a secret-looking name with a literal value in the file
+
+
+@dataclass(frozen=True)
+class ComposeBuild:
+    context: str | None  # relative to the compose file's folder; None when unknown (a URL, `${VAR}`)
+    dockerfile: str | None  # relative to the context ("Dockerfile" by default); None for an inline one
+    target: str | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class ComposeHealthcheck:
+    test: tuple[str, ...] | None  # what Docker runs; None when this declaration does not set `test`
+    disabled: bool
+    location: Location
+
+
+@dataclass(frozen=True)
+class ComposeService:
+    """A service as one file declares it, or (after ``compose_configs``) as compose runs it."""
+
+    name: str
+    file: str  # the file that declares it (the first of a merge)
+    location: Location  # the service's key under `services:`
+    keys: frozenset[str] = frozenset()  # keys set (a merge only takes these from an override)
+    image: str | None = None  # interpolated; None when unset
+    image_unresolved: bool = False  # the image uses a variable without a default
+    image_location: Location | None = None
+    build: ComposeBuild | None = None
+    command: tuple[str, ...] | None = None  # None when unset (the image's CMD applies)
+    command_location: Location | None = None
+    entrypoint: tuple[str, ...] | None = None  # None when unset (the image's ENTRYPOINT applies)
+    entrypoint_location: Location | None = None
+    environment: tuple[ComposeEnv, ...] = ()
+    env_files: tuple[str, ...] = ()
+    stop_grace_period: str | None = None  # as written, interpolated
+    stop_grace_seconds: float | None = None  # None when unset or unreadable
+    stop_grace_note: str = ""  # "default of ${STOP_GRACE}" when interpolation supplied it
+    stop_grace_location: Location | None = None
+    stop_signal: str | None = None
+    init: bool | None = None
+    init_location: Location | None = None
+    healthcheck: ComposeHealthcheck | None = None
+    ports: tuple[str, ...] = ()  # container-side ports, as text
+    labels: dict[str, str] = field(default_factory=dict)
+    profiles: tuple[str, ...] = ()
+    extends: tuple[str, str] | None = None  # (file, service); file "" = the same file
+    unresolved: str = ""  # what could not be followed, e.g. an `extends` of a file tprlint did not read
+    files: tuple[str, ...] = ()  # every file that contributed, in merge order
+
+    @property
+    def folder(self) -> str:
+        return posixpath.dirname(self.file)
+
+    @property
+    def ref(self) -> str:
+        """``Compose/<folder>/<service>``: stable identity for anchors and label suppressions."""
+        return f"Compose/{self.folder.replace('/', ':') or '.'}/{self.name}"
+
+    def env(self, name: str) -> ComposeEnv | None:
+        return next((e for e in self.environment if e.name == name), None)
+
+    def where(self, *candidates: Location | None) -> Location:
+        return next((c for c in candidates if c is not None), self.location)
+
+
+@dataclass(frozen=True)
+class ComposeFile:
+    path: str
+    project_name: str | None  # top-level `name:`
+    services: tuple[ComposeService, ...]
+
+
+@dataclass(frozen=True)
+class ComposeConfig:
+    """One way compose runs a folder's files: ``files`` merged in order."""
+
+    folder: str
+    files: tuple[str, ...]
+    services: tuple[ComposeService, ...]
+
+    @property
+    def label(self) -> str:
+        names = [posixpath.basename(f) for f in self.files]
+        return " + ".join(names)
+
+
+def is_dev_compose(path: str) -> bool:
+    """A compose file its name (`docker-compose.dev.yml`, `compose.test.yaml`) or a folder named for
+    it (`dev/`, `tests/`, `.devcontainer/`, `examples/`) marks as dev, test, CI or example tooling."""
+    parts = path.lower().split("/")
+    name_words = set(re.split(r"[.\-_]", parts[-1]))
+    return bool(name_words & _DEV_WORDS) or any(part.lstrip(".") in _DEV_FOLDERS for part in parts[:-1])
+
+
+def is_dev_service(service: ComposeService) -> bool:
+    """A service only started with a dev/test profile (`profiles: [dev]`): `up` skips it otherwise."""
+    return bool(service.profiles) and all(p.lower() in _DEV_WORDS for p in service.profiles)
+
+
+# --------------------------------------------------------------------------------------------
+# Extraction of one file. Every accessor checks types: compose files in the wild are partial.
+
+
+def extract_compose(docs: list[YamlDoc], path: str) -> ComposeFile:
+    doc = next((d for d in docs if isinstance(d.data, dict)), None)
+    if doc is None or not isinstance(doc.data, dict):
+        return ComposeFile(path, None, ())
+    name = doc.data.get("name")
+    services = doc.data.get("services")
+    found: list[ComposeService] = []
+    if isinstance(services, dict):
+        for key, spec in services.items():
+            if isinstance(key, str) and isinstance(spec, dict):
+                found.append(_service(_Doc(doc, path), key, spec))
+            elif isinstance(key, str) and spec is None:
+                found.append(ComposeService(key, path, _Doc(doc, path).loc(key), files=(path,)))
+    return ComposeFile(path, name if isinstance(name, str) else None, tuple(found))
+
+
+@dataclass(frozen=True)
+class _Doc:
+    doc: YamlDoc
+    path: str
+
+    def loc(self, service: str, *keys: str | int) -> Location:
+        line, column = self.doc.loc("services", service, *keys)
+        return Location(self.path, line, column)
+
+
+def _service(doc: _Doc, name: str, spec: dict[object, object]) -> ComposeService:
+    keys = frozenset(k for k in spec if isinstance(k, str))
+
+    def at(*path: str | int) -> Location:
+        return doc.loc(name, *path)
+
+    def located(key: str) -> Location | None:
+        return at(key) if key in keys else None
+
+    image_raw = _text(spec.get("image"))
+    image, image_known = (interpolate_lenient(image_raw) if image_raw is not None else (None, True))
+    grace_text = _text(spec.get("stop_grace_period"))
+    grace_value, grace_note = interpolate(grace_text) if grace_text is not None else (None, "")
+    init = spec.get("init")
+    return ComposeService(
+        name=name,
+        file=doc.path,
+        location=at(),
+        keys=keys,
+        image=image,
+        image_unresolved=not image_known,
+        image_location=located("image"),
+        build=_build(spec.get("build"), at("build")) if "build" in keys else None,
+        command=_argv(spec.get("command")),
+        command_location=located("command"),
+        entrypoint=_argv(spec.get("entrypoint")),
+        entrypoint_location=located("entrypoint"),
+        environment=_environment(spec.get("environment"), at),
+        env_files=_env_files(spec.get("env_file")),
+        stop_grace_period=grace_value if grace_value is not None else grace_text,
+        stop_grace_seconds=parse_compose_duration(grace_value) if grace_value is not None else None,
+        stop_grace_location=located("stop_grace_period"),
+        stop_grace_note=grace_note,
+        stop_signal=_text(spec.get("stop_signal")),
+        init=init if isinstance(init, bool) else None,
+        init_location=located("init"),
+        healthcheck=_healthcheck(spec.get("healthcheck"), at("healthcheck")) if "healthcheck" in keys else None,
+        ports=_ports(spec.get("ports")),
+        labels=_labels(spec.get("labels")),
+        profiles=tuple(p for p in (_text(x) for x in _list(spec.get("profiles"))) if p),
+        extends=_extends(spec.get("extends")),
+        files=(doc.path,),
+    )
+
+
+def _environment(value: object, at: _At) -> tuple[ComposeEnv, ...]:
+    found: list[ComposeEnv] = []
+    if isinstance(value, dict):
+        for key, raw in value.items():
+            if isinstance(key, str) and key:
+                found.append(_env_var(key, None if raw is None else _text(raw), True, at("environment", key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            text = _text(item)
+            if not text:
+                continue
+            name, sep, raw_value = text.partition("=")
+            if name:
+                found.append(_env_var(name, raw_value if sep else None, bool(sep), at("environment", i)))
+    return tuple(found)
+
+
+def _env_var(name: str, raw: str | None, given: bool, location: Location) -> ComposeEnv:
+    """``raw`` None: the variable is passed through from the host (`- NAME`, `NAME:`)."""
+    if raw is None or not given:
+        return ComposeEnv(name, None, location, "taken from the host environment")
+    value, note = interpolate(raw)
+    if _SECRET_NAME.search(name):
+        literal = (value is not None and value != "") or (value is None and _has_literal(raw))
+        return ComposeEnv(name, None, location, "a secret: not kept", secret_literal=literal)
+    return ComposeEnv(name, value, location, note)
+
+
+def _has_literal(raw: str) -> bool:
+    """Does an unresolvable value still carry literal text (`pre${X}`)? Only `${X}` alone does not."""
+    return bool(re.sub(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*", "", raw).strip())
+
+
+def _env_files(value: object) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value] if value is not None else []
+    names: list[str] = []
+    for item in items:
+        path = _text(item.get("path")) if isinstance(item, dict) else _text(item)
+        if path:
+            names.append(path)
+    return tuple(names)
+
+
+def _build(value: object, location: Location) -> ComposeBuild:
+    if isinstance(value, dict):
+        context_raw = _text(value.get("context")) or "."
+        dockerfile_raw = _text(value.get("dockerfile")) or "Dockerfile"
+        inline = "dockerfile_inline" in value
+        target = _text(value.get("target"))
+    else:
+        context_raw, dockerfile_raw, inline, target = _text(value) or ".", "Dockerfile", False, None
+    context = interpolate(context_raw)[0]
+    if context is not None and re.match(r"^[a-z][a-z0-9+.-]*://|^git@|\.git(#|$)", context):
+        context = None  # a remote context: its Dockerfile is not in this repository
+    dockerfile = None if inline else interpolate(dockerfile_raw)[0]
+    return ComposeBuild(context, dockerfile, target, location)
+
+
+def _healthcheck(value: object, location: Location) -> ComposeHealthcheck:
+    spec = value if isinstance(value, dict) else {}
+    disabled = spec.get("disable") is True
+    raw = spec.get("test")
+    test: tuple[str, ...] | None = None
+    if isinstance(raw, str):
+        test = ("/bin/sh", "-c", raw)
+    elif isinstance(raw, list) and raw:
+        words = [_text(w) or "" for w in raw]
+        if words[0] == "NONE":
+            disabled = True
+        elif words[0] == "CMD":
+            test = tuple(words[1:])
+        elif words[0] == "CMD-SHELL":
+            test = ("/bin/sh", "-c", " ".join(words[1:]))
+    return ComposeHealthcheck(test, disabled, location)
+
+
+def _ports(value: object) -> tuple[str, ...]:
+    ports: list[str] = []
+    for item in _list(value):
+        if isinstance(item, dict):
+            target = _text(item.get("target"))
+            if target:
+                ports.append(target)
+            continue
+        text = _text(item)
+        if text:
+            # "127.0.0.1:8080:80/tcp" -> "80": the container side is the last part.
+            ports.append(text.rsplit(":", 1)[-1].split("/", 1)[0])
+    return tuple(ports)
+
+
+def _labels(value: object) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            text = _text(item)
+            if isinstance(key, str):
+                labels[key] = text or ""
+    else:
+        for item in _list(value):
+            text = _text(item)
+            if text:
+                key, _, label = text.partition("=")
+                labels[key] = label
+    return labels
+
+
+def _extends(value: object) -> tuple[str, str] | None:
+    if isinstance(value, str):
+        return ("", value)
+    if isinstance(value, dict):
+        service = _text(value.get("service"))
+        if service:
+            return (_text(value.get("file")) or "", service)
+    return None
+
+
+def _argv(value: object) -> tuple[str, ...] | None:
+    """`command:`/`entrypoint:` as the argv Docker runs: a list is exec form; compose splits a
+    string the way a shell would (it does not run a shell). Unset or null: None."""
+    if isinstance(value, list):
+        return tuple(interpolate_lenient(_text(item) or "")[0] for item in value)
+    text = _text(value)
+    if text is None:
+        return None
+    return tuple(split_shell_form(interpolate_lenient(text)[0]))
+
+
+# --------------------------------------------------------------------------------------------
+# Interpolation and durations.
+
+
+def interpolate(text: str) -> tuple[str | None, str]:
+    """``text`` with compose's interpolation applied: (value, note); value None when a variable
+    has no default (its value depends on the shell or the `.env` file)."""
+    value, notes, known = _interpolate(text, 0)
+    return (value if known else None), "; ".join(dict.fromkeys(notes))
+
+
+def interpolate_lenient(text: str) -> tuple[str, bool]:
+    """Defaults applied, unknown variables left as written: (text, fully known)."""
+    value, _, known = _interpolate(text, 0)
+    return value, known
+
+
+def _interpolate(text: str, depth: int) -> tuple[str, list[str], bool]:
+    if "$" not in text:
+        return text, [], True
+    out: list[str] = []
+    notes: list[str] = []
+    known = True
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char != "$" or i + 1 >= len(text):
+            out.append(char)
+            i += 1
+            continue
+        following = text[i + 1]
+        if following == "$":
+            out.append("$")
+            i += 2
+            continue
+        if following == "{":
+            end = _closing_brace(text, i + 2)
+            if end is None:
+                out.append(text[i:])
+                return "".join(out), notes, False
+            inner = text[i + 2 : end]
+            value, inner_notes, inner_known = _expand(inner, depth)
+            out.append(value if inner_known else text[i : end + 1])
+            notes += inner_notes
+            known = known and inner_known
+            i = end + 1
+            continue
+        match = _VAR_NAME.match(text, i + 1)
+        if match:
+            out.append(text[i : match.end()])
+            known = False
+            i = match.end()
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out), notes, known
+
+
+def _closing_brace(text: str, start: int) -> int | None:
+    depth = 1
+    for j in range(start, len(text)):
+        if text[j] == "{":
+            depth += 1
+        elif text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return j
+    return None
+
+
+def _expand(inner: str, depth: int) -> tuple[str, list[str], bool]:
+    match = _BRACED.match(inner)
+    if not match or depth > 5:
+        return "", [], False
+    name, op, argument = match.group(1), match.group(2), match.group(3)
+    if op in (":-", "-"):
+        value, notes, known = _interpolate(argument or "", depth + 1)
+        return value, [f"default of ${{{name}}}", *notes], known
+    return "", [], False  # `${VAR}`, `${VAR:?error}`, `${VAR:+alt}`: decided by the environment
+
+
+def parse_compose_duration(text: str) -> float | None:
+    """Seconds of a compose duration (Go syntax: `1m30s`, `10s`, `300ms`, `1.5h`); None if unreadable.
+    A bare number is not a duration for compose (the schema wants a string with a unit)."""
+    stripped = text.strip()
+    if stripped == "0":
+        return 0.0
+    total = 0.0
+    position = 0
+    while position < len(stripped):
+        match = _DURATION_PART.match(stripped, position)
+        if not match:
+            return None
+        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        position = match.end()
+    return total if stripped else None
+
+
+# --------------------------------------------------------------------------------------------
+# Merging files into the configurations compose runs.
+
+
+def compose_configs(files: list[ComposeFile]) -> list[ComposeConfig]:
+    """Per folder: base (+ automatic override), and base + each variant file; without a base file,
+    every file on its own. `extends` is followed within the scanned compose files."""
+    by_path = {f.path: f for f in files}
+    folders: dict[str, list[ComposeFile]] = {}
+    for item in sorted(files, key=lambda f: f.path):
+        folders.setdefault(posixpath.dirname(item.path), []).append(item)
+    configs: list[ComposeConfig] = []
+    for folder, members in sorted(folders.items()):
+        named = {posixpath.basename(m.path).lower(): m for m in members}
+        base = next((named[n] for n in BASE_NAMES if n in named), None)
+        override = next((named[n] for n in OVERRIDE_NAMES if n in named), None)
+        others = [m for m in members if m is not base and posixpath.basename(m.path).lower() not in OVERRIDE_NAMES]
+        stacks: list[list[ComposeFile]] = []
+        if base is not None:
+            stacks.append([base, override] if override is not None else [base])
+            for other in others:
+                # Another base-named file is a whole configuration of its own; variants overlay the base.
+                standalone = posixpath.basename(other.path).lower() in BASE_NAMES
+                stacks.append([other] if standalone else [base, other])
+        else:
+            stacks += [[m] for m in members]
+        for stack in stacks:
+            configs.append(ComposeConfig(folder, tuple(f.path for f in stack), _merge_stack(stack, by_path)))
+    return configs
+
+
+def _merge_stack(stack: list[ComposeFile], by_path: dict[str, ComposeFile]) -> tuple[ComposeService, ...]:
+    merged: dict[str, ComposeService] = {}
+    for item in stack:
+        for service in item.services:
+            resolved = _resolve_extends(service, item, by_path, 0)
+            merged[service.name] = merge_service(merged[service.name], resolved) if service.name in merged \
+                else resolved
+    return tuple(merged[name] for name in sorted(merged))
+
+
+def _resolve_extends(service: ComposeService, owner: ComposeFile, by_path: dict[str, ComposeFile],
+                     depth: int) -> ComposeService:
+    if service.extends is None:
+        return service
+    file, name = service.extends
+    what = f"extends `{name}`" + (f" of {file}" if file else "")
+    target_file = owner if not file else by_path.get(posixpath.normpath(posixpath.join(posixpath.dirname(owner.path),
+                                                                                            file)))
+    base = next((s for s in target_file.services if s.name == name), None) if target_file else None
+    if base is None or depth >= _MAX_EXTENDS or base is service:
+        return replace(service, unresolved=f"{what} (not found among the compose files tprlint read)")
+    assert target_file is not None
+    resolved_base = _resolve_extends(base, target_file, by_path, depth + 1)
+    result = merge_service(replace(resolved_base, name=service.name, file=service.file, location=service.location,
+                                   labels=resolved_base.labels), service)
+    return replace(result, extends=None, files=tuple(dict.fromkeys((*resolved_base.files, *service.files))))
+
+
+def merge_service(base: ComposeService, over: ComposeService) -> ComposeService:
+    """``over`` (a later file, or a service that extends ``base``) applied on ``base``, key by key
+    as compose merges: scalars and commands replace, mappings merge by key, lists append."""
+    changes: dict[str, object] = {}
+    keys = over.keys
+    if "image" in keys:
+        changes.update(image=over.image, image_unresolved=over.image_unresolved, image_location=over.image_location)
+    if "build" in keys and over.build is not None:
+        changes["build"] = over.build if base.build is None else _merge_build(base.build, over.build)
+    for key in ("command", "entrypoint"):
+        if key in keys:
+            changes[key] = getattr(over, key)
+            changes[f"{key}_location"] = getattr(over, f"{key}_location")
+    if "stop_grace_period" in keys:
+        changes.update(stop_grace_period=over.stop_grace_period, stop_grace_seconds=over.stop_grace_seconds,
+                       stop_grace_location=over.stop_grace_location, stop_grace_note=over.stop_grace_note)
+    if "stop_signal" in keys:
+        changes["stop_signal"] = over.stop_signal
+    if "init" in keys:
+        changes.update(init=over.init, init_location=over.init_location)
+    if "healthcheck" in keys and over.healthcheck is not None:
+        changes["healthcheck"] = _merge_healthcheck(base.healthcheck, over.healthcheck)
+    if "environment" in keys:
+        merged_env = {e.name: e for e in base.environment}
+        merged_env.update({e.name: e for e in over.environment})
+        changes["environment"] = tuple(merged_env.values())
+    if "env_file" in keys:
+        changes["env_files"] = tuple(dict.fromkeys((*base.env_files, *over.env_files)))
+    if "ports" in keys:
+        changes["ports"] = tuple(dict.fromkeys((*base.ports, *over.ports)))
+    if "labels" in keys:
+        changes["labels"] = {**base.labels, **over.labels}
+    if "profiles" in keys:
+        changes["profiles"] = over.profiles
+    changes["keys"] = base.keys | keys
+    changes["files"] = tuple(dict.fromkeys((*base.files, *over.files)))
+    changes["unresolved"] = over.unresolved or base.unresolved
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def _merge_build(base: ComposeBuild, over: ComposeBuild) -> ComposeBuild:
+    # An override that only names another target keeps the base's context: fields are merged.
+    return ComposeBuild(over.context or base.context, over.dockerfile or base.dockerfile,
+                        over.target or base.target, over.location)
+
+
+def _merge_healthcheck(base: ComposeHealthcheck | None, over: ComposeHealthcheck) -> ComposeHealthcheck:
+    if base is None:
+        return over
+    return ComposeHealthcheck(over.test if over.test is not None else base.test, over.disabled or base.disabled,
+                              over.location)
+
+
+# --------------------------------------------------------------------------------------------
+# Small readers.
+
+def _text(value: object) -> str | None:
+    """A scalar as compose reads it; None for absent or non-scalar values."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return None
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []

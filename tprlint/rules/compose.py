@@ -1,0 +1,227 @@
+"""docker-compose rules: TPR602 (stop_grace_period against the worker's drain), and the compose
+parts of the Temporal server rules TPR503, TPR509 and TPR510 (``compose_*`` functions, not
+registered here: each id maps to one function, which the server rule module wires them into).
+
+A folder's compose files can run in several configurations (base + override, base + a variant
+such as `docker-compose.prod.yml`). A finding is reported only when every production
+configuration that has the service shows the problem: a variant that fixes it (a production
+overlay setting `stop_grace_period`) means it is not a problem of the deployment. Configurations
+of files named or placed as dev/test/CI tooling are not production.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+
+from tprlint.facts.compose import COMPOSE_DEFAULT_GRACE, ComposeConfig, ComposeService, is_dev_service
+from tprlint.facts.python.values import Arith, DurOf, Env, Expr, Obj, Ref, Seq, describe_seconds
+from tprlint.link.compose_links import compose_env, in_config, links_by_service, per_service, production_configs
+from tprlint.link.python_project import PythonProject
+from tprlint.model import RelatedLocation
+from tprlint.rules.context import Hit, Project
+from tprlint.rules.cross_artifact import _drain_text, _longest_drain
+
+# -- TPR602 -------------------------------------------------------------------------------------
+
+
+def compose_stop_grace_shorter_than_drain(project: Project) -> Iterator[Hit]:
+    """TPR602: `docker compose stop` SIGKILLs the worker before it has finished draining."""
+    links = links_by_service(project.compose_links)
+    margin = project.config.thresholds.grace_margin_seconds
+
+    def check(config: ComposeConfig, service: ComposeService) -> Hit | None:
+        link = links.get((id(config), service.name))
+        if link is None:
+            return None
+        workers = project.workers_run_by(link.module)
+        env = compose_env(link)
+        if not workers or any(env.is_unknown(name) for w in workers
+                              for name in env_names(w.graceful_expr, project.python)):
+            return None  # no worker, or a timeout read from a variable whose value is not in the file
+        drain = _longest_drain([replace(w, graceful=project.python.graceful_with(w, env.known)) for w in workers])
+        if drain is None:
+            return None  # some worker's timeout is unknown: never guess
+        if service.stop_grace_period is None and service.unresolved:
+            return None  # an `extends` tprlint could not follow may set it
+        if service.stop_grace_period is not None and service.stop_grace_seconds is None:
+            return None  # `${GRACE}` or an unreadable duration
+        seconds, worker = drain
+        needed = seconds + margin
+        grace = COMPOSE_DEFAULT_GRACE if service.stop_grace_seconds is None else service.stop_grace_seconds
+        if grace > needed:
+            return None
+        if service.stop_grace_period is None:
+            grace_text = f"{describe_seconds(grace)} (the compose default; not set)"
+        else:
+            note = f" ({service.stop_grace_note})" if service.stop_grace_note else ""
+            grace_text = f"`{service.stop_grace_period}` = {describe_seconds(grace)}{note}"
+        module_path = project.python.modules[link.module].path
+        related = (
+            RelatedLocation(worker.location, f"Worker with graceful_shutdown_timeout {_drain_text(worker)}"),
+            RelatedLocation(link.evidence, f"links compose service {service.name} to {module_path} via "
+                            f"{link.evidence_text}"),
+        )
+        return Hit(
+            service.where(service.stop_grace_location),
+            f"Compose service `{service.name}`{in_config(config)} gives its container stop_grace_period "
+            f"{grace_text}, but the worker it runs ({worker.location.path}:{worker.location.line}) drains for up "
+            f"to {_drain_text(worker)} + {describe_seconds(margin)} margin = {describe_seconds(needed)}: "
+            f"`docker compose stop`/`down` and every `up` that recreates the container SIGKILL it mid-drain, "
+            f"and running activities are lost until their timeouts expire. Set `stop_grace_period: "
+            f"{int(needed) + 1}s` on the service.",
+            related=related,
+            anchor=f"{service.ref}/stop_grace_period",
+        )
+
+    yield from per_service(project.compose_configs, check)
+
+
+def env_names(expr: Expr, python: PythonProject, depth: int = 0) -> set[str]:
+    """Environment variables a value depends on, following constants imported from other modules."""
+    if depth > 20:
+        return set()
+    if isinstance(expr, Env):
+        inner = env_names(expr.default, python, depth + 1) if expr.default is not None else set()
+        return {expr.name} | inner
+    if isinstance(expr, Ref):
+        target = python.lookup(expr)
+        return env_names(target, python, depth + 1) if target is not None else set()
+    children: list[Expr] = []
+    if isinstance(expr, DurOf):
+        children = [part for _, part in expr.parts]
+    elif isinstance(expr, Arith):
+        children = [expr.left] + ([expr.right] if expr.right is not None else [])
+    elif isinstance(expr, Seq):
+        children = list(expr.items)
+    elif isinstance(expr, Obj):
+        children = [*expr.args, *(value for _, value in expr.keywords)]
+    return {name for child in children for name in env_names(child, python, depth + 1)}
+
+
+# -- compose parts of the server rules (TPR503, TPR509, TPR510), wired by the server module ------
+
+_SERVER_REPOS = ("temporalio/server", "temporalio/auto-setup", "temporalio/admin-tools", "temporalio/ui")
+_DB_PASSWORD = re.compile(r"PASSWORD|PASSWD|(^|_)PWD$", re.IGNORECASE)
+
+
+def image_parts(image: str) -> tuple[str, str | None, str | None]:
+    """(repository without registry, tag or None, digest or None) of an image reference."""
+    reference, _, digest = image.strip().partition("@")
+    parts = reference.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]  # a registry host
+    last = parts[-1] if parts else ""
+    name, colon, tag = last.partition(":")
+    repository = "/".join([*parts[:-1], name]).lower()
+    repository = repository.removeprefix("library/")
+    return repository, (tag if colon else None), (digest or None)
+
+
+def _is_repo(repository: str, wanted: str) -> bool:
+    """``temporalio/auto-setup``, also behind a mirror path (``mirror/temporalio/auto-setup``)."""
+    return repository == wanted or repository.endswith("/" + wanted)
+
+
+def _server_repo(service: ComposeService) -> str | None:
+    if service.image is None:
+        return None
+    repository = image_parts(service.image)[0]
+    return next((r for r in _SERVER_REPOS if _is_repo(repository, r)), None)
+
+
+def compose_dev_server(project: Project) -> Iterator[Hit]:
+    """TPR503 (compose part): a dev-only Temporal server in a compose file."""
+
+    def check(config: ComposeConfig, service: ComposeService) -> Hit | None:
+        words = [w.lower() for w in (*(service.entrypoint or ()), *(service.command or ()))]
+        text = " ".join(words)
+        repository = image_parts(service.image)[0] if service.image else ""
+        if _is_repo(repository, "temporalio/auto-setup"):
+            what, where = "the `temporalio/auto-setup` image", service.image_location
+            why = ("it is deprecated, receives no updates, and sets the schema and namespaces up on every start - "
+                   "it was never meant for production")
+        elif re.search(r"(^|\s)server\s+start-dev(\s|$)", text) or re.search(r"(^|/)temporal\s+server\s+start-dev",
+                                                                              text):
+            what = "`temporal server start-dev`"
+            where = service.command_location or service.entrypoint_location
+            why = "the development server keeps its state in SQLite (in memory by default) on one node"
+        elif "temporalite" in repository or any("temporalite" in w for w in words):
+            what, where = "temporalite", service.image_location or service.command_location
+            why = "temporalite is a retired single-process development server"
+        else:
+            return None
+        return Hit(
+            service.where(where),
+            f"Compose service `{service.name}`{in_config(config)} runs a development Temporal server ({what}): "
+            f"{why}. Nothing survives a lost volume or node, and it cannot be scaled or upgraded safely. Run "
+            "`temporalio/server` (frontend, history, matching, worker) against a replicated PostgreSQL, MySQL or "
+            "Cassandra, with schemas managed by `temporalio/admin-tools`, or use Temporal Cloud.",
+            anchor=f"{service.ref}/dev-server",
+        )
+
+    yield from per_service(project.compose_configs, check)
+
+
+def compose_plaintext_db_password(project: Project) -> Iterator[Hit]:
+    """TPR509 (compose part): a database password written into a Temporal server service's environment."""
+    for config in production_configs(project.compose_configs):
+        for service in config.services:
+            if _server_repo(service) is None or is_dev_service(service):
+                continue
+            for env in service.environment:
+                if not (env.secret_literal and _DB_PASSWORD.search(env.name)):
+                    continue
+                if not _literal_in_every_config(project, config, service.name, env.name):
+                    continue
+                yield Hit(
+                    env.location,
+                    f"Compose service `{service.name}` ({service.image}) sets `{env.name}` to a literal value in "
+                    f"{env.location.path}: everyone who can read the repository, its history or CI logs has the "
+                    f"database password of the Temporal cluster. Read it from outside the file: `{env.name}: "
+                    f"${{{env.name}:?}}` with the value in the deploy environment or an untracked `.env` file, or "
+                    "mount a compose `secrets:` file - then rotate the password. The value is not shown in this "
+                    "report.",
+                    anchor=f"{service.ref}/env/{env.name}",
+                    redact_source=True,
+                )
+
+
+def _literal_in_every_config(project: Project, first: ComposeConfig, service: str, name: str) -> bool:
+    """Report a password once per (folder, service), and only when no configuration replaces it."""
+    configs = [c for c in production_configs(project.compose_configs) if c.folder == first.folder
+               and any(s.name == service for s in c.services)]
+    if configs[0] is not first:
+        return False
+    for config in configs:
+        found = next(s for s in config.services if s.name == service).env(name)
+        if found is None or not found.secret_literal:
+            return False
+    return True
+
+
+def compose_server_image_unpinned(project: Project) -> Iterator[Hit]:
+    """TPR510 (compose part): a Temporal server/ui/admin-tools image with `latest` or no tag."""
+
+    def check(config: ComposeConfig, service: ComposeService) -> Hit | None:
+        wanted = _server_repo(service)
+        if wanted is None or service.image is None or service.image_unresolved:
+            return None  # not a Temporal image, or a tag from a variable tprlint cannot know
+        _, tag, digest = image_parts(service.image)
+        if digest or (tag is not None and tag.lower() != "latest"):
+            return None
+        problem = "no tag (so `latest`)" if tag is None else "the tag `latest`"
+        return Hit(
+            service.where(service.image_location),
+            f"Compose service `{service.name}`{in_config(config)} runs `{service.image}` with {problem}: every "
+            f"pull may bring another Temporal version - an unplanned server upgrade (schema upgrades must run "
+            f"first, and minor versions must not be skipped) or server, admin-tools and UI versions that do not "
+            f"match. Pin a version tag, e.g. `{wanted}:<version>`, or a digest (`@sha256:…`).",
+            anchor=f"{service.ref}/image",
+        )
+
+    yield from per_service(project.compose_configs, check)
+
+
+RULES = {"TPR602": compose_stop_grace_shorter_than_drain}
