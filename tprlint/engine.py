@@ -18,6 +18,8 @@ from tprlint.discover.walk import MAX_FILE_BYTES
 from tprlint.facts.extract import FileFacts, ParseError, extract_file
 from tprlint.facts.python.facts import PythonFacts
 from tprlint.facts.python.names import module_key_for, suffix_index
+from tprlint.facts.temporal_server import build_server_project
+from tprlint.helm.stage import HelmStage
 from tprlint.link.python_project import PythonProject
 from tprlint.model import Finding, Location, RuleMeta, Severity
 from tprlint.rules import REGISTRY
@@ -51,12 +53,15 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     cache = FactsCache(config.root / ".tprlint_cache") if use_cache else None
     if cache:
         cache.load()
+    helm = HelmStage(sources, config, cache)  # charts render in a child process while the rest is parsed
     extractor = _Extractor(cache, jobs)
     try:
-        facts = extractor.extract([s for s in sources if s.kind is not FileKind.PYTHON_OTHER])
+        facts = extractor.extract([s for s in helm.remaining if s.kind is not FileKind.PYTHON_OTHER])
         facts += _imported_python(facts, [s for s in sources if s.kind is FileKind.PYTHON_OTHER], extractor)
     finally:
         extractor.close()
+    charts = helm.finish()
+    facts += charts.facts
     if cache:
         cache.save()
 
@@ -66,12 +71,16 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
                 for hit in REGISTRY[rule_id](project)]
     if "TPR001" in rules:
         findings += [_finding("TPR001", _parse_error_hit(f.error), catalog, config) for f in facts if f.error]
+    if "TPR002" in rules:
+        findings += [_finding("TPR002", hit, catalog, config) for hit in charts.hits]
+    charts.annotate(findings)
     if "TPR003" in rules:
         findings += [_finding("TPR003", hit, catalog, config)
                      for hit in unknown_suppressions(facts, project.workloads, set(catalog))]
     _suppress(findings, facts, project, config)
     findings.sort(key=Finding.sort_key)
-    return RunResult(findings, len(sources), rules, parsed=extractor.parsed, cache_hits=extractor.hits)
+    return RunResult(findings, len(sources), rules, parsed=extractor.parsed, cache_hits=extractor.hits,
+                     timings={f"helm render {chart}": seconds for chart, seconds in charts.timings.items()})
 
 
 def build_project(facts: Iterable[FileFacts], config: Config, python_keys: Iterable[str] = ()) -> Project:
@@ -89,6 +98,14 @@ def build_project(facts: Iterable[FileFacts], config: Config, python_keys: Itera
             project.workloads += f.kube.workloads
             project.scale_targets += f.kube.scale_targets
             project.budgets += f.kube.budgets
+            project.network_policies += f.kube.network_policies
+            project.image_overrides += f.kube.image_overrides
+        if f.compose is not None:
+            project.compose.append(f.compose)
+    project.temporal_servers = build_server_project(
+        (f.temporal for f in facts if f.temporal is not None), (f.path for f in facts),
+        project.workloads, project.budgets, project.replica_floor,
+    )
     return project
 
 
@@ -235,6 +252,11 @@ def _suppress(findings: list[Finding], facts: list[FileFacts], project: Project,
                    if IGNORE_ANNOTATION in a]
         if ignored:
             annotations[workload.ref] = tuple(r for group in ignored for r in group)
+    for compose in project.compose_configs:  # compose services carry the same key as a label
+        for service in compose.services:
+            if IGNORE_ANNOTATION in service.labels:
+                labelled = parse_annotation(service.labels[IGNORE_ANNOTATION])
+                annotations[service.ref] = annotations.get(service.ref, ()) + labelled
     for finding in findings:
         comments = by_path.get(finding.location.path)
         comment = comments.match(finding.rule_id, finding.location.line) if comments else None

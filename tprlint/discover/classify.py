@@ -11,8 +11,13 @@ class FileKind(str, enum.Enum):
     PYTHON = "python"  # Python that may matter: Temporal code, entrypoints, signal handling
     PYTHON_OTHER = "python-other"  # Python that matters only if a relevant module imports it
     KUBERNETES = "kubernetes"
+    COMPOSE = "compose"  # docker-compose files (by name, with a top-level `services:`)
     DOCKERFILE = "dockerfile"
     PYPROJECT = "pyproject"  # console scripts are process entrypoints
+    HELM_CHART = "helm-chart"  # a chart's Chart.yaml: the chart is rendered by Helm (tprlint.helm)
+    # Temporal server YAML that is not a Kubernetes object: values of the temporal chart (found by shape),
+    # helmfiles, server config files; also Prometheus rule files (alerting evidence)
+    TEMPORAL_VALUES = "temporal-values"
     SKIP = "skip"
 
 
@@ -20,6 +25,16 @@ _PYTHON_MARKERS = (b"temporalio", b"SIGTERM", b"add_signal_handler", b"__main__"
 _YAML_SUFFIXES = (".yaml", ".yml")
 _K8S_MARKERS = re.compile(rb"^\s*apiVersion\s*:", re.MULTILINE), re.compile(rb"^\s*kind\s*:", re.MULTILINE)
 _TEMPLATE_MARKER = b"{{"
+_KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml")
+_COMPOSE_NAME = re.compile(r"^(docker-)?compose([.-][^/]*)?\.ya?ml$")
+_COMPOSE_MARKER = re.compile(rb"^services[ \t]*:", re.MULTILINE)
+# Cheap pre-filters only; the extractor decides by shape (tprlint.facts.temporal_server.values_shape).
+# Each entry matches when all of its patterns do (independent linear searches, never one that backtracks).
+_TEMPORAL_YAML = (
+    (re.compile(rb"^(server|[\w.-]*temporal[\w.-]*)[ \t]*:", re.MULTILINE | re.IGNORECASE),),  # (umbrella) values
+    (re.compile(rb"^persistence[ \t]*:", re.MULTILINE), re.compile(rb"\bnumHistoryShards\b")),  # server config
+    (re.compile(rb"^[ \t]*-?[ \t]*alert[ \t]*:", re.MULTILINE),),  # Prometheus alerting rules
+)
 
 
 def classify(relpath: str, head: bytes) -> FileKind:
@@ -30,12 +45,20 @@ def classify(relpath: str, head: bytes) -> FileKind:
         if lower == "__main__.py" or any(marker in head for marker in _PYTHON_MARKERS):
             return FileKind.PYTHON
         return FileKind.PYTHON_OTHER
+    if name == "Chart.yaml":
+        return FileKind.HELM_CHART
     if lower.endswith(_YAML_SUFFIXES):
         # Helm templates are rendered by Helm, never read as manifests.
         if "/templates/" in f"/{relpath}" and _TEMPLATE_MARKER in head:
             return FileKind.SKIP
-        if all(marker.search(head) for marker in _K8S_MARKERS):
-            return FileKind.KUBERNETES
+        if _COMPOSE_NAME.match(lower) and _COMPOSE_MARKER.search(head):
+            return FileKind.COMPOSE
+        if all(marker.search(head) for marker in _K8S_MARKERS) or lower in _KUSTOMIZATION_NAMES:
+            return FileKind.KUBERNETES  # kustomizations (often without `kind:`) carry image tag overrides
+        if lower.startswith("helmfile") or "/helmfile.d/" in f"/{relpath}" or any(
+            all(pattern.search(head) for pattern in markers) for markers in _TEMPORAL_YAML
+        ):
+            return FileKind.TEMPORAL_VALUES
         return FileKind.SKIP
     if lower == "pyproject.toml":
         return FileKind.PYPROJECT

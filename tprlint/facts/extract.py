@@ -8,11 +8,18 @@ import warnings
 from dataclasses import dataclass, field
 
 from tprlint.discover.classify import FileKind
+from tprlint.facts.compose import ComposeFile, extract_compose
 from tprlint.facts.dockerfile import DockerfileFacts, parse_dockerfile
 from tprlint.facts.kubernetes import KubeFacts, extract_kubernetes
 from tprlint.facts.pyproject import PyprojectError, PyprojectFacts, parse_pyproject
 from tprlint.facts.python.extract import extract_python
 from tprlint.facts.python.facts import PythonFacts
+from tprlint.facts.temporal_server import (
+    TemporalFileFacts,
+    extract_temporal_manifests,
+    extract_temporal_yaml,
+    looks_like_temporal_values,
+)
 from tprlint.facts.yaml_docs import YamlError, is_probably_binary, load_yaml_documents
 from tprlint.model import Location
 from tprlint.suppress.comments import FileSuppressions, scan_comments
@@ -30,8 +37,10 @@ class FileFacts:
     kind: FileKind
     python: PythonFacts | None = None
     kube: KubeFacts | None = None
+    compose: ComposeFile | None = None
     dockerfile: DockerfileFacts | None = None
     pyproject: PyprojectFacts | None = None
+    temporal: TemporalFileFacts | None = None  # Temporal server values, operator resources, ops evidence
     error: ParseError | None = None
     suppressions: FileSuppressions = field(default_factory=FileSuppressions)
 
@@ -47,6 +56,10 @@ def extract_file(path: str, kind: FileKind, data: bytes) -> FileFacts:
         _python(facts, data)
     elif kind is FileKind.KUBERNETES:
         _kubernetes(facts, data, text)
+    elif kind is FileKind.COMPOSE:
+        _compose(facts, data, text)
+    elif kind is FileKind.TEMPORAL_VALUES:
+        _temporal_values(facts, data, text)
     elif kind is FileKind.DOCKERFILE:
         facts.dockerfile = parse_dockerfile(text, path)
     elif kind is FileKind.PYPROJECT:
@@ -86,6 +99,32 @@ def _kubernetes(facts: FileFacts, data: bytes, text: str) -> None:
         facts.error = ParseError(Location(facts.path, exc.line, exc.column), f"YAML error: {exc}")
         return
     facts.kube = extract_kubernetes(docs, facts.path)
+    facts.temporal = extract_temporal_manifests(docs, facts.path, text) or None
+
+
+def _temporal_values(facts: FileFacts, data: bytes, text: str) -> None:
+    # Classified by loose markers: only a file that surely is Temporal values reports a parse error.
+    if is_probably_binary(data):
+        return
+    try:
+        docs = load_yaml_documents(text, facts.path)
+    except YamlError as exc:
+        if looks_like_temporal_values(facts.path, text):
+            facts.error = ParseError(Location(facts.path, exc.line, exc.column), f"YAML error: {exc}")
+        return
+    facts.temporal = extract_temporal_yaml(docs, facts.path, text) or None
+
+
+def _compose(facts: FileFacts, data: bytes, text: str) -> None:
+    if is_probably_binary(data):
+        facts.error = ParseError(Location(facts.path), "file looks binary, not YAML")
+        return
+    try:
+        docs = load_yaml_documents(text, facts.path)
+    except YamlError as exc:
+        facts.error = ParseError(Location(facts.path, exc.line, exc.column), f"YAML error: {exc}")
+        return
+    facts.compose = extract_compose(docs, facts.path)
 
 
 def _reason(exc: BaseException) -> str:

@@ -100,6 +100,8 @@ def worker_reason(workload: Workload, linked: bool) -> str | None:
     """Why this workload counts as a Temporal worker (stated in findings), or None."""
     if linked:
         return "it runs Temporal worker code"
+    if any(image in c.image for c in workload.containers for image in SERVER_IMAGES):
+        return None  # the server, its UI and admin tools read TEMPORAL_* too: a server component
     for container in workload.containers:
         if any(env.name.startswith("TEMPORAL_") for env in container.env):
             return "its containers have TEMPORAL_* environment variables"

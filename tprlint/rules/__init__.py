@@ -11,11 +11,14 @@ from collections.abc import Callable, Iterable
 from tprlint.rules import (
     activities,
     client,
+    compose,
     cross_artifact,
     determinism,
     kubernetes,
+    kubernetes_policies,
     process,
     python_worker,
+    temporal_server,
     versioning,
 )
 from tprlint.rules.context import Hit, Project
@@ -23,15 +26,18 @@ from tprlint.rules.context import Hit, Project
 RuleFunction = Callable[[Project], Iterable[Hit]]
 
 # Produced by the engine itself rather than by a rule function.
-ENGINE_RULES = frozenset({"TPR001", "TPR003"})
+ENGINE_RULES = frozenset({"TPR001", "TPR002", "TPR003"})
 
 REGISTRY: dict[str, RuleFunction] = {
     **python_worker.RULES,
     **kubernetes.RULES,
+    **kubernetes_policies.RULES,
     **cross_artifact.RULES,
+    **compose.RULES,
     **determinism.RULES,
     **activities.RULES,
     **client.RULES,
     **process.RULES,
     **versioning.RULES,
+    **temporal_server.RULES,
 }

@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from tprlint.config import Config
+from tprlint.facts.compose import ComposeConfig, ComposeFile, compose_configs
 from tprlint.facts.dockerfile import DockerfileFacts
-from tprlint.facts.kubernetes import DisruptionBudget, ScaleTarget, Workload
+from tprlint.facts.kubernetes import DisruptionBudget, ImageOverride, NetworkPolicy, ScaleTarget, Workload
+from tprlint.facts.temporal_server import ServerProject
+from tprlint.link.compose_links import ComposeLink, link_compose
 from tprlint.link.python_project import PythonProject, ResolvedWorker
 from tprlint.link.workloads import SERVER_IMAGES, WorkloadLink, link_workloads, worker_reason
 from tprlint.model import Location, RelatedLocation
@@ -42,10 +45,24 @@ class Project:
     budgets: list[DisruptionBudget] = field(default_factory=list)
     dockerfiles: list[DockerfileFacts] = field(default_factory=list)
     config: Config = field(default_factory=Config)
+    network_policies: list[NetworkPolicy] = field(default_factory=list)
+    image_overrides: list[ImageOverride] = field(default_factory=list)  # kustomize `images:`, Skaffold
+    compose: list[ComposeFile] = field(default_factory=list)  # one per compose file; see compose_configs
+    # Temporal server deployments (Helm values, operator clusters, server manifests) and ops evidence
+    temporal_servers: ServerProject = field(default_factory=ServerProject)
 
     @cached_property
     def links(self) -> list[WorkloadLink]:
         return link_workloads(self.workloads, self.dockerfiles, self.python, self.config.links)
+
+    @cached_property
+    def compose_configs(self) -> list[ComposeConfig]:
+        """The compose files merged as `docker compose` runs them (base + override, base + variant)."""
+        return compose_configs(self.compose)
+
+    @cached_property
+    def compose_links(self) -> list[ComposeLink]:
+        return link_compose(self.compose_configs, self.dockerfiles, self.python)
 
     def links_of(self, workload: Workload) -> list[WorkloadLink]:
         return [link for link in self.links if link.workload is workload]
