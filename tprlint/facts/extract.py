@@ -20,7 +20,7 @@ from tprlint.facts.temporal_server import (
     extract_temporal_yaml,
     looks_like_temporal_values,
 )
-from tprlint.facts.yaml_docs import YamlError, is_probably_binary, load_yaml_documents
+from tprlint.facts.yaml_docs import YamlDoc, YamlError, is_probably_binary, load_yaml_documents
 from tprlint.model import Location
 from tprlint.suppress.comments import FileSuppressions, scan_comments
 
@@ -89,14 +89,21 @@ def _python(facts: FileFacts, data: bytes) -> None:
         facts.error = ParseError(Location(facts.path), "Python source is nested too deeply to analyse")
 
 
-def _kubernetes(facts: FileFacts, data: bytes, text: str) -> None:
+def _yaml(facts: FileFacts, data: bytes, text: str) -> list[YamlDoc] | None:
+    """The file's YAML documents, or None with ``facts.error`` set (binary or invalid YAML)."""
     if is_probably_binary(data):
         facts.error = ParseError(Location(facts.path), "file looks binary, not YAML")
-        return
+        return None
     try:
-        docs = load_yaml_documents(text, facts.path)
+        return load_yaml_documents(text, facts.path)
     except YamlError as exc:
         facts.error = ParseError(Location(facts.path, exc.line, exc.column), f"YAML error: {exc}")
+        return None
+
+
+def _kubernetes(facts: FileFacts, data: bytes, text: str) -> None:
+    docs = _yaml(facts, data, text)
+    if docs is None:
         return
     facts.kube = extract_kubernetes(docs, facts.path)
     facts.temporal = extract_temporal_manifests(docs, facts.path, text) or None
@@ -116,15 +123,9 @@ def _temporal_values(facts: FileFacts, data: bytes, text: str) -> None:
 
 
 def _compose(facts: FileFacts, data: bytes, text: str) -> None:
-    if is_probably_binary(data):
-        facts.error = ParseError(Location(facts.path), "file looks binary, not YAML")
-        return
-    try:
-        docs = load_yaml_documents(text, facts.path)
-    except YamlError as exc:
-        facts.error = ParseError(Location(facts.path, exc.line, exc.column), f"YAML error: {exc}")
-        return
-    facts.compose = extract_compose(docs, facts.path)
+    docs = _yaml(facts, data, text)
+    if docs is not None:
+        facts.compose = extract_compose(docs, facts.path)
 
 
 def _reason(exc: BaseException) -> str:
