@@ -171,3 +171,9 @@ def test_selection_agrees_once_replicated(check: str, tmp_path: Path) -> None:
         copy.parent.mkdir(parents=True, exist_ok=True)
         copy.write_text(text, encoding="utf-8")
         assert _fires(check, copy) == _polaris_fails(path), f"{check}/{path.name} with replicas: 3"
+
+
+def test_readme_reports_this_agreement_figure() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    agree, total = EXPECTED_AGREEMENT
+    assert f"**{agree} of {total} cases agree ({agree / total:.0%})**" in readme
