@@ -94,3 +94,10 @@ def test_django_command_with_a_sigterm_handler_passes(tmp_path: Path, monkeypatc
     command.write_text(text)
     monkeypatch.chdir(root)
     assert lint(root, {}, "TPR103") == []
+
+
+@pytest.mark.parametrize("pyproject", ['project = "x"\n', '[tool]\npoetry = 3\n', '[project]\nscripts = ["a"]\n'])
+def test_pyproject_tables_of_the_wrong_type_are_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        pyproject: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert lint(tmp_path, {"pyproject.toml": pyproject, "orders/worker.py": WORKER_MODULE}, "TPR001") == []

@@ -35,7 +35,10 @@ def _extractor_fingerprint() -> str:
     reads facts written by older extraction code under the same version number."""
     package = Path(__file__).parent
     digest = hashlib.blake2b(digest_size=6)
-    for path in sorted((package / "facts").rglob("*.py")) + sorted((package / "discover").glob("*.py")):
+    # Chart results are facts too, built by tprlint.helm: its code is part of the key.
+    sources = [*(package / "facts").rglob("*.py"), *(package / "discover").glob("*.py"),
+               *(package / "helm").glob("*.py")]
+    for path in sorted(sources):
         stat = path.stat()
         digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()

@@ -76,7 +76,8 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     charts.annotate(findings)
     if "TPR003" in rules:
         findings += [_finding("TPR003", hit, catalog, config)
-                     for hit in unknown_suppressions(facts, project.workloads, set(catalog))]
+                     for hit in unknown_suppressions(facts, project.workloads, set(catalog),
+                                                     [s for c in project.compose_configs for s in c.services])]
     _suppress(findings, facts, project, config)
     findings.sort(key=Finding.sort_key)
     return RunResult(findings, len(sources), rules, parsed=extractor.parsed, cache_hits=extractor.hits,

@@ -44,9 +44,9 @@ def parse_pyproject(text: str, path: str) -> PyprojectFacts:
         raise PyprojectError(str(exc), int(found.group(1)) if found else 1) from None
     facts = PyprojectFacts(path)
     tables: list[Any] = [
-        data.get("project", {}).get("scripts", {}),
-        data.get("project", {}).get("gui-scripts", {}),
-        data.get("tool", {}).get("poetry", {}).get("scripts", {}),
+        _table(data, "project", "scripts"),
+        _table(data, "project", "gui-scripts"),
+        _table(data, "tool", "poetry", "scripts"),
     ]
     lines = text.splitlines()
     for table in tables:
@@ -61,6 +61,14 @@ def parse_pyproject(text: str, path: str) -> PyprojectFacts:
                 ConsoleScript(str(name), module.strip(), function.strip(), Location(path, _line_of(lines, name)))
             )
     return facts
+
+
+def _table(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """``data[k1][k2]...`` when every step is a table; {} otherwise (a scanned file may say anything)."""
+    value: Any = data
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def _line_of(lines: list[str], key: str) -> int:

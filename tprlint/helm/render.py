@@ -295,17 +295,6 @@ def render_key(chart: Path, release: str, values_files: Iterable[Path], renderer
     return f"helm:{chart}:{digest.hexdigest()}"
 
 
-def code_version() -> str:
-    """Changes whenever the code that turns Helm's output into facts changes (a development checkout
-    must not reuse results of older code under the same version number)."""
-    package = Path(__file__).parent
-    digest = hashlib.blake2b(digest_size=6)
-    for path in sorted(package.glob("*.py")):
-        stat = path.stat()
-        digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()
-
-
 def _chart_files(folder: Path) -> list[Path]:
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder):

@@ -20,7 +20,6 @@ from tprlint.helm.render import (
     PendingRender,
     RenderedChart,
     RenderJob,
-    code_version,
     find_renderer,
     render_key,
     start_render,
@@ -34,7 +33,6 @@ from tprlint.suppress.comments import scan_comments
 # `chart/templates/x.yaml:12:5` (or without line) as Helm prints it in its errors.
 _HELM_POSITION = re.compile(
     r"(?P<source>[\w.\-/]+?/templates/[^\s:()\"'<>]+?)(?::(?P<line>\d+)(?::(?P<column>\d+))?)?(?=[\s:()\"'<>]|$)")
-_CODE_VERSION = code_version()
 _TEST_HOOKS = frozenset({"test", "test-success", "test-failure"})
 
 
@@ -96,8 +94,8 @@ class HelmStage:
             if self.renderer is None:
                 continue
             leave_out = [d.name for d in prepared.missing]
-            # Facts carry display paths and are built by this package's code: both are part of the key.
-            shown = "\0".join([chart.display, *prepared.values.files, _CODE_VERSION])
+            # Facts carry display paths: part of the key (the code's version is in the cache file name).
+            shown = "\0".join([chart.display, *prepared.values.files])
             prepared.key = render_key(chart.path, chart.release_name, prepared.files, self.renderer, leave_out,
                                       shown)
             found = cache.get(prepared.key) if cache else None

@@ -157,7 +157,9 @@ def compose_dev_server(project: Project) -> Iterator[Hit]:
             f"Compose service `{service.name}`{in_config(config)} runs a development Temporal server ({what}): "
             f"{why}. Nothing survives a lost volume or node, and it cannot be scaled or upgraded safely. Run "
             "`temporalio/server` (frontend, history, matching, worker) against a replicated PostgreSQL, MySQL or "
-            "Cassandra, with schemas managed by `temporalio/admin-tools`, or use Temporal Cloud.",
+            "Cassandra, with schemas managed by `temporalio/admin-tools`, or use Temporal Cloud. If this file "
+            "is only your local setup, say so: name it `compose.dev.yaml` (or `docker-compose.dev.yml`), or give "
+            "the service `profiles: [dev]`, and tprlint will not judge it as production.",
             anchor=f"{service.ref}/dev-server",
         )
 

@@ -184,8 +184,8 @@ def serves_no_http(project: Project, module_key: str) -> str | None:
     closure = python.closure(module_key)
     for key in closure:
         module = python.modules.get(key)
-        if module is None or module.process.health_routes:
-            return None  # a module tprlint did not read, or one that registers an HTTP route
+        if module is None or module.process.health_routes or module.process.opens_server:
+            return None  # a module tprlint did not read, or one that registers a route or opens a server
         for imported in module.imports:
             if python.importable(module, imported.key):
                 continue  # a project module: part of the closure, checked in turn

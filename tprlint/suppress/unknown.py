@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from tprlint.facts.compose import ComposeService
 from tprlint.facts.extract import FileFacts
 from tprlint.facts.kubernetes import Workload
 from tprlint.model import Location
@@ -17,7 +18,7 @@ _SELECTOR = re.compile(r"^TPR\d{0,3}$")
 
 
 def unknown_suppressions(facts: Iterable[FileFacts], workloads: Iterable[Workload],
-                         known: set[str]) -> Iterator[Hit]:
+                         known: set[str], compose_services: Iterable[ComposeService] = ()) -> Iterator[Hit]:
     for file in facts:
         for comment in file.suppressions.comments:
             kind = "ignore-file" if comment.file_level else "ignore"
@@ -39,6 +40,23 @@ def unknown_suppressions(facts: Iterable[FileFacts], workloads: Iterable[Workloa
                     f"{_describe(selector)}, so it suppresses nothing. Use ids from `tprlint rules`.",
                     anchor=f"{workload.ref}/{where}:{selector}",
                 )
+    yield from _compose_labels(compose_services, known)
+
+
+def _compose_labels(services: Iterable[ComposeService], known: set[str]) -> Iterator[Hit]:
+    seen: set[tuple[str, int]] = set()  # a service merged from several files is one label
+    for service in services:
+        where = (service.location.path, service.location.line)
+        if IGNORE_ANNOTATION not in service.labels or where in seen:
+            continue
+        seen.add(where)
+        for selector in _unknown(parse_annotation(service.labels[IGNORE_ANNOTATION]), known):
+            yield Hit(
+                service.location,
+                f"Compose service `{service.name}`: label `{IGNORE_ANNOTATION}` names {_describe(selector)}, so "
+                "it suppresses nothing. Use ids from `tprlint rules`.",
+                anchor=f"compose/{service.location.path}/{service.name}:{selector}",
+            )
 
 
 def _unknown(selectors: Iterable[str], known: set[str]) -> list[str]:

@@ -104,21 +104,11 @@ _SLOTS: dict[type, str] = {
 }
 
 
-def index_node(body: FunctionBody, node: ast.AST) -> None:
-    """File one node of a scope's walk under the list extractors read it from."""
-    slot = _SLOTS.get(type(node))
-    if slot is not None:
-        getattr(body, slot).append(node)
-
-
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
 def collect_scope(statements: list[ast.stmt], body: FunctionBody) -> list[FunctionNode | ast.ClassDef]:
     """Walk one scope's statements once: note names in ``body.scope``, file nodes under ``body``'s
     lists, and return the nested function and class definitions (walked later as scopes of their own).
 
-    This is ``names.walk_scope`` + ``Scope.note`` + ``index_node`` fused into one loop: it runs for
+    This is ``names.walk_scope`` + ``Scope.note`` + filing by node type, fused into one loop: it runs for
     every node of every parsed module, so it avoids a generator and per-node calls."""
     nested: list[FunctionNode | ast.ClassDef] = []
     stack: list[ast.AST] = list(reversed(statements))
@@ -152,17 +142,3 @@ def collect_scope(statements: list[ast.stmt], body: FunctionBody) -> list[Functi
 
 
 _NESTED = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda})
-
-
-def enclosing_withs(body: FunctionBody, node: ast.AST) -> list[ast.With | ast.AsyncWith]:
-    """The ``with`` statements of this scope whose body contains ``node`` (by source position)."""
-    line = getattr(node, "lineno", 0)
-    found = []
-    for statement in body.withs:
-        if not statement.body:
-            continue
-        first = statement.body[0].lineno
-        last = max(getattr(s, "end_lineno", s.lineno) or s.lineno for s in statement.body)
-        if first <= line <= last:
-            found.append(statement)
-    return found

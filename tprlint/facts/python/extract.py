@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from tprlint.facts.python.clients import redact, secret_kind
-from tprlint.facts.python.code import FunctionBody, FunctionNode, ModuleCode, collect_scope
+from tprlint.facts.python.code import FunctionBody, FunctionNode, ModuleCode, collect_scope, location
 from tprlint.facts.python.evaluate import Evaluator
 from tprlint.facts.python.extractors import EXTRACTORS
 from tprlint.facts.python.facts import (
@@ -41,9 +41,6 @@ def extract_python(tree: ast.Module, path: str) -> PythonFacts:
     facts = PythonFacts(path=path, key=imports.own_key, is_main_module=PurePosixPath(path).name == "__main__.py")
     collected = _Collector(imports)
     collected.collect(tree)  # the one walk: every scope's names and nodes
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            imports.define(node.name)
     for child in collected.import_nodes:
         imports.add(child)
     # Re-apply local definitions: an import inside a function must not shadow a module-level def.
@@ -273,10 +270,7 @@ class _ModuleVisitor:
         return False
 
     def _loc(self, node: ast.AST) -> Location:
-        return Location(
-            self.path, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1,
-            getattr(node, "end_lineno", None), (getattr(node, "end_col_offset", None) or 0) + 1 or None,
-        )
+        return location(self.path, node)
 
 
 def _kwargs_entry(splat: ast.expr, key: str, evaluator: Evaluator, scope: Scope,

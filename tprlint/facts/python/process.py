@@ -176,6 +176,14 @@ class ProcessFacts:
     dynamic_config_classes: set[str] = field(default_factory=set)  # classes with a @workflow.dynamic_config
     uses_replayer: bool = False
     history_from_json: list[Use] = field(default_factory=list)  # `WorkflowHistory.from_json(x)`, one argument
+    # A hand-written server (`asyncio.start_server`, `loop.create_server`, `socket.bind`/`listen`,
+    # `serve_forever`): it may answer HTTP probes without any web framework (TPR603 stays silent).
+    opens_server: bool = False
+
+
+_SERVER_METHODS = frozenset({
+    "start_server", "start_unix_server", "create_server", "create_unix_server", "serve_forever", "listen", "bind",
+})
 
 
 def extract_process(code: ModuleCode, facts: ProcessFacts) -> None:
@@ -215,6 +223,10 @@ class _Extractor:
             self._calls(body)
             if self.temporal:
                 self._versioning_intent_refs(body)
+            if not self.facts.opens_server:
+                self.facts.opens_server = any(
+                    isinstance(call.func, ast.Attribute) and call.func.attr in _SERVER_METHODS for call in body.calls
+                )
 
     # -- behaviour of functions and handler expressions -----------------------------------------
 
