@@ -175,3 +175,34 @@ def test_arbitrary_text_never_raises(text: str) -> None:
     facts = parse(text)
     for argv in (facts.cmd, facts.entrypoint):
         assert argv is None or all(isinstance(word, str) for word in argv)
+
+
+# -- which Dockerfile builds an image ------------------------------------------------------------
+
+ROOT = parse_dockerfile('FROM python:3.12\nCMD ["python", "-m", "shop.worker"]\n', "demo-shop/Dockerfile")
+NAMED = parse_dockerfile('FROM python:3.12\nCMD ["python", "-m", "reports"]\n', "services/reports-worker/Dockerfile")
+
+
+@pytest.mark.parametrize(
+    ("image", "dockerfiles", "deployed", "expected"),
+    [
+        # The Dockerfile's folder names the image: linked, whatever else is deployed.
+        ("ghcr.io/acme/reports-worker:1.0", [ROOT, NAMED], ["ghcr.io/demo-shop/shop:1"], NAMED),
+        # The folder is one of the image's path parts, and only one image name falls back to it.
+        ("ghcr.io/demo-shop/shop:0.3.0", [ROOT], ["ghcr.io/demo-shop/shop:0.3.0", "nginx:1.27"], ROOT),
+        # Two image names fall back to the same Dockerfile: no evidence which one it builds.
+        ("ghcr.io/demo-shop/shop:0.3.0", [ROOT], ["ghcr.io/demo-shop/shop:0.3.0", "ghcr.io/demo-shop/reports:2"],
+         None),
+        # ... unless the other one has a Dockerfile of its own.
+        ("ghcr.io/demo-shop/shop:0.3.0", [ROOT, parse_dockerfile("FROM x\n", "reports/Dockerfile")],
+         ["ghcr.io/demo-shop/reports:2"], ROOT),
+        # Being the only Dockerfile is not enough.
+        ("nginx:1.27", [ROOT], [], None),
+    ],
+    ids=["named", "folder", "folder-ambiguous", "folder-other-named", "unrelated"],
+)
+def test_dockerfile_for_image(image: str, dockerfiles: list[DockerfileFacts], deployed: list[str],
+                              expected: DockerfileFacts | None) -> None:
+    from tprlint.link.workloads import dockerfile_for_image
+
+    assert dockerfile_for_image(image, dockerfiles, deployed) is expected

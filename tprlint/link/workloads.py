@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tprlint.config import Link
@@ -38,21 +39,42 @@ def effective_argv(container: Container, dockerfile: DockerfileFacts | None) -> 
     return argv, f"Dockerfile {'CMD' if image_cmd else 'ENTRYPOINT'} ({dockerfile.path})", where
 
 
-def dockerfile_for_image(image: str, dockerfiles: list[DockerfileFacts]) -> DockerfileFacts | None:
+def dockerfile_for_image(image: str, dockerfiles: list[DockerfileFacts],
+                         deployed: Iterable[str] = ()) -> DockerfileFacts | None:
     """The repository's Dockerfile for an image, when the names say so: ``orders-worker/Dockerfile``
     or ``Dockerfile.orders-worker`` for ``…/orders-worker:1.2``, else a Dockerfile whose folder is
     one of the image's path parts (``demo-shop/Dockerfile`` for ``ghcr.io/demo-shop/api``).
-    Being the only Dockerfile is not enough: third-party images are often deployed beside it."""
-    parts = [p.lower() for p in image.split("@")[0].split(":")[0].split("/") if p]
+    Being the only Dockerfile is not enough: third-party images are often deployed beside it. And the
+    folder says nothing when ``deployed`` (every image of the scan) has another image name that would
+    fall back to the same Dockerfile (``ghcr.io/demo-shop/api`` and ``ghcr.io/demo-shop/reports``):
+    then neither is linked."""
+    parts = _image_path(image)
     if not parts:
         return None
     repo = parts[-1]
     names = [(d, *_folder_and_name(d.path)) for d in dockerfiles]
-    named = [d for d, folder, name in names
-             if folder == repo or name in (f"dockerfile.{repo}", f"{repo}.dockerfile")]
-    if not named:
-        named = [d for d, folder, _ in names if folder in parts[1:]]
-    return named[0] if len(named) == 1 else None
+    named = _named(repo, names)
+    if named:
+        return named[0] if len(named) == 1 else None
+    fallback = [(d, folder) for d, folder, _ in names if folder in parts[1:]]
+    if len(fallback) != 1:
+        return None
+    dockerfile, folder = fallback[0]
+    for other in deployed:
+        other_parts = _image_path(other)
+        if other_parts and other_parts[-1] != repo and folder in other_parts[1:] \
+                and not _named(other_parts[-1], names):
+            return None  # two image names, one Dockerfile by folder: no evidence which it builds
+    return dockerfile
+
+
+def _image_path(image: str) -> list[str]:
+    """``ghcr.io/demo-shop/api:1.2@sha256:…`` -> ["ghcr.io", "demo-shop", "api"] (lower case)."""
+    return [p.lower() for p in image.split("@")[0].split(":")[0].split("/") if p]
+
+
+def _named(repo: str, names: list[tuple[DockerfileFacts, str, str]]) -> list[DockerfileFacts]:
+    return [d for d, folder, name in names if folder == repo or name in (f"dockerfile.{repo}", f"{repo}.dockerfile")]
 
 
 def _folder_and_name(path: str) -> tuple[str, str]:
@@ -64,6 +86,7 @@ def _folder_and_name(path: str) -> tuple[str, str]:
 def link_workloads(workloads: list[Workload], dockerfiles: list[DockerfileFacts], project: PythonProject,
                    config_links: tuple[Link, ...] = ()) -> list[WorkloadLink]:
     links: list[WorkloadLink] = []
+    deployed = deployed_images(workloads)
     for workload in workloads:
         declared = _declared_link(workload, project, config_links)
         for container in workload.containers:
@@ -71,7 +94,8 @@ def link_workloads(workloads: list[Workload], dockerfiles: list[DockerfileFacts]
                 links.append(WorkloadLink(workload, container, declared, None, workload.location,
                                           "a link declared in the tprlint configuration"))
                 break
-            argv, source, where = effective_argv(container, dockerfile_for_image(container.image, dockerfiles))
+            dockerfile = dockerfile_for_image(container.image, dockerfiles, deployed)
+            argv, source, where = effective_argv(container, dockerfile)
             launch = parse_launch(argv) if argv else None
             if launch is None or launch.target_kind not in ("module", "script"):
                 continue
@@ -80,6 +104,10 @@ def link_workloads(workloads: list[Workload], dockerfiles: list[DockerfileFacts]
                 links.append(WorkloadLink(workload, container, module, launch, where,
                                           f"{source} `{launch.description}`"))
     return links
+
+
+def deployed_images(workloads: Iterable[Workload]) -> set[str]:
+    return {c.image for w in workloads for c in (*w.containers, *w.init_containers)}
 
 
 def _declared_link(workload: Workload, project: PythonProject, config_links: tuple[Link, ...]) -> str | None:
