@@ -717,3 +717,23 @@ def test_dev_paths() -> None:
     assert not is_dev_path("deploy/temporal/values-prod.yaml")
     assert not is_dev_path("fixtures/demo-shop/values.yaml")
     assert not is_dev_path("devops/temporal/values.yaml")
+
+
+def test_the_temporal_charts_own_values_are_judged_at_their_keys(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A vendored `temporal` chart: its values.yaml belongs to the chart (the Helm stage reads it), and
+    the server rules still judge the merged values, pointing at the keys."""
+    chart = tmp_path / "deploy" / "temporal"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: temporal\nversion: 1.6.0\n")
+    (chart / "values.yaml").write_text(
+        "server:\n  replicaCount: 1\n  history:\n    replicaCount: 5\n  config:\n    numHistoryShards: 4\n")
+    (chart / "templates" / "config.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-config\n"
+        "data:\n  shards: {{ .Values.server.config.numHistoryShards | quote }}\n")
+    monkeypatch.chdir(tmp_path)
+    result = run([tmp_path], Config(root=tmp_path).with_overrides(select=("TPR501", "TPR502")),
+                 use_cache=False, jobs=1)
+    found = sorted((f.rule_id, f.location.path, f.location.line) for f in result.findings)
+    values = "deploy/temporal/values.yaml"
+    assert found == [("TPR501", values, 2)] * 3 + [("TPR502", values, 6)]  # history has its 5 replicas

@@ -13,6 +13,7 @@ from tprlint.config import Config
 from tprlint.discover import FileKind, SourceFile
 from tprlint.facts.extract import FileFacts
 from tprlint.facts.kubernetes import KubeFacts, extract_kubernetes
+from tprlint.facts.temporal_server import TemporalFileFacts, layer_from_values
 from tprlint.facts.yaml_docs import YamlDoc, YamlError, load_yaml_documents
 from tprlint.helm.discover import ChartDir, Dependency, find_charts, inside_chart, values_files_for, vendored
 from tprlint.helm.relocate import relocate
@@ -143,6 +144,7 @@ class HelmStage:
         fresh = self.pending.results() if self.pending is not None else {}
         for prepared in self.prepared:
             self._suppressions(prepared)
+            self._server_values(prepared)
             if self.renderer is None:
                 self._not_rendered(prepared)
                 continue
@@ -168,6 +170,24 @@ class HelmStage:
             for shown, kube in outcome.files:
                 self._file(shown).kube = _combined(self._file(shown).kube, kube)
         return self.result
+
+    def _server_values(self, prepared: _Chart) -> None:
+        """The `temporal` chart's merged values (or an umbrella chart's `temporal:` block) are judged
+        by the server rules as values, at their keys - rendered or not. The file-level extractor never
+        sees a chart's values files: they belong to the chart."""
+        chart = prepared.chart
+        if chart.name == "temporal":
+            prefix: tuple[str, ...] = ()
+            version = _chart_version(chart.chart_text)
+        else:
+            dependency = next((d for d in chart.dependencies if d.chart == "temporal"), None)
+            if dependency is None:
+                return
+            prefix, version = (dependency.name,), dependency.version
+        shown = prepared.values.files[0] if prepared.values.files else chart.chart_file
+        layer = layer_from_values(prepared.values.data, prepared.values.positions, shown, version or None, prefix)
+        if layer is not None:
+            self._file(shown).temporal = TemporalFileFacts(layers=[layer])
 
     def _not_rendered(self, prepared: _Chart) -> None:
         chart = prepared.chart
@@ -207,6 +227,11 @@ class HelmStage:
         facts = FileFacts(shown, FileKind.KUBERNETES)
         self.result.facts.append(facts)
         return facts
+
+
+def _chart_version(chart_text: str) -> str:
+    found = re.search(r"^version:[ \t]*[\"']?([^\"'\s#]+)", chart_text, re.MULTILINE)
+    return found.group(1) if found else ""
 
 
 def _render_error(prepared: _Chart, error: str, outcome: ChartOutcome) -> None:
