@@ -772,7 +772,7 @@ class DevLaunch:
 
 @dataclass
 class ServerConfig:
-    kind: str  # "helm-values" | "operator" | "manifests" | "server-config" | "compose"
+    kind: str  # "helm-values" | "operator" | "manifests" | "server-config" | "env" (compose: rules.compose)
     name: str  # e.g. "Helm values deploy/temporal/values.yaml + values-prod.yaml"
     location: Location  # where release-level findings point
     anchor: str

@@ -343,7 +343,7 @@ def server_image_unpinned(project: Project) -> Iterator[Hit]:
     """TPR510. Plain Kubernetes manifests are TPR409's: this rule reads Helm values and operator resources."""
     hits = []
     for config in _judged(project):
-        if config.kind not in ("helm-values", "operator", "compose"):
+        if config.kind not in ("helm-values", "operator"):
             continue
         for image in config.images:
             if (image.tag or "").lower() != "latest" and not image.reference.lower().endswith(":latest"):
