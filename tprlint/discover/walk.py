@@ -33,10 +33,12 @@ class SourceFile:
 
 
 def display_path(path: Path, base: Path) -> str:
-    try:
-        return path.relative_to(base).as_posix()
-    except ValueError:
-        return path.as_posix()
+    text, folder = str(path), str(base).rstrip(os.sep)
+    if text.startswith(folder + os.sep):  # string work: this runs for every file of the tree
+        return text[len(folder) + 1:].replace(os.sep, "/")
+    if text == folder:
+        return "."
+    return path.as_posix()
 
 
 def discover(paths: list[Path], exclude: tuple[str, ...] = (), exclude_root: Path | None = None,
@@ -61,37 +63,43 @@ def discover(paths: list[Path], exclude: tuple[str, ...] = (), exclude_root: Pat
 
 
 def _walk(root: Path) -> Iterator[Path]:
-    ignore_stack: list[tuple[Path, pathspec.PathSpec[Any]]] = []
+    # String paths, not Path objects: this runs for every file and folder of a monorepo.
+    ignore_stack: list[tuple[str, pathspec.PathSpec[Any]]] = []
     for dirpath, dirnames, filenames in os.walk(root):
-        current = Path(dirpath)
-        while ignore_stack and not current.is_relative_to(ignore_stack[-1][0]):
+        while ignore_stack and not _is_within(dirpath, ignore_stack[-1][0]):
             ignore_stack.pop()
-        spec = _gitignore(current)
+        spec = _gitignore(dirpath)
         if spec is not None:
-            ignore_stack.append((current, spec))
+            ignore_stack.append((dirpath, spec))
         dirnames[:] = sorted(
             d for d in dirnames
             if d not in SKIPPED_DIRS
-            and not (current / d / "pyvenv.cfg").exists()
-            and not _ignored(current / d, ignore_stack, is_dir=True)
+            and not os.path.exists(os.path.join(dirpath, d, "pyvenv.cfg"))
+            and not _ignored(os.path.join(dirpath, d), ignore_stack, is_dir=True)
         )
         for name in sorted(filenames):
-            path = current / name
+            path = os.path.join(dirpath, name)
             if not _ignored(path, ignore_stack, is_dir=False):
-                yield path
+                yield Path(path)
 
 
-def _gitignore(directory: Path) -> pathspec.PathSpec[Any] | None:
+def _is_within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _gitignore(directory: str) -> pathspec.PathSpec[Any] | None:
     try:
-        lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
     except OSError:
         return None
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def _ignored(path: Path, stack: list[tuple[Path, pathspec.PathSpec[Any]]], is_dir: bool) -> bool:
+def _ignored(path: str, stack: list[tuple[str, pathspec.PathSpec[Any]]], is_dir: bool) -> bool:
     for base, spec in stack:
-        rel = path.relative_to(base).as_posix() + ("/" if is_dir else "")
+        rel = os.path.relpath(path, base) if os.sep != "/" else path[len(base.rstrip("/")) + 1:]
+        rel = rel.replace(os.sep, "/") + ("/" if is_dir else "")
         if spec.match_file(rel):
             return True
     return False
