@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,7 +187,7 @@ def _imported_python(parsed: list[FileFacts], others: list[SourceFile], extracto
         importer = _importer_pattern(m.key for m in frontier if m.workers or m.runs or m.key in upward)
         if importer is not None:
             found = {key for key, source in pending.items()
-                     if not is_test_path(source.display) and importer.search(source.data)}
+                     if not is_test_path(source.display) and importer(source.data)}
             upward |= found
             wanted |= found
         new = extractor.extract([pending.pop(key) for key in sorted(wanted)])
@@ -208,13 +208,23 @@ def _follows(module: PythonFacts, upward: set[str]) -> bool:
 _MAX_IMPORT_ROUNDS = 4
 
 
-def _importer_pattern(keys: Iterable[str]) -> re.Pattern[bytes] | None:
-    """A cheap byte search for import statements that may name one of these modules."""
+def _importer_pattern(keys: Iterable[str]) -> Callable[[bytes], bool] | None:
+    """A cheap byte search for import statements that may name one of these modules: find a module
+    name anywhere, then check that its line is an import (searching for the name first is far faster
+    than matching every line against `^import ... name`)."""
     stems = sorted({key.rsplit("/", 1)[-1] for key in keys} - {"", "__main__"})
     if not stems:
         return None
-    names = b"|".join(re.escape(stem.encode()) for stem in stems)
-    return re.compile(rb"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:" + names + rb")\b", re.MULTILINE)
+    names = re.compile(rb"\b(?:" + b"|".join(re.escape(stem.encode()) for stem in stems) + rb")\b")
+
+    def imports_one(data: bytes) -> bool:
+        for match in names.finditer(data):
+            line = data[data.rfind(b"\n", 0, match.start()) + 1 : match.start()].lstrip(b" \t")
+            if line.startswith((b"from ", b"import ", b"from\t", b"import\t")):
+                return True
+        return False
+
+    return imports_one
 
 
 def _candidate_keys(key: str, names: tuple[str, ...], suffixes: dict[str, list[str]]) -> list[str]:
