@@ -21,7 +21,7 @@ from tprlint.link.compose_links import compose_env, in_config, links_by_service,
 from tprlint.link.python_project import PythonProject
 from tprlint.model import RelatedLocation
 from tprlint.rules.context import Hit, Project
-from tprlint.rules.cross_artifact import _drain_text, _longest_drain
+from tprlint.rules.drain import drain_text, longest_drain
 
 # -- TPR602 -------------------------------------------------------------------------------------
 
@@ -40,7 +40,7 @@ def compose_stop_grace_shorter_than_drain(project: Project) -> Iterator[Hit]:
         if not workers or any(env.is_unknown(name) for w in workers
                               for name in env_names(w.graceful_expr, project.python)):
             return None  # no worker, or a timeout read from a variable whose value is not in the file
-        drain = _longest_drain([replace(w, graceful=project.python.graceful_with(w, env.known)) for w in workers])
+        drain = longest_drain([replace(w, graceful=project.python.graceful_with(w, env.known)) for w in workers])
         if drain is None:
             return None  # some worker's timeout is unknown: never guess
         if service.stop_grace_period is None and service.unresolved:
@@ -59,7 +59,7 @@ def compose_stop_grace_shorter_than_drain(project: Project) -> Iterator[Hit]:
             grace_text = f"`{service.stop_grace_period}` = {describe_seconds(grace)}{note}"
         module_path = project.python.modules[link.module].path
         related = (
-            RelatedLocation(worker.location, f"Worker with graceful_shutdown_timeout {_drain_text(worker)}"),
+            RelatedLocation(worker.location, f"Worker with graceful_shutdown_timeout {drain_text(worker)}"),
             RelatedLocation(link.evidence, f"links compose service {service.name} to {module_path} via "
                             f"{link.evidence_text}"),
         )
@@ -67,7 +67,7 @@ def compose_stop_grace_shorter_than_drain(project: Project) -> Iterator[Hit]:
             service.where(service.stop_grace_location),
             f"Compose service `{service.name}`{in_config(config)} gives its container stop_grace_period "
             f"{grace_text}, but the worker it runs ({worker.location.path}:{worker.location.line}) drains for up "
-            f"to {_drain_text(worker)} + {describe_seconds(margin)} margin = {describe_seconds(needed)}: "
+            f"to {drain_text(worker)} + {describe_seconds(margin)} margin = {describe_seconds(needed)}: "
             f"`docker compose stop`/`down` and every `up` that recreates the container SIGKILL it mid-drain, "
             f"and running activities are lost until their timeouts expire. Set `stop_grace_period: "
             f"{int(needed) + 1}s` on the service.",

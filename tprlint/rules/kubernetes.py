@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tprlint.facts.kubernetes import Container, Workload
-from tprlint.facts.python.values import Dur, Missing
 from tprlint.model import Location
 from tprlint.rules.context import Hit, Project
+from tprlint.rules.drain import longest_drain
 
 REPLICATED_KINDS = frozenset({"Deployment", "StatefulSet", "Rollout", "ReplicaSet"})
 POD_DEFAULT_GRACE = 30
@@ -34,10 +34,7 @@ def grace_period_unset_for_worker(project: Project) -> Iterator[Hit]:
 
 
 def _drain_known(project: Project, workload: Workload) -> bool:
-    for _, workers in project.worker_links(workload):
-        if all(isinstance(w.graceful, (Dur, Missing)) for w in workers):
-            return True
-    return False
+    return any(longest_drain(workers) is not None for _, workers in project.worker_links(workload))
 
 
 def readiness_probe_missing(project: Project) -> Iterator[Hit]:
