@@ -48,7 +48,10 @@ def test_an_explicit_file_is_read_even_when_ignored(tmp_path: Path) -> None:
     ("name", "data", "kind"),
     [
         ("app/worker.py", WORKER, FileKind.PYTHON),
-        ("app/main.py", b"if __name__ == '__main__':\n    pass\n", FileKind.PYTHON),
+        # A script matters only through what it imports: the engine parses it when it imports a Worker builder.
+        ("app/main.py", b"if __name__ == '__main__':\n    pass\n", FileKind.PYTHON_OTHER),
+        ("app/__main__.py", b"pass\n", FileKind.PYTHON),
+        ("app/stop.py", b"signal.signal(signal.SIGTERM, stop)\n", FileKind.PYTHON),
         ("app/util.py", b"def f(): pass\n", FileKind.PYTHON_OTHER),
         ("k8s/app.yaml", MANIFEST, FileKind.KUBERNETES),
         ("k8s/values.yaml", b"replicaCount: 2\n", FileKind.SKIP),

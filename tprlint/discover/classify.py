@@ -21,7 +21,7 @@ class FileKind(str, enum.Enum):
     SKIP = "skip"
 
 
-_PYTHON_MARKERS = (b"temporalio", b"SIGTERM", b"add_signal_handler", b"__main__")
+_PYTHON_MARKERS = (b"temporalio", b"SIGTERM", b"add_signal_handler")
 _YAML_SUFFIXES = (".yaml", ".yml")
 _K8S_MARKERS = re.compile(rb"^\s*apiVersion\s*:", re.MULTILINE), re.compile(rb"^\s*kind\s*:", re.MULTILINE)
 _TEMPLATE_MARKER = b"{{"
