@@ -63,7 +63,8 @@ from tprlint.engine import run
 config = load_config(find_config(Path(".")), set(load_catalog()))
 jobs = int(sys.argv[1]) if sys.argv[1] != "-" else None
 result = run([Path(".")], config, use_cache=True, jobs=jobs)
-print(json.dumps({"files": result.files_scanned, "parsed": result.parsed, "cache_hits": result.cache_hits}))
+print(json.dumps({"files": result.files_scanned, "parsed": result.parsed, "cache_hits": result.cache_hits,
+                  "replayed": result.replayed}))
 """
 
 
@@ -81,9 +82,13 @@ def _log(message: str) -> None:
     print(f"[benchmark] {message}", file=sys.stderr, flush=True)
 
 
-def _measure(label: str, repeat: int, action: Callable[[], object]) -> Measurement:
+def _measure(label: str, repeat: int, action: Callable[[], object],
+             before: Callable[[int], object] | None = None) -> Measurement:
+    """Median-able timings of ``action``; ``before`` runs untimed ahead of each run."""
     measurement = Measurement(label)
     for i in range(repeat):
+        if before is not None:
+            before(i)
         start = time.perf_counter()
         action()
         measurement.runs.append(time.perf_counter() - start)
@@ -304,6 +309,24 @@ def _benchmark(root: Path, tree: str, generated: dict[str, int] | None, scratch:
         _checked(warm_results[-1], "tprlint (warm run)")
         warm_summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
         warm_probe = _probe(root, jobs)
+        # An edit between runs: the last result cannot be replayed, the other files' facts come from the cache.
+        edited = next((p for p, data in sorted(files.items()) if p.suffix == ".py" and b"temporalio" in data), None)
+        edit_m: Measurement | None = None
+        edit_probe: dict[str, int] | None = None
+        if edited is not None:
+            original = edited.read_bytes()
+
+            def edit(i: int) -> None:
+                edited.write_bytes(original + f"\n# benchmark edit {i}\n".encode())
+
+            try:
+                edit_m = _measure("tprlint warm, one file edited", repeat,
+                                  lambda: _checked(_tprlint(root, _lint_args(report, jobs, cache=True)), "edit run"),
+                                  before=edit)
+                edit(repeat)
+                edit_probe = _probe(root, jobs)
+            finally:
+                edited.write_bytes(original)
     version_m = _measure("tprlint --version", repeat, lambda: _checked(_tprlint(root, ["--version"]), "--version"))
 
     baseline = read_m.median + parse_m.median
@@ -336,13 +359,19 @@ def _benchmark(root: Path, tree: str, generated: dict[str, int] | None, scratch:
          + (f"; parsed {populate['parsed']} files" if populate else "")),
         ("(d) tprlint warm (cache)", _fmt_s(warm),
          f"findings {warm_summary['findings']}"
-         + (f"; cache hits {warm_probe['cache_hits']}, parsed {warm_probe['parsed']}" if warm_probe else "")),
+         + (("; replayed the last result" if warm_probe.get("replayed") else
+             f"; cache hits {warm_probe['cache_hits']}, parsed {warm_probe['parsed']}") if warm_probe else "")),
+        *([("(d2) warm, one file edited", _fmt_s(edit_m.median),
+            f"{edited.relative_to(root) if edited else ''} changed before each run"
+            + (f"; cache hits {edit_probe['cache_hits']}, parsed {edit_probe['parsed']}" if edit_probe else ""))]
+          if edit_m is not None else []),
         ("(e) tprlint --version", _fmt_s(version_m.median), "process start-up"),
         ("cold / baseline", f"{cold / baseline:.1f}x", ""),
         ("warm / cold", f"{warm / cold:.2f}x", ""),
+        *([("one file edited / cold", f"{edit_m.median / cold:.2f}x", "")] if edit_m else []),
     ]
     print(_table(rows))
-    for m in (read_m, parse_m, cold_m, warm_m, version_m):
+    for m in (read_m, parse_m, cold_m, warm_m, *([edit_m] if edit_m else []), version_m):
         if len(m.runs) > 1:
             print(f"  runs of {m.label}: {', '.join(_fmt_s(r) for r in m.runs)}")
 

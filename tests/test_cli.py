@@ -257,15 +257,17 @@ def test_version_imports_no_heavy_module() -> None:
 def test_cache_is_written_reused_and_bypassed(demo: Path) -> None:
     run_cli(".", "-f", "concise", "--no-cache", cwd=demo)
     assert not (demo / ".tprlint_cache").exists()
-    cold = run_cli(".", "-f", "concise", cwd=demo)
-    cache_files = list((demo / ".tprlint_cache").glob("facts-*.pickle"))
-    assert len(cache_files) == 1
+    (demo / ".tprlint_cache").mkdir()
     stale = demo / ".tprlint_cache" / "facts-0.0.9-0123456789ab.pickle"  # an older tprlint's cache
     stale.write_bytes(b"old")
+    cold = run_cli(".", "-f", "concise", cwd=demo)
+    assert len(list((demo / ".tprlint_cache").glob("facts-*.pickle"))) == 1
+    assert not stale.exists()
+    assert (demo / ".tprlint_cache" / "last-run.pickle").is_file()
     warm = run_cli(".", "-f", "concise", cwd=demo)
     assert cold.stdout == warm.stdout and cold.returncode == warm.returncode == 1
-    assert not stale.exists()
-    # Changing a file is seen: content-hash keys, not timestamps.
+    # Changing a file is seen: it changes the file's size and modification time, and its facts are
+    # re-extracted (content-hash keys).
     worker = demo / "orders" / "worker.py"
     source = worker.read_text()
     source = source.replace("activities=[reserve_stock, send_confirmation],",
@@ -275,15 +277,58 @@ def test_cache_is_written_reused_and_bypassed(demo: Path) -> None:
     assert "TPR101" not in run_cli(".", "-f", "concise", cwd=demo).stdout
 
 
+def test_an_unchanged_tree_replays_the_last_result_and_any_input_change_runs_again(
+        demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tprlint.config import Config
+    from tprlint.engine import run
+
+    monkeypatch.chdir(demo)
+    config = Config(root=demo)
+    first = run([Path(".")], config)
+    second = run([Path(".")], config)
+    assert not first.replayed and second.replayed
+    assert [f.sort_key() for f in second.findings] == [f.sort_key() for f in first.findings]
+    # Inputs that are not discovered files count too: a chart's helper template...
+    helpers = demo / "deploy" / "charts" / "reports-worker" / "templates" / "_helpers.tpl"
+    assert helpers.is_file()
+    helpers.write_text(helpers.read_text() + "\n{{/* edited */}}\n")
+    assert not run([Path(".")], config).replayed
+    assert run([Path(".")], config).replayed
+    # ...and the configuration and the selected rules.
+    assert not run([Path(".")], Config(root=demo, ignore=("TPR601",))).replayed
+    assert not run([Path(".")], config).replayed
+    # --no-cache neither reads nor writes it.
+    assert not run([Path(".")], config, use_cache=False).replayed
+
+
+def test_a_replayed_run_imports_no_analysis_code(demo: Path) -> None:
+    run_cli(".", "-f", "json:report.json", cwd=demo)
+    probe = (
+        "import sys\n"
+        "from tprlint.cli import main\n"
+        "code = main(['.', '-f', 'json:again.json'])\n"
+        "loaded = [m for m in ('tprlint.pipeline', 'tprlint.facts.extract', 'tprlint.rules', 'yaml')"
+        " if m in sys.modules]\n"
+        "print('LOADED', loaded, code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=demo)
+    assert "LOADED [] 1" in result.stdout, result.stdout + result.stderr
+    assert json.loads((demo / "again.json").read_text())["findings"] == json.loads(
+        (demo / "report.json").read_text())["findings"]
+
+
 class _Exploit:
     def __reduce__(self) -> tuple[object, tuple[str]]:
         return (print, ("PWNED-BY-CACHE",))
 
 
-def test_a_committed_cache_file_cannot_run_code(demo: Path) -> None:
+@pytest.mark.parametrize("pattern", ["facts-*.pickle", "last-run.pickle"])
+def test_a_committed_cache_file_cannot_run_code(demo: Path, pattern: str) -> None:
     run_cli(".", "-f", "concise", cwd=demo)
-    cache_file = next((demo / ".tprlint_cache").glob("facts-*.pickle"))
-    cache_file.write_bytes(pickle.dumps({"x": _Exploit()}))
+    for cache_file in (demo / ".tprlint_cache").glob(pattern):
+        cache_file.write_bytes(pickle.dumps({"x": _Exploit()}))
+    if pattern.startswith("facts"):  # an unchanged tree never reads the facts cache
+        (demo / ".tprlint_cache" / "last-run.pickle").unlink()
     result = run_cli(".", "-f", "concise", cwd=demo)
     assert "PWNED-BY-CACHE" not in result.stdout + result.stderr
     assert result.returncode == 1 and "TPR601" in result.stdout

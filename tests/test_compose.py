@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tprlint.config import Config
 from tprlint.discover.classify import FileKind, classify
-from tprlint.engine import build_project, run
+from tprlint.engine import run
 from tprlint.facts.compose import (
     ComposeFile,
     compose_configs,
@@ -26,6 +26,7 @@ from tprlint.facts.compose import (
 from tprlint.facts.extract import extract_file
 from tprlint.facts.yaml_docs import load_yaml_documents
 from tprlint.model import Finding
+from tprlint.pipeline import build_project
 from tprlint.rules import compose as compose_rules
 
 # -- helpers -------------------------------------------------------------------------------------

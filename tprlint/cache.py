@@ -21,7 +21,7 @@ from tprlint.discover.walk import SourceFile
 _ALLOWED_BUILTINS = frozenset({"set", "frozenset", "dict", "list", "tuple", "int", "float", "str", "bytes"})
 
 
-class _FactsUnpickler(pickle.Unpickler):
+class FactsUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module == "tprlint" or module.startswith("tprlint.")) and not name.startswith("_"):
             return super().find_class(module, name)
@@ -44,6 +44,14 @@ def _extractor_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def prepare_cache_dir(directory: Path) -> None:
+    """Create the cache folder with a .gitignore, so it is never committed by accident."""
+    directory.mkdir(parents=True, exist_ok=True)
+    gitignore = directory / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("# created by tprlint\n*\n", encoding="utf-8")
+
+
 class FactsCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -60,7 +68,7 @@ class FactsCache:
     def load(self) -> None:
         try:
             data = self.file.read_bytes()
-            loaded = _FactsUnpickler(io.BytesIO(data)).load()
+            loaded = FactsUnpickler(io.BytesIO(data)).load()
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
             return  # a missing, stale or foreign cache is just a cold start
         if isinstance(loaded, dict):
@@ -84,10 +92,7 @@ class FactsCache:
             return
         kept = {k: v for k, v in self.entries.items() if k in self.used}
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            gitignore = self.directory / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# created by tprlint\n*\n", encoding="utf-8")
+            prepare_cache_dir(self.directory)
             with tempfile.NamedTemporaryFile(dir=self.directory, delete=False) as handle:
                 pickle.dump(kept, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(handle.name, self.file)

@@ -8,6 +8,7 @@ top-level ``rules/`` folder.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,15 +32,34 @@ def catalog_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "rules"
 
 
+class Catalog(Mapping[str, RuleMeta]):
+    """Rule ids come from the file names; a rule's file is parsed when the rule is first looked up.
+    A run's report names a handful of rules, so most runs never parse most files (SARIF and
+    `tprlint rules` do read them all)."""
+
+    def __init__(self, files: dict[str, Path]) -> None:
+        self._files = files
+        self._parsed: dict[str, RuleMeta] = {}
+
+    def __getitem__(self, rule_id: str) -> RuleMeta:
+        meta = self._parsed.get(rule_id)
+        if meta is None:
+            meta = _parse_rule_file(self._files[rule_id])
+            if meta.id != rule_id:
+                raise CatalogError(f"{rule_id}.toml: id {meta.id!r} does not match the file name")
+            self._parsed[rule_id] = meta
+        return meta
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+
 @lru_cache(maxsize=1)
-def load_catalog() -> dict[str, RuleMeta]:
-    rules: dict[str, RuleMeta] = {}
-    for path in sorted(catalog_dir().glob("TPR*.toml")):
-        meta = _parse_rule_file(path)
-        if meta.id != path.stem:
-            raise CatalogError(f"{path.name}: id {meta.id!r} does not match the file name")
-        rules[meta.id] = meta
-    return rules
+def load_catalog() -> Catalog:
+    return Catalog({path.stem: path for path in sorted(catalog_dir().glob("TPR*.toml"))})
 
 
 def _parse_rule_file(path: Path) -> RuleMeta:

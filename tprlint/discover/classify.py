@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import re
-from pathlib import PurePosixPath
 
 
 class FileKind(str, enum.Enum):
@@ -21,7 +20,6 @@ class FileKind(str, enum.Enum):
     SKIP = "skip"
 
 
-_PYTHON_MARKERS = (b"temporalio", b"SIGTERM", b"add_signal_handler")
 _YAML_SUFFIXES = (".yaml", ".yml")
 _K8S_MARKERS = re.compile(rb"^\s*apiVersion\s*:", re.MULTILINE), re.compile(rb"^\s*kind\s*:", re.MULTILINE)
 _TEMPLATE_MARKER = b"{{"
@@ -37,12 +35,29 @@ _TEMPORAL_YAML = (
 )
 
 
+# classify_by_name's answer for .py and YAML files, whose content decides (see classify).
+CONTENT_DECIDES = None
+
+
+def classify_by_name(name: str) -> FileKind | None:
+    """The kind of a file from its base name alone, or ``CONTENT_DECIDES`` for .py and YAML files."""
+    lower = name.lower()
+    if lower.endswith(".py") or lower.endswith(_YAML_SUFFIXES):
+        return CONTENT_DECIDES
+    if lower == "pyproject.toml":
+        return FileKind.PYPROJECT
+    if lower in ("dockerfile", "containerfile") or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
+        return FileKind.DOCKERFILE
+    return FileKind.SKIP
+
+
 def classify(relpath: str, head: bytes) -> FileKind:
     """Classify by name and content; ``head`` is the whole file (files are small) or its start."""
-    name = PurePosixPath(relpath).name
+    name = relpath.rsplit("/", 1)[-1]
     lower = name.lower()
     if lower.endswith(".py"):
-        if lower == "__main__.py" or any(marker in head for marker in _PYTHON_MARKERS):
+        # Three substring searches beat one alternation regex here: each runs at memchr speed.
+        if lower == "__main__.py" or b"temporalio" in head or b"SIGTERM" in head or b"add_signal_handler" in head:
             return FileKind.PYTHON
         return FileKind.PYTHON_OTHER
     if name == "Chart.yaml":
@@ -60,8 +75,4 @@ def classify(relpath: str, head: bytes) -> FileKind:
         ):
             return FileKind.TEMPORAL_VALUES
         return FileKind.SKIP
-    if lower == "pyproject.toml":
-        return FileKind.PYPROJECT
-    if lower in ("dockerfile", "containerfile") or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
-        return FileKind.DOCKERFILE
-    return FileKind.SKIP
+    return classify_by_name(name) or FileKind.SKIP

@@ -12,8 +12,6 @@ without foreign threads in it).
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
-import importlib.util
 import json
 import os
 import re
@@ -27,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tprlint.helm.renderer import Renderer
 
 RENDER_TIMEOUT_SECONDS = 120
 _SOURCE_LINE = re.compile(r"^# Source: (.+?)\s*$")
@@ -51,39 +51,6 @@ class RenderJob:
     release: str
     values: tuple[str, ...]  # -f files in order (absolute)
     leave_out: tuple[str, ...] = ()  # declared dependencies that are not vendored
-
-
-@dataclass(frozen=True)
-class Renderer:
-    kind: str  # "binary" | "sdk"
-    executable: str = ""
-
-    @property
-    def identity(self) -> str:
-        if self.kind == "binary":
-            try:
-                stat = os.stat(self.executable)
-                return f"helm binary {self.executable} {stat.st_size} {stat.st_mtime_ns}"
-            except OSError:
-                return f"helm binary {self.executable}"
-        try:
-            return f"helm-python-sdk {importlib.metadata.version('helm-python-sdk')}"
-        except importlib.metadata.PackageNotFoundError:
-            return "helm-python-sdk"
-
-    @property
-    def description(self) -> str:
-        return f"`helm template` ({self.executable})" if self.kind == "binary" else "helm-python-sdk"
-
-
-def find_renderer() -> tuple[Renderer | None, str]:
-    """The renderer to use, or None and why there is none. Never loads the Helm library itself."""
-    executable = shutil.which("helm")
-    if executable:
-        return Renderer("binary", executable), ""
-    if importlib.util.find_spec("helm_python") is None:
-        return None, "neither the `helm` binary (on PATH) nor the `helm-python-sdk` package is installed"
-    return Renderer("sdk"), ""
 
 
 @dataclass

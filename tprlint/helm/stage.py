@@ -21,10 +21,10 @@ from tprlint.helm.render import (
     PendingRender,
     RenderedChart,
     RenderJob,
-    find_renderer,
     render_key,
     start_render,
 )
+from tprlint.helm.renderer import find_renderer
 from tprlint.helm.sources import RenderedDocs, TemplateIndex, index_template, object_name, rendered_value, values_origin
 from tprlint.helm.values import MergedValues, load_values, lookup
 from tprlint.model import Finding, Location, RelatedLocation

@@ -7,7 +7,7 @@ imported when console output is requested.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,7 +20,7 @@ FORMATS = ("console", "concise", "json", "sarif", "github")
 class ReportContext:
     """What a reporter may need besides the findings."""
 
-    rules: dict[str, RuleMeta]
+    rules: Mapping[str, RuleMeta]
     version: str
     fail_on: Severity = Severity.ERROR
     files_scanned: int = 0

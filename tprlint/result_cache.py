@@ -1,0 +1,118 @@
+"""The last run's result, replayed when nothing it depends on has changed.
+
+tprlint's rules read across files (a Deployment's grace period against the worker code it runs), so
+an unchanged tree is the one case where the whole result can be reused. The key covers every input of
+a run without opening a file: each candidate file's path, size and modification time (as ruff's cache
+does), the files of every Helm chart, values files given on the command line or in config, the
+configuration, the selected rules, the working directory, and tprlint's own code and rule files. Any
+change in them is a miss, and the pipeline runs with its per-file facts cache (``tprlint.cache``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tprlint import __version__
+from tprlint.cache import FactsUnpickler, prepare_cache_dir
+from tprlint.catalog import catalog_dir
+from tprlint.config import Config
+from tprlint.discover.walk import Candidate
+from tprlint.model import Finding
+
+RESULT_FILE = "last-run.pickle"
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    files_scanned: int
+    rules_run: tuple[str, ...]
+    parsed: int = 0
+    cache_hits: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    replayed: bool = False  # the findings are the last run's: nothing they depend on changed
+
+
+def run_key(paths: list[Path], candidates: list[Candidate], config: Config, rules: tuple[str, ...]) -> str:
+    digest = hashlib.blake2b(digest_size=20)
+    header = [__version__, sys.version, os.getcwd(), repr(config), ",".join(rules),
+              "\0".join(str(p.resolve()) for p in paths)]
+    digest.update("\n".join(header).encode())
+    digest.update(_tool_fingerprint().encode())
+    lines = [f"{c.display}\0{c.size}\0{c.mtime_ns}" for c in candidates]
+    charts = [c.abspath for c in candidates if c.display.rsplit("/", 1)[-1] == "Chart.yaml"]
+    if charts:
+        lines += _helm_inputs(charts, config)
+    digest.update("\n".join(lines).encode())
+    return digest.hexdigest()
+
+
+def _tool_fingerprint() -> str:
+    """tprlint's own code and rule files by stat: a development checkout changes them under one version."""
+    entries: list[str] = []
+    for folder in (Path(__file__).parent, catalog_dir()):
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                if name.endswith((".py", ".toml")):
+                    path = os.path.join(dirpath, name)
+                    stat = os.stat(path)
+                    entries.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    return "\n".join(entries)
+
+
+def _helm_inputs(chart_files: list[str], config: Config) -> list[str]:
+    """Helm reads files discovery does not list (templates, helpers, vendored sub-charts), values files
+    from anywhere, and the renderer itself."""
+    from tprlint.helm.renderer import find_renderer  # only when the tree has charts
+
+    renderer, _ = find_renderer()
+    entries = [f"renderer\0{renderer.identity if renderer else None}"]
+    files = [file for _, extra in config.helm.values for file in extra]
+    for chart_file in chart_files:
+        for dirpath, dirnames, filenames in os.walk(os.path.dirname(chart_file)):
+            dirnames.sort()
+            files += [os.path.join(dirpath, name) for name in sorted(filenames)]
+    for file in files:
+        try:
+            stat = os.stat(file)
+            entries.append(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}")
+        except OSError:
+            entries.append(f"{file}\0missing")
+    return entries
+
+
+class ResultCache:
+    def __init__(self, directory: Path) -> None:
+        self.file = directory / RESULT_FILE
+
+    def replay(self, key: str) -> RunResult | None:
+        try:
+            stored = FactsUnpickler(io.BytesIO(self.file.read_bytes())).load()
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            return None
+        if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key):
+            return None
+        result = stored[1]
+        if not isinstance(result, RunResult):
+            return None
+        result.replayed = True
+        result.parsed = 0
+        result.timings = {}
+        return result
+
+    def store(self, key: str, result: RunResult) -> None:
+        try:
+            prepare_cache_dir(self.file.parent)
+            with tempfile.NamedTemporaryFile(dir=self.file.parent, delete=False) as handle:
+                pickle.dump((key, result), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(handle.name, self.file)
+        except OSError:
+            pass  # a read-only checkout still gets its findings
