@@ -72,3 +72,25 @@ def test_huge_files_are_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     _tree(tmp_path, {"big.yaml": MANIFEST + b"#" * 5000})
     (source,) = discover([tmp_path], base=tmp_path)
     assert source.too_large and source.data == b""
+
+
+@pytest.mark.parametrize(
+    ("source", "imported"),
+    [
+        (b"import app.worker\n", True),
+        (b"from app.worker import main\n", True),
+        (b"from app import worker\n", True),
+        (b"from . import (\n    settings,\n    worker,\n)\n", True),  # the name is on a continuation line
+        (b"from app import settings, \\\n    worker\n", True),
+        (b"def main():\n    from app.worker import run\n    run()\n", True),
+        (b"import os\nworker = os.environ['WORKER']\n", False),  # the word, but not in an import
+        (b'print("import worker")\n', False),
+        (b"import importlib\nimportlib.import_module('worker')\n", False),
+        (b"x = 1  # import worker\n", False),
+        (b"from app import settings \\", False),  # a trailing backslash at the end of the file
+    ],
+)
+def test_import_words_find_module_names_only_in_import_statements(source: bytes, imported: bool) -> None:
+    from tprlint.discover.imports import scan_import_words
+
+    assert (b"worker" in scan_import_words(source)) is imported

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from tprlint.cache import FactsCache
 from tprlint.catalog import load_catalog
 from tprlint.config import Config
 from tprlint.discover import FileKind, SourceFile
+from tprlint.discover.imports import import_words
 from tprlint.discover.walk import MAX_FILE_BYTES, Candidate, read_sources
 from tprlint.facts.extract import FileFacts, ParseError, extract_file
 from tprlint.facts.python.facts import PythonFacts
@@ -168,10 +169,10 @@ def _imported_python(parsed: list[FileFacts], others: list[SourceFile], extracto
         # ...and production modules that import Worker builders and runners: calls to project
         # factories and entry chains may sit in files that never mention temporalio. Following
         # every helper upwards (or downwards) would parse the whole monorepo.
-        importer = _importer_pattern(m.key for m in frontier if m.workers or m.runs or m.key in upward)
-        if importer is not None:
+        stems = _module_stems(m.key for m in frontier if m.workers or m.runs or m.key in upward)
+        if stems:
             found = {key for key, source in pending.items()
-                     if not is_test_path(source.display) and importer(source.data)}
+                     if not stems.isdisjoint(import_words(source)) and not is_test_path(source.display)}
             upward |= found
             wanted |= found
         new = extractor.extract([pending.pop(key) for key in sorted(wanted)])
@@ -192,23 +193,9 @@ def _follows(module: PythonFacts, upward: set[str]) -> bool:
 _MAX_IMPORT_ROUNDS = 4
 
 
-def _importer_pattern(keys: Iterable[str]) -> Callable[[bytes], bool] | None:
-    """A cheap byte search for import statements that may name one of these modules: find a module
-    name anywhere, then check that its line is an import (searching for the name first is far faster
-    than matching every line against `^import ... name`)."""
-    stems = sorted({key.rsplit("/", 1)[-1] for key in keys} - {"", "__main__"})
-    if not stems:
-        return None
-    names = re.compile(rb"\b(?:" + b"|".join(re.escape(stem.encode()) for stem in stems) + rb")\b")
-
-    def imports_one(data: bytes) -> bool:
-        for match in names.finditer(data):
-            line = data[data.rfind(b"\n", 0, match.start()) + 1 : match.start()].lstrip(b" \t")
-            if line.startswith((b"from ", b"import ", b"from\t", b"import\t")):
-                return True
-        return False
-
-    return imports_one
+def _module_stems(keys: Iterable[str]) -> frozenset[bytes]:
+    """The last part of each module's name: what an import of it must mention."""
+    return frozenset(key.rsplit("/", 1)[-1].encode() for key in keys) - {b"", b"__main__"}
 
 
 def _candidate_keys(key: str, names: tuple[str, ...], suffixes: dict[str, list[str]]) -> list[str]:

@@ -48,6 +48,8 @@ class SourceFile:
     data: bytes
     too_large: bool = False
     _digest: str | None = field(default=None, repr=False, compare=False)
+    # Words of the file's import statements (tprlint.discover.imports), found when first needed.
+    import_words: frozenset[bytes] | None = field(default=None, repr=False, compare=False)
 
     @property
     def path(self) -> Path:

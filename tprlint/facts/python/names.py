@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from pathlib import PurePosixPath
 
 
-@lru_cache(maxsize=4096)
 def module_key_for(path: str) -> str:
-    """``path:src/orders/worker`` for ``src/orders/worker.py``; a package is keyed by its folder."""
-    pure = PurePosixPath(path)
-    if pure.name == "__init__.py":
-        return f"path:{pure.parent.as_posix()}"
-    return f"path:{pure.with_suffix('').as_posix()}"
+    """``path:src/orders/worker`` for ``src/orders/worker.py``; a package is keyed by its folder.
+    ``path`` is a display path (posix, normalised); string work, as this runs for every module."""
+    folder, slash, name = path.rpartition("/")
+    if name == "__init__.py":
+        return f"path:{folder or '.'}" if slash else "path:."
+    dot = name.rfind(".")
+    return f"path:{folder}{slash}{name[:dot] if dot > 0 else name}"
 
 
 def suffix_index(keys: Iterable[str]) -> dict[str, list[str]]:
