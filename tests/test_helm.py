@@ -49,7 +49,7 @@ def workloads(root: Path, helm: HelmConfig | None = None) -> dict[str, Workload]
     from tprlint.helm.stage import HelmStage
 
     stage = HelmStage(discover([root]), Config(root=root, helm=helm or HelmConfig()), None)
-    result = stage.finish()
+    result = stage.finish(set())
     assert not result.hits, [h.message for h in result.hits]
     return {w.name: w for f in result.facts if f.kube for w in f.kube.workloads}
 

@@ -1,4 +1,5 @@
-"""On-disk cache of per-file facts, keyed by content hash, file kind and tool version.
+"""On-disk cache of per-file facts (see ``tprlint.scan`` for the keys: path, size, modification time)
+and of rendered charts (keyed by their files' content), for one tprlint version and extractor code.
 
 The cache lives in ``.tprlint_cache/`` beside the configuration (or in the current directory). It is
 read with a restricted unpickler that only rebuilds tprlint's own fact classes and plain builtins:
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from tprlint import __version__
-from tprlint.discover.walk import SourceFile
 
 _ALLOWED_BUILTINS = frozenset({"set", "frozenset", "dict", "list", "tuple", "int", "float", "str", "bytes"})
 
@@ -37,7 +37,7 @@ def _extractor_fingerprint() -> str:
     digest = hashlib.blake2b(digest_size=6)
     # Chart results are facts too, built by tprlint.helm: its code is part of the key.
     sources = [*(package / "facts").rglob("*.py"), *(package / "discover").glob("*.py"),
-               *(package / "helm").glob("*.py")]
+               *(package / "helm").glob("*.py"), package / "scan.py"]
     for path in sorted(sources):
         stat = path.stat()
         digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
@@ -59,11 +59,6 @@ class FactsCache:
         self.entries: dict[str, Any] = {}
         self.used: set[str] = set()
         self.dirty = False
-
-    @staticmethod
-    def key(source: SourceFile) -> str:
-        # Facts carry their path, so identical files (empty __init__.py) need entries of their own.
-        return f"{source.kind.value}:{source.display}:{source.digest}"
 
     def load(self) -> None:
         try:

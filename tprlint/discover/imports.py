@@ -10,20 +10,12 @@ from __future__ import annotations
 
 import re
 
-from tprlint.discover.walk import SourceFile
-
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _SPACE = b" \t"
 
 
-def import_words(source: SourceFile) -> frozenset[bytes]:
-    """Identifiers in the file's ``import`` and ``from ... import`` statements (memoised per file)."""
-    if source.import_words is None:
-        source.import_words = scan_import_words(source.data)
-    return source.import_words
-
-
 def scan_import_words(data: bytes) -> frozenset[bytes]:
+    """Identifiers in the file's ``import`` and ``from ... import`` statements."""
     words: set[bytes] = set()
     start = 0
     while True:

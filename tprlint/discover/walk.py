@@ -8,12 +8,10 @@ classifies them. ``discover`` does both.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import os
 import posixpath
 import re
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,18 +45,11 @@ class SourceFile:
     kind: FileKind
     data: bytes
     too_large: bool = False
-    _digest: str | None = field(default=None, repr=False, compare=False)
-    # Words of the file's import statements (tprlint.discover.imports), found when first needed.
-    import_words: frozenset[bytes] | None = field(default=None, repr=False, compare=False)
 
     @property
     def path(self) -> Path:
         return Path(self.abspath)
 
-    @cached_property
-    def digest(self) -> str:
-        # Only files whose facts are extracted or cached need one; most Python files of a monorepo never do.
-        return self._digest or hashlib.blake2b(self.data, digest_size=16).hexdigest()
 
 
 def display_path(path: Path | str, base: Path | str) -> str:
@@ -97,7 +88,7 @@ def find_candidates(paths: list[Path], exclude: tuple[str, ...] = (), exclude_ro
 
 
 def read_sources(candidates: list[Candidate]) -> list[SourceFile]:
-    sources = [_read(candidate) for candidate in candidates]
+    sources = [read_source(candidate) for candidate in candidates]
     return [s for s in sources if s is not None]
 
 
@@ -197,7 +188,8 @@ def _excluded(path: str, patterns: tuple[str, ...], root: str) -> bool:
     return any(fnmatch.fnmatch(p, pattern.rstrip("/")) for pattern in patterns for p in prefixes)
 
 
-def _read(candidate: Candidate) -> SourceFile | None:
+def read_source(candidate: Candidate) -> SourceFile | None:
+    """The file's bytes and kind, or None when it is not ours (or cannot be read)."""
     display = candidate.display
     kind = classify_by_name(posixpath.basename(display))
     if kind is FileKind.SKIP:
@@ -207,7 +199,7 @@ def _read(candidate: Candidate) -> SourceFile | None:
             kind = classify(display, _head(candidate.abspath))
             if kind is FileKind.SKIP or kind is FileKind.PYTHON_OTHER:
                 return None
-            return SourceFile(candidate.abspath, display, kind, b"", too_large=True, _digest="")
+            return SourceFile(candidate.abspath, display, kind, b"", too_large=True)
         with open(candidate.abspath, "rb") as handle:
             data = handle.read()
     except OSError:

@@ -55,6 +55,10 @@ class ChartDir:
         return inside if self.display == "." else f"{self.display}/{inside}"
 
 
+def is_chart_file(display: str) -> bool:
+    return posixpath.basename(display) == CHART_FILE
+
+
 def find_charts(sources: Iterable[SourceFile]) -> list[ChartDir]:
     """Top-level charts among the ``Chart.yaml`` files found; vendored sub-charts are left to their parent."""
     candidates = [s for s in sources if posixpath.basename(s.display) == CHART_FILE]

@@ -76,11 +76,10 @@ class _Chart:
 class HelmStage:
     """Started before the other files are parsed; ``finish()`` collects the rendered charts."""
 
-    def __init__(self, sources: list[SourceFile], config: Config, cache: FactsCache | None) -> None:
-        self.charts = find_charts(s for s in sources if s.kind is FileKind.HELM_CHART)
-        self.remaining = [s for s in sources
-                          if s.kind is not FileKind.HELM_CHART and not inside_chart(s.display, self.charts)]
-        self.scanned = {s.display for s in self.remaining}
+    def __init__(self, chart_files: list[SourceFile], config: Config, cache: FactsCache | None) -> None:
+        """``chart_files``: the ``Chart.yaml`` files found."""
+        self.charts = find_charts(s for s in chart_files if s.kind is FileKind.HELM_CHART)
+        self.scanned: set[str] = set()
         self.cache = cache
         self.result = HelmResult()
         self.prepared: list[_Chart] = []
@@ -140,7 +139,13 @@ class HelmStage:
             ))
         return _Chart(chart, values, files, missing)
 
-    def finish(self) -> HelmResult:
+    def owns(self, display: str) -> bool:
+        """Whether a file is a chart's template or vendored sub-chart: Helm renders it, no extractor reads it."""
+        return inside_chart(display, self.charts)
+
+    def finish(self, scanned: set[str]) -> HelmResult:
+        """``scanned``: display paths of the files the pipeline extracted facts from."""
+        self.scanned = scanned
         fresh = self.pending.results() if self.pending is not None else {}
         for prepared in self.prepared:
             self._suppressions(prepared)

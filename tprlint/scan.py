@@ -1,0 +1,158 @@
+"""Read, classify and extract every candidate file, in worker processes, through the facts cache.
+
+The workers read the files themselves: the main process sends paths, not bytes, and gets back facts
+(or, for Python modules that matter only when imported, the words of their import statements). The
+scan starts before the rest of the pipeline is imported, so rules and linking load while the workers
+parse.
+
+Cache entries are keyed by a file's path, size and modification time (as ruff's cache is): a file
+whose stat is unchanged is never opened again.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+from tprlint.cache import FactsCache
+from tprlint.discover.classify import FileKind
+from tprlint.discover.imports import scan_import_words
+from tprlint.discover.walk import MAX_FILE_BYTES, Candidate, SourceFile, read_source
+from tprlint.facts.extract import FileFacts, ParseError, extract_file
+from tprlint.model import Location
+
+PARALLEL_THRESHOLD = 200  # below this many files to read, a process pool costs more than it saves
+
+
+@dataclass
+class ScannedFile:
+    display: str
+    abspath: str
+    kind: FileKind  # SKIP when its content shows it is not ours (or it could not be read)
+    stamp: str  # path, size and modification time: the cache key
+    facts: FileFacts | None = None  # None for SKIP, and for Python that matters only when imported
+    import_words: frozenset[bytes] = frozenset()  # PYTHON_OTHER: see tprlint.discover.imports
+
+
+def stamp(candidate: Candidate) -> str:
+    return f"{candidate.display}\0{candidate.size}\0{candidate.mtime_ns}"
+
+
+class Scanner:
+    def __init__(self, cache: FactsCache | None, jobs: int | None) -> None:
+        self.cache = cache
+        self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+        self.parsed = 0  # files parsed in this run (not from the cache)
+        self.hits = 0
+        self._pool: ProcessPoolExecutor | None = None  # started once, shared by the import rounds
+        self._done: list[ScannedFile] = []
+        self._pending: list[Future[list[ScannedFile]]] = []
+
+    def start(self, candidates: list[Candidate]) -> None:
+        """Dispatch the candidates the cache does not answer; returns at once when a pool runs."""
+        misses: list[Candidate] = []
+        for candidate in candidates:
+            cached = self.cache.get(f"scan:{stamp(candidate)}") if self.cache else None
+            if isinstance(cached, ScannedFile) and cached.display == candidate.display:
+                self._done.append(cached)
+                self.hits += cached.facts is not None
+            else:
+                misses.append(candidate)
+        if len(misses) < PARALLEL_THRESHOLD or self.jobs <= 1:
+            self._record(scan_batch(misses))
+            return
+        # Interleaved batches: neighbouring files are alike (a folder of manifests), so each
+        # batch gets a fair share of the expensive ones.
+        count = self.jobs * 4
+        self._pending = [self._executor().submit(scan_batch, misses[i::count]) for i in range(count)]
+
+    def results(self) -> list[ScannedFile]:
+        """Every candidate's result, in candidate (display path) order."""
+        for future in self._pending:
+            self._record(future.result())
+        self._pending = []
+        return sorted(self._done, key=lambda s: s.display)
+
+    def extract(self, files: list[ScannedFile]) -> list[FileFacts]:
+        """Facts of Python modules found to matter after the first pass (see tprlint.follow_imports)."""
+        found: dict[str, FileFacts] = {}
+        misses: list[ScannedFile] = []
+        for file in files:
+            cached = self.cache.get(f"facts:{file.stamp}") if self.cache else None
+            if isinstance(cached, FileFacts) and cached.path == file.display:
+                found[file.display] = cached
+                self.hits += 1
+            else:
+                misses.append(file)
+        work = [(f.display, f.abspath) for f in misses]
+        # Once the pool runs (the first pass was big), the import rounds use it for smaller batches too.
+        if self._pool is None or len(work) < PARALLEL_THRESHOLD // 8:
+            extracted = extract_modules(work)
+        else:
+            chunks = [work[i :: self.jobs * 2] for i in range(self.jobs * 2)]
+            extracted = [f for batch in self._pool.map(extract_modules, chunks) for f in batch]
+        for file, facts in zip(misses, extracted, strict=True):
+            found[file.display] = facts
+            if self.cache:
+                self.cache.put(f"facts:{file.stamp}", facts)
+        self.parsed += len(misses)
+        return [found[f.display] for f in files]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+        return self._pool
+
+    def _record(self, scanned: list[ScannedFile]) -> None:
+        for file in scanned:
+            self._done.append(file)
+            self.parsed += file.facts is not None
+            if self.cache:
+                self.cache.put(f"scan:{file.stamp}", file)
+
+
+def scan_batch(batch: list[Candidate]) -> list[ScannedFile]:
+    return [scan_file(candidate) for candidate in batch]
+
+
+def scan_file(candidate: Candidate) -> ScannedFile:
+    source = read_source(candidate)
+    key = stamp(candidate)
+    if source is None:
+        return ScannedFile(candidate.display, candidate.abspath, FileKind.SKIP, key)
+    if source.too_large:
+        return ScannedFile(source.display, candidate.abspath, source.kind, key, facts=_too_large(source))
+    if source.kind is FileKind.PYTHON_OTHER:
+        return ScannedFile(source.display, candidate.abspath, source.kind, key,
+                           import_words=scan_import_words(source.data))
+    return ScannedFile(source.display, candidate.abspath, source.kind, key,
+                       facts=extract_file(source.display, source.kind, source.data))
+
+
+def extract_modules(batch: list[tuple[str, str]]) -> list[FileFacts]:
+    """Facts of Python modules given as (display path, absolute path)."""
+    found: list[FileFacts] = []
+    for display, abspath in batch:
+        try:
+            with open(abspath, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            facts = FileFacts(display, FileKind.PYTHON_OTHER)
+            facts.error = ParseError(Location(display), f"cannot be read: {exc.strerror or exc}")
+            found.append(facts)
+            continue
+        found.append(extract_file(display, FileKind.PYTHON_OTHER, data))
+    return found
+
+
+def _too_large(source: SourceFile) -> FileFacts:
+    facts = FileFacts(source.display, source.kind)
+    limit = MAX_FILE_BYTES // (1024 * 1024)
+    facts.error = ParseError(Location(source.display), f"file is larger than {limit} MiB; not analysed")
+    return facts
