@@ -301,6 +301,34 @@ def test_an_unchanged_tree_replays_the_last_result_and_any_input_change_runs_aga
     assert not run([Path(".")], config, use_cache=False).replayed
 
 
+def test_the_worker_pool_finds_what_a_serial_run_finds_and_caches_each_file(
+        demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tprlint.scan
+    from tprlint.config import Config
+    from tprlint.engine import run
+
+    # Enough imported helper modules that the import rounds split them over several batches.
+    helpers = demo / "orders" / "helpers"
+    helpers.mkdir()
+    for i in range(12):
+        (helpers / f"h{i}.py").write_text(f"LIMIT_{i} = {i}\n")
+    worker = demo / "orders" / "worker.py"
+    imports = "".join(f"from orders.helpers.h{i} import LIMIT_{i}\n" for i in range(12))
+    worker.write_text(imports + worker.read_text())
+    monkeypatch.chdir(demo)
+    serial = run([Path(".")], Config(root=demo), use_cache=False, jobs=1)
+    monkeypatch.setattr(tprlint.scan, "PARALLEL_THRESHOLD", 0)  # the demo is small: use the pool anyway
+    pooled = run([Path(".")], Config(root=demo), jobs=2)
+    assert [(f.rule_id, f.location, f.message) for f in pooled.findings] == [
+        (f.rule_id, f.location, f.message) for f in serial.findings]
+    assert pooled.parsed == serial.parsed > 12
+    # One edited file: only it is parsed again; every other file's facts come from the cache.
+    worker.write_text(worker.read_text() + "\n# edited\n")
+    again = run([Path(".")], Config(root=demo), jobs=2)
+    assert (again.replayed, again.parsed) == (False, 1)
+    assert [f.message for f in again.findings] == [f.message for f in pooled.findings]
+
+
 def test_a_replayed_run_imports_no_analysis_code(demo: Path) -> None:
     run_cli(".", "-f", "json:report.json", cwd=demo)
     probe = (

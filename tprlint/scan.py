@@ -92,10 +92,11 @@ class Scanner:
         else:
             chunks = [work[i :: self.jobs * 2] for i in range(self.jobs * 2)]
             extracted = [f for batch in self._pool.map(extract_modules, chunks) for f in batch]
-        for file, facts in zip(misses, extracted, strict=True):
-            found[file.display] = facts
+        by_path = {facts.path: facts for facts in extracted}  # interleaved batches come back out of order
+        for file in misses:
+            found[file.display] = by_path[file.display]
             if self.cache:
-                self.cache.put(f"facts:{file.stamp}", facts)
+                self.cache.put(f"facts:{file.stamp}", by_path[file.display])
         self.parsed += len(misses)
         return [found[f.display] for f in files]
 
