@@ -76,12 +76,16 @@ def load_yaml_documents(
         raise YamlError("input is not text", path=path)
     converter = _Converter(max_nodes, max_depth, path)
     docs: list[YamlDoc] = []
+    # Without an anchor there is no alias, so nothing expands beyond the nodes that conversion
+    # counts itself: the measuring walk (a third of the cost of a manifest) is only for text with `&`.
+    may_alias = "&" in text
     try:
         for index, root in enumerate(_compose(text)):
             if root is None:
                 continue
             converter.positions = {}
-            converter.measure(root)
+            if may_alias:
+                converter.measure(root)
             data = converter.convert(root, (), 0)
             if data is None:
                 continue  # an empty document (`---` followed by nothing)
@@ -190,7 +194,8 @@ class _Converter:
 
     def convert(self, node: Node, path: Path, depth: int) -> object:
         self._visit(node, depth)
-        self.positions.setdefault(path, _position(node))
+        if path not in self.positions:  # children's positions are set by their parent
+            self.positions[path] = _position(node)
         if isinstance(node, ScalarNode):
             return _scalar(node)
         if isinstance(node, SequenceNode):
