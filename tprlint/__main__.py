@@ -1,5 +1,3 @@
-import sys
+from tprlint.cli import entrypoint
 
-from tprlint.cli import main
-
-sys.exit(main())
+entrypoint()

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from tprlint import __version__
 from tprlint.report import FORMATS
@@ -74,6 +75,21 @@ def _parser() -> argparse.ArgumentParser:
                         help="colour in console output (default: auto = on a terminal, unless NO_COLOR is set)")
     parser.add_argument("--version", action="version", version=f"tprlint {__version__}")
     return parser
+
+
+def entrypoint() -> NoReturn:
+    """The ``tprlint`` command: ``main``, then exit without tearing the interpreter down.
+
+    Freeing every object of a large run one by one takes a tenth of a second and changes nothing
+    (mypy exits the same way); the outputs are flushed and closed first.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # `tprlint . | head`: the reader has gone, nothing is left to say
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
