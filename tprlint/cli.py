@@ -7,6 +7,7 @@ Heavy modules (rich, the reporters, the engine) are imported only when a command
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import sys
@@ -85,10 +86,8 @@ def entrypoint() -> NoReturn:
     """
     code = main()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(BrokenPipeError, ValueError):  # `tprlint . | head`: the reader has gone
             stream.flush()
-        except (BrokenPipeError, ValueError):
-            pass  # `tprlint . | head`: the reader has gone, nothing is left to say
     os._exit(code)
 
 

@@ -1,7 +1,8 @@
 """A run: walk the tree, replay the last result if nothing it depends on changed, else run the pipeline.
 
 The walk only lists files and their stat, so a run on an unchanged tree opens no scanned file and
-imports none of the analysis code (facts, link, rules): ``tprlint.pipeline`` is imported on a miss.
+imports none of the analysis code (facts, link, rules). On a miss the scan starts first
+(``tprlint.scan``), and ``tprlint.pipeline`` loads while it runs.
 """
 
 from __future__ import annotations
@@ -34,9 +35,23 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
         replayed = results.replay(key)
         if replayed is not None:
             return replayed
-    from tprlint.pipeline import analyse
+    # The facts code first: the worker processes fork with it loaded and start reading at once...
+    from tprlint.cache import FactsCache
+    from tprlint.helm.discover import is_chart_file
+    from tprlint.scan import Scanner
 
-    result = analyse(candidates, config, rules, config.root / CACHE_DIR if use_cache else None, jobs)
+    cache = FactsCache(config.root / CACHE_DIR) if use_cache else None
+    if cache:
+        cache.load()
+    scanner = Scanner(cache, jobs)
+    try:
+        scanner.start([c for c in candidates if not is_chart_file(c.display)])
+        # ...while this process loads the linking and rule code.
+        from tprlint.pipeline import analyse
+
+        result = analyse(candidates, scanner, config, rules)
+    finally:
+        scanner.close()
     if results:
         results.store(key, result)
     return result

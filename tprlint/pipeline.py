@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from tprlint.cache import FactsCache
 from tprlint.catalog import load_catalog
 from tprlint.config import Config
 from tprlint.discover import FileKind
@@ -28,22 +27,17 @@ from tprlint.suppress.comments import parse_annotation
 from tprlint.suppress.unknown import IGNORE_ANNOTATION, unknown_suppressions
 
 
-def analyse(candidates: list[Candidate], config: Config, rules: tuple[str, ...], cache_dir: Path | None,
-            jobs: int | None = None) -> RunResult:
+def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules: tuple[str, ...]) -> RunResult:
+    """Findings for ``candidates``, whose files ``scanner`` has started reading (see tprlint.engine)."""
     catalog = load_catalog()
-    cache = FactsCache(cache_dir) if cache_dir else None
-    if cache:
-        cache.load()
-    # Charts first: Helm renders them in a child process while the workers parse the rest.
+    cache = scanner.cache
+    # Helm renders the charts in a child process while the workers parse the rest.
     helm = HelmStage(read_sources([c for c in candidates if is_chart_file(c.display)]), config, cache)
-    scanner = Scanner(cache, jobs)
-    try:
-        scanner.start([c for c in candidates if not is_chart_file(c.display) and not helm.owns(c.display)])
-        scanned = scanner.results()
-        facts = [s.facts for s in scanned if s.facts is not None]
-        facts += imported_python(facts, [s for s in scanned if s.kind is FileKind.PYTHON_OTHER], scanner)
-    finally:
-        scanner.close()
+    # Chart templates and vendored sub-charts are Helm's: their facts come from the rendered output.
+    scanned = [s for s in scanner.results() if not helm.owns(s.display)]
+    facts = [s.facts for s in scanned if s.facts is not None]
+    facts += imported_python(facts, [s for s in scanned if s.kind is FileKind.PYTHON_OTHER], scanner)
+    scanner.close()
     charts = helm.finish({s.display for s in scanned if s.kind is not FileKind.SKIP})
     facts += charts.facts
     if cache:
