@@ -94,3 +94,10 @@ def test_import_words_find_module_names_only_in_import_statements(source: bytes,
     from tprlint.discover.imports import scan_import_words
 
     assert (b"worker" in scan_import_words(source)) is imported
+
+
+def test_symlinked_folders_are_not_followed_so_a_loop_cannot_hang_the_walk(tmp_path: Path) -> None:
+    _tree(tmp_path, {"app/worker.py": WORKER})
+    (tmp_path / "app" / "loop").symlink_to(tmp_path)
+    (tmp_path / "app" / "alias.py").symlink_to(tmp_path / "app" / "worker.py")
+    assert [f.display for f in discover([tmp_path], base=tmp_path)] == ["app/alias.py", "app/worker.py"]

@@ -113,7 +113,7 @@ def _walk(root: str) -> list[tuple[str, os.stat_result]]:
         folders: list[str] = []
         for entry in entries:
             try:
-                if entry.is_dir(follow_symlinks=True):
+                if entry.is_dir(follow_symlinks=False):  # as os.walk: a symlinked folder may loop
                     if entry.name not in SKIPPED_DIRS:
                         folders.append(entry.path)
                     continue
