@@ -31,4 +31,8 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_readme_has_measured_benchmark_figures() -> None:
     assert "PLACEHOLDER" not in README
-    assert re.search(r"files/s", README)
+    performance = README.split("## Performance", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in performance.splitlines() if line.startswith(("| monorepo", "| Temporal-heavy"))]
+    assert len(rows) == 2
+    for row in rows:  # read, parse, cold, warm, edited and --version are all measured figures
+        assert len(re.findall(r"\b\d[\d.,]* m?s\b", row)) >= 6, row
