@@ -1,8 +1,8 @@
 """Walk the scanned paths: honour .gitignore files and config excludes, skip vendored trees.
 
-Discovery is two steps so that a warm run can stop after the first: ``find_candidates`` lists the candidate
-files with their size and modification time (no file is opened), ``read_sources`` reads and
-classifies them. ``discover`` does both.
+Discovery is two steps so that a warm run can stop after the first: ``find_candidates`` lists the
+files whose name may matter, with their size and modification time (no file is opened), and
+``read_source`` reads and classifies one (in the scan's worker processes). ``discover`` does both.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ class Candidate:
 
 @dataclass
 class SourceFile:
+    """A candidate's bytes and kind."""
+
     abspath: str
     display: str
     kind: FileKind
@@ -49,7 +51,6 @@ class SourceFile:
     @property
     def path(self) -> Path:
         return Path(self.abspath)
-
 
 
 def display_path(path: Path | str, base: Path | str) -> str:
@@ -68,7 +69,7 @@ def discover(paths: list[Path], exclude: tuple[str, ...] = (), exclude_root: Pat
 
 
 def find_candidates(paths: list[Path], exclude: tuple[str, ...] = (), exclude_root: Path | None = None,
-         base: Path | None = None) -> list[Candidate]:
+                    base: Path | None = None) -> list[Candidate]:
     """The files under ``paths`` whose name may make them relevant, with their stat, in a stable order."""
     folder = str(base or Path.cwd())
     excluded_root = str(exclude_root or base or Path.cwd())
