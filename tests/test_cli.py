@@ -329,6 +329,25 @@ def test_the_worker_pool_finds_what_a_serial_run_finds_and_caches_each_file(
     assert [f.message for f in again.findings] == [f.message for f in pooled.findings]
 
 
+def test_a_cache_restored_onto_a_fresh_checkout_still_saves_the_parsing(
+        demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from tprlint.config import Config
+    from tprlint.engine import run
+
+    monkeypatch.chdir(demo)
+    first = run([Path(".")], Config(root=demo))
+    # A fresh clone (or an actions/cache restore) gives every file a new modification time.
+    later = 2_000_000_000
+    for path in demo.rglob("*"):
+        if path.is_file() and ".tprlint_cache" not in path.parts:
+            os.utime(path, (later, later))
+    again = run([Path(".")], Config(root=demo))
+    assert first.parsed > 0 and (again.replayed, again.parsed) == (False, 0)
+    assert [f.message for f in again.findings] == [f.message for f in first.findings]
+
+
 def test_a_replayed_run_imports_no_analysis_code(demo: Path) -> None:
     run_cli(".", "-f", "json:report.json", cwd=demo)
     probe = (

@@ -5,12 +5,15 @@ The workers read the files themselves: the main process sends paths, not bytes, 
 scan starts before the rest of the pipeline is imported, so rules and linking load while the workers
 parse.
 
-Cache entries are keyed by a file's path, size and modification time (as ruff's cache is): a file
-whose stat is unchanged is never opened again.
+Cache entries are found by a file's path, size and modification time (as ruff's cache is), so a file
+whose stat is unchanged is never opened again; failing that, by its path and content hash, so a cache
+restored onto a fresh checkout (new modification times, as in CI) still saves the parsing.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -31,12 +34,25 @@ class ScannedFile:
     abspath: str
     kind: FileKind  # SKIP when its content shows it is not ours (or it could not be read)
     stamp: str  # path, size and modification time: the cache key
+    digest: str = ""  # of the content ("" when it was not read)
     facts: FileFacts | None = None  # None for SKIP, and for Python that matters only when imported
     import_words: frozenset[bytes] = frozenset()  # PYTHON_OTHER: see tprlint.discover.imports
 
 
 def stamp(candidate: Candidate) -> str:
     return f"{candidate.display}\0{candidate.size}\0{candidate.mtime_ns}"
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _file_digest(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return content_digest(handle.read())
+    except OSError:
+        return ""
 
 
 class Scanner:
@@ -53,8 +69,8 @@ class Scanner:
         """Dispatch the candidates the cache does not answer; returns at once when a pool runs."""
         misses: list[Candidate] = []
         for candidate in candidates:
-            cached = self.cache.get(f"scan:{stamp(candidate)}") if self.cache else None
-            if isinstance(cached, ScannedFile) and cached.display == candidate.display:
+            cached = self._from_cache(candidate)
+            if cached is not None:
                 self._done.append(cached)
                 self.hits += cached.facts is not None
             else:
@@ -66,6 +82,20 @@ class Scanner:
         # batch gets a fair share of the expensive ones.
         count = self.jobs * 4
         self._pending = [self._executor().submit(scan_batch, misses[i::count]) for i in range(count)]
+
+    def _from_cache(self, candidate: Candidate) -> ScannedFile | None:
+        if not self.cache or not self.cache.entries:
+            return None  # a cold run reads nothing twice
+        key = stamp(candidate)
+        found = self.cache.get(f"scan:{key}")
+        if not isinstance(found, ScannedFile):
+            digest = _file_digest(candidate.abspath)
+            found = self.cache.get(f"content:{candidate.display}\0{digest}") if digest else None
+            if not isinstance(found, ScannedFile):
+                return None
+            found = dataclasses.replace(found, stamp=key)
+            self.cache.put(f"scan:{key}", found)
+        return found if found.display == candidate.display else None
 
     def results(self) -> list[ScannedFile]:
         """Every candidate's result, in candidate (display path) order."""
@@ -79,7 +109,7 @@ class Scanner:
         found: dict[str, FileFacts] = {}
         misses: list[ScannedFile] = []
         for file in files:
-            cached = self.cache.get(f"facts:{file.stamp}") if self.cache else None
+            cached = self.cache.get(f"facts:{file.display}\0{file.digest}") if self.cache and file.digest else None
             if isinstance(cached, FileFacts) and cached.path == file.display:
                 found[file.display] = cached
                 self.hits += 1
@@ -95,8 +125,8 @@ class Scanner:
         by_path = {facts.path: facts for facts in extracted}  # interleaved batches come back out of order
         for file in misses:
             found[file.display] = by_path[file.display]
-            if self.cache:
-                self.cache.put(f"facts:{file.stamp}", by_path[file.display])
+            if self.cache and file.digest:
+                self.cache.put(f"facts:{file.display}\0{file.digest}", by_path[file.display])
         self.parsed += len(misses)
         return [found[f.display] for f in files]
 
@@ -116,6 +146,8 @@ class Scanner:
             self.parsed += file.facts is not None
             if self.cache:
                 self.cache.put(f"scan:{file.stamp}", file)
+                if file.digest:
+                    self.cache.put(f"content:{file.display}\0{file.digest}", file)
 
 
 def scan_batch(batch: list[Candidate]) -> list[ScannedFile]:
@@ -129,10 +161,11 @@ def scan_file(candidate: Candidate) -> ScannedFile:
         return ScannedFile(candidate.display, candidate.abspath, FileKind.SKIP, key)
     if source.too_large:
         return ScannedFile(source.display, candidate.abspath, source.kind, key, facts=_too_large(source))
+    digest = content_digest(source.data)
     if source.kind is FileKind.PYTHON_OTHER:
-        return ScannedFile(source.display, candidate.abspath, source.kind, key,
+        return ScannedFile(source.display, candidate.abspath, source.kind, key, digest,
                            import_words=scan_import_words(source.data))
-    return ScannedFile(source.display, candidate.abspath, source.kind, key,
+    return ScannedFile(source.display, candidate.abspath, source.kind, key, digest,
                        facts=extract_file(source.display, source.kind, source.data))
 
 
