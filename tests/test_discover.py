@@ -101,3 +101,23 @@ def test_symlinked_folders_are_not_followed_so_a_loop_cannot_hang_the_walk(tmp_p
     (tmp_path / "app" / "loop").symlink_to(tmp_path)
     (tmp_path / "app" / "alias.py").symlink_to(tmp_path / "app" / "worker.py")
     assert [f.display for f in discover([tmp_path], base=tmp_path)] == ["app/alias.py", "app/worker.py"]
+
+
+@pytest.mark.parametrize("patterns", [
+    ["*/"], ["**/"], ["build/", "*.gen.py"], ["/top.py"], ["docs/**/*.py"], ["a/b"], ["*.py", "!keep.py"], ["**/x/*"],
+])
+def test_the_combined_gitignore_regex_matches_what_pathspec_matches(patterns: list[str]) -> None:
+    import pathspec
+
+    from tprlint.discover.walk import _IgnoreFile
+
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    rules = _IgnoreFile(spec)
+    paths = ["top.py", "a/top.py", "gen/w.py", "build/", "x/y/build/", "m.gen.py", "docs/a/b.py", "a/b",
+             "keep.py", "k/keep.py", "x/", "q/x/z.py", "w.py"]
+    assert [rules.matches(p) for p in paths] == [spec.match_file(p) for p in paths]
+
+
+def test_a_gitignore_line_pathspec_rejects_is_dropped_not_fatal(tmp_path: Path) -> None:
+    _tree(tmp_path, {".gitignore": b"!\nbuild/\n", "build/w.py": WORKER, "app/w.py": WORKER})
+    assert [f.display for f in discover([tmp_path], base=tmp_path)] == ["app/w.py"]

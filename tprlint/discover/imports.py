@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-_SPACE = b" \t"
 
 
 def scan_import_words(data: bytes) -> frozenset[bytes]:
@@ -21,8 +20,10 @@ def scan_import_words(data: bytes) -> frozenset[bytes]:
     while at != -1:
         if data[at + 6:at + 7] in (b" ", b"\t", b"("):  # not importlib, imports, ...
             line_start = data.rfind(b"\n", 0, at) + 1
-            head = data[line_start:at].lstrip(_SPACE)
-            if not head or (head.startswith((b"from ", b"from\t")) and data[at - 1:at] in (b" ", b"\t")):
+            code = line_start  # the line's first non-blank byte, found without slicing the line
+            while data[code:code + 1] in (b" ", b"\t"):
+                code += 1
+            if code == at or (data.startswith((b"from ", b"from\t"), code) and data[at - 1:at] in (b" ", b"\t")):
                 end = data.find(b"\n", at)
                 end = len(data) if end == -1 else end
                 line = data[at:end]
@@ -31,7 +32,12 @@ def scan_import_words(data: bytes) -> frozenset[bytes]:
                 statements.append(data[line_start:end])
                 at = data.find(b"import", end)
                 continue
-            # else: `import` inside other code, a comment or a string
+            # `import` inside other code, a comment or a string: no statement starts later on this line
+            end = data.find(b"\n", at)
+            if end == -1:
+                break
+            at = data.find(b"import", end)
+            continue
         at = data.find(b"import", at + 6)
     # One regex pass over the joined statements: per-statement calls cost more than the scan.
     return frozenset(_WORD.findall(b"\n".join(statements)))

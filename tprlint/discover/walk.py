@@ -89,8 +89,16 @@ def find_candidates(paths: list[Path], exclude: tuple[str, ...] = (), exclude_ro
 
 
 def read_sources(candidates: list[Candidate]) -> list[SourceFile]:
-    sources = [read_source(candidate) for candidate in candidates]
-    return [s for s in sources if s is not None]
+    """The candidates that are ours; files that cannot be read are left out."""
+    sources: list[SourceFile] = []
+    for candidate in candidates:
+        try:
+            source = read_source(candidate)
+        except OSError:
+            continue
+        if source is not None:
+            sources.append(source)
+    return sources
 
 
 def _walk(root: str) -> list[tuple[str, os.stat_result]]:
@@ -155,7 +163,7 @@ class _IgnoreFile:
         if self.empty:
             return False
         if self.combined is not None:
-            return self.combined.match(rel) is not None
+            return self.combined.search(rel) is not None  # as pathspec: `*/` is unanchored
         return self.spec.match_file(rel)
 
 
@@ -168,7 +176,18 @@ def _gitignore(directory: str) -> _IgnoreFile | None:
             lines = handle.read().splitlines()
     except OSError:
         return None
-    return _IgnoreFile(pathspec.GitIgnoreSpec.from_lines(lines))
+    try:
+        return _IgnoreFile(pathspec.GitIgnoreSpec.from_lines(lines))
+    except ValueError:  # pathspec rejects a line git accepts (`!`, a trailing backslash): drop such lines
+        return _IgnoreFile(pathspec.GitIgnoreSpec.from_lines([line for line in lines if _valid_pattern(line)]))
+
+
+def _valid_pattern(line: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except ValueError:
+        return False
+    return True
 
 
 def _ignored(path: str, stack: list[tuple[str, _IgnoreFile]], is_dir: bool) -> bool:
@@ -190,21 +209,19 @@ def _excluded(path: str, patterns: tuple[str, ...], root: str) -> bool:
 
 
 def read_source(candidate: Candidate) -> SourceFile | None:
-    """The file's bytes and kind, or None when it is not ours (or cannot be read)."""
+    """The file's bytes and kind, or None when it is not ours. Raises OSError when it cannot be read:
+    that is not a verdict on the file, and must not be cached as one."""
     display = candidate.display
     kind = classify_by_name(posixpath.basename(display))
     if kind is FileKind.SKIP:
         return None
-    try:
-        if candidate.size > MAX_FILE_BYTES:
-            kind = classify(display, _head(candidate.abspath))
-            if kind is FileKind.SKIP or kind is FileKind.PYTHON_OTHER:
-                return None
-            return SourceFile(candidate.abspath, display, kind, b"", too_large=True)
-        with open(candidate.abspath, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return None
+    if candidate.size > MAX_FILE_BYTES:
+        kind = classify(display, _head(candidate.abspath))
+        if kind is FileKind.SKIP or kind is FileKind.PYTHON_OTHER:
+            return None
+        return SourceFile(candidate.abspath, display, kind, b"", too_large=True)
+    with open(candidate.abspath, "rb") as handle:
+        data = handle.read()
     if kind is CONTENT_DECIDES:
         kind = classify(display, data)
         if kind is FileKind.SKIP:
