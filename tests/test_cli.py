@@ -348,6 +348,63 @@ def test_a_cache_restored_onto_a_fresh_checkout_still_saves_the_parsing(
     assert [f.message for f in again.findings] == [f.message for f in first.findings]
 
 
+def test_two_folders_sharing_one_cache_never_get_each_others_facts(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "pyproject.toml").write_text("[tool.tprlint]\n")
+    for folder, source in (("a", "import temporalio\nx = (\n"), ("b", "import temporalio\nx = 1\n")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "w.py").write_text(source)  # same name, same size
+        os.utime(tmp_path / folder / "w.py", (1_700_000_000, 1_700_000_000))  # and the same time
+    assert "TPR001" in run_cli(".", "-f", "concise", cwd=tmp_path / "a").stdout
+    assert "TPR001" not in run_cli(".", "-f", "concise", cwd=tmp_path / "b").stdout
+
+
+def test_a_file_that_could_not_be_read_is_read_again_next_run(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tprlint.scan
+    from tprlint.config import Config
+    from tprlint.engine import run
+
+    monkeypatch.chdir(demo)
+    (demo / "orders" / "broken.py").write_text("import temporalio\nx = (\n")
+    real_read = tprlint.scan.read_source
+
+    def flaky(candidate: object) -> object:
+        if str(getattr(candidate, "display", "")).endswith("broken.py"):
+            raise PermissionError(13, "Permission denied")
+        return real_read(candidate)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tprlint.scan, "read_source", flaky)
+    first = run([Path(".")], Config(root=demo), jobs=1)
+    assert not any(f.location.path == "orders/broken.py" for f in first.findings)
+    monkeypatch.setattr(tprlint.scan, "read_source", real_read)  # e.g. the permissions were fixed
+    second = run([Path(".")], Config(root=demo), jobs=1)
+    assert not second.replayed
+    assert any(f.rule_id == "TPR001" and f.location.path == "orders/broken.py" for f in second.findings)
+
+
+def test_file_names_that_are_not_utf8_are_scanned(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / os.fsdecode(b"caf\xe9")
+    folder.mkdir()
+    (folder / "w.py").write_text("import temporalio\nx = (\n")
+    for _ in range(2):  # cold, then replayed
+        result = subprocess.run([sys.executable, "-m", "tprlint", ".", "-f", "concise"], capture_output=True,
+                                cwd=tmp_path, timeout=120)
+        assert b"caf\xe9/w.py" in result.stdout and b"TPR001" in result.stdout, result.stderr
+        assert b"Traceback" not in result.stderr
+
+
+def test_a_huge_single_line_of_import_words_is_scanned_in_linear_time(tmp_path: Path) -> None:
+    # A bundle kept as a Python string (6.9 MB on one line): every `import ` is on the same line. A scan
+    # that re-reads the line per occurrence takes minutes here; run_cli gives up after 120 s.
+    (tmp_path / "bundle.py").write_text('BUNDLE = "' + "import a from './x.js';" * 300_000 + '"\n')
+    (tmp_path / "w.py").write_text("import temporalio\nx = (\n")
+    result = run_cli(".", "-f", "concise", "--no-cache", cwd=tmp_path)
+    assert "w.py:2" in result.stdout and "TPR001" in result.stdout
+
+
 def test_a_replayed_run_imports_no_analysis_code(demo: Path) -> None:
     run_cli(".", "-f", "json:report.json", cwd=demo)
     probe = (

@@ -583,3 +583,37 @@ def test_template_indexing_never_fails(parts: list[str]) -> None:
     assert index.line_for(("a", 0, "b"), "b: 1") >= 1
     for refs in index.refs.values():
         values_origin(refs, 1, "x", {"a": {"k": {"d": 1}}, "b": 1}, {}, {})
+
+
+def test_a_chart_whose_templates_folder_is_a_symlink_is_rendered_and_its_edits_are_seen(tmp_path: Path) -> None:
+    shared = tmp_path / "shared" / "templates"
+    shared.mkdir(parents=True)
+    (shared / "_rep.tpl").write_text('{{- define "rep" -}}1{{- end -}}\n')
+    (shared / "deployment.yaml").write_text(textwrap.dedent("""\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: billing-worker
+        spec:
+          replicas: {{ include "rep" . }}
+          selector: {matchLabels: {app: billing-worker}}
+          template:
+            metadata: {labels: {app: billing-worker}}
+            spec:
+              containers:
+                - name: worker
+                  image: registry.example.com/billing-worker:1.0.0
+                  env: [{name: TEMPORAL_ADDRESS, value: "temporal:7233"}]
+        """))
+    chart = tmp_path / "chart"
+    chart.mkdir()
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: billing\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("{}\n")
+    (chart / "templates").symlink_to(shared)
+    config = Config(root=tmp_path, select=("TPR406",))
+    first = run([tmp_path], config, use_cache=True, jobs=1)
+    assert [f.rule_id for f in first.findings if not f.is_suppressed] == ["TPR406"]
+    (shared / "_rep.tpl").write_text('{{- define "rep" -}}3{{- end -}}\n')  # only the linked folder changes
+    second = run([tmp_path], config, use_cache=True, jobs=1)
+    assert not second.replayed
+    assert [f.rule_id for f in second.findings if not f.is_suppressed] == []

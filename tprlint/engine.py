@@ -52,7 +52,7 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
         result = analyse(candidates, scanner, config, rules)
     finally:
         scanner.close()
-    if results:
+    if results and not scanner.unreadable:  # a file that could not be read may be readable next time
         results.store(key, result)
     return result
 

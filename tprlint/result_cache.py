@@ -44,13 +44,14 @@ def run_key(paths: list[Path], candidates: list[Candidate], config: Config, rule
     digest = hashlib.blake2b(digest_size=20)
     header = [__version__, sys.version, os.getcwd(), repr(config), ",".join(rules),
               "\0".join(str(p.resolve()) for p in paths)]
-    digest.update("\n".join(header).encode())
-    digest.update(_tool_fingerprint().encode())
+    # Paths may hold bytes that are not UTF-8 (os.fsdecode keeps them as surrogates).
+    digest.update("\n".join(header).encode("utf-8", "surrogateescape"))
+    digest.update(_tool_fingerprint().encode("utf-8", "surrogateescape"))
     lines = [f"{c.display}\0{c.size}\0{c.mtime_ns}" for c in candidates]
     charts = [c.abspath for c in candidates if c.display.rsplit("/", 1)[-1] == "Chart.yaml"]
     if charts:
         lines += _helm_inputs(charts, config)
-    digest.update("\n".join(lines).encode())
+    digest.update("\n".join(lines).encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
@@ -68,18 +69,17 @@ def _tool_fingerprint() -> str:
     return "\n".join(entries)
 
 
-def _helm_inputs(chart_files: list[str], config: Config) -> list[str]:
+def _helm_inputs(charts: list[str], config: Config) -> list[str]:
     """Helm reads files discovery does not list (templates, helpers, vendored sub-charts), values files
     from anywhere, and the renderer itself."""
-    from tprlint.helm.renderer import find_renderer  # only when the tree has charts
+    from tprlint.helm.render import chart_files  # only when the tree has charts
+    from tprlint.helm.renderer import find_renderer
 
     renderer, _ = find_renderer()
     entries = [f"renderer\0{renderer.identity if renderer else None}"]
     files = [file for _, extra in config.helm.values for file in extra]
-    for chart_file in chart_files:
-        for dirpath, dirnames, filenames in os.walk(os.path.dirname(chart_file)):
-            dirnames.sort()
-            files += [os.path.join(dirpath, name) for name in sorted(filenames)]
+    for chart_file in charts:
+        files += [str(path) for path in chart_files(Path(chart_file).parent)]
     for file in files:
         try:
             stat = os.stat(file)

@@ -25,7 +25,8 @@ from tprlint.discover.walk import MAX_FILE_BYTES, Candidate, SourceFile, read_so
 from tprlint.facts.extract import FileFacts, ParseError, extract_file
 from tprlint.model import Location
 
-PARALLEL_THRESHOLD = 200  # below this many files to read, a process pool costs more than it saves
+PARALLEL_THRESHOLD = 200
+_UNREADABLE = "cannot be read"  # below this many files to read, a process pool costs more than it saves
 
 
 @dataclass
@@ -35,12 +36,19 @@ class ScannedFile:
     kind: FileKind  # SKIP when its content shows it is not ours (or it could not be read)
     stamp: str  # path, size and modification time: the cache key
     digest: str = ""  # of the content ("" when it was not read)
+    unreadable: bool = False  # reading failed: nothing is known, nothing is cached
     facts: FileFacts | None = None  # None for SKIP, and for Python that matters only when imported
     import_words: frozenset[bytes] = frozenset()  # PYTHON_OTHER: see tprlint.discover.imports
 
 
 def stamp(candidate: Candidate) -> str:
-    return f"{candidate.display}\0{candidate.size}\0{candidate.mtime_ns}"
+    # The absolute path as well as the shown one: two folders of one cache can have the same relative
+    # names, sizes and times (a tarball, `cp -p`), and a moved tree keeps its times.
+    return f"{candidate.abspath}\0{candidate.display}\0{candidate.size}\0{candidate.mtime_ns}"
+
+
+def _content_key(kind: str, file: ScannedFile | Candidate, digest: str) -> str:
+    return f"{kind}:{file.abspath}\0{file.display}\0{digest}"
 
 
 def content_digest(data: bytes) -> str:
@@ -64,6 +72,7 @@ class Scanner:
         self._pool: ProcessPoolExecutor | None = None  # started once, shared by the import rounds
         self._done: list[ScannedFile] = []
         self._pending: list[Future[list[ScannedFile]]] = []
+        self.unreadable = 0  # files that could not be read: the run's result must not be replayed
 
     def start(self, candidates: list[Candidate]) -> None:
         """Dispatch the candidates the cache does not answer; returns at once when a pool runs."""
@@ -90,7 +99,7 @@ class Scanner:
         found = self.cache.get(f"scan:{key}")
         if not isinstance(found, ScannedFile):
             digest = _file_digest(candidate.abspath)
-            found = self.cache.get(f"content:{candidate.display}\0{digest}") if digest else None
+            found = self.cache.get(_content_key("content", candidate, digest)) if digest else None
             if not isinstance(found, ScannedFile):
                 return None
             found = dataclasses.replace(found, stamp=key)
@@ -109,7 +118,7 @@ class Scanner:
         found: dict[str, FileFacts] = {}
         misses: list[ScannedFile] = []
         for file in files:
-            cached = self.cache.get(f"facts:{file.display}\0{file.digest}") if self.cache and file.digest else None
+            cached = self.cache.get(_content_key("facts", file, file.digest)) if self.cache and file.digest else None
             if isinstance(cached, FileFacts) and cached.path == file.display:
                 found[file.display] = cached
                 self.hits += 1
@@ -124,9 +133,11 @@ class Scanner:
             extracted = [f for batch in self._pool.map(extract_modules, chunks) for f in batch]
         by_path = {facts.path: facts for facts in extracted}  # interleaved batches come back out of order
         for file in misses:
-            found[file.display] = by_path[file.display]
-            if self.cache and file.digest:
-                self.cache.put(f"facts:{file.display}\0{file.digest}", by_path[file.display])
+            facts = found[file.display] = by_path[file.display]
+            if facts.error is not None and facts.error.message.startswith(_UNREADABLE):
+                self.unreadable += 1
+            elif self.cache and file.digest:
+                self.cache.put(_content_key("facts", file, file.digest), facts)
         self.parsed += len(misses)
         return [found[f.display] for f in files]
 
@@ -144,10 +155,12 @@ class Scanner:
         for file in scanned:
             self._done.append(file)
             self.parsed += file.facts is not None
-            if self.cache:
+            if file.unreadable:
+                self.unreadable += 1
+            elif self.cache:
                 self.cache.put(f"scan:{file.stamp}", file)
                 if file.digest:
-                    self.cache.put(f"content:{file.display}\0{file.digest}", file)
+                    self.cache.put(_content_key("content", file, file.digest), file)
 
 
 def scan_batch(batch: list[Candidate]) -> list[ScannedFile]:
@@ -155,8 +168,11 @@ def scan_batch(batch: list[Candidate]) -> list[ScannedFile]:
 
 
 def scan_file(candidate: Candidate) -> ScannedFile:
-    source = read_source(candidate)
     key = stamp(candidate)
+    try:
+        source = read_source(candidate)
+    except OSError:  # permissions, a file removed since the walk, an I/O error: maybe not next time
+        return ScannedFile(candidate.display, candidate.abspath, FileKind.SKIP, key, unreadable=True)
     if source is None:
         return ScannedFile(candidate.display, candidate.abspath, FileKind.SKIP, key)
     if source.too_large:
@@ -178,7 +194,7 @@ def extract_modules(batch: list[tuple[str, str]]) -> list[FileFacts]:
                 data = handle.read()
         except OSError as exc:
             facts = FileFacts(display, FileKind.PYTHON_OTHER)
-            facts.error = ParseError(Location(display), f"cannot be read: {exc.strerror or exc}")
+            facts.error = ParseError(Location(display), f"{_UNREADABLE}: {exc.strerror or exc}")
             found.append(facts)
             continue
         found.append(extract_file(display, FileKind.PYTHON_OTHER, data))

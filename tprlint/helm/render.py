@@ -254,7 +254,7 @@ def render_key(chart: Path, release: str, values_files: Iterable[Path], renderer
     ``extra`` (what else the cached result depends on)."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{renderer.identity}\0{release}\0{sorted(leave_out)}\0{extra}\0".encode())
-    for path in _chart_files(chart):
+    for path in chart_files(chart):
         digest.update(path.relative_to(chart).as_posix().encode() + b"\0")
         digest.update(_bytes(path) + b"\0")
     for path in values_files:
@@ -262,9 +262,17 @@ def render_key(chart: Path, release: str, values_files: Iterable[Path], renderer
     return f"helm:{chart}:{digest.hexdigest()}"
 
 
-def _chart_files(folder: Path) -> list[Path]:
+def chart_files(folder: Path) -> list[Path]:
+    """Every file Helm may read for a chart. Helm follows symlinked folders (`templates -> ../shared`),
+    so this does too, visiting each real folder once."""
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames[:] = []  # a symlink loop, or a folder linked twice
+            continue
+        seen.add(real)
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
         found += [Path(dirpath) / name for name in sorted(filenames)]
     return found
