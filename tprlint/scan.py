@@ -25,16 +25,18 @@ from tprlint.discover.walk import MAX_FILE_BYTES, Candidate, SourceFile, read_so
 from tprlint.facts.extract import FileFacts, ParseError, extract_file
 from tprlint.model import Location
 
-PARALLEL_THRESHOLD = 200
-_UNREADABLE = "cannot be read"  # below this many files to read, a process pool costs more than it saves
+PARALLEL_THRESHOLD = 200  # below this many files to read, a process pool costs more than it saves
+_UNREADABLE = "cannot be read"
 
 
 @dataclass
 class ScannedFile:
+    """What the scan learnt about one candidate file."""
+
     display: str
     abspath: str
     kind: FileKind  # SKIP when its content shows it is not ours (or it could not be read)
-    stamp: str  # path, size and modification time: the cache key
+    stamp: str  # paths, size and modification time: the first cache key
     digest: str = ""  # of the content ("" when it was not read)
     unreadable: bool = False  # reading failed: nothing is known, nothing is cached
     facts: FileFacts | None = None  # None for SKIP, and for Python that matters only when imported
@@ -64,6 +66,9 @@ def _file_digest(path: str) -> str:
 
 
 class Scanner:
+    """``start`` dispatches the candidates, ``results`` waits for them, ``extract`` parses the modules
+    that the import rounds ask for, ``close`` stops the workers."""
+
     def __init__(self, cache: FactsCache | None, jobs: int | None) -> None:
         self.cache = cache
         self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
