@@ -13,6 +13,7 @@ import io
 import os
 import pickle
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +31,28 @@ class FactsUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name} from the cache")
 
 
+def stat_lines(paths: Iterable[str | Path]) -> list[str]:
+    """Each file's path, size and modification time (or that it is missing): what a cache key needs
+    to notice a change without reading the file."""
+    lines: list[str] = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+            lines.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
+        except OSError:
+            lines.append(f"{path}\0missing")
+    return lines
+
+
 def _extractor_fingerprint() -> str:
     """Changes whenever the code that produces facts changes, so a development checkout never
     reads facts written by older extraction code under the same version number."""
     package = Path(__file__).parent
-    digest = hashlib.blake2b(digest_size=6)
     # Chart results are facts too, built by tprlint.helm: its code is part of the key.
     sources = [*(package / "facts").rglob("*.py"), *(package / "discover").glob("*.py"),
                *(package / "helm").glob("*.py"), package / "scan.py"]
-    for path in sorted(sources):
-        stat = path.stat()
-        digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()
+    text = "\n".join(stat_lines(sorted(sources)))
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=6).hexdigest()
 
 
 def prepare_cache_dir(directory: Path) -> None:

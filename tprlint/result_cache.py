@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tprlint import __version__
-from tprlint.cache import FactsUnpickler, prepare_cache_dir
+from tprlint.cache import FactsUnpickler, prepare_cache_dir, stat_lines
 from tprlint.catalog import catalog_dir
 from tprlint.config import Config
 from tprlint.discover.walk import Candidate
@@ -57,16 +57,12 @@ def run_key(paths: list[Path], candidates: list[Candidate], config: Config, rule
 
 def _tool_fingerprint() -> str:
     """tprlint's own code and rule files by stat: a development checkout changes them under one version."""
-    entries: list[str] = []
+    files: list[str] = []
     for folder in (Path(__file__).parent, catalog_dir()):
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            for name in sorted(filenames):
-                if name.endswith((".py", ".toml")):
-                    path = os.path.join(dirpath, name)
-                    stat = os.stat(path)
-                    entries.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
-    return "\n".join(entries)
+            files += [os.path.join(dirpath, name) for name in sorted(filenames) if name.endswith((".py", ".toml"))]
+    return "\n".join(stat_lines(files))
 
 
 def _helm_inputs(charts: list[str], config: Config) -> list[str]:
@@ -80,13 +76,7 @@ def _helm_inputs(charts: list[str], config: Config) -> list[str]:
     files = [file for _, extra in config.helm.values for file in extra]
     for chart_file in charts:
         files += [str(path) for path in chart_files(Path(chart_file).parent)]
-    for file in files:
-        try:
-            stat = os.stat(file)
-            entries.append(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}")
-        except OSError:
-            entries.append(f"{file}\0missing")
-    return entries
+    return entries + stat_lines(files)
 
 
 class ResultCache:
