@@ -78,8 +78,8 @@ def _mask_assignment(match: re.Match[str]) -> str:
         return match.group(0)
     value, sep = match.group("value"), match.group("sep")
     in_code = "=" in sep or bool(match.group("close"))  # `key = x` or `"key": x`, not YAML's `key: x`
-    if value[0] not in "\"'" and (sep.startswith((" ", "\t")) and "=" in sep or _CALL.search(value)
-                                  or in_code and _ATTRIBUTE.match(value)):
+    if value[0] not in "\"'" and ((sep.startswith((" ", "\t")) and "=" in sep) or _CALL.search(value)
+                                  or (in_code and _ATTRIBUTE.match(value))):
         return match.group(0)  # `password = settings.DB_PASSWORD`: code names the secret, it does not hold it
     head = match.group(0)[: match.start("value") - match.start(0)]
     return head + _mask_value(match.group("value"))
