@@ -70,7 +70,10 @@ def _parser() -> argparse.ArgumentParser:
                              "after the chart's values.yaml and the configured files (like `helm -f`)")
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="configuration file (pyproject.toml or .tprlint.toml)")
-    parser.add_argument("--no-cache", action="store_true", help="do not read or write .tprlint_cache/")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    parser.add_argument("--cache-dir", type=Path, metavar="DIR",
+                        help="cache folder (default: $TPRLINT_CACHE_DIR, else the per-user cache folder, "
+                             "e.g. ~/.cache/tprlint)")
     parser.add_argument("--jobs", type=int, metavar="N", help="processes for parsing (default: CPU count)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour in console output (default: auto = on a terminal, unless NO_COLOR is set)")
@@ -144,7 +147,7 @@ def _lint_command(argv: list[str]) -> int:
     from tprlint.engine import run
     from tprlint.report import ReportContext, load_reporter
 
-    result = run(paths, config, use_cache=not args.no_cache, jobs=args.jobs)
+    result = run(paths, config, use_cache=not args.no_cache, jobs=args.jobs, cache_dir=args.cache_dir)
     for name, target in outputs:
         color = _use_color(args.color) if target is None else False
         context = ReportContext(rules=catalog, version=__version__, fail_on=config.fail_on,

@@ -3,10 +3,14 @@
 The walk only lists files and their stat, so a run on an unchanged tree opens no scanned file and
 imports none of the analysis code (facts, link, rules). On a miss the scan starts first
 (``tprlint.scan``), and ``tprlint.pipeline`` loads while it runs.
+
+The cache lives outside the scanned tree (``tprlint.cache_store``): a ``.tprlint_cache/`` folder
+committed to a repository is never read.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,8 +20,6 @@ from tprlint.discover.walk import find_candidates
 from tprlint.model import RuleMeta
 from tprlint.result_cache import ResultCache, RunResult, run_key
 
-CACHE_DIR = ".tprlint_cache"
-
 
 def selected_rules(config: Config, catalog: Mapping[str, RuleMeta]) -> tuple[str, ...]:
     chosen = [r for r in catalog if not config.select or any(r.startswith(s) for s in config.select)]
@@ -25,11 +27,26 @@ def selected_rules(config: Config, catalog: Mapping[str, RuleMeta]) -> tuple[str
     return tuple(sorted(r for r in chosen if not any(r.startswith(s) for s in config.ignore)))
 
 
-def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | None = None) -> RunResult:
-    """Findings for ``paths``. ``use_cache`` reads and writes ``.tprlint_cache/`` beside the config."""
+def cache_folder(config: Config, cache_dir: Path | None) -> Path | None:
+    """This project's cache folder, or None (with a one-line note) when it cannot be trusted."""
+    from tprlint.cache_store import CacheRefused, base_dir, open_project_dir
+
+    try:
+        return open_project_dir(base_dir(cache_dir), config.root)
+    except CacheRefused as exc:
+        note = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(exc))  # no terminal escapes
+        print(f"tprlint: note: running without a cache: {note}", file=sys.stderr)
+        return None
+
+
+def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | None = None,
+        cache_dir: Path | None = None) -> RunResult:
+    """Findings for ``paths``. ``use_cache`` reads and writes the project's cache folder: under
+    ``cache_dir`` if given, else ``$TPRLINT_CACHE_DIR``, else the per-user cache folder."""
     rules = selected_rules(config, load_catalog())
     candidates = find_candidates(paths, config.exclude, exclude_root=config.root)
-    results = ResultCache(config.root / CACHE_DIR) if use_cache else None
+    folder = cache_folder(config, cache_dir) if use_cache else None
+    results = ResultCache(folder) if folder else None
     key = run_key(paths, candidates, config, rules) if results else ""
     if results:
         replayed = results.replay(key)
@@ -40,7 +57,7 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     from tprlint.helm.discover import is_chart_file
     from tprlint.scan import Scanner
 
-    cache = FactsCache(config.root / CACHE_DIR) if use_cache else None
+    cache = FactsCache(folder) if folder else None
     if cache:
         cache.load()
     scanner = Scanner(cache, jobs)

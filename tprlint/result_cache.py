@@ -6,27 +6,33 @@ a run without opening a file: each candidate file's path, size and modification 
 does), the files of every Helm chart, values files given on the command line or in config, the
 configuration, the selected rules, the working directory, and tprlint's own code and rule files. Any
 change in them is a miss, and the pipeline runs with its per-file facts cache (``tprlint.cache``).
+
+The file is a JSON header line holding the key, then the result as JSON. The key is compared before
+the result is even parsed, and the result is decoded by ``tprlint.cache_codec`` into a ``RunResult``,
+every value checked against its declared type: any other content is a miss, never code to run.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
+import json
 import os
-import pickle
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tprlint import __version__
-from tprlint.cache import FactsUnpickler, prepare_cache_dir, stat_lines
+from tprlint.cache import stat_lines
+from tprlint.cache_codec import CodecError, decode_as, encode_as, schema_of
+from tprlint.cache_store import read_bounded, write_atomic
 from tprlint.catalog import catalog_dir
 from tprlint.config import Config
 from tprlint.discover.walk import Candidate
 from tprlint.model import Finding
 
-RESULT_FILE = "last-run.pickle"
+RESULT_FILE = "last-run.json"
+RESULT_FORMAT = "tprlint-last-run/1"
+MAX_RESULT_BYTES = 64 * 1024 * 1024  # larger is not a result tprlint wrote: a miss
 
 
 @dataclass
@@ -81,17 +87,24 @@ def _helm_inputs(charts: list[str], config: Config) -> list[str]:
 
 class ResultCache:
     def __init__(self, directory: Path) -> None:
+        self.directory = directory
         self.file = directory / RESULT_FILE
 
+    def _header(self, key: str) -> bytes:
+        header = {"format": RESULT_FORMAT, "version": __version__, "schema": schema_of(RunResult).digest, "key": key}
+        return json.dumps(header, separators=(",", ":")).encode("ascii")
+
     def replay(self, key: str) -> RunResult | None:
+        data = read_bounded(self.file, MAX_RESULT_BYTES)
+        if data is None:
+            return None
+        header, newline, body = data.partition(b"\n")
+        # The header is compared as bytes: the result is not parsed unless the key is this run's.
+        if not newline or header != self._header(key):
+            return None
         try:
-            stored = FactsUnpickler(io.BytesIO(self.file.read_bytes())).load()
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-            return None
-        if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key):
-            return None
-        result = stored[1]
-        if not isinstance(result, RunResult):
+            result = decode_as(RunResult, json.loads(body))
+        except (ValueError, RecursionError):  # CodecError is a ValueError, as is invalid JSON
             return None
         result.replayed = True
         result.parsed = 0
@@ -100,9 +113,7 @@ class ResultCache:
 
     def store(self, key: str, result: RunResult) -> None:
         try:
-            prepare_cache_dir(self.file.parent)
-            with tempfile.NamedTemporaryFile(dir=self.file.parent, delete=False) as handle:
-                pickle.dump((key, result), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(handle.name, self.file)
-        except OSError:
-            pass  # a read-only checkout still gets its findings
+            body = json.dumps(encode_as(RunResult, result), separators=(",", ":")).encode("utf-8", "surrogateescape")
+        except (CodecError, ValueError, RecursionError):
+            return  # a result that would not load again is not stored
+        write_atomic(self.directory, RESULT_FILE, self._header(key) + b"\n" + body)

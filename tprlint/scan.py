@@ -98,14 +98,14 @@ class Scanner:
         self._pending = [self._executor().submit(scan_batch, misses[i::count]) for i in range(count)]
 
     def _from_cache(self, candidate: Candidate) -> ScannedFile | None:
-        if not self.cache or not self.cache.entries:
+        if not self.cache or self.cache.empty:
             return None  # a cold run reads nothing twice
         key = stamp(candidate)
-        found = self.cache.get(f"scan:{key}")
-        if not isinstance(found, ScannedFile):
+        found = self.cache.get(f"scan:{key}", ScannedFile)
+        if found is None:
             digest = _file_digest(candidate.abspath)
-            found = self.cache.get(_content_key("content", candidate, digest)) if digest else None
-            if not isinstance(found, ScannedFile):
+            found = self.cache.get(_content_key("content", candidate, digest), ScannedFile) if digest else None
+            if found is None:
                 return None
             found = dataclasses.replace(found, stamp=key)
             self.cache.put(f"scan:{key}", found)
@@ -123,8 +123,9 @@ class Scanner:
         found: dict[str, FileFacts] = {}
         misses: list[ScannedFile] = []
         for file in files:
-            cached = self.cache.get(_content_key("facts", file, file.digest)) if self.cache and file.digest else None
-            if isinstance(cached, FileFacts) and cached.path == file.display:
+            cached = self.cache.get(_content_key("facts", file, file.digest), FileFacts) if (
+                self.cache and file.digest) else None
+            if cached is not None and cached.path == file.display:
                 found[file.display] = cached
                 self.hits += 1
             else:

@@ -98,8 +98,8 @@ class HelmStage:
             shown = "\0".join([chart.display, *prepared.values.files])
             prepared.key = render_key(chart.path, chart.release_name, prepared.files, self.renderer, leave_out,
                                       shown)
-            found = cache.get(prepared.key) if cache else None
-            if isinstance(found, ChartOutcome):
+            found = cache.get(prepared.key, ChartOutcome) if cache else None
+            if found is not None:
                 self.cached[prepared.key] = found
             elif prepared.key not in {job.key for job in jobs}:
                 jobs.append(RenderJob(prepared.key, str(chart.path), chart.release_name,

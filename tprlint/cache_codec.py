@@ -1,0 +1,394 @@
+"""A typed, data-only codec for the on-disk cache: dataclasses to JSON values and back.
+
+A cache file is foreign input (it can be restored from CI storage, or planted by whoever controls the
+folder), so it is never unpickled: it holds plain JSON, and decoding rebuilds only the dataclass the
+caller asks for, checking every value against the type its field declares (``dataclasses.fields`` and
+``typing.get_type_hints``). Anything else - a wrong type, a missing or extra field, an unknown union
+member - raises ``CodecError``, which the cache treats as a miss.
+
+Encodings (compact, because a large tree has hundreds of thousands of facts):
+- a dataclass is a list of its field values in declaration order;
+- ``X | None`` is ``null`` or X's encoding; any other union is ``[index of the member, value]``;
+- tuples, lists, sets and frozensets are lists; an enum member is its value; bytes are latin-1 text;
+- a dict with ``str`` keys is an object, any other dict a list of ``[key, value]`` pairs;
+- ``object`` (YAML data kept as written) must already be JSON data: str keys, no other types.
+
+Encoding checks the value against the declared types too, so nothing is stored that would not load.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Encoder = Callable[[Any], Any]
+Decoder = Callable[[Any], Any]
+
+
+class CodecError(ValueError):
+    """A value does not match its declared type (when encoding) or the stored data does not (decoding)."""
+
+
+@dataclasses.dataclass
+class _Codec:
+    encode: Encoder
+    decode: Decoder
+    schema: str  # a description of the type, part of the cache's schema digest
+    may_be_null: bool = False  # its encoding can be null (so X | None needs a tag)
+
+
+class _Builder:
+    """Builds (and memoises) the encoder/decoder pair of each type; dataclasses may be recursive."""
+
+    def __init__(self) -> None:
+        self.codecs: dict[object, _Codec] = {}
+        self.dataclass_schemas: dict[type, str] = {}
+
+    def codec(self, tp: object) -> _Codec:
+        found = self.codecs.get(tp)
+        if found is None:
+            found = self._build(tp)
+            self.codecs[tp] = found
+        return found
+
+    def _build(self, tp: object) -> _Codec:
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+            return self._dataclass(tp)
+        if isinstance(tp, type) and issubclass(tp, enum.Enum):
+            return _enum(tp)
+        if tp in _SCALARS:
+            return _SCALARS[tp]
+        if tp is object:
+            return _Codec(_encode_plain, _decode_plain, "object", may_be_null=True)
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
+        if origin in (types.UnionType, typing.Union):
+            return self._union(args)
+        if origin is tuple:
+            if len(args) == 2 and args[1] is Ellipsis:
+                return _sequence(self.codec(args[0]), tuple, "tuple")
+            return self._fixed_tuple(args)
+        if origin is list:
+            return _sequence(self.codec(args[0]), list, "list")
+        if origin is set:
+            return _sequence(self.codec(args[0]), set, "set")
+        if origin is frozenset:
+            return _sequence(self.codec(args[0]), frozenset, "frozenset")
+        if origin is dict:
+            return self._dict(args[0], args[1])
+        if origin is typing.Literal:
+            return _literal(args)
+        raise TypeError(f"the cache cannot store values of type {tp!r}")
+
+    def _dataclass(self, cls: type) -> _Codec:
+        # A placeholder first: a recursive dataclass (Arith holds values that may be Arith) refers to
+        # its own codec, whose functions look up the finished one when called.
+        placeholder = _Codec(lambda v: self.codecs[cls].encode(v), lambda d: self.codecs[cls].decode(d),
+                             f"@{_name(cls)}")
+        self.codecs[cls] = placeholder
+        hints = typing.get_type_hints(cls)
+        fields = dataclasses.fields(cls)
+        names = tuple(f.name for f in fields)
+        field_codecs = [self.codec(hints[f.name]) for f in fields]
+        encoders = tuple(c.encode for c in field_codecs)
+        decoders = tuple(c.decode for c in field_codecs)
+        by_keyword = any(f.kw_only for f in fields)
+        if any(not f.init for f in fields):
+            raise TypeError(f"the cache cannot rebuild {_name(cls)}: it has fields that __init__ does not take")
+        count = len(fields)
+        self.dataclass_schemas[cls] = ";".join(f"{n}:{c.schema}" for n, c in zip(names, field_codecs, strict=True))
+
+        def encode(value: Any) -> Any:
+            if type(value) is not cls:
+                raise CodecError(f"expected {_name(cls)}, got {type(value).__name__}")
+            return [enc(getattr(value, name)) for enc, name in zip(encoders, names, strict=True)]
+
+        def decode(data: Any) -> Any:
+            if type(data) is not list or len(data) != count:
+                raise CodecError(f"{_name(cls)}: expected a list of {count} fields")
+            values = [dec(item) for dec, item in zip(decoders, data, strict=True)]
+            if by_keyword:
+                return cls(**dict(zip(names, values, strict=True)))
+            return cls(*values)
+
+        return _Codec(encode, decode, f"@{_name(cls)}")
+
+    def _union(self, args: tuple[Any, ...]) -> _Codec:
+        members = [a for a in args if a is not type(None)]
+        nullable = len(members) < len(args)
+        if len(members) == 1:
+            inner = self.codec(members[0])
+            if not inner.may_be_null:
+                return _optional(inner)
+        codecs = [self.codec(m) for m in members]
+        schema = "|".join(c.schema for c in codecs) + ("|None" if nullable else "")
+        # Which member a value belongs to, by its exact class (bool is not int, a subclass is not its base).
+        by_class: dict[type, int] = {}
+        for index, member in enumerate(members):
+            for cls in _classes_of(member):
+                by_class.setdefault(cls, index)
+        encoders = [c.encode for c in codecs]
+        decoders = [c.decode for c in codecs]
+
+        def encode(value: Any) -> Any:
+            if value is None and nullable:
+                return None
+            index = by_class.get(type(value))
+            if index is None:
+                raise CodecError(f"{type(value).__name__} is not one of {schema}")
+            return [index, encoders[index](value)]
+
+        def decode(data: Any) -> Any:
+            if data is None and nullable:
+                return None
+            if type(data) is not list or len(data) != 2 or type(data[0]) is not int or not 0 <= data[0] < len(members):
+                raise CodecError(f"expected a tagged value of {schema}")
+            return decoders[data[0]](data[1])
+
+        return _Codec(encode, decode, f"({schema})", may_be_null=nullable)
+
+    def _fixed_tuple(self, args: tuple[Any, ...]) -> _Codec:
+        codecs = [self.codec(a) for a in args]
+        encoders = tuple(c.encode for c in codecs)
+        decoders = tuple(c.decode for c in codecs)
+        count = len(codecs)
+
+        def encode(value: Any) -> Any:
+            if type(value) is not tuple or len(value) != count:
+                raise CodecError(f"expected a tuple of {count}")
+            return [enc(item) for enc, item in zip(encoders, value, strict=True)]
+
+        def decode(data: Any) -> Any:
+            if type(data) is not list or len(data) != count:
+                raise CodecError(f"expected a list of {count}")
+            return tuple(dec(item) for dec, item in zip(decoders, data, strict=True))
+
+        return _Codec(encode, decode, "tuple[" + ",".join(c.schema for c in codecs) + "]")
+
+    def _dict(self, key_type: object, value_type: object) -> _Codec:
+        value_codec = self.codec(value_type)
+        enc_value, dec_value = value_codec.encode, value_codec.decode
+        if key_type is str:
+            def encode(value: Any) -> Any:
+                if type(value) is not dict:
+                    raise CodecError("expected a dict")
+                for key in value:
+                    if type(key) is not str:
+                        raise CodecError("expected str keys")
+                return {key: enc_value(item) for key, item in value.items()}
+
+            def decode(data: Any) -> Any:
+                if type(data) is not dict:
+                    raise CodecError("expected an object")
+                return {key: dec_value(item) for key, item in data.items()}
+
+            return _Codec(encode, decode, f"dict[str,{value_codec.schema}]")
+        key_codec = self.codec(key_type)
+        enc_key, dec_key = key_codec.encode, key_codec.decode
+
+        def encode_pairs(value: Any) -> Any:
+            if type(value) is not dict:
+                raise CodecError("expected a dict")
+            return [[enc_key(key), enc_value(item)] for key, item in value.items()]
+
+        def decode_pairs(data: Any) -> Any:
+            if type(data) is not list:
+                raise CodecError("expected a list of pairs")
+            result: dict[Any, Any] = {}
+            for pair in data:
+                if type(pair) is not list or len(pair) != 2:
+                    raise CodecError("expected a [key, value] pair")
+                result[dec_key(pair[0])] = dec_value(pair[1])
+            return result
+
+        return _Codec(encode_pairs, decode_pairs, f"dict[{key_codec.schema},{value_codec.schema}]")
+
+
+def _name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _classes_of(member: object) -> list[type]:
+    """Runtime classes whose instances encode as this union member."""
+    if member is float:
+        return [float, int]  # an int is a valid float (PEP 484); int itself, if a member, wins by order
+    origin = typing.get_origin(member)
+    if origin is typing.Literal:
+        return [type(a) for a in typing.get_args(member)]
+    if origin is not None:
+        return [origin] if isinstance(origin, type) else []
+    return [member] if isinstance(member, type) else []
+
+
+def _scalar(cls: type, also: tuple[type, ...] = ()) -> _Codec:
+    accepted = (cls, *also)
+
+    def check(value: Any) -> Any:
+        if type(value) not in accepted:
+            raise CodecError(f"expected {cls.__name__}, got {type(value).__name__}")
+        return value
+
+    return _Codec(check, check, cls.__name__)
+
+
+def _encode_bytes(value: Any) -> Any:
+    if type(value) is not bytes:
+        raise CodecError("expected bytes")
+    return value.decode("latin-1")
+
+
+def _decode_bytes(data: Any) -> Any:
+    if type(data) is not str:
+        raise CodecError("expected bytes as text")
+    try:
+        return data.encode("latin-1")
+    except UnicodeEncodeError:
+        raise CodecError("bytes as text with characters above U+00FF") from None
+
+
+def _none(value: Any) -> Any:
+    if value is not None:
+        raise CodecError("expected None")
+    return None
+
+
+_SCALARS: dict[object, _Codec] = {
+    str: _scalar(str),
+    int: _scalar(int),
+    float: _scalar(float, also=(int,)),
+    bool: _scalar(bool),
+    bytes: _Codec(_encode_bytes, _decode_bytes, "bytes"),
+    type(None): _Codec(_none, _none, "None", may_be_null=True),
+}
+
+
+def _enum(cls: type[enum.Enum]) -> _Codec:
+    by_value = {member.value: member for member in cls}
+    value_types = {type(v) for v in by_value}
+
+    def encode(value: Any) -> Any:
+        if type(value) is not cls:
+            raise CodecError(f"expected {cls.__name__}")
+        return value.value
+
+    def decode(data: Any) -> Any:
+        # The type first: True == 1, and a bool must not pass for an int-valued member.
+        if type(data) not in value_types or data not in by_value:
+            raise CodecError(f"not a {cls.__name__}")
+        return by_value[data]
+
+    members = ",".join(f"{m.name}={m.value!r}" for m in cls)
+    return _Codec(encode, decode, f"{_name(cls)}{{{members}}}")
+
+
+def _literal(values: tuple[Any, ...]) -> _Codec:
+    allowed = {(type(v), v) for v in values}
+
+    def check(value: Any) -> Any:
+        if (type(value), value) not in allowed:
+            raise CodecError(f"expected one of {values!r}")
+        return value
+
+    return _Codec(check, check, f"Literal{values!r}")
+
+
+def _sequence(item: _Codec, kind: type[tuple[Any, ...]] | type[list[Any]] | type[set[Any]] | type[frozenset[Any]],
+              label: str) -> _Codec:
+    enc_item, dec_item = item.encode, item.decode
+
+    def encode(value: Any) -> Any:
+        if type(value) is not kind:
+            raise CodecError(f"expected a {label}")
+        return [enc_item(v) for v in value]
+
+    def decode(data: Any) -> Any:
+        if type(data) is not list:
+            raise CodecError(f"expected a list for a {label}")
+        try:
+            return kind(dec_item(v) for v in data)
+        except TypeError as exc:  # an unhashable member of a set
+            raise CodecError(str(exc)) from None
+
+    return _Codec(encode, decode, f"{label}[{item.schema}]")
+
+
+def _optional(inner: _Codec) -> _Codec:
+    enc, dec = inner.encode, inner.decode
+
+    def encode(value: Any) -> Any:
+        return None if value is None else enc(value)
+
+    def decode(data: Any) -> Any:
+        return None if data is None else dec(data)
+
+    return _Codec(encode, decode, f"{inner.schema}|None", may_be_null=True)
+
+
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+def _encode_plain(value: Any) -> Any:
+    """YAML data kept as written: only what JSON holds exactly (JSON would turn an int key into text)."""
+    kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return value
+    if kind is list or kind is tuple:
+        return [_encode_plain(v) for v in value]
+    if kind is dict:
+        if any(type(k) is not str for k in value):
+            raise CodecError("plain data with a non-text key")
+        return {k: _encode_plain(v) for k, v in value.items()}
+    raise CodecError(f"plain data cannot hold {kind.__name__}")
+
+
+def _decode_plain(data: Any) -> Any:
+    return data  # what json.loads returns is plain data
+
+
+class Schema:
+    """Encoder and decoder of one dataclass type, with a digest of its whole schema."""
+
+    def __init__(self, root: type) -> None:
+        builder = _Builder()
+        codec = builder.codec(root)
+        self.encode: Encoder = codec.encode
+        self.decode: Decoder = codec.decode
+        description = "\n".join(f"{_name(cls)}={text}" for cls, text in sorted(
+            builder.dataclass_schemas.items(), key=lambda item: _name(item[0])))
+        self.digest = hashlib.blake2b(description.encode(), digest_size=8).hexdigest()
+
+
+_schemas: dict[type, Schema] = {}
+
+
+def schema_of(root: type) -> Schema:
+    """The (memoised) schema of a dataclass type."""
+    found = _schemas.get(root)
+    if found is None:
+        found = _schemas[root] = Schema(root)
+    return found
+
+
+def decode_as(root: type[T], data: Any) -> T:
+    """``data`` (as json.loads gave it) rebuilt as a ``root``, or CodecError.
+
+    Deeply nested data is refused the same way (RecursionError is not an input error elsewhere)."""
+    try:
+        value = schema_of(root).decode(data)
+    except RecursionError:
+        raise CodecError("nested too deeply") from None
+    if not isinstance(value, root):
+        raise CodecError(f"expected {_name(root)}")
+    return value
+
+
+def encode_as(root: type, value: Any) -> Any:
+    try:
+        return schema_of(root).encode(value)
+    except RecursionError:
+        raise CodecError("nested too deeply") from None
