@@ -21,6 +21,14 @@ def run_cli(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> 
     )
 
 
+@pytest.fixture(autouse=True)
+def _own_cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own tprlint cache folder (never the user's ~/.cache); CLI runs inherit it."""
+    folder = tmp_path_factory.mktemp("tprlint-cache")
+    monkeypatch.setenv("TPRLINT_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def cli():  # type: ignore[no-untyped-def]
     return run_cli

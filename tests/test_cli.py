@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pickle
 import shutil
 import subprocess
 import sys
@@ -254,29 +253,6 @@ def test_version_imports_no_heavy_module() -> None:
 
 # -- cache -----------------------------------------------------------------------------------------
 
-def test_cache_is_written_reused_and_bypassed(demo: Path) -> None:
-    run_cli(".", "-f", "concise", "--no-cache", cwd=demo)
-    assert not (demo / ".tprlint_cache").exists()
-    (demo / ".tprlint_cache").mkdir()
-    stale = demo / ".tprlint_cache" / "facts-0.0.9-0123456789ab.pickle"  # an older tprlint's cache
-    stale.write_bytes(b"old")
-    cold = run_cli(".", "-f", "concise", cwd=demo)
-    assert len(list((demo / ".tprlint_cache").glob("facts-*.pickle"))) == 1
-    assert not stale.exists()
-    assert (demo / ".tprlint_cache" / "last-run.pickle").is_file()
-    warm = run_cli(".", "-f", "concise", cwd=demo)
-    assert cold.stdout == warm.stdout and cold.returncode == warm.returncode == 1
-    # Changing a file is seen: it changes the file's size and modification time, and its facts are
-    # re-extracted (content-hash keys).
-    worker = demo / "orders" / "worker.py"
-    source = worker.read_text()
-    source = source.replace("activities=[reserve_stock, send_confirmation],",
-                            "activities=[reserve_stock, send_confirmation], graceful_shutdown_timeout=DRAIN,")
-    source = source.replace("import os\n", "import os\nfrom datetime import timedelta\nDRAIN = timedelta(seconds=9)\n")
-    worker.write_text(source)
-    assert "TPR101" not in run_cli(".", "-f", "concise", cwd=demo).stdout
-
-
 def test_an_unchanged_tree_replays_the_last_result_and_any_input_change_runs_again(
         demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tprlint.config import Config
@@ -419,20 +395,3 @@ def test_a_replayed_run_imports_no_analysis_code(demo: Path) -> None:
     assert "LOADED [] 1" in result.stdout, result.stdout + result.stderr
     assert json.loads((demo / "again.json").read_text())["findings"] == json.loads(
         (demo / "report.json").read_text())["findings"]
-
-
-class _Exploit:
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return (print, ("PWNED-BY-CACHE",))
-
-
-@pytest.mark.parametrize("pattern", ["facts-*.pickle", "last-run.pickle"])
-def test_a_committed_cache_file_cannot_run_code(demo: Path, pattern: str) -> None:
-    run_cli(".", "-f", "concise", cwd=demo)
-    for cache_file in (demo / ".tprlint_cache").glob(pattern):
-        cache_file.write_bytes(pickle.dumps({"x": _Exploit()}))
-    if pattern.startswith("facts"):  # an unchanged tree never reads the facts cache
-        (demo / ".tprlint_cache" / "last-run.pickle").unlink()
-    result = run_cli(".", "-f", "concise", cwd=demo)
-    assert "PWNED-BY-CACHE" not in result.stdout + result.stderr
-    assert result.returncode == 1 and "TPR601" in result.stdout

@@ -1,0 +1,367 @@
+"""The cache: where it lives, that it only ever holds data, and that anything odd in it is a miss.
+
+A cache file is foreign input (restored from CI storage, committed to a repository, planted in a
+shared folder). Whatever it holds, a run must give the findings of a cold run, and must not run code,
+hang, or write or delete anything outside tprlint's own folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, run_cli
+
+from tprlint.cache_store import MARKER, project_folder_name
+
+WORKER = "import temporalio\nx = (\n"  # the smallest tree with a finding: TPR001 at w.py:2
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    copy = tmp_path / "demo-shop"
+    shutil.copytree(FIXTURES / "demo-shop", copy)
+    return copy
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "w.py").write_text(WORKER)
+    return root
+
+
+def _project(cache_dir: Path, root: Path) -> Path:
+    return cache_dir / project_folder_name(root.resolve())
+
+
+def _listing(folder: Path) -> dict[str, bytes | str]:
+    """Every entry under ``folder`` (not following symlinks) with its content or link target."""
+    found: dict[str, bytes | str] = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            key = str(path.relative_to(folder))
+            if path.is_symlink():
+                found[key] = "-> " + os.readlink(path)
+            elif path.is_file():
+                found[key] = path.read_bytes()
+            else:
+                found[key] = "dir"
+    return found
+
+
+def _code_running_pickle(marker: Path) -> bytes:
+    """The issue's payload: protocol-4 dotted names that pass a "tprlint.* only" filter and reach
+    os.system through tprlint.cache's own import of os. Running it creates ``marker``."""
+    def text(value: str) -> bytes:
+        raw = value.encode()
+        return b"\x8c" + bytes([len(raw)]) + raw  # SHORT_BINUNICODE
+
+    return (b"\x80\x04" + text("tprlint.cache") + text("os.system") + b"\x93"  # STACK_GLOBAL
+            + text(f"touch {marker}") + b"\x85" + b"R" + b".")  # TUPLE1, REDUCE, STOP
+
+
+def test_the_crafted_pickle_of_the_issue_really_runs_code(tmp_path: Path) -> None:
+    # The payload the next test plants is live: a plain unpickler runs it.
+    marker = tmp_path / "ran"
+    subprocess.run([sys.executable, "-c", "import pickle, sys; pickle.loads(sys.stdin.buffer.read())"],
+                   input=_code_running_pickle(marker), env={**os.environ}, check=True, timeout=60)
+    assert marker.exists()
+
+
+def test_a_cache_file_holding_a_code_running_pickle_runs_nothing(
+        tree: Path, tmp_path: Path, _own_cache_dir: Path) -> None:
+    marker = tmp_path / "pwned"
+    payload = _code_running_pickle(marker)
+    # Committed in the tree, where tprlint used to keep its cache...
+    committed = tree / ".tprlint_cache"
+    committed.mkdir()
+    for name in ("last-run.pickle", "facts-0.1.0-0123456789ab.pickle", "last-run.json"):
+        (committed / name).write_bytes(payload)
+    cold = run_cli(".", "-f", "github", cwd=tree)
+    assert not marker.exists()
+    # ...and in the cache folder itself, under every name tprlint reads, behind a valid replay header.
+    project = _project(_own_cache_dir, tree)
+    result_file = project / "last-run.json"
+    header = result_file.read_bytes().split(b"\n", 1)[0]
+    result_file.write_bytes(header + b"\n" + payload)
+    for facts_file in project.glob("facts-*.json"):
+        facts_file.write_bytes(payload)
+    again = run_cli(".", "-f", "github", cwd=tree)
+    result_file.write_bytes(payload)
+    last = run_cli(".", "-f", "github", cwd=tree)
+    assert not marker.exists()
+    assert cold.stdout == again.stdout == last.stdout and "TPR001" in cold.stdout
+    assert again.returncode == last.returncode == cold.returncode and "Traceback" not in again.stderr + last.stderr
+
+
+def _ints_to_text(value: object) -> object:
+    """The same JSON with every number turned into text: right shape, wrong types throughout."""
+    if isinstance(value, list):
+        return [_ints_to_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _ints_to_text(v) for k, v in value.items()}
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def test_a_cache_with_wrong_types_gives_the_findings_of_a_cold_run(demo: Path, _own_cache_dir: Path) -> None:
+    cold = run_cli(".", "-f", "json", "--no-cache", cwd=demo)
+    run_cli(".", "-f", "json", cwd=demo)
+    project = _project(_own_cache_dir, demo)
+    # The replayed result: its key is this run's, every number in it is text.
+    result_file = project / "last-run.json"
+    header, body = result_file.read_bytes().split(b"\n", 1)
+    result_file.write_bytes(header + b"\n" + json.dumps(_ints_to_text(json.loads(body))).encode())
+    assert run_cli(".", "-f", "json", cwd=demo).stdout == cold.stdout
+    # The facts: only the stored values are wrong (the outline is right), and nothing is replayed.
+    (facts_file,) = project.glob("facts-*.json")
+    facts = json.loads(facts_file.read_bytes())
+    facts["values"] = [[kind, _ints_to_text(value)] for kind, value in facts["values"]]
+    facts_file.write_text(json.dumps(facts))
+    result_file.unlink()
+    result = run_cli(".", "-f", "json", cwd=demo)
+    assert result.stdout == cold.stdout and result.returncode == cold.returncode == 1
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["last-run.json", "facts"])
+def test_a_fifo_in_place_of_a_cache_file_does_not_hang_the_run(tree: Path, _own_cache_dir: Path, name: str) -> None:
+    cold = run_cli(".", "-f", "concise", cwd=tree)  # creates the folder and learns the facts file's name
+    project = _project(_own_cache_dir, tree)
+    (target,) = project.glob("facts-*.json") if name == "facts" else [project / name]
+    target.unlink()
+    (project / "last-run.json").unlink(missing_ok=True)  # the facts file is read only when nothing is replayed
+    os.mkfifo(target)
+    result = run_cli(".", "-f", "concise", cwd=tree)  # a blocking open of the FIFO would hang until the timeout
+    assert result.stdout == cold.stdout and "TPR001" in result.stdout
+
+
+def test_a_symlinked_cache_folder_is_refused_and_its_target_left_alone(tree: Path, tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / "facts-0.0.9-0123456789ab.json").write_text("an older cache's name: tprlint once deleted these")
+    (target / "notes.txt").write_text("mine")
+    before = _listing(target)
+    link = tmp_path / "cache-link"
+    link.symlink_to(target)
+    result = run_cli(".", "-f", "concise", "--cache-dir", str(link), cwd=tree)
+    assert "running without a cache" in result.stderr and "symlink" in result.stderr
+    assert result.stderr.count("\n") == 1 and "TPR001" in result.stdout
+    assert _listing(target) == before
+
+
+def test_a_symlinked_project_folder_is_refused_and_its_target_left_alone(
+        tree: Path, tmp_path: Path, _own_cache_dir: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / MARKER).write_text("Signature: 8a477f597d28d172789f06886806bc55\n")  # even a marked one
+    (target / "last-run.json").write_text("not tprlint's")
+    before = _listing(target)
+    _project(_own_cache_dir, tree).symlink_to(target)
+    result = run_cli(".", "-f", "concise", cwd=tree)
+    assert "running without a cache" in result.stderr and "TPR001" in result.stdout
+    assert _listing(target) == before
+
+
+def test_a_committed_cache_folder_symlink_is_never_followed(tree: Path, tmp_path: Path) -> None:
+    # The issue: a committed `.tprlint_cache` symlink made tprlint write `.gitignore` and pickles in
+    # its target and delete a file there.
+    target = tmp_path / "victim"
+    target.mkdir()
+    (target / "facts-0.0.9-0123456789ab.pickle").write_text("precious")
+    before = _listing(target)
+    (tree / ".tprlint_cache").symlink_to(target)
+    result = run_cli(".", "-f", "concise", cwd=tree)
+    assert "TPR001" in result.stdout
+    assert _listing(target) == before
+
+
+def test_a_cache_folder_owned_by_another_user_is_refused(tree: Path, tmp_path: Path) -> None:
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    os.chown(foreign, 4242, 4242)  # the tests run as root (here and in CI)
+    result = run_cli(".", "-f", "concise", "--cache-dir", str(foreign), cwd=tree)
+    assert "running without a cache" in result.stderr and "another user" in result.stderr
+    assert "TPR001" in result.stdout
+    assert list(foreign.iterdir()) == []
+
+
+def test_a_project_folder_tprlint_did_not_create_is_refused(tree: Path, _own_cache_dir: Path) -> None:
+    project = _project(_own_cache_dir, tree)
+    project.mkdir()
+    (project / "last-run.json").write_text("someone else's file")
+    result = run_cli(".", "-f", "concise", cwd=tree)
+    assert "running without a cache" in result.stderr and MARKER in result.stderr
+    assert (project / "last-run.json").read_text() == "someone else's file"
+    assert sorted(p.name for p in project.iterdir()) == ["last-run.json"]
+
+
+def test_by_default_the_cache_is_outside_the_scanned_tree(
+        tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TPRLINT_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    before = _listing(tree)
+    first = run_cli(".", "-f", "concise", cwd=tree)
+    second = run_cli(".", "-f", "concise", cwd=tree)
+    assert _listing(tree) == before  # no file created in the scanned tree
+    home_cache = tmp_path / "home" / ".cache" / "tprlint"
+    if sys.platform == "darwin":
+        home_cache = tmp_path / "home" / "Library" / "Caches" / "tprlint"
+    project = _project(home_cache, tree)
+    assert {p.name for p in project.iterdir()} >= {MARKER, "last-run.json"}
+    assert oct(project.stat().st_mode & 0o777) == oct(0o700)
+    assert first.stdout == second.stdout and "TPR001" in first.stdout
+    # XDG_CACHE_HOME moves it.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    run_cli(".", "-f", "concise", cwd=tree)
+    assert (_project(tmp_path / "xdg" / "tprlint", tree) / "last-run.json").is_file()
+
+
+def test_cache_dir_option_wins_over_the_environment_variable(tree: Path, tmp_path: Path) -> None:
+    from_env, from_option = tmp_path / "env-cache", tmp_path / "option-cache"
+    env = {"TPRLINT_CACHE_DIR": str(from_env)}
+    run_cli(".", "-f", "concise", cwd=tree, env=env)
+    assert (_project(from_env, tree) / "last-run.json").is_file()
+    run_cli(".", "-f", "concise", "--cache-dir", str(from_option), cwd=tree, env=env)
+    assert (_project(from_option, tree) / "last-run.json").is_file()
+    assert len(list(from_env.iterdir())) == 1  # the option's run wrote nothing there
+
+
+def test_cache_is_written_reused_and_bypassed(demo: Path, _own_cache_dir: Path) -> None:
+    run_cli(".", "-f", "concise", "--no-cache", cwd=demo)
+    assert list(_own_cache_dir.iterdir()) == []
+    project = _project(_own_cache_dir, demo)
+    cold = run_cli(".", "-f", "concise", cwd=demo)
+    (facts_file,) = project.glob("facts-*.json")
+    assert (project / "last-run.json").is_file()
+    stale = project / "facts-0.0.9-0123456789ab.json"  # an older tprlint's cache, in tprlint's folder
+    stale.write_bytes(b"old")
+    warm = run_cli(".", "-f", "concise", cwd=demo)
+    assert cold.stdout == warm.stdout and cold.returncode == warm.returncode == 1
+    # Changing a file is seen: it changes the file's size and modification time, and its facts are
+    # re-extracted (content-hash keys).
+    worker = demo / "orders" / "worker.py"
+    source = worker.read_text()
+    source = source.replace("activities=[reserve_stock, send_confirmation],",
+                            "activities=[reserve_stock, send_confirmation], graceful_shutdown_timeout=DRAIN,")
+    source = source.replace("import os\n", "import os\nfrom datetime import timedelta\nDRAIN = timedelta(seconds=9)\n")
+    worker.write_text(source)
+    assert "TPR101" not in run_cli(".", "-f", "concise", cwd=demo).stdout
+    assert not stale.exists() and facts_file.exists()
+
+
+# -- the files, one by one ---------------------------------------------------------------------------
+
+def _scanned(tree: Path) -> list[object]:
+    from tprlint.config import Config
+    from tprlint.discover.walk import find_candidates
+    from tprlint.scan import Scanner
+
+    scanner = Scanner(None, 1)
+    scanner.start(find_candidates([tree], (), exclude_root=Config(root=tree).root))
+    return list(scanner.results())
+
+
+def test_every_fact_of_the_demo_round_trips_through_the_codec(demo: Path) -> None:
+    from tprlint.cache_codec import decode_as, encode_as
+    from tprlint.scan import ScannedFile
+
+    files = _scanned(demo)
+    assert len(files) > 10
+    for file in files:
+        assert decode_as(ScannedFile, json.loads(json.dumps(encode_as(ScannedFile, file)))) == file
+
+
+def test_facts_cache_entries_that_do_not_match_their_type_are_misses(tree: Path, tmp_path: Path) -> None:
+    from tprlint.cache import FactsCache
+    from tprlint.cache_codec import encode_as
+    from tprlint.model import Location
+
+    (scanned,) = _scanned(tree)
+    cache = FactsCache(tmp_path)
+    cache.put("k", scanned)
+    cache.put("loc", Location("a.py", 3))
+    cache.save()
+    good = json.loads(cache.file.read_bytes())
+
+    def reloaded(document: object) -> FactsCache:
+        cache.file.write_text(json.dumps(document))
+        fresh = FactsCache(tmp_path)
+        fresh.load()
+        return fresh
+
+    assert reloaded(good).get("k", type(scanned)) == scanned
+    index = good["keys"]["loc"]
+    assert reloaded(good).get("loc", Location) == Location("a.py", 3)
+    assert reloaded(good).get("loc", type(scanned)) is None  # a value of another type
+    variants = {
+        "wrong type": ["a.py", "3", 1, None, None],
+        "missing field": ["a.py", 3, 1, None],
+        "extra field": ["a.py", 3, 1, None, None, 0],
+        "bool for int": ["a.py", True, 1, None, None],
+    }
+    for why, encoded in variants.items():
+        document = json.loads(json.dumps(good))
+        document["values"][index][1] = encoded
+        assert reloaded(document).get("loc", Location) is None, why
+        assert reloaded(document).get("k", type(scanned)) == scanned, why  # the other entries still load
+    assert encode_as(Location, Location("a.py", 3)) == ["a.py", 3, 1, None, None]
+    for outline in ({**good, "format": "tprlint-facts/0"}, {**good, "extra": 1}, [good], {"format": good["format"]}):
+        assert reloaded(outline).get("k", type(scanned)) is None
+    cache.file.write_bytes(json.dumps(good).encode()[:-20])  # truncated
+    fresh = FactsCache(tmp_path)
+    fresh.load()
+    assert fresh.empty
+
+
+def test_an_oversized_cache_file_is_not_read(tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tprlint.cache
+    from tprlint.cache import FactsCache
+
+    (scanned,) = _scanned(tree)
+    cache = FactsCache(tmp_path)
+    cache.put("k", scanned)
+    cache.save()
+    size = cache.file.stat().st_size
+    monkeypatch.setattr(tprlint.cache, "MAX_FACTS_BYTES", size - 1)
+    fresh = FactsCache(tmp_path)
+    fresh.load()
+    assert fresh.get("k", type(scanned)) is None
+    monkeypatch.setattr(tprlint.cache, "MAX_FACTS_BYTES", size)
+    fresh.load()
+    assert fresh.get("k", type(scanned)) == scanned
+
+
+def test_the_replay_key_is_compared_before_the_result_is_parsed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tprlint.result_cache
+    from tprlint.result_cache import ResultCache, RunResult
+
+    results = ResultCache(tmp_path)
+    results.store("key-1", RunResult([], 3, ("TPR001",)))
+    replayed = results.replay("key-1")
+    assert replayed is not None and replayed.replayed and replayed.files_scanned == 3
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the result was parsed for another key")
+
+    monkeypatch.setattr(tprlint.result_cache.json, "loads", refuse)
+    assert results.replay("key-2") is None
+
+
+def test_no_tprlint_module_imports_pickle() -> None:
+    # A grep, so that a later change cannot bring an unpickler back unseen.
+    package = Path(__file__).resolve().parents[1] / "tprlint"
+    offenders = [p.name for p in package.rglob("*.py") for line in p.read_text().splitlines()
+                 if line.strip().startswith(("import pickle", "from pickle"))]
+    assert offenders == []
