@@ -172,13 +172,9 @@ def _probe(root: Path, jobs: int | None) -> dict[str, int] | None:
 
 
 def cache_dir_for(root: Path) -> Path:
-    """Where tprlint keeps its cache for a run in ``root``: beside the config file, else the cwd."""
-    try:
-        from tprlint.config import find_config
-    except ImportError:
-        return root / ".tprlint_cache"
-    config = find_config(root)
-    return (config.parent if config else root).resolve() / ".tprlint_cache"
+    """Where tprlint keeps its cache during the benchmark: the scratch folder in $TPRLINT_CACHE_DIR
+    (set by main), never the user's own cache folder."""
+    return Path(os.environ["TPRLINT_CACHE_DIR"])
 
 
 class _FreshCache:
@@ -232,14 +228,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic repo (default: 7)")
     parser.add_argument("--repo", type=Path, metavar="PATH",
                         help="benchmark this existing checkout instead of a synthetic repo (it is not modified; "
-                             "a .tprlint_cache already there is set aside during the warm runs and restored)")
+                             "tprlint's cache goes to a scratch folder, never the user's own)")
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="generate the synthetic repo in DIR (must be empty or missing) and keep it")
     parser.add_argument("--jobs", type=int, metavar="N", help="pass --jobs N to tprlint (default: its own default)")
     parser.add_argument("--repeat", type=int, default=3, metavar="N", help="runs per measurement (default: 3)")
     args = parser.parse_args(argv)
-    # On SIGTERM unwind normally: subprocess.run kills the running tprlint, temporary files are removed
-    # and a cache set aside in --repo is put back.
+    # On SIGTERM unwind normally: subprocess.run kills the running tprlint and temporary files are removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -250,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="tprlint-bench-") as scratch_name:
         scratch = Path(scratch_name)
+        os.environ["TPRLINT_CACHE_DIR"] = str(scratch / "tprlint-cache")  # every tprlint run inherits it
         generated: dict[str, int] | None = None
         if args.repo:
             root = args.repo.resolve()
