@@ -260,6 +260,19 @@ def test_cache_is_written_reused_and_bypassed(demo: Path, _own_cache_dir: Path) 
     assert not stale.exists() and facts_file.exists()
 
 
+def test_a_cache_restored_onto_a_fresh_checkout_keeps_one_copy_of_each_file(tree: Path, _own_cache_dir: Path) -> None:
+    first = run_cli(".", "-f", "concise", cwd=tree)
+    (facts_file,) = _project(_own_cache_dir, tree).glob("facts-*.json")
+    before = json.loads(facts_file.read_bytes())
+    os.utime(tree / "w.py", (2_000_000_000, 2_000_000_000))  # as a fresh clone or a cache restore does
+    again = run_cli(".", "-f", "concise", cwd=tree)
+    after = json.loads(facts_file.read_bytes())
+    assert again.stdout == first.stdout
+    # Found by content, stored under its new stamp: the same single value, not a second copy.
+    assert len(after["keys"]) == len(before["keys"]) == 2 and len(after["values"]) == len(before["values"]) == 1
+    assert after["keys"] != before["keys"]
+
+
 # -- the files, one by one ---------------------------------------------------------------------------
 
 def _scanned(tree: Path) -> list[object]:

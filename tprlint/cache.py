@@ -70,6 +70,7 @@ class FactsCache:
         self._stored: list[tuple[int, Any]] = []  # (index into _types, encoded value)
         self._keys: dict[str, int] = {}  # key -> index into _stored
         self._decoded: dict[int, object] = {}  # one object per stored value, as the keys share them
+        self._loaded_from: dict[int, int] = {}  # id() of a decoded object -> its stored index
         self._new: dict[str, object] = {}  # put in this run
 
     @property
@@ -130,6 +131,7 @@ class FactsCache:
         except CodecError:
             return None
         self._decoded[index] = found
+        self._loaded_from[id(found)] = index
         return found
 
     def put(self, key: str, value: object) -> None:
@@ -142,34 +144,23 @@ class FactsCache:
         self._remove_stale()
         if not self.dirty and self.used == set(self._keys):
             return
-        types: dict[tuple[str, str], int] = {}
-        values: list[list[Any]] = []
+        document = _Document(self._types, self._stored)
         keys: dict[str, int] = {}
-        by_identity: dict[int, int] = {}  # the same value under several keys is stored once
         for key in sorted(self.used):
-            new = self._new.get(key)
-            if new is not None:
-                identity = id(new)
-                if identity not in by_identity:
-                    try:
-                        encoded = encode_as(type(new), new)
-                    except CodecError:
-                        continue  # a value that would not load again is not stored
-                    ident = (type_name(type(new)), schema_of(type(new)).digest)
-                    values.append([types.setdefault(ident, len(types)), encoded])
-                    by_identity[identity] = len(values) - 1
-                keys[key] = by_identity[identity]
-            elif key in self._keys:
-                index = self._keys[key]
-                identity = -1 - index  # stored values keep their raw form: nothing to encode again
-                if identity not in by_identity:
-                    type_index, encoded = self._stored[index]
-                    values.append([types.setdefault(self._types[type_index], len(types)), encoded])
-                    by_identity[identity] = len(values) - 1
-                keys[key] = by_identity[identity]
-        document = {"format": FACTS_FORMAT, "types": [list(t) for t in types], "values": values, "keys": keys}
+            value = self._new.get(key)
+            if value is None or id(value) in self._loaded_from:
+                # As loaded (perhaps under a new key): its stored form is written back, not encoded again.
+                index = self._keys.get(key) if value is None else self._loaded_from[id(value)]
+                if index is not None:
+                    keys[key] = document.add_stored(index)
+            else:
+                position = document.add_new(value)
+                if position is not None:
+                    keys[key] = position
+        outline = {"format": FACTS_FORMAT, "types": [list(t) for t in document.types], "values": document.values,
+                   "keys": keys}
         try:
-            data = json.dumps(document, separators=(",", ":")).encode("utf-8", "surrogateescape")
+            data = json.dumps(outline, separators=(",", ":")).encode("utf-8", "surrogateescape")
         except (ValueError, RecursionError):
             return
         write_atomic(self.directory, self.name, data)
@@ -184,3 +175,36 @@ class FactsCache:
         for name in names:
             if name != self.name and _FACTS_FILE.fullmatch(name):
                 remove_own_file(self.directory, name)
+
+
+class _Document:
+    """The values of the file being written, each once however many keys share it."""
+
+    def __init__(self, loaded_types: list[tuple[str, str]], loaded: list[tuple[int, Any]]) -> None:
+        self.types: dict[tuple[str, str], int] = {}
+        self.values: list[list[Any]] = []
+        self._loaded_types = loaded_types
+        self._loaded = loaded
+        self._positions: dict[int, int] = {}  # a new value's id(), or -1 - a loaded value's index
+
+    def add_stored(self, index: int) -> int:
+        identity = -1 - index
+        if identity not in self._positions:
+            type_index, encoded = self._loaded[index]
+            self._positions[identity] = self._append(self._loaded_types[type_index], encoded)
+        return self._positions[identity]
+
+    def add_new(self, value: object) -> int | None:
+        identity = id(value)
+        if identity not in self._positions:
+            kind = type(value)
+            try:
+                encoded = encode_as(kind, value)
+            except CodecError:
+                return None  # a value that would not load again is not stored
+            self._positions[identity] = self._append((type_name(kind), schema_of(kind).digest), encoded)
+        return self._positions[identity]
+
+    def _append(self, ident: tuple[str, str], encoded: Any) -> int:
+        self.values.append([self.types.setdefault(ident, len(self.types)), encoded])
+        return len(self.values) - 1

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
+import operator
 import types
 import typing
 from collections.abc import Callable
@@ -41,6 +42,7 @@ class _Codec:
     decode: Decoder
     schema: str  # a description of the type, part of the cache's schema digest
     may_be_null: bool = False  # its encoding can be null (so X | None needs a tag)
+    exact_types: frozenset[type] = frozenset()  # a scalar stored as itself: the classes it may have
 
 
 class _Builder:
@@ -116,6 +118,19 @@ class _Builder:
                 return cls(**dict(zip(names, values, strict=True)))
             return cls(*values)
 
+        if _plain_instance_dict(cls):
+            # The fields straight into the instance's __dict__: what __init__ would do with every
+            # field given, without a frozen dataclass's object.__setattr__ call per field (the
+            # largest cost of loading a cache).
+            def decode_fast(data: Any) -> Any:
+                if type(data) is not list or len(data) != count:
+                    raise CodecError(f"{_name(cls)}: expected a list of {count} fields")
+                instance: Any = object.__new__(cls)  # lengths checked above: the zips need not
+                values = [dec(item) for dec, item in zip(decoders, data, strict=False)]
+                instance.__dict__.update(zip(names, values, strict=False))
+                return instance
+
+            return _Codec(encode, decode_fast, f"@{_name(cls)}")
         return _Codec(encode, decode, f"@{_name(cls)}")
 
     def _union(self, args: tuple[Any, ...]) -> _Codec:
@@ -123,6 +138,8 @@ class _Builder:
         nullable = len(members) < len(args)
         if len(members) == 1:
             inner = self.codec(members[0])
+            if inner.exact_types and not inner.may_be_null:  # str | None: a scalar check, no wrapper
+                return _scalar_of(inner.exact_types | {type(None)}, f"{inner.schema}|None", may_be_null=True)
             if not inner.may_be_null:
                 return _optional(inner)
         codecs = [self.codec(m) for m in members]
@@ -187,7 +204,14 @@ class _Builder:
                     raise CodecError("expected an object")
                 return {key: dec_value(item) for key, item in data.items()}
 
-            return _Codec(encode, decode, f"dict[str,{value_codec.schema}]")
+            accepted = value_codec.exact_types
+
+            def decode_scalars(data: Any) -> Any:  # dict[str, str], the labels and env of manifests
+                if type(data) is not dict or not set(map(type, data.values())) <= accepted:
+                    raise CodecError(f"expected an object of {value_codec.schema}")
+                return dict(data)
+
+            return _Codec(encode, decode_scalars if accepted else decode, f"dict[str,{value_codec.schema}]")
         key_codec = self.codec(key_type)
         enc_key, dec_key = key_codec.encode, key_codec.decode
 
@@ -209,6 +233,14 @@ class _Builder:
         return _Codec(encode_pairs, decode_pairs, f"dict[{key_codec.schema},{value_codec.schema}]")
 
 
+def _plain_instance_dict(cls: type) -> bool:
+    """Whether an instance is fully described by its fields in ``__dict__``: no slots, no
+    ``__post_init__``, no custom ``__new__``."""
+    bases = [base for base in cls.__mro__ if base is not object]
+    return (not any("__slots__" in vars(base) or "__new__" in vars(base) for base in bases)
+            and not hasattr(cls, "__post_init__"))
+
+
 def _name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -226,14 +258,17 @@ def _classes_of(member: object) -> list[type]:
 
 
 def _scalar(cls: type, also: tuple[type, ...] = ()) -> _Codec:
-    accepted = (cls, *also)
+    return _scalar_of(frozenset((cls, *also)), cls.__name__)
 
+
+def _scalar_of(accepted: frozenset[type], schema: str, may_be_null: bool = False) -> _Codec:
+    """A value stored as itself, whose class must be one of ``accepted`` exactly (bool is not int)."""
     def check(value: Any) -> Any:
         if type(value) not in accepted:
-            raise CodecError(f"expected {cls.__name__}, got {type(value).__name__}")
+            raise CodecError(f"expected {schema}, got {type(value).__name__}")
         return value
 
-    return _Codec(check, check, cls.__name__)
+    return _Codec(check, check, schema, may_be_null=may_be_null, exact_types=accepted)
 
 
 def _encode_bytes(value: Any) -> Any:
@@ -310,11 +345,32 @@ def _sequence(item: _Codec, kind: type[tuple[Any, ...]] | type[list[Any]] | type
         if type(data) is not list:
             raise CodecError(f"expected a list for a {label}")
         try:
-            return kind(dec_item(v) for v in data)
+            return kind([dec_item(v) for v in data])
         except TypeError as exc:  # an unhashable member of a set
             raise CodecError(str(exc)) from None
 
-    return _Codec(encode, decode, f"{label}[{item.schema}]")
+    # Faster paths for the common sequences of scalars (a tree's import words are most of its values).
+    accepted = item.exact_types
+
+    def decode_scalars(data: Any) -> Any:
+        if type(data) is not list or not set(map(type, data)) <= accepted:
+            raise CodecError(f"expected a list of {item.schema} for a {label}")
+        return kind(data)
+
+    def decode_bytes(data: Any) -> Any:
+        if type(data) is not list or not set(map(type, data)) <= _TEXT:
+            raise CodecError(f"expected a list of bytes as text for a {label}")
+        try:
+            return kind(map(_TO_BYTES, data))
+        except UnicodeEncodeError:
+            raise CodecError("bytes as text with characters above U+00FF") from None
+
+    fast = decode_scalars if accepted else decode_bytes if item.schema == "bytes" else decode
+    return _Codec(encode, fast, f"{label}[{item.schema}]")
+
+
+_TEXT = frozenset({str})
+_TO_BYTES = operator.methodcaller("encode", "latin-1")
 
 
 def _optional(inner: _Codec) -> _Codec:

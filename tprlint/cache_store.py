@@ -43,7 +43,10 @@ def default_base_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     if xdg and os.path.isabs(xdg):
         return Path(xdg) / "tprlint"
-    home = Path.home()
+    try:
+        home = Path.home()
+    except RuntimeError:  # no HOME and no password entry (a bare container)
+        raise CacheRefused("no home directory for the default cache folder (set TPRLINT_CACHE_DIR)") from None
     if sys.platform == "darwin":
         return home / "Library" / "Caches" / "tprlint"
     return home / ".cache" / "tprlint"

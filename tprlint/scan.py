@@ -107,9 +107,11 @@ class Scanner:
             found = self.cache.get(_content_key("content", candidate, digest), ScannedFile) if digest else None
             if found is None:
                 return None
-            found = dataclasses.replace(found, stamp=key)
+            # The same object under the new stamp: the cache stores it once, as it was loaded.
             self.cache.put(f"scan:{key}", found)
-        return found if found.display == candidate.display else None
+        if found.display != candidate.display:
+            return None
+        return found if found.stamp == key else dataclasses.replace(found, stamp=key)
 
     def results(self) -> list[ScannedFile]:
         """Every candidate's result, in candidate (display path) order."""
