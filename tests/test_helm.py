@@ -408,7 +408,9 @@ def test_suppression_comments_in_values_files_apply(repo: Path) -> None:
 def test_rendering_is_cached_by_the_content_of_chart_and_values(repo: Path) -> None:
     config = Config(root=repo, select=("TPR406",))
     first = run([repo], config, use_cache=True, jobs=1)
-    (repo / ".tprlint_cache" / "last-run.pickle").unlink()  # not a replay: the pipeline runs again
+    from tprlint.cache_store import base_dir, project_folder_name
+
+    (base_dir(None) / project_folder_name(repo) / "last-run.json").unlink()  # not a replay: the pipeline runs again
     second = run([repo], config, use_cache=True, jobs=1)
     key = "helm render deploy/temporal"
     assert first.timings[key] > 0 and second.timings[key] == 0.0

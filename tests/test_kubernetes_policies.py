@@ -5,6 +5,7 @@ CNI policy kinds - and the guarantee that a secret literal never reaches the cac
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import re
 import textwrap
@@ -587,7 +588,8 @@ def test_no_output_or_cache_ever_shows_a_manifest_secret(tmp_path: Path, fmt: st
         results = json.loads(result.stdout)["runs"][0]["results"]
         assert all("snippet" not in r["locations"][0]["physicalLocation"]["region"]
                    for r in results if r["ruleId"] == "TPR412")
-    cache = b"".join(p.read_bytes() for p in (tmp_path / ".tprlint_cache").rglob("*") if p.is_file())
+    cache_dir = Path(os.environ["TPRLINT_CACHE_DIR"])  # this test's own (tests/conftest.py)
+    cache = b"".join(p.read_bytes() for p in cache_dir.rglob("*") if p.is_file())
     assert cache, "the run should have written its cache"
     for value in SECRET_VALUES[:2]:
         assert value[:8].encode() not in cache
