@@ -7,6 +7,8 @@ hang, or write or delete anything outside tprlint's own folder.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import json
 import os
 import shutil
@@ -378,3 +380,71 @@ def test_no_tprlint_module_imports_pickle() -> None:
     offenders = [p.name for p in package.rglob("*.py") for line in p.read_text().splitlines()
                  if line.strip().startswith(("import pickle", "from pickle"))]
     assert offenders == []
+
+
+
+# -- the codec on its own ------------------------------------------------------------------------------
+
+class _Colour(enum.Enum):
+    RED = 1
+    BLUE = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class _Leaf:
+    name: str
+    size: float = 0.0
+
+
+@dataclasses.dataclass
+class _Node:
+    """One field of every kind the cached facts use."""
+
+    colour: _Colour
+    choice: _Leaf | int | str | None
+    children: tuple[_Node, ...]
+    words: frozenset[bytes]
+    by_path: dict[tuple[str | int, ...], _Leaf]
+    labels: dict[str, str]
+    raw: dict[str, object]
+    pair: tuple[str, int]
+    maybe: str | None = None
+
+
+NODE = _Node(_Colour.BLUE, _Leaf("x", 2), (_Node(_Colour.RED, 3, (), frozenset(), {}, {}, {}, ("b", 2)),),
+             frozenset({b"caf\xe9", b"os"}), {("a", 0): _Leaf("y")}, {"app": "w"}, {"k": [1, {"n": None}]},
+             ("a", 1), "m")
+
+
+def test_the_codec_round_trips_every_kind_of_field() -> None:
+    from tprlint.cache_codec import decode_as, encode_as
+
+    assert decode_as(_Node, json.loads(json.dumps(encode_as(_Node, NODE)))) == NODE
+
+
+@pytest.mark.parametrize(("field", "bad"), [
+    ("colour", 3), ("colour", True), ("colour", "BLUE"),  # not a member's value (True == 1 is not 1)
+    ("choice", [9, "x"]), ("choice", [1, "x"]), ("choice", "x"),  # tag out of range, wrong member, untagged
+    ("children", {}), ("children", [[1]]),
+    ("words", ["\u20ac"]), ("words", [1]),  # bytes are latin-1 text
+    ("by_path", {"a": []}), ("by_path", [[["a"], ["y", 0.0], 1]]),
+    ("labels", {"app": 1}), ("labels", []),
+    ("pair", ["a"]), ("pair", ["a", "1"]), ("pair", ["a", 1.5]),
+    ("maybe", 1), ("maybe", False),
+])
+def test_the_codec_refuses_a_value_of_the_wrong_type(field: str, bad: object) -> None:
+    from tprlint.cache_codec import CodecError, decode_as, encode_as
+
+    stored = json.loads(json.dumps(encode_as(_Node, NODE)))
+    stored[[f.name for f in dataclasses.fields(_Node)].index(field)] = bad
+    with pytest.raises(CodecError):
+        decode_as(_Node, stored)
+
+
+def test_the_codec_does_not_store_what_it_could_not_load() -> None:
+    from tprlint.cache_codec import CodecError, encode_as
+
+    for broken in (dataclasses.replace(NODE, raw={1: "int key"}), dataclasses.replace(NODE, raw={"k": {1, 2}}),
+                   dataclasses.replace(NODE, children=[NODE]), dataclasses.replace(NODE, maybe=b"x")):
+        with pytest.raises(CodecError):
+            encode_as(_Node, broken)
