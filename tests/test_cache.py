@@ -104,6 +104,16 @@ def test_a_cache_file_holding_a_code_running_pickle_runs_nothing(
     assert again.returncode == last.returncode == cold.returncode and "Traceback" not in again.stderr + last.stderr
 
 
+def _read_facts(path: Path) -> tuple[dict[str, object], list[list[object]]]:
+    """A facts cache file: its header line (format, types, keys) and its value lines."""
+    header, *lines = path.read_bytes().split(b"\n")
+    return json.loads(header), [json.loads(line) for line in lines]
+
+
+def _write_facts(path: Path, header: object, values: list[list[object]]) -> None:
+    path.write_bytes(b"\n".join([json.dumps(header).encode(), *(json.dumps(v).encode() for v in values)]))
+
+
 def _ints_to_text(value: object) -> object:
     """The same JSON with every number turned into text: right shape, wrong types throughout."""
     if isinstance(value, list):
@@ -126,9 +136,8 @@ def test_a_cache_with_wrong_types_gives_the_findings_of_a_cold_run(demo: Path, _
     assert run_cli(".", "-f", "json", cwd=demo).stdout == cold.stdout
     # The facts: only the stored values are wrong (the outline is right), and nothing is replayed.
     (facts_file,) = project.glob("facts-*.json")
-    facts = json.loads(facts_file.read_bytes())
-    facts["values"] = [[kind, _ints_to_text(value)] for kind, value in facts["values"]]
-    facts_file.write_text(json.dumps(facts))
+    header, values = _read_facts(facts_file)
+    _write_facts(facts_file, header, [[kind, _ints_to_text(value)] for kind, value in values])
     result_file.unlink()
     result = run_cli(".", "-f", "json", cwd=demo)
     assert result.stdout == cold.stdout and result.returncode == cold.returncode == 1
@@ -265,13 +274,14 @@ def test_cache_is_written_reused_and_bypassed(demo: Path, _own_cache_dir: Path) 
 def test_a_cache_restored_onto_a_fresh_checkout_keeps_one_copy_of_each_file(tree: Path, _own_cache_dir: Path) -> None:
     first = run_cli(".", "-f", "concise", cwd=tree)
     (facts_file,) = _project(_own_cache_dir, tree).glob("facts-*.json")
-    before = json.loads(facts_file.read_bytes())
+    before, before_values = _read_facts(facts_file)
     os.utime(tree / "w.py", (2_000_000_000, 2_000_000_000))  # as a fresh clone or a cache restore does
     again = run_cli(".", "-f", "concise", cwd=tree)
-    after = json.loads(facts_file.read_bytes())
+    after, after_values = _read_facts(facts_file)
     assert again.stdout == first.stdout
     # Found by content, stored under its new stamp: the same single value, not a second copy.
-    assert len(after["keys"]) == len(before["keys"]) == 2 and len(after["values"]) == len(before["values"]) == 1
+    assert len(after["keys"]) == len(before["keys"]) == 2  # type: ignore[arg-type]
+    assert after_values == before_values and len(after_values) == 1
     assert after["keys"] != before["keys"]
 
 
@@ -307,18 +317,19 @@ def test_facts_cache_entries_that_do_not_match_their_type_are_misses(tree: Path,
     cache.put("k", scanned)
     cache.put("loc", Location("a.py", 3))
     cache.save()
-    good = json.loads(cache.file.read_bytes())
+    header, values = _read_facts(cache.file)
+    written = cache.file.read_bytes()
 
-    def reloaded(document: object) -> FactsCache:
-        cache.file.write_text(json.dumps(document))
+    def reloaded(outline: object, lines: list[list[object]]) -> FactsCache:
+        _write_facts(cache.file, outline, lines)
         fresh = FactsCache(tmp_path)
         fresh.load()
         return fresh
 
-    assert reloaded(good).get("k", type(scanned)) == scanned
-    index = good["keys"]["loc"]
-    assert reloaded(good).get("loc", Location) == Location("a.py", 3)
-    assert reloaded(good).get("loc", type(scanned)) is None  # a value of another type
+    assert reloaded(header, values).get("k", type(scanned)) == scanned
+    assert reloaded(header, values).get("loc", Location) == Location("a.py", 3)
+    assert reloaded(header, values).get("loc", type(scanned)) is None  # a value of another type
+    index = header["keys"]["loc"]  # type: ignore[index]
     variants = {
         "wrong type": ["a.py", "3", 1, None, None],
         "missing field": ["a.py", 3, 1, None],
@@ -326,14 +337,21 @@ def test_facts_cache_entries_that_do_not_match_their_type_are_misses(tree: Path,
         "bool for int": ["a.py", True, 1, None, None],
     }
     for why, encoded in variants.items():
-        document = json.loads(json.dumps(good))
-        document["values"][index][1] = encoded
-        assert reloaded(document).get("loc", Location) is None, why
-        assert reloaded(document).get("k", type(scanned)) == scanned, why  # the other entries still load
+        lines = json.loads(json.dumps(values))
+        lines[index][1] = encoded
+        assert reloaded(header, lines).get("loc", Location) is None, why
+        assert reloaded(header, lines).get("k", type(scanned)) == scanned, why  # the other entries still load
     assert encode_as(Location, Location("a.py", 3)) == ["a.py", 3, 1, None, None]
-    for outline in ({**good, "format": "tprlint-facts/0"}, {**good, "extra": 1}, [good], {"format": good["format"]}):
-        assert reloaded(outline).get("k", type(scanned)) is None
-    cache.file.write_bytes(json.dumps(good).encode()[:-20])  # truncated
+    for outline in ({**header, "format": "tprlint-facts/1"}, {**header, "extra": 1}, [header],
+                    {**header, "keys": {"k": 7}}, {**header, "types": [["x"]]}):
+        assert reloaded(outline, values).get("k", type(scanned)) is None
+    # Truncated: in the last value's line, that value is a miss; in the header, the whole file is.
+    cache.file.write_bytes(written[:-5])
+    fresh = FactsCache(tmp_path)
+    fresh.load()
+    assert fresh.get("k" if index else "loc", type(scanned) if index else Location) is not None
+    assert fresh.get("loc" if index else "k", Location if index else type(scanned)) is None
+    cache.file.write_bytes(written[:20])
     fresh = FactsCache(tmp_path)
     fresh.load()
     assert fresh.empty

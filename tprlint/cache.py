@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from tprlint import __version__
 from tprlint.cache_codec import CodecError, decode_as, encode_as, schema_of
@@ -23,7 +23,7 @@ from tprlint.cache_store import read_bounded, remove_own_file, write_atomic
 
 T = TypeVar("T")
 
-FACTS_FORMAT = "tprlint-facts/1"
+FACTS_FORMAT = "tprlint-facts/2"
 MAX_FACTS_BYTES = 256 * 1024 * 1024  # larger is not a cache tprlint wrote for any real tree: a miss
 _FACTS_FILE = re.compile(r"facts-[A-Za-z0-9.+_-]+-[0-9a-f]{12}\.json")
 
@@ -57,8 +57,12 @@ def type_name(cls: type) -> str:
 
 
 class FactsCache:
-    """Entries by key, each a dataclass value. Loading parses the JSON; an entry is decoded (and
-    checked) only when asked for, so a bad entry is a miss for that key alone."""
+    """Entries by key, each a dataclass value.
+
+    The file is a JSON header line (format, the stored types with their schema digests, and each key's
+    value number), then one JSON line per value. Loading parses the header only; a value's line is
+    parsed and decoded (and checked) when a key asks for it, so a bad value is a miss for its keys
+    alone, and values that were not changed are written back as the same line."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -66,11 +70,11 @@ class FactsCache:
         self.file = directory / self.name
         self.used: set[str] = set()
         self.dirty = False
-        self._types: list[tuple[str, str]] = []  # stored entries' (type name, schema digest)
-        self._stored: list[tuple[int, Any]] = []  # (index into _types, encoded value)
-        self._keys: dict[str, int] = {}  # key -> index into _stored
+        self._types: list[tuple[str, str]] = []  # stored values' (type name, schema digest)
+        self._lines: list[bytes] = []  # one stored value per line: [index into _types, encoded value]
+        self._keys: dict[str, int] = {}  # key -> index into _lines
         self._decoded: dict[int, object] = {}  # one object per stored value, as the keys share them
-        self._loaded_from: dict[int, int] = {}  # id() of a decoded object -> its stored index
+        self._loaded_from: dict[int, int] = {}  # id() of a decoded object -> its line
         self._new: dict[str, object] = {}  # put in this run
 
     @property
@@ -81,30 +85,16 @@ class FactsCache:
         data = read_bounded(self.file, MAX_FACTS_BYTES)
         if data is None:
             return  # a missing, foreign or oversized cache is just a cold start
+        header, _, body = data.partition(b"\n")
         try:
-            loaded = json.loads(data)
+            outline = json.loads(header)
         except (ValueError, RecursionError):
             return
-        self._accept(loaded)
-
-    def _accept(self, loaded: object) -> None:
-        """Take the file's outline if it has exactly the expected shape; the values are checked on use."""
-        if not (isinstance(loaded, dict) and loaded.keys() == {"format", "types", "values", "keys"}
-                and loaded["format"] == FACTS_FORMAT):
-            return
-        types, values, keys = loaded["types"], loaded["values"], loaded["keys"]
-        if not (isinstance(types, list) and isinstance(values, list) and isinstance(keys, dict)):
-            return
-        if not all(isinstance(t, list) and len(t) == 2 and all(type(s) is str for s in t) for t in types):
-            return
-        if not all(type(v) is list and len(v) == 2 and type(v[0]) is int and 0 <= v[0] < len(types)
-                   for v in values):
-            return
-        if not all(type(i) is int and 0 <= i < len(values) for i in keys.values()):
-            return
-        self._types = [(t[0], t[1]) for t in types]
-        self._stored = [(v[0], v[1]) for v in values]
-        self._keys = keys
+        lines = body.split(b"\n") if body else []
+        if _valid_outline(outline, len(lines)):
+            self._types = [(t[0], t[1]) for t in outline["types"]]
+            self._keys = outline["keys"]
+            self._lines = lines
 
     def get(self, key: str, kind: type[T]) -> T | None:
         """The entry under ``key`` if there is one of type ``kind`` that passes every check, else None."""
@@ -123,11 +113,17 @@ class FactsCache:
         found = self._decoded.get(index)
         if found is not None:
             return found
-        type_index, encoded = self._stored[index]
-        if self._types[type_index] != (type_name(kind), schema_of(kind).digest):
+        try:
+            stored = json.loads(self._lines[index])
+        except (ValueError, RecursionError):
+            return None
+        if not (type(stored) is list and len(stored) == 2 and type(stored[0]) is int
+                and 0 <= stored[0] < len(self._types)):
+            return None
+        if self._types[stored[0]] != (type_name(kind), schema_of(kind).digest):
             return None
         try:
-            found = decode_as(kind, encoded)
+            found = decode_as(kind, stored[1])
         except CodecError:
             return None
         self._decoded[index] = found
@@ -144,12 +140,12 @@ class FactsCache:
         self._remove_stale()
         if not self.dirty and self.used == set(self._keys):
             return
-        document = _Document(self._types, self._stored)
+        document = _Document(self._types, self._lines)
         keys: dict[str, int] = {}
         for key in sorted(self.used):
             value = self._new.get(key)
             if value is None or id(value) in self._loaded_from:
-                # As loaded (perhaps under a new key): its stored form is written back, not encoded again.
+                # As loaded (perhaps under a new key): its line is written back, not encoded again.
                 index = self._keys.get(key) if value is None else self._loaded_from[id(value)]
                 if index is not None:
                     keys[key] = document.add_stored(index)
@@ -157,13 +153,12 @@ class FactsCache:
                 position = document.add_new(value)
                 if position is not None:
                     keys[key] = position
-        outline = {"format": FACTS_FORMAT, "types": [list(t) for t in document.types], "values": document.values,
-                   "keys": keys}
+        header = {"format": FACTS_FORMAT, "types": [list(t) for t in document.types], "keys": keys}
         try:
-            data = json.dumps(outline, separators=(",", ":")).encode("utf-8", "surrogateescape")
+            first = json.dumps(header, separators=(",", ":")).encode("ascii")
         except (ValueError, RecursionError):
             return
-        write_atomic(self.directory, self.name, data)
+        write_atomic(self.directory, self.name, b"\n".join([first, *document.lines]))
 
     def _remove_stale(self) -> None:
         """Cache files of other tprlint versions or extractor code are never read again. Only files
@@ -177,21 +172,32 @@ class FactsCache:
                 remove_own_file(self.directory, name)
 
 
-class _Document:
-    """The values of the file being written, each once however many keys share it."""
+def _valid_outline(outline: object, line_count: int) -> bool:
+    """The header has exactly the expected shape, and every key names an existing line."""
+    if not (isinstance(outline, dict) and outline.keys() == {"format", "types", "keys"}
+            and outline["format"] == FACTS_FORMAT):
+        return False
+    types, keys = outline["types"], outline["keys"]
+    return (isinstance(types, list) and isinstance(keys, dict)
+            and all(type(t) is list and len(t) == 2 and type(t[0]) is type(t[1]) is str for t in types)
+            and all(type(i) is int and 0 <= i < line_count for i in keys.values()))
 
-    def __init__(self, loaded_types: list[tuple[str, str]], loaded: list[tuple[int, Any]]) -> None:
-        self.types: dict[tuple[str, str], int] = {}
-        self.values: list[list[Any]] = []
-        self._loaded_types = loaded_types
-        self._loaded = loaded
-        self._positions: dict[int, int] = {}  # a new value's id(), or -1 - a loaded value's index
+
+class _Document:
+    """The lines of the file being written, each value once however many keys share it. Types keep
+    their loaded numbers, so a loaded line is valid as it is."""
+
+    def __init__(self, loaded_types: list[tuple[str, str]], loaded_lines: list[bytes]) -> None:
+        self.types = list(loaded_types)
+        self.lines: list[bytes] = []
+        self._type_numbers = {ident: number for number, ident in enumerate(self.types)}
+        self._loaded = loaded_lines
+        self._positions: dict[int, int] = {}  # a new value's id(), or -1 - a loaded value's line
 
     def add_stored(self, index: int) -> int:
         identity = -1 - index
         if identity not in self._positions:
-            type_index, encoded = self._loaded[index]
-            self._positions[identity] = self._append(self._loaded_types[type_index], encoded)
+            self._positions[identity] = self._append(self._loaded[index])
         return self._positions[identity]
 
     def add_new(self, value: object) -> int | None:
@@ -200,11 +206,16 @@ class _Document:
             kind = type(value)
             try:
                 encoded = encode_as(kind, value)
-            except CodecError:
+                ident = (type_name(kind), schema_of(kind).digest)
+                if ident not in self._type_numbers:
+                    self._type_numbers[ident] = len(self.types)
+                    self.types.append(ident)
+                line = json.dumps([self._type_numbers[ident], encoded], separators=(",", ":")).encode("ascii")
+            except (CodecError, ValueError, RecursionError):
                 return None  # a value that would not load again is not stored
-            self._positions[identity] = self._append((type_name(kind), schema_of(kind).digest), encoded)
+            self._positions[identity] = self._append(line)
         return self._positions[identity]
 
-    def _append(self, ident: tuple[str, str], encoded: Any) -> int:
-        self.values.append([self.types.setdefault(ident, len(self.types)), encoded])
-        return len(self.values) - 1
+    def _append(self, line: bytes) -> int:
+        self.lines.append(line)
+        return len(self.lines) - 1
