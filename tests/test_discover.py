@@ -66,9 +66,9 @@ def test_classification(name: str, data: bytes, kind: FileKind) -> None:
 
 
 def test_huge_files_are_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import tprlint.discover.walk as walk
+    import tprlint.discover.read as read
 
-    monkeypatch.setattr(walk, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(read, "MAX_FILE_BYTES", 1000)
     _tree(tmp_path, {"big.yaml": MANIFEST + b"#" * 5000})
     (source,) = discover([tmp_path], base=tmp_path)
     assert source.too_large and source.data == b""
@@ -112,7 +112,7 @@ def test_the_combined_gitignore_regex_matches_what_pathspec_matches(patterns: li
     from tprlint.discover.walk import _IgnoreFile
 
     spec = pathspec.GitIgnoreSpec.from_lines(patterns)
-    rules = _IgnoreFile(spec)
+    rules = _IgnoreFile(patterns)
     paths = ["top.py", "a/top.py", "gen/w.py", "build/", "x/y/build/", "m.gen.py", "docs/a/b.py", "a/b",
              "keep.py", "k/keep.py", "x/", "q/x/z.py", "w.py"]
     assert [rules.matches(p) for p in paths] == [spec.match_file(p) for p in paths]

@@ -322,7 +322,8 @@ def test_redacted_fingerprint_ignores_the_secret_value(repo: Path) -> None:
 def test_secret_never_appears_in_any_format(repo: Path, name: str, color: bool) -> None:
     # Guard against a vacuous pass: the secret really is on the finding's line.
     (finding,) = [f for f in make_findings() if f.redact_source]
-    assert SECRET in make_ctx(repo).source_lines(finding.location.path)[finding.location.line - 1]
+    lines = (repo / finding.location.path).read_text(encoding="utf-8").splitlines()
+    assert SECRET in lines[finding.location.line - 1]
     output = render(name, make_findings(), make_ctx(repo, color=color))
     assert output
     assert SECRET not in output
@@ -350,7 +351,7 @@ def test_github_commands_are_escaped_exactly(repo: Path) -> None:
         ),
         (
             "::warning file=worker/main.py,line=4,col=14,title=TPR205 worker-without-identity::"
-            "replicas: 1, want 2%0Asee docs%0D100%25 sure"
+            "replicas: 1, want 2\\nsee docs\\r100%25 sure"  # the input's own line breaks, shown escaped
         ),
         (
             "::notice file=odd%2C path%3Ax.py,line=2,col=3,endColumn=9,"
@@ -371,7 +372,7 @@ def test_concise_prints_one_line_per_unsuppressed_finding(repo: Path) -> None:
         "k8s/secret.yaml:4:21: TPR301 [error] a Temporal API key is stored in plain text\n"
         "k8s/worker.yaml:8:7: TPR101 [error] terminationGracePeriodSeconds (30 s) is shorter "
         "than graceful_shutdown_timeout (300 s)\n"
-        "worker/main.py:4:14: TPR205 [warning] replicas: 1, want 2 see docs 100% sure\n"
+        "worker/main.py:4:14: TPR205 [warning] replicas: 1, want 2\\nsee docs\\r100% sure\n"
     )
     assert render("concise", [], make_ctx(repo)) == ""
 

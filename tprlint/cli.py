@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -95,6 +96,11 @@ def entrypoint() -> NoReturn:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # Reports are escaped already; this is the last guard: a terminal whose encoding cannot show
+        # a character gets an escape for it, never an exception that loses the report.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         if args_list[:1] == ["rules"]:
@@ -103,7 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _explain_command(args_list[1:])
         return _lint_command(args_list)
     except UsageError as exc:
-        print(f"tprlint: error: {exc}", file=sys.stderr)
+        from tprlint.report.text import printable
+
+        print(f"tprlint: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -151,7 +159,8 @@ def _lint_command(argv: list[str]) -> int:
     for name, target in outputs:
         color = _use_color(args.color) if target is None else False
         context = ReportContext(rules=catalog, version=__version__, fail_on=config.fail_on,
-                                files_scanned=result.files_scanned, color=color, rules_run=result.rules_run)
+                                files_scanned=result.files_scanned, color=color, rules_run=result.rules_run,
+                                roots=tuple(os.path.realpath(p) for p in paths))
         text = load_reporter(name)(result.findings, context)
         if target is None:
             sys.stdout.write(text)

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from tprlint.cache import FactsCache
 from tprlint.discover.classify import FileKind
 from tprlint.discover.imports import scan_import_words
-from tprlint.discover.walk import MAX_FILE_BYTES, Candidate, SourceFile, read_source
+from tprlint.discover.read import MAX_FILE_BYTES, read_regular, strip_bom
+from tprlint.discover.walk import Candidate, SourceFile, kind_by_name, read_source
 from tprlint.facts.extract import FileFacts, ParseError, extract_file
 from tprlint.model import Location
 
@@ -46,7 +47,8 @@ class ScannedFile:
 def stamp(candidate: Candidate) -> str:
     # The absolute path as well as the shown one: two folders of one cache can have the same relative
     # names, sizes and times (a tarball, `cp -p`), and a moved tree keeps its times.
-    return f"{candidate.abspath}\0{candidate.display}\0{candidate.size}\0{candidate.mtime_ns}"
+    outside = "\0outside" if candidate.outside else ""
+    return f"{candidate.abspath}\0{candidate.display}\0{candidate.size}\0{candidate.mtime_ns}{outside}"
 
 
 def _content_key(kind: str, file: ScannedFile | Candidate, digest: str) -> str:
@@ -57,11 +59,12 @@ def content_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _file_digest(path: str) -> str:
+def _file_digest(candidate: Candidate) -> str:
+    if candidate.outside:
+        return ""  # never read, not even to hash it
     try:
-        with open(path, "rb") as handle:
-            return content_digest(handle.read())
-    except OSError:
+        return content_digest(strip_bom(read_regular(candidate.abspath)))
+    except OSError:  # unreadable, not a regular file, too large: no content to find it by
         return ""
 
 
@@ -103,7 +106,7 @@ class Scanner:
         key = stamp(candidate)
         found = self.cache.get(f"scan:{key}", ScannedFile)
         if found is None:
-            digest = _file_digest(candidate.abspath)
+            digest = _file_digest(candidate)
             found = self.cache.get(_content_key("content", candidate, digest), ScannedFile) if digest else None
             if found is None:
                 return None
@@ -179,12 +182,18 @@ def scan_file(candidate: Candidate) -> ScannedFile:
     key = stamp(candidate)
     try:
         source = read_source(candidate)
-    except OSError:  # permissions, a file removed since the walk, an I/O error: maybe not next time
-        return ScannedFile(candidate.display, candidate.abspath, FileKind.SKIP, key, unreadable=True)
+    except OSError as exc:  # permissions, a file removed since the walk, an I/O error: maybe not next time
+        kind = kind_by_name(candidate.display)
+        reason = f"{_UNREADABLE}: {exc.strerror or exc}; not analysed"
+        return ScannedFile(candidate.display, candidate.abspath, kind, key, unreadable=True,
+                           facts=_not_read(candidate.display, kind, reason))
     if source is None:
         return ScannedFile(candidate.display, candidate.abspath, FileKind.SKIP, key)
     if source.too_large:
         return ScannedFile(source.display, candidate.abspath, source.kind, key, facts=_too_large(source))
+    if source.problem:
+        return ScannedFile(source.display, candidate.abspath, source.kind, key,
+                           facts=_not_read(source.display, source.kind, source.problem))
     digest = content_digest(source.data)
     if source.kind is FileKind.PYTHON_OTHER:
         return ScannedFile(source.display, candidate.abspath, source.kind, key, digest,
@@ -198,8 +207,7 @@ def extract_modules(batch: list[tuple[str, str]]) -> list[FileFacts]:
     found: list[FileFacts] = []
     for display, abspath in batch:
         try:
-            with open(abspath, "rb") as handle:
-                data = handle.read()
+            data = strip_bom(read_regular(abspath))
         except OSError as exc:
             facts = FileFacts(display, FileKind.PYTHON_OTHER)
             facts.error = ParseError(Location(display), f"{_UNREADABLE}: {exc.strerror or exc}")
@@ -207,6 +215,12 @@ def extract_modules(batch: list[tuple[str, str]]) -> list[FileFacts]:
             continue
         found.append(extract_file(display, FileKind.PYTHON_OTHER, data))
     return found
+
+
+def _not_read(display: str, kind: FileKind, reason: str) -> FileFacts:
+    facts = FileFacts(display, kind)
+    facts.error = ParseError(Location(display), reason)
+    return facts
 
 
 def _too_large(source: SourceFile) -> FileFacts:

@@ -11,21 +11,30 @@ import fnmatch
 import os
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pathspec
 from pathspec.pattern import RegexPattern
 
 from tprlint.discover.classify import CONTENT_DECIDES, FileKind, classify, classify_by_name
+from tprlint.discover.read import (
+    FileTooLarge,
+    NotRegularFile,
+    inside,
+    read_head,
+    read_regular,
+    read_text,
+    strip_bom,
+)
+from tprlint.discover.wildmatch import MAX_REGEX_STARS, WildPattern, parse, star_count
 
 # Directories that never hold the project's own deployable code or manifests.
 SKIPPED_DIRS = frozenset({
     ".git", ".hg", ".svn", "node_modules", ".venv", "venv", "site-packages", "__pycache__", ".tox",
     ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".tprlint_cache", ".eggs",
 })
-MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +45,10 @@ class Candidate:
     display: str  # relative to the current directory when inside it (posix), else absolute
     size: int
     mtime_ns: int
+    outside: bool = False  # a symbolic link that leads out of the scanned tree: never read
+
+
+OUTSIDE_LINK = "a symbolic link to a file outside the scanned tree; not read"
 
 
 @dataclass
@@ -47,6 +60,7 @@ class SourceFile:
     kind: FileKind
     data: bytes
     too_large: bool = False
+    problem: str = ""  # why the file was not read (a FIFO, a link out of the tree): reported, not analysed
 
     @property
     def path(self) -> Path:
@@ -78,12 +92,12 @@ def find_candidates(paths: list[Path], exclude: tuple[str, ...] = (), exclude_ro
     for root in paths:
         root = root.resolve()
         # An explicit file is read even when ignored.
-        entries = [(str(root), root.stat())] if root.is_file() else _walk(str(root))
-        for abspath, stat in entries:
+        entries = [(str(root), root.stat(), False)] if root.is_file() else _walk(str(root))
+        for abspath, stat, outside in entries:
             if abspath in seen or _excluded(abspath, exclude, excluded_root):
                 continue
             seen.add(abspath)
-            found.append(Candidate(abspath, display_path(abspath, folder), stat.st_size, stat.st_mtime_ns))
+            found.append(Candidate(abspath, display_path(abspath, folder), stat.st_size, stat.st_mtime_ns, outside))
     found.sort(key=lambda c: c.display)
     return found
 
@@ -101,9 +115,11 @@ def read_sources(candidates: list[Candidate]) -> list[SourceFile]:
     return sources
 
 
-def _walk(root: str) -> list[tuple[str, os.stat_result]]:
-    """Depth-first, sorted, with string paths: this runs for every file and folder of a monorepo."""
-    found: list[tuple[str, os.stat_result]] = []
+def _walk(root: str) -> list[tuple[str, os.stat_result, bool]]:
+    """Depth-first, sorted, with string paths: this runs for every file and folder of a monorepo.
+    Each file comes with its stat and whether it is a symbolic link that leaves the tree."""
+    found: list[tuple[str, os.stat_result, bool]] = []
+    real_root = os.path.realpath(root)
     ignore_stack: list[tuple[str, _IgnoreFile]] = []
 
     def visit(directory: str, is_root: bool = False) -> None:
@@ -129,7 +145,10 @@ def _walk(root: str) -> list[tuple[str, os.stat_result]]:
                 if classify_by_name(entry.name) is FileKind.SKIP:
                     continue  # decided by name: no stat, no ignore matching
                 if not _ignored(entry.path, ignore_stack, is_dir=False):
-                    found.append((entry.path, entry.stat()))
+                    if entry.is_symlink() and not inside(entry.path, real_root):
+                        found.append((entry.path, entry.stat(follow_symlinks=False), True))
+                    else:
+                        found.append((entry.path, entry.stat(), False))
             except OSError:
                 continue
         for path in folders:
@@ -144,50 +163,70 @@ def _walk(root: str) -> list[tuple[str, os.stat_result]]:
 
 class _IgnoreFile:
     """One folder's .gitignore. Without negations (the usual case) the patterns become one regex:
-    matching every file against each pattern in turn was half of a warm run's walk."""
+    matching every file against each pattern in turn was half of a warm run's walk. Patterns with many
+    stars, which a backtracking regex cannot match in bounded time, go to ``wildmatch`` instead."""
 
-    def __init__(self, spec: pathspec.PathSpec[Any]) -> None:
-        self.spec = spec
-        patterns = [p for p in spec.patterns if p.include is not None]
-        self.combined: re.Pattern[str] | None = None
-        if all(p.include for p in patterns) and all(isinstance(p, RegexPattern) for p in patterns):
-            # Named groups repeat across patterns; they carry nothing matching needs.
-            parts = [_NAMED_GROUP.sub("(?:", p.regex.pattern) for p in patterns
-                     if isinstance(p, RegexPattern) and p.regex is not None]
-            self.combined = re.compile("|".join(f"(?:{part})" for part in parts)) if parts else None
-            self.empty = not parts
-        else:
-            self.empty = False
+    def __init__(self, lines: list[str]) -> None:
+        # In file order, each pattern with its verdict: the last one that matches decides.
+        self.ordered: list[tuple[bool, Callable[[str], bool]]] = []
+        self.wild: list[WildPattern] = []
+        regex_parts: list[str] = []
+        for line in lines:
+            if star_count(line) > MAX_REGEX_STARS:
+                wild = parse(line)
+                if wild is not None:
+                    self.ordered.append((wild.include, wild.matches))
+                    self.wild += [wild] if wild.include else []
+                continue
+            pattern = _regex_pattern(line)
+            if pattern is None or pattern.include is None or pattern.regex is None:
+                continue
+            self.ordered.append((pattern.include, _searcher(pattern.regex)))
+            if pattern.include:
+                # Named groups repeat across patterns; they carry nothing matching needs.
+                regex_parts.append(_NAMED_GROUP.sub("(?:", pattern.regex.pattern))
+        self.negated = any(not include for include, _ in self.ordered)
+        joined = "|".join(f"(?:{part})" for part in regex_parts)
+        self.combined: re.Pattern[str] | None = re.compile(joined) if joined and not self.negated else None
+        self.empty = not self.ordered
 
     def matches(self, rel: str) -> bool:
         if self.empty:
             return False
-        if self.combined is not None:
-            return self.combined.search(rel) is not None  # as pathspec: `*/` is unanchored
-        return self.spec.match_file(rel)
+        if not self.negated:
+            if self.combined is not None and self.combined.search(rel) is not None:  # as pathspec: unanchored
+                return True
+            return any(wild.matches(rel) for wild in self.wild)
+        verdict = False
+        for include, matcher in self.ordered:
+            if matcher(rel):
+                verdict = include
+        return verdict
+
+
+def _searcher(regex: re.Pattern[str]) -> Callable[[str], bool]:
+    return lambda rel: regex.search(rel) is not None
 
 
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 
 
+def _regex_pattern(line: str) -> RegexPattern | None:
+    """pathspec's reading of one line; None for a line it rejects (`!`, a trailing backslash)."""
+    try:
+        spec = pathspec.GitIgnoreSpec.from_lines([line])
+    except ValueError:
+        return None
+    pattern = spec.patterns[0] if spec.patterns else None
+    return pattern if isinstance(pattern, RegexPattern) else None
+
+
 def _gitignore(directory: str) -> _IgnoreFile | None:
     try:
-        with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
+        text = read_text(os.path.join(directory, ".gitignore"))
+    except OSError:  # unreadable, a FIFO, a device, too large: no patterns rather than a hang
         return None
-    try:
-        return _IgnoreFile(pathspec.GitIgnoreSpec.from_lines(lines))
-    except ValueError:  # pathspec rejects a line git accepts (`!`, a trailing backslash): drop such lines
-        return _IgnoreFile(pathspec.GitIgnoreSpec.from_lines([line for line in lines if _valid_pattern(line)]))
-
-
-def _valid_pattern(line: str) -> bool:
-    try:
-        pathspec.GitIgnoreSpec.from_lines([line])
-    except ValueError:
-        return False
-    return True
+    return _IgnoreFile(text.splitlines())
 
 
 def _ignored(path: str, stack: list[tuple[str, _IgnoreFile]], is_dir: bool) -> bool:
@@ -209,19 +248,25 @@ def _excluded(path: str, patterns: tuple[str, ...], root: str) -> bool:
 
 
 def read_source(candidate: Candidate) -> SourceFile | None:
-    """The file's bytes and kind, or None when it is not ours. Raises OSError when it cannot be read:
-    that is not a verdict on the file, and must not be cached as one."""
+    """The file's bytes and kind, or None when it is not ours. A file that is not read on purpose (a
+    FIFO or device, a link out of the tree) comes back with its ``problem``. Raises OSError when it
+    cannot be read: that is not a verdict on the file, and must not be cached as one."""
     display = candidate.display
     kind = classify_by_name(posixpath.basename(display))
     if kind is FileKind.SKIP:
         return None
-    if candidate.size > MAX_FILE_BYTES:
-        kind = classify(display, _head(candidate.abspath))
+    if candidate.outside:
+        return SourceFile(candidate.abspath, display, kind_by_name(display), b"", problem=OUTSIDE_LINK)
+    try:
+        data = strip_bom(read_regular(candidate.abspath))
+    except NotRegularFile as exc:
+        return SourceFile(candidate.abspath, display, kind_by_name(display), b"",
+                          problem=f"not a regular file but {exc.kind}; not read")
+    except FileTooLarge:
+        kind = classify(display, strip_bom(read_head(candidate.abspath, 64 * 1024)))
         if kind is FileKind.SKIP or kind is FileKind.PYTHON_OTHER:
             return None
         return SourceFile(candidate.abspath, display, kind, b"", too_large=True)
-    with open(candidate.abspath, "rb") as handle:
-        data = handle.read()
     if kind is CONTENT_DECIDES:
         kind = classify(display, data)
         if kind is FileKind.SKIP:
@@ -229,6 +274,11 @@ def read_source(candidate: Candidate) -> SourceFile | None:
     return SourceFile(candidate.abspath, display, kind, data)
 
 
-def _head(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read(64 * 1024)
+def kind_by_name(display: str) -> FileKind:
+    """A kind for a file that was not read, so that its TPR001 is reported with the right family."""
+    name = posixpath.basename(display).lower()
+    if name.endswith(".py"):
+        return FileKind.PYTHON
+    if name.endswith((".yaml", ".yml")):
+        return FileKind.KUBERNETES
+    return classify_by_name(name) or FileKind.SKIP

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from tprlint.config import HelmConfig
+from tprlint.discover.read import read_text
 from tprlint.discover.walk import SourceFile
 from tprlint.facts.yaml_docs import YamlError, load_yaml_documents
 from tprlint.model import Location
@@ -135,7 +136,7 @@ def vendored(chart: ChartDir, dependency: Dependency) -> bool:
 
 def _chart_name(path: Path) -> str:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8", errors="replace"))
+        data = yaml.safe_load(read_text(str(path)))
     except (OSError, yaml.YAMLError):
         return ""
     return str(data.get("name", "")) if isinstance(data, dict) else ""

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tprlint.discover.read import describe_mode, inside, read_regular, read_text
 from tprlint.helm.renderer import Renderer
 
 RENDER_TIMEOUT_SECONDS = 120
@@ -51,6 +53,7 @@ class RenderJob:
     release: str
     values: tuple[str, ...]  # -f files in order (absolute)
     leave_out: tuple[str, ...] = ()  # declared dependencies that are not vendored
+    root: str = ""  # the scanned tree (resolved): chart content that leads out of it is never rendered
 
 
 @dataclass
@@ -139,8 +142,7 @@ def _binary(executable: str) -> Any:
         with tempfile.TemporaryDirectory(prefix="tprlint-helm-") as scratch:
             # `helm template` refuses a chart whose declared dependencies are not in charts/; a copy
             # without them renders everything else, as the library does.
-            folder = _without_dependencies(Path(job.chart), set(job.leave_out), Path(scratch)) \
-                if job.leave_out else Path(job.chart)
+            folder = _folder_to_render(job, Path(scratch))
             command = [executable, "template", job.release, str(folder)]
             for path in job.values:
                 command += ["--values", path]
@@ -171,11 +173,15 @@ def _sdk() -> Any:
             values: dict[str, Any] = {}
             for path in job.values:
                 # Helm's own parser, so values mean exactly what they mean to `helm -f`.
-                text = Path(path).read_text(encoding="utf-8", errors="replace")
+                text = read_text(path)
                 values = merge_maps(values, helm.values_from_yaml(text) or {})
-            with helm.Chart.load(job.chart) as loaded:
-                rendered = loaded.render(values=values or None, name=job.release, namespace="default",
-                                         is_install=True)
+            scratch = tempfile.mkdtemp(prefix="tprlint-helm-")
+            try:
+                with helm.Chart.load(str(_folder_to_render(job, Path(scratch)))) as loaded:
+                    rendered = loaded.render(values=values or None, name=job.release, namespace="default",
+                                             is_install=True)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
         except helm.HelmError as exc:
             return RenderedChart(error=str(exc))
         except OSError as exc:
@@ -231,11 +237,26 @@ def _last_lines(text: str, count: int = 3) -> str:
     return " ".join(line.strip() for line in text.strip().splitlines()[-count:])
 
 
-def _without_dependencies(chart: Path, leave_out: set[str], scratch: Path) -> Path:
+def _folder_to_render(job: RenderJob, scratch: Path) -> Path:
+    """The chart's own folder, or a copy of it in ``scratch`` when Helm must not see all of it: declared
+    dependencies that are not vendored, or entries it must not read (``unsafe_chart_entries``)."""
+    chart = Path(job.chart)
+    root = job.root or None
+    if not job.leave_out and not unsafe_chart_entries(chart, root):
+        return chart
+    return _without_dependencies(chart, set(job.leave_out), scratch, root)
+
+
+def _without_dependencies(chart: Path, leave_out: set[str], scratch: Path, root: str | None = None) -> Path:
     import yaml
 
     copy = scratch / chart.name
-    shutil.copytree(chart, copy, symlinks=True, ignore=shutil.ignore_patterns(*_SKIPPED_DIRS))
+    # File by file, from the same walk that lists the chart: links out of the tree, FIFOs and devices
+    # are left behind, links inside it are copied as the files they point to.
+    for path in chart_files(chart, root):
+        target = copy / path.relative_to(chart)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(_bytes(path))
     try:
         data = yaml.safe_load((chart / _CHART_FILE).read_text(encoding="utf-8", errors="replace"))
     except (OSError, yaml.YAMLError):
@@ -248,13 +269,20 @@ def _without_dependencies(chart: Path, leave_out: set[str], scratch: Path) -> Pa
     return copy
 
 
+def tree_root(chart: Path, project_root: Path) -> str:
+    """The scanned tree a chart belongs to, resolved: the project's root when the chart is inside it,
+    else the chart's own folder."""
+    project = os.path.realpath(project_root)
+    return project if inside(str(chart), project) else os.path.realpath(chart)
+
+
 def render_key(chart: Path, release: str, values_files: Iterable[Path], renderer: Renderer,
-               leave_out: Iterable[str], extra: str = "") -> str:
+               leave_out: Iterable[str], extra: str = "", root: str | None = None) -> str:
     """Cache key: every file of the chart and every values file (names and bytes), the renderer, and
     ``extra`` (what else the cached result depends on)."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{renderer.identity}\0{release}\0{sorted(leave_out)}\0{extra}\0".encode())
-    for path in chart_files(chart):
+    for path in chart_files(chart, root):
         digest.update(path.relative_to(chart).as_posix().encode() + b"\0")
         digest.update(_bytes(path) + b"\0")
     for path in values_files:
@@ -262,10 +290,23 @@ def render_key(chart: Path, release: str, values_files: Iterable[Path], renderer
     return f"helm:{chart}:{digest.hexdigest()}"
 
 
-def chart_files(folder: Path) -> list[Path]:
+def chart_files(folder: Path, root: str | None = None) -> list[Path]:
     """Every file Helm may read for a chart. Helm follows symlinked folders (`templates -> ../shared`),
-    so this does too, visiting each real folder once."""
+    so this does too, visiting each real folder once. Entries Helm must not read are left out (see
+    ``unsafe_chart_entries``)."""
+    return _walk_chart(folder, root)[0]
+
+
+def unsafe_chart_entries(folder: Path, root: str | None = None) -> list[tuple[str, str]]:
+    """``(path relative to the chart, why)`` for what the chart holds that must not be rendered: links
+    that lead out of ``root`` (the scanned tree; their content would be rendered into the report),
+    FIFOs and devices (Helm would wait on them forever)."""
+    return _walk_chart(folder, root)[1]
+
+
+def _walk_chart(folder: Path, root: str | None) -> tuple[list[Path], list[tuple[str, str]]]:
     found: list[Path] = []
+    unsafe: list[tuple[str, str]] = []
     seen: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         real = os.path.realpath(dirpath)
@@ -273,14 +314,36 @@ def chart_files(folder: Path) -> list[Path]:
             dirnames[:] = []  # a symlink loop, or a folder linked twice
             continue
         seen.add(real)
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
-        found += [Path(dirpath) / name for name in sorted(filenames)]
-    return found
+        kept: list[str] = []
+        for name in sorted(d for d in dirnames if d not in _SKIPPED_DIRS):
+            path = os.path.join(dirpath, name)
+            if root is not None and not inside(path, root):
+                unsafe.append((os.path.relpath(path, folder), _OUTSIDE))
+            else:
+                kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            if root is not None and not inside(path, root):
+                unsafe.append((os.path.relpath(path, folder), _OUTSIDE))
+                continue
+            try:
+                mode = os.stat(path).st_mode
+            except OSError:
+                mode = stat.S_IFREG  # a dangling link: Helm reports it, tprlint passes its words on
+            if not stat.S_ISREG(mode):
+                unsafe.append((os.path.relpath(path, folder), f"not a regular file but {describe_mode(mode)}"))
+                continue
+            found.append(Path(path))
+    return found, unsafe
+
+
+_OUTSIDE = "a symbolic link to a file outside the scanned tree"
 
 
 def _bytes(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        return read_regular(str(path))
     except OSError:
         return b"\0unreadable"
 
@@ -289,7 +352,7 @@ def main() -> int:
     """Child process: a JSON request on stdin, a JSON answer on stdout (see ``start_render``)."""
     request = json.loads(sys.stdin.read())
     renderer = Renderer(request["renderer"], request.get("executable", ""))
-    jobs = [RenderJob(j["key"], j["chart"], j["release"], tuple(j["values"]), tuple(j["leave_out"]))
+    jobs = [RenderJob(j["key"], j["chart"], j["release"], tuple(j["values"]), tuple(j["leave_out"]), j["root"])
             for j in request["jobs"]]
     results = render_jobs(renderer, jobs)
     json.dump({key: {"manifests": [list(m) for m in r.manifests], "error": r.error, "seconds": r.seconds}

@@ -3,6 +3,7 @@ the rendered objects into Kubernetes facts located in the chart's own files, and
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from pathlib import Path
 from tprlint.cache import FactsCache
 from tprlint.config import Config
 from tprlint.discover import FileKind, SourceFile
+from tprlint.discover.read import inside, read_text
 from tprlint.facts.extract import FileFacts
 from tprlint.facts.kubernetes import KubeFacts, extract_kubernetes
 from tprlint.facts.temporal_server import TemporalFileFacts, layer_from_values
@@ -21,8 +23,11 @@ from tprlint.helm.render import (
     PendingRender,
     RenderedChart,
     RenderJob,
+    chart_files,
     render_key,
     start_render,
+    tree_root,
+    unsafe_chart_entries,
 )
 from tprlint.helm.renderer import find_renderer
 from tprlint.helm.sources import RenderedDocs, TemplateIndex, index_template, object_name, rendered_value, values_origin
@@ -71,6 +76,7 @@ class _Chart:
     files: list[Path]
     missing: list[Dependency]
     key: str = ""
+    root: str = ""  # the scanned tree, resolved: chart content that leads out of it is never read
 
 
 class HelmStage:
@@ -91,19 +97,20 @@ class HelmStage:
             if prepared is None:
                 continue
             self.prepared.append(prepared)
+            self._report_unsafe(prepared)
             if self.renderer is None:
                 continue
             leave_out = [d.name for d in prepared.missing]
             # Facts carry display paths: part of the key (the code's version is in the cache file name).
             shown = "\0".join([chart.display, *prepared.values.files])
             prepared.key = render_key(chart.path, chart.release_name, prepared.files, self.renderer, leave_out,
-                                      shown)
+                                      shown, prepared.root)
             found = cache.get(prepared.key, ChartOutcome) if cache else None
             if found is not None:
                 self.cached[prepared.key] = found
             elif prepared.key not in {job.key for job in jobs}:
                 jobs.append(RenderJob(prepared.key, str(chart.path), chart.release_name,
-                                      tuple(str(p) for p in prepared.files), tuple(leave_out)))
+                                      tuple(str(p) for p in prepared.files), tuple(leave_out), prepared.root))
         self.pending: PendingRender | None = start_render(self.renderer, jobs) if self.renderer and jobs else None
 
     def _prepare(self, chart: ChartDir, config: Config) -> _Chart | None:
@@ -114,7 +121,11 @@ class HelmStage:
                 anchor=f"helm:{chart.display}",
             ))
             return None
-        files = values_files_for(chart, config.helm)
+        root = tree_root(chart.path, config.root)
+        # The chart's own values files are its content: one that leads out of the tree is not read
+        # (reported with the chart's other such entries). Files named in the configuration are the user's.
+        files = [f for f in values_files_for(chart, config.helm)
+                 if not inside(str(f), os.path.realpath(chart.path)) or inside(str(f), root)]
         values = load_values(chart.path, files)
         if values.problems:
             for problem in values.problems:
@@ -137,7 +148,19 @@ class HelmStage:
                 f"downloads charts), or ignore TPR002 here if the dependency is not yours to check.",
                 anchor=f"helm:{chart.display}:dependency:{dependency.name}",
             ))
-        return _Chart(chart, values, files, missing)
+        return _Chart(chart, values, files, missing, root=root)
+
+    def _report_unsafe(self, prepared: _Chart) -> None:
+        """Chart entries Helm is not shown (links out of the tree, FIFOs): once each, as TPR002."""
+        chart = prepared.chart
+        for relative, why in unsafe_chart_entries(chart.path, prepared.root):
+            shown = f"{chart.display}/{Path(relative).as_posix()}"
+            self.result.hits.append(Hit(
+                Location(shown),
+                f"{shown} is {why}: Helm chart `{chart.name}` was rendered without it, so no rule saw what it "
+                f"would have made.",
+                anchor=f"helm:{chart.display}:unsafe:{relative}",
+            ))
 
     def owns(self, display: str) -> bool:
         """Whether a file is a chart's template or vendored sub-chart: Helm renders it, no extractor reads it."""
@@ -210,7 +233,7 @@ class HelmStage:
         chart = prepared.chart
         paths = [chart.chart_file, *prepared.values.files]
         try:
-            templates = sorted(p for p in (chart.path / "templates").rglob("*") if p.is_file())
+            templates = chart_files(chart.path / "templates", prepared.root)
         except OSError:
             templates = []
         paths += [chart.template_display(f"{chart.name}/{p.relative_to(chart.path).as_posix()}") for p in templates]
@@ -218,7 +241,7 @@ class HelmStage:
             if shown in self.scanned or any(f.path == shown for f in self.result.facts):
                 continue
             try:
-                text = Path(_absolute(chart, shown)).read_text(encoding="utf-8", errors="replace")
+                text = _read_inside(_absolute(chart, shown), prepared.root)
             except OSError:
                 continue
             facts = FileFacts(shown, FileKind.SKIP)
@@ -278,7 +301,7 @@ def _objects(prepared: _Chart, output: RenderedChart, outcome: ChartOutcome) -> 
             continue
         kube = extract_kubernetes(docs, shown)
         if shown not in indexes:
-            indexes[shown] = _index(chart, shown)
+            indexes[shown] = _index(chart, shown, prepared.root)
         index = indexes[shown]
         target = shown if index is not None else _fallback(chart, source).path
         origins: dict[Location, Location] = {}
@@ -322,9 +345,16 @@ class _Mapper:
         return template
 
 
-def _index(chart: ChartDir, shown: str) -> TemplateIndex | None:
+def _read_inside(path: str, root: str) -> str:
+    """A chart file's text: a regular file inside the scanned tree, else OSError."""
+    if root and not inside(path, root):
+        raise OSError(f"{path} leads out of the scanned tree")
+    return read_text(path)
+
+
+def _index(chart: ChartDir, shown: str, root: str) -> TemplateIndex | None:
     try:
-        return index_template(Path(_absolute(chart, shown)).read_text(encoding="utf-8", errors="replace"))
+        return index_template(_read_inside(_absolute(chart, shown), root))
     except OSError:
         return None  # a template inside a packaged sub-chart (.tgz)
 

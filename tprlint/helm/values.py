@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tprlint.discover.read import FileTooLarge, read_regular, strip_bom
 from tprlint.discover.walk import display_path
 from tprlint.facts.yaml_docs import YamlError, is_probably_binary, load_yaml_documents
 from tprlint.model import Location
@@ -67,12 +68,15 @@ def load_values(chart_dir: Path, extra_files: Iterable[Path] = (), base: Path | 
 
 def _read(path: Path, shown: str, problems: list[ValuesProblem]
           ) -> tuple[dict[object, object], dict[KeyPath, Location]] | None:
+    raw: bytes | None
     try:
-        raw = path.read_bytes()
+        raw = strip_bom(read_regular(str(path), _MAX_VALUES_BYTES))
+    except FileTooLarge:
+        raw = None
     except OSError as exc:
         problems.append(ValuesProblem(Location(shown), f"values file cannot be read: {exc.strerror or exc}"))
         return None
-    if len(raw) > _MAX_VALUES_BYTES or is_probably_binary(raw):
+    if raw is None or is_probably_binary(raw):
         problems.append(ValuesProblem(Location(shown), "values file is too large or binary; not read"))
         return None
     try:

@@ -7,13 +7,19 @@ imported when console output is requested.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tprlint.model import Finding, RuleMeta, Severity
+from tprlint.secrets import mask_lines
 
 FORMATS = ("console", "concise", "json", "sarif", "github")
+# Formats read line by line, by people and by CI runners: every text from the input is made printable
+# first (tprlint.report.text). JSON and SARIF keep the input's text as it is; their encoder escapes every
+# control and non-ASCII character, so they cannot end a line or carry an escape either.
+LINE_FORMATS = frozenset({"console", "concise", "github"})
 
 
 @dataclass
@@ -30,16 +36,29 @@ class ReportContext:
     # The rules that ran, for SARIF's rules[] (defaults to every rule that produced a finding).
     rules_run: tuple[str, ...] = ()
 
+    # The folders that were scanned: a reported file reached through a symlink must resolve inside one.
+    roots: tuple[str, ...] = ()
+
     def source_lines(self, path: str) -> list[str]:
-        """Lines of a reported file, read on demand; empty when unreadable."""
+        """Lines of a reported file, read on demand; empty when it cannot be shown: unreadable, not a
+        regular file (a FIFO would block), larger than the scan's size limit, or a link out of the tree."""
         cached = self._lines.get(path)
         if cached is None:
-            try:
-                text = (self.base_dir / path).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                text = ""
-            cached = self._lines[path] = text.splitlines()
+            cached = self._lines[path] = self._read_lines(os.path.join(self.base_dir, path))
         return cached
+
+    def _read_lines(self, path: str) -> list[str]:
+        from tprlint.discover.read import inside, read_text  # not at import: `--version` loads this module
+
+        roots = self.roots or (str(self.base_dir),)
+        if os.path.realpath(path) != os.path.abspath(path) and not any(inside(path, root) for root in roots):
+            return []
+        try:
+            lines = read_text(path).splitlines()
+        except OSError:
+            return []
+        # Whatever rule a finding belongs to, a line it shows never shows a credential's value.
+        return mask_lines(lines, 1, len(lines))
 
     _lines: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
@@ -54,6 +73,10 @@ def load_reporter(name: str) -> Renderer:
     render: Renderer = module.render
 
     def render_redacted(findings: list[Finding], ctx: ReportContext) -> str:
+        if name in LINE_FORMATS:
+            from tprlint.report.text import printable_finding
+
+            findings = [printable_finding(f) for f in findings]
         return render(redact_near_credentials(findings), ctx)
 
     return render_redacted

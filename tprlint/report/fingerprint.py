@@ -38,7 +38,7 @@ def fingerprint(finding: Finding, ctx: ReportContext, occurrence: int = 0) -> st
     material = "\0".join(
         (SCHEME, finding.rule_id, _posix(finding.location.path), _identity(finding, ctx), str(occurrence))
     )
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:_DIGEST_CHARS]
+    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:_DIGEST_CHARS]
 
 
 def fingerprints(findings: Sequence[Finding], ctx: ReportContext) -> list[str]:

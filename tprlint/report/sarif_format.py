@@ -21,6 +21,7 @@ Choices worth knowing:
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote
@@ -216,7 +217,8 @@ def _artifact(path: str, ctx: ReportContext) -> Any:
         except ValueError:
             # Outside the scan root: an absolute URI is the only honest reference.
             return sarif.ArtifactLocation(uri=native.as_uri())
-    return sarif.ArtifactLocation(uri=quote(native.as_posix(), safe="/"), uri_base_id=SRCROOT)
+    # The file name's bytes, percent-encoded: a name that is not UTF-8 (`bad\xff.py`) is `bad%FF.py`.
+    return sarif.ArtifactLocation(uri=quote(os.fsencode(native.as_posix()), safe="/"), uri_base_id=SRCROOT)
 
 
 def _base_uri(base_dir: Path) -> str:

@@ -1,0 +1,190 @@
+"""Matching ``.gitignore`` patterns that a backtracking regex engine cannot match in bounded time.
+
+pathspec turns each pattern into a regex; ``a*a*a*a*a*a*a*a*a*a*a*a*b`` becomes twelve ``[^/]*`` in a
+row, and Python's ``re`` needs minutes to decide that a file named sixty ``a``s does not match. Git's
+own wildmatch has the same weakness and caps it; here a pattern with more than ``MAX_REGEX_STARS``
+stars is matched by this module instead: one segment at a time with the greedy star algorithm (it
+never revisits more than the last star, so a segment costs at most pattern * name steps), and ``**``
+across segments by a table over (pattern segment, path segment). The answers are pathspec's (and
+git's) for the same pattern; the tests compare them with ``git check-ignore``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+# Up to this many `*` the regex's backtracking is bounded by name length squared: keep the fast regex.
+MAX_REGEX_STARS = 2
+
+class _Star:
+    pass
+
+
+STAR = _Star()
+
+
+@dataclass(frozen=True)
+class WildPattern:
+    """One ``.gitignore`` line, parsed: ``include`` False for a ``!`` negation."""
+
+    include: bool
+    anchored: bool  # has a slash before its end: matched from the .gitignore's folder
+    dir_only: bool  # ends with a slash: matches folders (and so everything under them)
+    segments: tuple[str, ...]
+
+    def matches(self, relative: str) -> bool:
+        """``relative``: a path from the .gitignore's folder, with ``/`` at its end for a folder."""
+        is_dir = relative.endswith("/")
+        parts = tuple(part for part in relative.split("/") if part)
+        if not parts:
+            return False
+        pattern = self.segments if self.anchored else ("**", *self.segments)
+        for end in range(1, len(parts) + 1):
+            # `folder/**` matches the folder itself too when it is given as a folder (as pathspec and git do).
+            # The whole path, or a folder above it (a file under an ignored folder is ignored too).
+            whole_or_folder = end < len(parts) or is_dir or not self.dir_only
+            if whole_or_folder and _segments_match(pattern, parts[:end], folder=end < len(parts) or is_dir):
+                return True
+        return False
+
+
+def parse(line: str) -> WildPattern | None:
+    """A ``.gitignore`` line as git reads it, or None for blanks and comments."""
+    text = line.rstrip("\n").rstrip("\r")
+    # Trailing blanks are dropped unless escaped with a backslash.
+    while text.endswith(" ") and not text.endswith("\\ "):
+        text = text[:-1]
+    if not text or text.startswith("#"):
+        return None
+    include = True
+    if text.startswith("!"):
+        include, text = False, text[1:]
+    elif text.startswith("\\!") or text.startswith("\\#"):
+        text = text[1:]
+    dir_only = text.endswith("/")
+    text = text.rstrip("/")
+    if not text:
+        return None
+    anchored = "/" in text
+    segments = tuple(part for part in text.split("/") if part)
+    if not segments:
+        return None
+    return WildPattern(include, anchored, dir_only, segments)
+
+
+def star_count(line: str) -> int:
+    return line.count("*")
+
+
+def _segments_match(pattern: tuple[str, ...], parts: tuple[str, ...], folder: bool) -> bool:
+    @cache
+    def match(i: int, j: int) -> bool:
+        if i == len(pattern):
+            return j == len(parts)
+        if pattern[i] == "**":
+            if i == len(pattern) - 1:  # `folder/**`: everything inside (and the folder, named as one)
+                return j < len(parts) or folder
+            return match(i + 1, j) or (j < len(parts) and match(i, j + 1))
+        return j < len(parts) and segment_matches(pattern[i], parts[j]) and match(i + 1, j + 1)
+
+    result = match(0, 0)
+    match.cache_clear()
+    return result
+
+
+def segment_matches(pattern: str, name: str) -> bool:
+    """fnmatch for one path segment (`*`, `?`, `[...]`, `[!...]`, backslash escapes), in at most
+    len(pattern) * len(name) steps."""
+    tokens = _tokens(pattern)
+    t = n = 0
+    star_token = -1
+    star_name = 0
+    while n < len(name):
+        if t < len(tokens) and tokens[t] is not STAR and _accepts(tokens[t], name[n]):
+            t += 1
+            n += 1
+        elif t < len(tokens) and tokens[t] is STAR:
+            star_token, star_name = t, n  # remember the star; first try it matching nothing
+            t += 1
+        elif star_token >= 0:
+            star_name += 1  # let the last star take one more character, retry from there
+            t, n = star_token + 1, star_name
+        else:
+            return False
+    while t < len(tokens) and tokens[t] is STAR:
+        t += 1
+    return t == len(tokens)
+
+
+def _accepts(token: object, char: str) -> bool:
+    if isinstance(token, str):
+        return token == char
+    assert callable(token)
+    return bool(token(char))
+
+
+@lru_cache(maxsize=512)
+def _tokens(pattern: str) -> tuple[object, ...]:
+    tokens: list[object] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            tokens.append(pattern[i + 1])
+            i += 2
+        elif char == "*":
+            if not tokens or tokens[-1] is not STAR:  # `**` inside a segment is one star
+                tokens.append(STAR)
+            i += 1
+        elif char == "?":
+            tokens.append(_any_char)
+            i += 1
+        elif char == "[":
+            parsed = _bracket(pattern, i)
+            if parsed is None:
+                tokens.append("[")
+                i += 1
+            else:
+                test, i = parsed
+                tokens.append(test)
+        else:
+            tokens.append(char)
+            i += 1
+    return tuple(tokens)
+
+
+def _any_char(char: str) -> bool:
+    return char != "/"
+
+
+def _bracket(pattern: str, start: int) -> tuple[Callable[[str], bool], int] | None:
+    """``[...]`` from ``start``: a one-character test and the index after ``]``; None when unclosed."""
+    i = start + 1
+    negate = i < len(pattern) and pattern[i] in "!^"
+    if negate:
+        i += 1
+    ranges: list[tuple[str, str]] = []
+    first = True
+    while i < len(pattern) and (pattern[i] != "]" or first):
+        first = False
+        low = pattern[i]
+        if low == "\\" and i + 1 < len(pattern):
+            i += 1
+            low = pattern[i]
+        high = low
+        if i + 2 < len(pattern) and pattern[i + 1] == "-" and pattern[i + 2] != "]":
+            high = pattern[i + 2]
+            i += 2
+        ranges.append((low, high))
+        i += 1
+    if i >= len(pattern):
+        return None
+    members = tuple(ranges)
+
+    def test(char: str) -> bool:
+        inside = any(low <= char <= high for low, high in members)
+        return char != "/" and inside != negate
+
+    return test, i + 1
