@@ -221,13 +221,16 @@ def test_explain_documents_each_rule(rule_id: str) -> None:
     result = run_cli("explain", rule_id)
     assert result.returncode == 0
     meta = load_catalog()[rule_id]
-    for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## How to fix"):
+    headings = ["## What it does", "## Why is this bad?", "## Example", "## Use instead", "## How to fix"]
+    if rule_id == "TPR000":  # tprlint's own bugs: no input shows one on purpose
+        headings.remove("## Example")
+    for heading in headings:
         assert heading in result.stdout
     assert meta.name in result.stdout
 
 
 def test_explain_unknown_rule() -> None:
-    result = run_cli("explain", "TPR000")
+    result = run_cli("explain", "TPR999")
     assert result.returncode == 2 and "unknown rule" in result.stderr
 
 

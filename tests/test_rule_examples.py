@@ -54,10 +54,16 @@ def test_example(meta: RuleMeta, example: Example, tmp_path: Path, monkeypatch: 
             assert sorted(set(lines)) == sorted(example.lines), f"{example.title}: fired at {lines}"
 
 
+# TPR000 reports tprlint's own bugs: no input produces it on purpose (tests/test_internal_errors.py
+# makes it happen by breaking an extractor and a rule).
+WITHOUT_BAD_EXAMPLE = {"TPR000"}
+
+
 def test_every_rule_has_bad_and_good_examples() -> None:
     for meta in CATALOG.values():
         verdicts = {e.verdict for e in meta.examples}
-        assert verdicts == {"bad", "good"}, f"{meta.id} needs at least one bad and one good example"
+        expected = {"good"} if meta.id in WITHOUT_BAD_EXAMPLE else {"bad", "good"}
+        assert verdicts == expected, f"{meta.id} needs at least one bad and one good example"
 
 
 def test_every_registered_rule_is_catalogued_and_back() -> None:

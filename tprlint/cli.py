@@ -20,6 +20,7 @@ from tprlint import __version__
 from tprlint.report import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_INCOMPLETE = 2  # the run did not analyse everything: an internal error (TPR000) or a timeout
 
 DESCRIPTION = """\
 Production-readiness linter for Temporal deployments: worker code (Python), Kubernetes
@@ -35,7 +36,8 @@ EPILOG = """\
 exit codes:
   0  no finding at or above --fail-on (or --exit-zero)
   1  findings at or above --fail-on
-  2  usage or configuration error (unknown option, rule id or config key; missing path)
+  2  usage or configuration error (unknown option, rule id or config key; missing path), or an
+     incomplete run: tprlint failed on a file, rule or stage (TPR000), also with --exit-zero
 
 configuration is read from [tool.tprlint] in pyproject.toml or from .tprlint.toml, found by
 walking up from the first path; command-line options override it. Suppress a finding with
@@ -156,21 +158,34 @@ def _lint_command(argv: list[str]) -> int:
     from tprlint.report import ReportContext, load_reporter
 
     result = run(paths, config, use_cache=not args.no_cache, jobs=args.jobs, cache_dir=args.cache_dir)
+    complete = True
     for name, target in outputs:
         color = _use_color(args.color) if target is None else False
         context = ReportContext(rules=catalog, version=__version__, fail_on=config.fail_on,
                                 files_scanned=result.files_scanned, color=color, rules_run=result.rules_run,
                                 roots=tuple(os.path.realpath(p) for p in paths))
-        text = load_reporter(name)(result.findings, context)
+        try:
+            text = load_reporter(name)(result.findings, context)
+        except Exception as exc:  # one format's failure must not cost the others their reports
+            from tprlint.internal import describe
+            from tprlint.report.text import printable
+
+            print(f"tprlint: {printable(describe(f'the {name} report', exc))}", file=sys.stderr)
+            complete = False
+            continue
         if target is None:
             sys.stdout.write(text)
         else:
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
+                target.write_text(text, encoding="utf-8", errors="backslashreplace")
             except OSError as exc:
                 raise UsageError(f"cannot write {target}: {exc.strerror}") from None
     sys.stdout.flush()
+    from tprlint.internal import INTERNAL_ERROR
+
+    if not complete or any(f.rule_id == INTERNAL_ERROR for f in result.findings):
+        return EXIT_INCOMPLETE  # a gate never passes on a crash, whatever --exit-zero says
     if args.exit_zero:
         return EXIT_CLEAN
     gating = [f for f in result.findings if not f.is_suppressed and f.severity >= config.fail_on]

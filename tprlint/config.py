@@ -6,12 +6,14 @@ errors (``ConfigError``, exit code 2): a typo in a CI gate must not silently dis
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from tprlint.discover.read import read_text
 from tprlint.model import Severity
 
 if sys.version_info >= (3, 11):
@@ -102,6 +104,8 @@ _THRESHOLD_KEYS = {
     "worker-service-min-replicas": "worker_service_min_replicas",
     "min-history-shards": "min_history_shards",
 }
+_MAX_CONFIG_BYTES = 1024 * 1024
+_MAX_THRESHOLD = 10**9  # seconds (31 years) or replicas: beyond any real setting
 _RULE_SELECTOR = re.compile(r"^TPR\d{0,3}$")
 
 
@@ -126,9 +130,11 @@ def _has_tool_table(pyproject: Path) -> bool:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_text(str(path), _MAX_CONFIG_BYTES))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
+    except RecursionError:  # tomllib recurses once per nesting level
+        raise ConfigError(f"cannot read {path}: nested too deeply to parse") from None
 
 
 def load_config(path: Path | None, known_rules: set[str]) -> Config:
@@ -202,8 +208,11 @@ def _thresholds(raw: dict[str, Any], where: str) -> Thresholds:
     for key, value in raw.items():
         if key not in _THRESHOLD_KEYS:
             raise ConfigError(f"{where}: unknown threshold {key!r} (known: {', '.join(sorted(_THRESHOLD_KEYS))})")
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            raise ConfigError(f"{where}: threshold {key} must be a non-negative number")
+        # `nan` compares false with everything, so `value < 0` lets it through and every comparison with
+        # it then passes silently: a threshold must be a finite number in range.
+        if (not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)
+                or not 0 <= value <= _MAX_THRESHOLD):
+            raise ConfigError(f"{where}: threshold {key} must be a number from 0 to {_MAX_THRESHOLD}, not {value!r}")
         values[_THRESHOLD_KEYS[key]] = value
     return Thresholds(**values)
 

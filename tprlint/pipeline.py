@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from tprlint.catalog import load_catalog
 from tprlint.config import Config
@@ -16,9 +18,10 @@ from tprlint.facts.python.names import module_key_for
 from tprlint.facts.temporal_server import build_server_project
 from tprlint.follow_imports import imported_python
 from tprlint.helm.discover import is_chart_file
-from tprlint.helm.stage import HelmStage
+from tprlint.helm.stage import HelmResult, HelmStage
+from tprlint.internal import INTERNAL_ERROR, describe
 from tprlint.link.python_project import PythonProject
-from tprlint.model import Finding, RuleMeta
+from tprlint.model import Finding, Location, RuleMeta, Severity
 from tprlint.result_cache import RunResult
 from tprlint.rules import REGISTRY
 from tprlint.rules.context import Hit, Project
@@ -28,39 +31,78 @@ from tprlint.suppress.unknown import IGNORE_ANNOTATION, unknown_suppressions
 
 
 def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules: tuple[str, ...]) -> RunResult:
-    """Findings for ``candidates``, whose files ``scanner`` has started reading (see tprlint.engine)."""
+    """Findings for ``candidates``, whose files ``scanner`` has started reading (see tprlint.engine).
+
+    Each stage and each rule runs inside a boundary: an exception there becomes a TPR000 finding
+    (``tprlint.internal``) and the run goes on with what the other stages and rules found."""
     catalog = load_catalog()
     cache = scanner.cache
+    failures: list[Hit] = []
     # Helm renders the charts in a child process while the workers parse the rest.
-    helm = HelmStage(read_sources([c for c in candidates if is_chart_file(c.display)]), config, cache)
+    helm = _guarded(failures, "the Helm stage", None,
+                    lambda: HelmStage(read_sources([c for c in candidates if is_chart_file(c.display)]), config, cache))
     # Chart templates and vendored sub-charts are Helm's: their facts come from the rendered output.
-    scanned = [s for s in scanner.results() if not helm.owns(s.display)]
+    scanned = [s for s in scanner.results() if not (helm and helm.owns(s.display))]
     facts = [s.facts for s in scanned if s.facts is not None]
-    facts += imported_python(facts, [s for s in scanned if s.kind is FileKind.PYTHON_OTHER], scanner)
+    facts += _guarded(failures, "following imports", [], lambda: imported_python(
+        facts, [s for s in scanned if s.kind is FileKind.PYTHON_OTHER], scanner))
     scanner.close()
-    charts = helm.finish({s.display for s in scanned if s.kind is not FileKind.SKIP})
+    charts = _guarded(failures, "the Helm stage", HelmResult(), lambda: helm.finish(
+        {s.display for s in scanned if s.kind is not FileKind.SKIP})) if helm else HelmResult()
     facts += charts.facts
     if cache:
         cache.save()
 
     python_keys = [module_key_for(s.display) for s in scanned if s.kind in (FileKind.PYTHON, FileKind.PYTHON_OTHER)]
-    project = build_project(facts, config, python_keys)
-    findings = [_finding(rule_id, hit, catalog, config) for rule_id in rules if rule_id in REGISTRY
-                for hit in REGISTRY[rule_id](project)]
+    project = _guarded(failures, "linking code to deployments", None, lambda: build_project(facts, config, python_keys))
+    if project is None:
+        project = build_project([], config)
+    findings: list[Finding] = []
+    for rule_id in rules:
+        if rule_id in REGISTRY:
+            hits: list[Hit] = _guarded(failures, f"rule {rule_id}", [], partial(_run_rule, rule_id, project))
+            findings += [_finding(rule_id, hit, catalog, config) for hit in hits]
+    parse_errors = [f.error for f in facts if f.error]
     if "TPR001" in rules:
-        findings += [_finding("TPR001", _parse_error_hit(f.error), catalog, config) for f in facts if f.error]
+        findings += [_finding("TPR001", _parse_error_hit(e), catalog, config) for e in parse_errors if not e.internal]
     if "TPR002" in rules:
         findings += [_finding("TPR002", hit, catalog, config) for hit in charts.hits]
     charts.annotate(findings)
     if "TPR003" in rules:
-        findings += [_finding("TPR003", hit, catalog, config)
-                     for hit in unknown_suppressions(facts, project.workloads, set(catalog),
-                                                     [s for c in project.compose_configs for s in c.services])]
-    _suppress(findings, facts, project, config)
+        findings += _guarded(failures, "rule TPR003", [], lambda: [
+            _finding("TPR003", hit, catalog, config)
+            for hit in unknown_suppressions(facts, project.workloads, set(catalog),
+                                            [s for c in project.compose_configs for s in c.services])])
+    _guarded(failures, "applying suppressions", None, lambda: _suppress(findings, facts, project, config))
+    # Internal errors are never deselected nor suppressed: they say the run is incomplete.
+    findings += [_internal(Hit(e.location, e.message), catalog) for e in parse_errors if e.internal]
+    findings += [_internal(hit, catalog) for hit in failures]
     findings.sort(key=Finding.sort_key)
-    files_scanned = sum(s.kind is not FileKind.SKIP for s in scanned) + len(helm.charts)
+    files_scanned = sum(s.kind is not FileKind.SKIP for s in scanned) + (len(helm.charts) if helm else 0)
     return RunResult(findings, files_scanned, rules, parsed=scanner.parsed, cache_hits=scanner.hits,
                      timings={f"helm render {chart}": seconds for chart, seconds in charts.timings.items()})
+
+
+def _run_rule(rule_id: str, project: Project) -> list[Hit]:
+    return list(REGISTRY[rule_id](project))
+
+
+def _guarded(failures: list[Hit], where: str, fallback: T, step: Callable[[], T]) -> T:
+    """``step()``, or ``fallback`` with a TPR000 hit when tprlint itself fails in it."""
+    try:
+        return step()
+    except Exception as exc:
+        failures.append(Hit(Location("."), describe(where, exc), anchor=f"internal:{where}"))
+        return fallback
+
+
+def _internal(hit: Hit, catalog: Mapping[str, RuleMeta]) -> Finding:
+    meta = catalog.get(INTERNAL_ERROR)
+    severity = meta.severity if meta is not None else Severity.ERROR
+    return Finding(INTERNAL_ERROR, severity, hit.message, hit.location, hit.related, hit.anchor)
+
+
+T = TypeVar("T")
 
 
 def build_project(facts: Iterable[FileFacts], config: Config, python_keys: Iterable[str] = ()) -> Project:

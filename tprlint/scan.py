@@ -39,7 +39,7 @@ class ScannedFile:
     kind: FileKind  # SKIP when its content shows it is not ours (or it could not be read)
     stamp: str  # paths, size and modification time: the first cache key
     digest: str = ""  # of the content ("" when it was not read)
-    unreadable: bool = False  # reading failed: nothing is known, nothing is cached
+    unreadable: bool = False  # reading (or tprlint) failed: nothing is known, nothing is cached
     facts: FileFacts | None = None  # None for SKIP, and for Python that matters only when imported
     import_words: frozenset[bytes] = frozenset()  # PYTHON_OTHER: see tprlint.discover.imports
 
@@ -145,7 +145,7 @@ class Scanner:
         by_path = {facts.path: facts for facts in extracted}  # interleaved batches come back out of order
         for file in misses:
             facts = found[file.display] = by_path[file.display]
-            if facts.error is not None and facts.error.message.startswith(_UNREADABLE):
+            if facts.error is not None and (facts.error.internal or facts.error.message.startswith(_UNREADABLE)):
                 self.unreadable += 1
             elif self.cache and file.digest:
                 self.cache.put(_content_key("facts", file, file.digest), facts)
@@ -198,8 +198,10 @@ def scan_file(candidate: Candidate) -> ScannedFile:
     if source.kind is FileKind.PYTHON_OTHER:
         return ScannedFile(source.display, candidate.abspath, source.kind, key, digest,
                            import_words=scan_import_words(source.data))
-    return ScannedFile(source.display, candidate.abspath, source.kind, key, digest,
-                       facts=extract_file(source.display, source.kind, source.data))
+    facts = extract_file(source.display, source.kind, source.data)
+    # tprlint's own failure (TPR000) is not a verdict on the file either: never cached, never replayed.
+    failed = facts.error is not None and facts.error.internal
+    return ScannedFile(source.display, candidate.abspath, source.kind, key, digest, unreadable=failed, facts=facts)
 
 
 def extract_modules(batch: list[tuple[str, str]]) -> list[FileFacts]:

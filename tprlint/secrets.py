@@ -101,6 +101,7 @@ def mask_line(line: str, previous: str = "") -> str:
         if name and value and is_secret_key(name.group("name")):
             masked = value.group("head") + _mask_value(value.group("value"))
     masked = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, masked)
+    masked = _OPTION_VALUE.sub(_mask_option, masked)
     return _KNOWN_FORMATS.sub(MASK, masked)
 
 
@@ -134,3 +135,37 @@ def mask_known_values(text: str, values: Iterable[str], min_length: int = 4) -> 
     for value in sorted({v for v in values if len(v) >= min_length}, key=len, reverse=True):
         text = text.replace(value, MASK)
     return "\n".join(mask_line(line) for line in text.split("\n"))
+
+
+# `--db-password VALUE` and `"--db-password", "VALUE"` (a flag, then its value as the next word).
+_OPTION_VALUE = re.compile(
+    r"""(?P<head>(?P<q>["']?)--?(?P<name>[A-Za-z][A-Za-z0-9_.\-]*)(?P=q)(?:\s*,\s*|\s+))(?P<value>"[^"]*"|'[^']*'|[^\s,\]]+)"""
+)
+
+
+def _mask_option(match: re.Match[str]) -> str:
+    if not is_secret_key(match.group("name")) or match.group("value").startswith("-"):
+        return match.group(0)
+    return match.group("head") + _mask_value(match.group("value"))
+
+
+def scrub(value: str, name: str = "") -> str:
+    """``value`` as facts may keep it (facts are cached on disk): the whole value masked when ``name``
+    says it is a credential, else every credential inside it (URL passwords, tokens of known formats,
+    `password=...` pairs, `--password VALUE` options) masked. References (`${X}`, `$(X)`) are kept."""
+    if name and is_secret_key(name):
+        return _mask_value(value)
+    return mask_line(value) if value else value
+
+
+def scrub_argv(argv: Sequence[str]) -> tuple[str, ...]:
+    """A command's words with credentials masked, including the word after a `--password` flag."""
+    scrubbed: list[str] = []
+    for index, word in enumerate(argv):
+        previous = argv[index - 1] if index else ""
+        flag = previous.lstrip("-")
+        if previous.startswith("-") and "=" not in previous and is_secret_key(flag) and not word.startswith("-"):
+            scrubbed.append(_mask_value(word))
+        else:
+            scrubbed.append(scrub(word))
+    return tuple(scrubbed)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.link.commands import split_shell_form
 from tprlint.model import Location
+from tprlint.secrets import scrub, scrub_argv
 
 COMPOSE_DEFAULT_GRACE = 10.0  # seconds docker waits after the stop signal before SIGKILL
 
@@ -255,7 +256,8 @@ def _env_var(name: str, raw: str | None, given: bool, location: Location) -> Com
     if _SECRET_NAME.search(name):
         literal = (value is not None and value != "") or (value is None and _has_literal(raw))
         return ComposeEnv(name, None, location, "a secret: not kept", secret_literal=literal)
-    return ComposeEnv(name, value, location, note)
+    # A password inside a URL, a token of a known format: masked, as facts are cached on disk.
+    return ComposeEnv(name, scrub(value) if value else value, location, note)
 
 
 def _has_literal(raw: str) -> bool:
@@ -351,11 +353,11 @@ def _argv(value: object) -> tuple[str, ...] | None:
     """`command:`/`entrypoint:` as the argv Docker runs: a list is exec form; compose splits a
     string the way a shell would (it does not run a shell). Unset or null: None."""
     if isinstance(value, list):
-        return tuple(interpolate_lenient(_text(item) or "")[0] for item in value)
+        return scrub_argv([interpolate_lenient(_text(item) or "")[0] for item in value])
     text = _text(value)
     if text is None:
         return None
-    return tuple(split_shell_form(interpolate_lenient(text)[0]))
+    return scrub_argv(split_shell_form(interpolate_lenient(text)[0]))
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from tprlint.link.commands import split_shell_form
 from tprlint.model import Location
+from tprlint.secrets import scrub, scrub_argv
 
 _DEFAULT_SHELL = ("/bin/sh", "-c")
 _DIRECTIVE_RE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
@@ -128,10 +129,11 @@ def _apply(stage: _Stage, ins: _Instruction, path: str) -> _Stage:
 def _command(args: str, shell: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
     """Exec form if `args` is a JSON array of strings; otherwise shell form, as Docker decides."""
     argv = _json_argv(args)
+    argv = scrub_argv(argv) if argv is not None else None
     if argv is not None:
         return argv, False
     # Shell form is what Docker runs: the stage's SHELL (default `/bin/sh -c`) plus the text.
-    return (*shell, args.strip()), True
+    return (*shell, scrub(args.strip())), True
 
 
 def _json_argv(args: str) -> tuple[str, ...] | None:
@@ -140,7 +142,7 @@ def _json_argv(args: str) -> tuple[str, ...] | None:
         return None
     try:
         value = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):  # `CMD [[[[...`: nested past the parser's depth
         return None  # Docker falls back to shell form for invalid JSON
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return tuple(value)
@@ -162,12 +164,12 @@ def _parse_env(args: str) -> dict[str, str]:
     if "=" not in words[0]:
         # Legacy form: the whole remainder is the value of a single variable.
         pieces = args.strip().split(None, 1)
-        return {pieces[0]: pieces[1].strip() if len(pieces) > 1 else ""}
+        return {pieces[0]: scrub(pieces[1].strip(), pieces[0]) if len(pieces) > 1 else ""}
     env: dict[str, str] = {}
     for word in words:
         name, sep, value = word.partition("=")
         if sep and name:
-            env[name] = value
+            env[name] = scrub(value, name)  # facts are cached on disk: no credential's value in them
     return env
 
 

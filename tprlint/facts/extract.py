@@ -21,6 +21,7 @@ from tprlint.facts.temporal_server import (
     looks_like_temporal_values,
 )
 from tprlint.facts.yaml_docs import YamlDoc, YamlError, is_probably_binary, load_yaml_documents
+from tprlint.internal import describe
 from tprlint.model import Location
 from tprlint.suppress.comments import FileSuppressions, scan_comments
 
@@ -29,6 +30,7 @@ from tprlint.suppress.comments import FileSuppressions, scan_comments
 class ParseError:
     location: Location
     message: str
+    internal: bool = False  # tprlint's own failure (TPR000), not a problem of the file (TPR001)
 
 
 @dataclass
@@ -46,6 +48,17 @@ class FileFacts:
 
 
 def extract_file(path: str, kind: FileKind, data: bytes) -> FileFacts:
+    """The file's facts. An exception inside the extractors is contained here: the file gets a TPR000
+    and no facts, every other file is still analysed."""
+    try:
+        return _extract(path, kind, data)
+    except Exception as exc:
+        facts = FileFacts(path, kind)
+        facts.error = ParseError(Location(path), describe(f"extracting facts from {path}", exc), internal=True)
+        return facts
+
+
+def _extract(path: str, kind: FileKind, data: bytes) -> FileFacts:
     facts = FileFacts(path, kind)
     try:
         text = data.decode("utf-8")

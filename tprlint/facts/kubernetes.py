@@ -15,6 +15,7 @@ from tprlint.facts.python.clients import REDACTED, is_placeholder, looks_like_to
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.link.commands import split_shell_commands
 from tprlint.model import Location
+from tprlint.secrets import scrub, scrub_argv
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Rollout", "Job", "CronJob")
 
@@ -435,6 +436,8 @@ def _env(doc: _Doc, items: object, at: _Path) -> tuple[EnvVar, ...]:
         secret = literal_secret(name, value) if value else ""
         if value and (secret or _sensitive_name(name)) and not _harmless(value):
             value = REDACTED
+        elif value:
+            value = scrub(value)  # a password inside a URL, a token of a known format: never cached
         result.append(EnvVar(name, value, "valueFrom" in item, doc.loc(*at, i), secret))
     return tuple(result)
 
@@ -714,4 +717,4 @@ def _argv(value: object) -> tuple[str, ...] | None:
     if not isinstance(value, list):
         return None
     words = [_text(item) for item in value]
-    return tuple(word if word is not None else "" for word in words)
+    return scrub_argv([word if word is not None else "" for word in words])

@@ -42,13 +42,15 @@ def parse_pyproject(text: str, path: str) -> PyprojectFacts:
         # tomllib puts the position in the message ("... (at line 2, column 8)") before 3.14.
         found = re.search(r"at line (\d+)", str(exc))
         raise PyprojectError(str(exc), int(found.group(1)) if found else 1) from None
+    except RecursionError:  # `x = [[[[...]]]]` a thousand deep: tomllib recurses per level
+        raise PyprojectError("nested too deeply to parse", 1) from None
     facts = PyprojectFacts(path)
     tables: list[Any] = [
         _table(data, "project", "scripts"),
         _table(data, "project", "gui-scripts"),
         _table(data, "tool", "poetry", "scripts"),
     ]
-    lines = text.splitlines()
+    lines = _key_lines(text)
     for table in tables:
         if not isinstance(table, dict):
             continue
@@ -58,7 +60,7 @@ def parse_pyproject(text: str, path: str) -> PyprojectFacts:
                 continue
             module, _, function = target.partition(":")
             facts.scripts.append(
-                ConsoleScript(str(name), module.strip(), function.strip(), Location(path, _line_of(lines, name)))
+                ConsoleScript(str(name), module.strip(), function.strip(), Location(path, lines.get(str(name), 1)))
             )
     return facts
 
@@ -71,10 +73,17 @@ def _table(data: dict[str, Any], *keys: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _line_of(lines: list[str], key: str) -> int:
-    """The line that declares ``key`` (TOML parsers keep no positions; a script name is a bare key)."""
-    for number, line in enumerate(lines, start=1):
-        stripped = line.lstrip()
-        if stripped.startswith((f"{key} ", f"{key}=", f'"{key}"', f"'{key}'")):
-            return number
-    return 1
+_KEY = re.compile(r"""^[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|([A-Za-z0-9_.\-]+))[ \t]*=""", re.MULTILINE)
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Where each key is first declared (TOML parsers keep no positions; a script name is a bare or
+    quoted key). One pass over the text: looking each key up line by line was quadratic."""
+    found: dict[str, int] = {}
+    line, offset = 1, 0
+    for match in _KEY.finditer(text):
+        line += text.count("\n", offset, match.start())
+        offset = match.start()
+        key = next(group for group in match.groups() if group is not None)
+        found.setdefault(key, line)
+    return found

@@ -135,10 +135,18 @@ def _scalar(node: ScalarNode) -> object:
         return node.value
     try:
         # The per-tag functions directly: ``construct_object`` would cache every node forever.
-        return SafeConstructor.yaml_constructors[node.tag](_CONSTRUCTOR, node)
+        value = SafeConstructor.yaml_constructors[node.tag](_CONSTRUCTOR, node)
     except (ValueError, TypeError, OverflowError, yaml.YAMLError):
         # e.g. `!!int abc`, or an integer longer than Python's int-from-str digit limit.
         return node.value
+    if isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
+        # `0x` + 4,000 digits: no API takes it (Kubernetes, compose and Helm use 64-bit numbers), and
+        # printing it would exceed Python's int-to-str limit. It stays the text it was written as.
+        return node.value
+    return value
+
+
+_INT64 = 2**63
 
 
 class _Converter:

@@ -34,6 +34,7 @@ from tprlint.helm.sources import RenderedDocs, TemplateIndex, index_template, ob
 from tprlint.helm.values import MergedValues, load_values, lookup
 from tprlint.model import Finding, Location, RelatedLocation
 from tprlint.rules.context import Hit
+from tprlint.secrets import is_secret_key, mask_known_values
 from tprlint.suppress.comments import scan_comments
 
 # `chart/templates/x.yaml:12:5` (or without line) as Helm prints it in its errors.
@@ -264,6 +265,9 @@ def _chart_version(chart_text: str) -> str:
 
 def _render_error(prepared: _Chart, error: str, outcome: ChartOutcome) -> None:
     chart = prepared.chart
+    # Helm's message may quote values (`fail (printf "bad password %s" .Values.db.password)`); it is
+    # shown in every format and cached: the values under credential keys never are.
+    error = mask_known_values(error, secret_values(prepared.values.data))
     message = " ".join(part.strip() for part in error.splitlines() if part.strip())
     location = Location(chart.chart_file)
     # Helm names the template (and line) that failed; through `include`, the innermost is the cause.
@@ -343,6 +347,23 @@ class _Mapper:
                     self.origins.setdefault(origin, template)
                     return origin
         return template
+
+
+def secret_values(data: object) -> list[str]:
+    """Every scalar under a credential-named key of merged values (``db.password``, ``auth.apiKey``)."""
+    found: list[str] = []
+    stack: list[object] = [data]
+    while stack:  # iterative: values nest as deep as their author likes
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, (str, int, float)) and not isinstance(value, bool) and is_secret_key(str(key)):
+                    found.append(str(value))
+                else:
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
 
 
 def _read_inside(path: str, root: str) -> str:

@@ -9,7 +9,7 @@ written - the overlay that set it, not the default it replaced.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,23 +102,36 @@ def _merge(target: dict[str, object], source: dict[object, object], target_pos: 
         current = target.get(key)
         if value is None:
             target.pop(key, None)
-            _drop(target_pos, path)
+            _drop(target_pos, current, path)
         elif isinstance(value, dict) and isinstance(current, dict):
             if path in source_pos:
                 target_pos[path] = source_pos[path]
             _merge(current, value, target_pos, source_pos, path)
         else:
             target[key] = _copy(value)
-            _drop(target_pos, path)
-            prefix_length = len(path)
-            for sub, location in source_pos.items():
-                if sub[:prefix_length] == path:
-                    target_pos[sub] = location
+            _drop(target_pos, current, path)
+            for sub in _paths_under(value, path):
+                if sub in source_pos:
+                    target_pos[sub] = source_pos[sub]
 
 
-def _drop(positions: dict[KeyPath, Location], path: KeyPath) -> None:
-    for key in [k for k in positions if k[: len(path)] == path]:
-        del positions[key]
+def _drop(positions: dict[KeyPath, Location], replaced: object, path: KeyPath) -> None:
+    """Forget the positions of a value that is replaced or removed."""
+    for sub in _paths_under(replaced, path):
+        positions.pop(sub, None)
+
+
+def _paths_under(value: object, path: KeyPath) -> Iterator[KeyPath]:
+    """``path`` and the path of everything nested in ``value``: walking the value costs its size,
+    where matching every known position against the prefix made a 25,000-key file quadratic."""
+    stack: list[tuple[object, KeyPath]] = [(value, path)]
+    while stack:
+        node, at = stack.pop()
+        yield at
+        if isinstance(node, dict):
+            stack.extend((child, (*at, k if isinstance(k, (str, int)) else str(k))) for k, child in node.items())
+        elif isinstance(node, list):
+            stack.extend((child, (*at, i)) for i, child in enumerate(node))
 
 
 def _copy(value: object) -> object:

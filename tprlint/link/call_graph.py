@@ -151,25 +151,34 @@ class CallGraph:
             return
         start = _State(entry.node, False, False)
         parents: dict[_State, _State | None] = {start: None}
+        depths: dict[_State, int] = {start: 1}
+        heads: dict[_State, tuple[str, ...]] = {start: (start.node.qualname,)}  # the first names of each chain
         queue = deque([start])
         while queue:
             state = queue.popleft()
             facts = self.function(state.node)
             if facts is None:
                 continue
-            chain = _chain(state, parents)
+            # Built only when something is reported, and never longer than _CHAIN_HEAD + _CHAIN_TAIL
+            # names: rebuilding every chain in full made a 20,000-function chain quadratic.
+            chain: tuple[str, ...] | None = None
             for reason in facts.reasons:
                 if reason.api not in self.deterministic:
+                    chain = chain or _chain(state, parents, depths[state], heads[state])
                     yield Reached(reason, entry, chain, state.unrestricted or reason.unrestricted,
                                   state.quiet or reason.quiet)
             for edge, step in self.steps(state.node, facts):
                 unrestricted, quiet = state.unrestricted or edge.unrestricted, state.quiet or edge.quiet
                 if step.reason is not None:
+                    chain = chain or _chain(state, parents, depths[state], heads[state])
                     yield Reached(step.reason, entry, chain, unrestricted, quiet)
                 for target in step.targets:
                     following = _State(target, unrestricted, quiet)
                     if following not in parents:
                         parents[following] = state
+                        depths[following] = depths[state] + 1
+                        head = heads[state]
+                        heads[following] = head if len(head) >= _CHAIN_HEAD else (*head, target.qualname)
                         queue.append(following)
 
     def function(self, node: Node) -> FunctionFacts | None:
@@ -308,29 +317,56 @@ class CallGraph:
 
     def mro(self, cls: ClassRef) -> list[ClassRef]:
         """The class and its project bases, depth first, left to right (close enough to C3 for
-        finding the method that runs; bases outside the project are not followed)."""
+        finding the method that runs; bases outside the project are not followed). Iterative: a
+        hierarchy a thousand classes deep must not exhaust the interpreter's stack."""
         cached = self._mros.get(cls)
         if cached is not None:
             return cached
-        self._mros[cls] = [cls]  # a cyclic hierarchy stops here
-        order = [cls]
-        module = self.project.modules.get(cls[0])
-        definition = module.classes.get(cls[1]) if module else None
-        for base in definition.bases if definition else ():
-            found = self.definition(module, base)
-            if found is not None and found.kind == "class" and found.cls is not None:
-                order.extend(c for c in self.mro(found.cls) if c not in order)
+        order: list[ClassRef] = []
+        seen: set[ClassRef] = set()
+        stack = [cls]
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue  # a diamond, or a cyclic hierarchy
+            seen.add(current)
+            order.append(current)
+            stack.extend(reversed(self._project_bases(current)))
         self._mros[cls] = order
         return order
 
+    def _project_bases(self, cls: ClassRef) -> list[ClassRef]:
+        module = self.project.modules.get(cls[0])
+        definition = module.classes.get(cls[1]) if module else None
+        bases: list[ClassRef] = []
+        for base in definition.bases if definition else ():
+            found = self.definition(module, base)
+            if found is not None and found.kind == "class" and found.cls is not None:
+                bases.append(found.cls)
+        return bases
 
-def _chain(state: _State, parents: dict[_State, _State | None]) -> tuple[str, ...]:
+
+_CHAIN_HEAD = 20
+_CHAIN_TAIL = 20
+
+
+def _chain(state: _State, parents: dict[_State, _State | None], depth: int, head: tuple[str, ...]
+           ) -> tuple[str, ...]:
+    """The functions from the entry to ``state``; a chain deeper than the head and tail shown has the
+    middle replaced by one "... N more ..." element. At most head + tail steps up ``parents``."""
     names: list[str] = []
     current: _State | None = state
-    while current is not None:
+    if depth <= _CHAIN_HEAD + _CHAIN_TAIL:
+        while current is not None:
+            names.append(current.node.qualname)
+            current = parents[current]
+        return tuple(reversed(names))
+    for _ in range(_CHAIN_TAIL):
+        assert current is not None
         names.append(current.node.qualname)
         current = parents[current]
-    return tuple(reversed(names))
+    skipped = depth - _CHAIN_HEAD - _CHAIN_TAIL
+    return (*head, f"... {skipped} more ...", *reversed(names))
 
 
 def _declared_reason(edge: CallEdge, name: str) -> Reason:

@@ -26,7 +26,7 @@ from tprlint.rules.context import Hit, Project
 RuleFunction = Callable[[Project], Iterable[Hit]]
 
 # Produced by the engine itself rather than by a rule function.
-ENGINE_RULES = frozenset({"TPR001", "TPR002", "TPR003"})
+ENGINE_RULES = frozenset({"TPR000", "TPR001", "TPR002", "TPR003"})
 
 REGISTRY: dict[str, RuleFunction] = {
     **python_worker.RULES,

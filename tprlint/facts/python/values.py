@@ -8,8 +8,10 @@ a reason, so rules can stay silent - or say what they could not resolve - instea
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 Number = int | float
 
@@ -151,7 +153,7 @@ def _fold_duration(expr: DurOf, lookup: Lookup | None, env: dict[str, str] | Non
         total += number * SECONDS_PER_UNIT[unit]
         if isinstance(value, Lit) and value.note:
             notes.append(value.note)
-    return Dur(total, "; ".join(notes))
+    return duration(total, "; ".join(notes))
 
 
 def is_symbolic(value: Expr) -> bool:
@@ -187,8 +189,22 @@ def is_true(value: Expr) -> bool:
 
 def as_number(value: Expr) -> float | None:
     if isinstance(value, Lit) and isinstance(value.value, (int, float)) and not isinstance(value.value, bool):
-        return float(value.value)
+        try:
+            return float(value.value)
+        except OverflowError:  # an int beyond any float: no duration is made of it
+            return None
     return None
+
+
+# `timedelta` refuses anything longer (OverflowError), so a worker built with it never starts.
+TIMEDELTA_MAX_SECONDS = timedelta.max.total_seconds()
+
+
+def duration(seconds: float, note: str = "") -> Expr:
+    """A duration, or Unknown when Python could not make it: not finite, or beyond timedelta's range."""
+    if not math.isfinite(seconds) or abs(seconds) > TIMEDELTA_MAX_SECONDS:
+        return Unknown("a duration Python cannot represent (timedelta raises OverflowError at run time)")
+    return Dur(seconds, note)
 
 
 def apply_op(op: str, left: Expr, right: Expr | None) -> Expr:
@@ -204,7 +220,7 @@ def apply_op(op: str, left: Expr, right: Expr | None) -> Expr:
         return _convert(op, left)
     if op == "neg":
         if isinstance(left, Dur):
-            return Dur(-left.seconds, left.note)
+            return duration(-left.seconds, left.note)
         number = as_number(left)
         return Lit(-number) if number is not None else Unknown("cannot negate a non-number")
     assert right is not None
@@ -225,19 +241,19 @@ def apply_op(op: str, left: Expr, right: Expr | None) -> Expr:
 def _duration_op(op: str, left: Expr, right: Expr, note: str) -> Expr:
     if isinstance(left, Dur) and isinstance(right, Dur):
         if op == "+":
-            return Dur(left.seconds + right.seconds, note)
+            return duration(left.seconds + right.seconds, note)
         if op == "-":
-            return Dur(left.seconds - right.seconds, note)
+            return duration(left.seconds - right.seconds, note)
         return Unknown(f"cannot evaluate timedelta {op} timedelta as a duration")
-    duration, other = (left, right) if isinstance(left, Dur) else (right, left)
-    assert isinstance(duration, Dur)
+    span, other = (left, right) if isinstance(left, Dur) else (right, left)
+    assert isinstance(span, Dur)
     factor = as_number(other)
     if factor is None:
         return Unknown("timedelta arithmetic with a non-number")
     if op == "*":
-        return Dur(duration.seconds * factor, note)
+        return duration(span.seconds * factor, note)
     if op in ("/", "//") and isinstance(left, Dur) and factor:
-        return Dur(duration.seconds / factor, note)
+        return duration(span.seconds / factor, note)
     return Unknown(f"cannot evaluate timedelta {op} number")
 
 
@@ -282,6 +298,10 @@ def seconds_of(value: Expr) -> float | None:
 
 
 def describe_seconds(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "an unbounded time" if seconds > 0 else "an undefined time"
+    if abs(seconds) >= 1e9:  # never hundreds of digits: a magnitude is what a reader needs here
+        return f"{seconds:.3g} s"
     if seconds == int(seconds):
         whole = int(seconds)
         if whole >= 120 and whole % 60 == 0:
