@@ -193,3 +193,12 @@ def test_chart_content_that_leaves_the_tree_or_blocks_is_not_rendered(tmp_path: 
     assert unsafe == [("chart/templates/leak.yaml", "TPR002"), ("chart/templates/pipe.yaml", "TPR002")]
     # The rest of the chart was rendered and judged.
     assert any(f["rule"] == "TPR409" and str(f["path"]).startswith("chart/") for f in findings)
+
+
+def test_a_bundle_of_many_small_documents_is_not_an_alias_bomb(tmp_path: Path) -> None:
+    configmaps = [f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm{i}}}\ndata: {{a: '1', b: '2'}}\n"
+                  for i in range(20_000)]
+    (tmp_path / "bundle.yaml").write_text("---\n".join([*configmaps, DEPLOYMENT.decode()]), encoding="utf-8")
+    findings = _findings(run_cli(".", "-f", "json", cwd=tmp_path))
+    assert not any(f["rule"] == "TPR001" for f in findings)
+    assert any(f["rule"] == "TPR409" for f in findings)  # the Deployment after them is checked

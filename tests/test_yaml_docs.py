@@ -146,10 +146,27 @@ def test_node_budget_counts_alias_revisits() -> None:
         load_yaml_documents(text, "small.yaml", max_nodes=25)
 
 
-def test_node_budget_is_per_file_not_per_document() -> None:
-    text = "---\n".join("[1, 2, 3]\n" for _ in range(10))
+def test_node_budget_is_per_document_so_a_bundle_of_small_documents_loads() -> None:
+    text = "---\n".join("[1, 2, 3]\n" for _ in range(10))  # 4 nodes each, 40 in all
+    assert len(load_yaml_documents(text, "many.yaml", max_nodes=30)) == 10
+
+
+def test_a_document_over_its_budget_is_skipped_and_the_others_are_kept() -> None:
+    bomb = "a: &a [1, 2, 3, 4, 5]\nb: [*a, *a, *a, *a, *a]\n"  # 1 + 2 + 6 + 2 + 1 + 5 * 6 nodes, expanded
+    text = "x: 1\n---\n" + bomb + "---\ny: 2\n"
+    skipped: list[YamlError] = []
+    docs = load_yaml_documents(text, "mixed.yaml", max_nodes=25, skipped=skipped)
+    assert [doc.data for doc in docs] == [{"x": 1}, {"y": 2}]
+    assert len(skipped) == 1 and "more than 25 nodes" in str(skipped[0]) and skipped[0].line == 4  # `b:`
+
+
+def test_the_whole_file_is_still_bounded_by_nodes_counted() -> None:
+    from tprlint.facts.yaml_docs import FILE_NODES_FACTOR
+
+    # Each document fits its budget of 10 nodes; together they pass the file's budget of 10 x factor.
+    text = "---\n".join("[1, 2, 3, 4, 5, 6, 7, 8]\n" for _ in range(FILE_NODES_FACTOR * 2))
     with pytest.raises(YamlError):
-        load_yaml_documents(text, "many.yaml", max_nodes=30)
+        load_yaml_documents(text, "many.yaml", max_nodes=10, skipped=[])
 
 
 def test_recursive_alias_is_rejected() -> None:

@@ -107,11 +107,18 @@ def _yaml(facts: FileFacts, data: bytes, text: str) -> list[YamlDoc] | None:
     if is_probably_binary(data):
         facts.error = ParseError(Location(facts.path), "file looks binary, not YAML")
         return None
+    skipped: list[YamlError] = []
     try:
-        return load_yaml_documents(text, facts.path)
+        docs = load_yaml_documents(text, facts.path, skipped=skipped)
     except YamlError as exc:
         facts.error = ParseError(Location(facts.path, exc.line, exc.column), f"YAML error: {exc}")
         return None
+    if skipped:  # a document over its node budget: reported, and the file's other documents are used
+        first = skipped[0]
+        more = f" ({len(skipped) - 1} more such documents)" if len(skipped) > 1 else ""
+        facts.error = ParseError(Location(facts.path, first.line, first.column),
+                                 f"YAML error: {first}; that document was skipped{more}")
+    return docs
 
 
 def _kubernetes(facts: FileFacts, data: bytes, text: str) -> None:

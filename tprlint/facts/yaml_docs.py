@@ -20,7 +20,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 # nesting limit), else the pure-Python one.
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-MAX_NODES = 200_000
+MAX_NODES = 200_000  # per document, aliases expanded
+FILE_NODES_FACTOR = 20  # a file's documents together: 4 million nodes
 MAX_DEPTH = 200
 _BINARY_SNIFF = 8192
 
@@ -69,12 +70,20 @@ def is_probably_binary(data: bytes) -> bool:
 
 
 def load_yaml_documents(
-    text: str, path: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH
+    text: str, path: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH,
+    skipped: list[YamlError] | None = None,
 ) -> list[YamlDoc]:
-    """Parse every non-empty document of ``text``; raise :class:`YamlError` on anything suspicious."""
+    """Parse every non-empty document of ``text``; raise :class:`YamlError` on anything suspicious.
+
+    ``max_nodes`` bounds each document, counted as if every alias were expanded; the whole file may
+    expand to ``FILE_NODES_FACTOR`` times that. With ``skipped`` given, a document over its budget is
+    left out and its error appended there, and the file's other documents are still returned: a
+    bundle of 20,000 ConfigMaps is not an alias bomb, and a bomb in one document hides no other."""
     if not isinstance(text, str):
         raise YamlError("input is not text", path=path)
     converter = _Converter(max_nodes, max_depth, path)
+    file_budget = max_nodes * FILE_NODES_FACTOR
+    counted = 0
     docs: list[YamlDoc] = []
     # Without an anchor there is no alias, so nothing expands beyond the nodes that conversion
     # counts itself: the measuring walk (a third of the cost of a manifest) is only for text with `&`.
@@ -84,9 +93,19 @@ def load_yaml_documents(
             if root is None:
                 continue
             converter.positions = {}
-            if may_alias:
-                converter.measure(root)
-            data = converter.convert(root, (), 0)
+            converter.visited = 0
+            converter.max_nodes = min(max_nodes, file_budget - counted)
+            try:
+                if may_alias:
+                    converter.measure(root)
+                data = converter.convert(root, (), 0)
+            except YamlError as exc:
+                if skipped is None or counted + converter.visited >= file_budget:
+                    raise
+                skipped.append(exc)
+                continue
+            finally:
+                counted += converter.visited
             if data is None:
                 continue  # an empty document (`---` followed by nothing)
             start = _position(root)
@@ -156,7 +175,7 @@ class _Converter:
         self.max_nodes = max_nodes
         self.max_depth = max_depth
         self.path = path
-        self.visited = 0  # shared by all documents of a stream: the budget is per file
+        self.visited = 0  # nodes of the current document
         self.positions: dict[Path, Position] = {}
 
     def measure(self, root: Node) -> None:
@@ -166,7 +185,7 @@ class _Converter:
         touching each distinct node once instead of after 200k conversions. A cyclic alias never
         gets a memo entry and so runs into the depth limit.
         """
-        budget = self.max_nodes - self.visited
+        budget = self.max_nodes
         memo: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded size, height)
 
         def walk(node: Node, depth: int) -> tuple[int, int]:
