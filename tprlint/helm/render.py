@@ -30,7 +30,8 @@ from typing import Any
 from tprlint.discover.read import describe_mode, inside, read_regular, read_text
 from tprlint.helm.renderer import Renderer
 
-RENDER_TIMEOUT_SECONDS = 120
+RENDER_TIMEOUT_SECONDS = 60  # per chart; the largest real charts render in a few seconds
+RENDER_MEMORY_BYTES = 1 << 30  # per chart, the renderer's whole address space
 _SOURCE_LINE = re.compile(r"^# Source: (.+?)\s*$")
 _SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__"})
 _CHART_FILE = "Chart.yaml"
@@ -57,61 +58,150 @@ class RenderJob:
 
 
 @dataclass
-class PendingRender:
-    """Charts rendering in a child process; ``results()`` waits for them."""
+class _Child:
+    """One chart rendering in a child process of its own, its output going to files (a pipe would
+    stall a child whose output outgrows it while this process is busy parsing)."""
 
-    jobs: list[RenderJob]
-    process: subprocess.Popen[str] | None = None
-    started: float = field(default_factory=time.perf_counter)
-    start_error: str = ""
+    job: RenderJob
+    process: subprocess.Popen[bytes] | None
+    output: Any  # temporary files for the child's stdout and stderr
+    errors: Any
+    started: float
+    error: str = ""  # why the child could not be started
+
+
+@dataclass
+class PendingRender:
+    """Charts rendering, each in its own child process under a memory and a time limit, a few at
+    a time; ``results()`` waits for them."""
+
+    renderer: Renderer
+    queued: list[RenderJob]
+    running: list[_Child] = field(default_factory=list)
+    done: dict[str, RenderedChart] = field(default_factory=dict)
+    limits: RenderLimits = field(default_factory=lambda: RenderLimits())
+
+    def fill(self) -> None:
+        while self.queued and len(self.running) < self.limits.concurrency:
+            self.running.append(_start_child(self.renderer, self.queued.pop(0), self.limits))
 
     def results(self) -> dict[str, RenderedChart]:
-        if not self.jobs:
-            return {}
-        if self.process is None:
-            return {job.key: RenderedChart(error=self.start_error) for job in self.jobs}
-        timeout = RENDER_TIMEOUT_SECONDS + 10 * len(self.jobs)
-        try:
-            out, err = self.process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.communicate()
-            return {job.key: RenderedChart(error=f"Helm did not finish rendering in {timeout} s") for job in self.jobs}
-        try:
-            raw = json.loads(out)
-            return {job.key: RenderedChart(tuple((str(s), str(t)) for s, t in raw[job.key]["manifests"]),
-                                           str(raw[job.key]["error"]), float(raw[job.key]["seconds"]))
-                    for job in self.jobs}
-        except (ValueError, KeyError, TypeError):
-            reason = _last_lines(err) or f"exit code {self.process.returncode}"
-            return {job.key: RenderedChart(error=f"the Helm renderer stopped: {reason}") for job in self.jobs}
+        self.fill()
+        while self.running:
+            for child in list(self.running):
+                outcome = _finished(child, self.limits)
+                if outcome is not None:
+                    self.running.remove(child)
+                    self.done[child.job.key] = outcome
+            self.fill()
+            if self.running:
+                time.sleep(0.02)
+        return self.done
+
+    def cancel(self) -> None:
+        """Stop every child (the run's own time is up)."""
+        self.queued = []
+        for child in self.running:
+            if child.process is not None and child.process.poll() is None:
+                child.process.kill()
+                child.process.wait()
+            _close(child)
+        self.running = []
 
 
-def start_render(renderer: Renderer, jobs: list[RenderJob]) -> PendingRender:
-    """Start rendering ``jobs`` in a child process and return at once."""
-    pending = PendingRender(jobs)
-    if not jobs:
-        return pending
-    request = json.dumps({"renderer": renderer.kind, "executable": renderer.executable,
-                          "jobs": [job.__dict__ for job in jobs]})
+@dataclass(frozen=True)
+class RenderLimits:
+    """What one chart may cost. Helm templates are a language: `range until 10000000` or a recursive
+    `tpl` allocate gigabytes and run for minutes."""
+
+    memory_bytes: int = RENDER_MEMORY_BYTES
+    seconds: float = RENDER_TIMEOUT_SECONDS
+    concurrency: int = max(1, min(os.cpu_count() or 1, 4))
+
+
+def start_render(renderer: Renderer, jobs: list[RenderJob], limits: RenderLimits | None = None) -> PendingRender:
+    """Start rendering ``jobs`` (the first few at once, the rest as those finish) and return at once."""
+    pending = PendingRender(renderer, list(jobs), limits=limits or RenderLimits())
+    pending.fill()
+    return pending
+
+
+def _start_child(renderer: Renderer, job: RenderJob, limits: RenderLimits) -> _Child:
+    request = json.dumps({"renderer": renderer.kind, "executable": renderer.executable, "jobs": [job.__dict__]})
+    # Closed by _close once the child has ended: they outlive this function.
+    output, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115
+    child = _Child(job, None, output, errors, time.monotonic())
     try:
         # Isolated mode (-I): the scanned repository is usually the working directory, and nothing
         # in it (a stray `yaml.py`) may ever be imported. tprlint itself is found where it is loaded from.
         bootstrap = (f"import sys; sys.path.insert(0, {str(_PACKAGE_PARENT)!r}); "
                      "from tprlint.helm.render import main; sys.exit(main())")
-        pending.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", bootstrap], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
+        child.process = subprocess.Popen(
+            [sys.executable, "-I", "-c", bootstrap], stdin=subprocess.PIPE, stdout=output, stderr=errors,
+            preexec_fn=_limited(limits),
         )
-        assert pending.process.stdin is not None
+        assert child.process.stdin is not None
         # The request is small: it fits the pipe, so this never waits for the child.
-        pending.process.stdin.write(request)
-        pending.process.stdin.close()
-        pending.process.stdin = None  # communicate() must not touch the closed pipe
+        child.process.stdin.write(request.encode("utf-8"))
+        child.process.stdin.close()
     except OSError as exc:
-        pending.process = None
-        pending.start_error = f"the Helm renderer could not be started: {exc.strerror or exc}"
-    return pending
+        child.error = f"the Helm renderer could not be started: {exc.strerror or exc}"
+    return child
+
+
+def _limited(limits: RenderLimits) -> Any:
+    def apply() -> None:
+        import resource
+
+        # Address space, not resident memory: it is what the kernel can refuse at allocation time.
+        # Go's runtime then stops with "fatal error: out of memory" (measured: a 1 GiB limit leaves
+        # room for the interpreter, the Helm library and any real chart).
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        cpu = int(limits.seconds) + 5  # a backstop behind the wall-clock limit kept by the parent
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+
+    return apply
+
+
+def _finished(child: _Child, limits: RenderLimits) -> RenderedChart | None:
+    """The child's result once it has ended (killing it when over time); None while it runs."""
+    if child.process is None:
+        _close(child)
+        return RenderedChart(error=child.error)
+    elapsed = time.monotonic() - child.started
+    if child.process.poll() is None:
+        if elapsed <= limits.seconds:
+            return None
+        child.process.kill()
+        child.process.wait()
+        _close(child)
+        return RenderedChart(error=f"Helm did not finish rendering this chart in {limits.seconds:g} s (a "
+                                   f"template that loops or recurses without end?); it was stopped", seconds=elapsed)
+    out, err = _read(child.output), _read(child.errors)
+    _close(child)
+    try:
+        raw = json.loads(out)[child.job.key]
+        return RenderedChart(tuple((str(s), str(t)) for s, t in raw["manifests"]), str(raw["error"]),
+                             float(raw["seconds"]))
+    except (ValueError, KeyError, TypeError):
+        pass
+    if "out of memory" in err or "MemoryError" in err or "cannot allocate memory" in err:
+        gib = limits.memory_bytes / (1 << 30)
+        return RenderedChart(error=f"Helm needed more than {gib:g} GiB of memory rendering this chart (a template "
+                                   f"that allocates without bound?); it was stopped", seconds=elapsed)
+    reason = _last_lines(err) or f"exit code {child.process.returncode}"
+    return RenderedChart(error=f"the Helm renderer stopped: {reason}", seconds=elapsed)
+
+
+def _read(handle: Any) -> str:
+    handle.seek(0)
+    data: bytes = handle.read(64 * 1024 * 1024)
+    return data.decode("utf-8", errors="replace")
+
+
+def _close(child: _Child) -> None:
+    child.output.close()
+    child.errors.close()
 
 
 # --------------------------------------------------------------------------------------------
