@@ -261,16 +261,21 @@ class ActivityIndex:
         return self._inherited(module, helper.class_name, helper.self_method, wrappers, 0)
 
     def _inherited(self, module: PythonFacts, class_name: str, method: str,
-                   wrappers: dict[tuple[str, str], ActivityCall], depth: int) -> tuple[str, ActivityCall] | None:
+                   wrappers: dict[tuple[str, str], ActivityCall], depth: int,
+                   seen: set[tuple[str, str]] | None = None) -> tuple[str, ActivityCall] | None:
+        # ``seen``: a class listed as a base many times over, at every level, would otherwise be
+        # searched once per path to it - exponential in the depth.
+        seen = set() if seen is None else seen
         cls = module.classes.get(class_name)
-        if cls is None or depth > 3:
+        if cls is None or depth > 3 or (module.key, class_name) in seen:
             return None
+        seen.add((module.key, class_name))
         for base in cls.bases:
             for key, base_module, name in self.locations(base):
                 if (key, f"{name}.{method}") in wrappers:
                     return f"{name}.{method}", wrappers[(key, f"{name}.{method}")]
                 if base_module is not None:
-                    found = self._inherited(base_module, name, method, wrappers, depth + 1)
+                    found = self._inherited(base_module, name, method, wrappers, depth + 1, seen)
                     if found is not None:
                         return found
         return None

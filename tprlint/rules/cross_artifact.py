@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections.abc import Iterator
@@ -48,11 +49,18 @@ def grace_period_shorter_than_drain(project: Project) -> Iterator[Hit]:
                 f"but the worker it runs ({worker.location.path}:{worker.location.line}) drains for up to "
                 f"{drain_text(worker)}{prestop_text} + {describe_seconds(margin)} margin = "
                 f"{describe_seconds(needed)}: Kubernetes SIGKILLs the pod mid-drain and running activities "
-                f"are lost until their timeouts expire. Set terminationGracePeriodSeconds to at least "
-                f"{int(needed) + 1}.",
+                f"are lost until their timeouts expire. {_grace_advice(needed)}",
                 related=tuple(related),
                 anchor=f"{workload.ref}/{link.container.name}",
             )
+
+
+def _grace_advice(needed: float) -> str:
+    if math.isfinite(needed) and needed < 1e12:
+        return f"Set terminationGracePeriodSeconds to at least {int(needed) + 1}."
+    # `sleep infinity` (or a sleep of thousands of digits) in preStop: no grace period is long enough.
+    return "No grace period covers an unbounded wait: bound the preStop sleep, then set " \
+           "terminationGracePeriodSeconds above the total."
 
 
 # -- TPR603 ------------------------------------------------------------------------------------

@@ -130,7 +130,8 @@ def _blocks_always(budget: DisruptionBudget) -> str:
 def _amount(text: str, total: int, *, round_up: bool) -> int | None:
     """An int-or-percent field as Kubernetes scales it against ``total`` pods; None when unreadable."""
     if _INT.match(text):
-        return int(text)
+        # An integer longer than any pod count (thousands of digits) would hit Python's digit limit.
+        return int(text) if len(text) <= 18 else None
     percent = _PERCENT.match(text)
     if not percent:
         return None
