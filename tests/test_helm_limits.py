@@ -72,3 +72,16 @@ def test_a_chart_over_its_time_is_stopped_and_the_next_one_still_renders(tmp_pat
     results = start_render(renderer, jobs, limits).results()
     assert "did not finish rendering this chart in 1 s" in results["slow"].error
     assert not results["quick"].error and results["quick"].manifests
+
+
+def test_the_runs_time_limit_stops_rendering_and_says_which_charts(tmp_path: Path) -> None:
+    from tprlint.deadline import Deadline
+
+    renderer, _ = find_renderer()
+    assert renderer is not None
+    slow = _chart(tmp_path, "slow", {"cm.yaml": GREEDY.replace("10000000", "3000000")})
+    deadline = Deadline(0.5)
+    limits = RenderLimits(memory_bytes=8 << 30, seconds=60.0, concurrency=1)
+    results = start_render(renderer, [RenderJob("slow", str(slow), "slow", ())], limits).results(deadline)
+    assert results["slow"].error.startswith("not rendered: the run's --timeout expired")
+    assert [Path(p).name for p in deadline.skipped_charts] == ["slow"]

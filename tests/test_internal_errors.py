@@ -189,3 +189,23 @@ def test_the_cli_exits_2_and_writes_every_report_when_a_rule_crashes(tmp_path: P
     assert "TPR000" in {f["rule"] for f in document["findings"]}
     sarif = json.loads((reports / "out.sarif").read_text(encoding="utf-8"))
     assert "TPR000" in {r["ruleId"] for r in sarif["runs"][0]["results"]}
+
+
+def test_a_run_out_of_time_reports_what_it_did_not_analyse_and_exits_2(tmp_path: Path) -> None:
+    report = tmp_path / "out.json"
+    result = run_cli(".", "--timeout", "0.001", "--exit-zero", "-f", "concise", "-f", f"json:{report}", cwd=DEMO)
+    assert result.returncode == 2, result.stderr
+    findings = json.loads(report.read_text(encoding="utf-8"))["findings"]
+    (summary,) = [f for f in findings if "--timeout 0.001 s" in str(f["message"])]
+    assert summary["rule"] == "TPR001" and summary["path"] == "."
+    assert "orders/worker.py" in str(summary["message"]) or "more" in str(summary["message"])
+    # Nothing of an incomplete run is replayed: the next run with time analyses everything.
+    complete = run_cli(".", "-f", "json", cwd=DEMO)
+    assert complete.returncode == 1
+    assert not any("--timeout" in str(f["message"]) for f in json.loads(complete.stdout)["findings"])
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "soon"])
+def test_a_timeout_must_be_a_positive_number_of_seconds(value: str) -> None:
+    result = run_cli(".", "--timeout", value, cwd=DEMO)
+    assert result.returncode == 2 and "timeout" in result.stderr

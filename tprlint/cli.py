@@ -77,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--cache-dir", type=Path, metavar="DIR",
                         help="cache folder (default: $TPRLINT_CACHE_DIR, else the per-user cache folder, "
                              "e.g. ~/.cache/tprlint)")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="time limit for the whole run; what it leaves unanalysed is reported, exit 2")
     parser.add_argument("--jobs", type=int, metavar="N", help="processes for parsing (default: CPU count)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour in console output (default: auto = on a terminal, unless NO_COLOR is set)")
@@ -151,13 +153,16 @@ def _lint_command(argv: list[str]) -> int:
         )
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    if args.timeout is not None and not 0 < args.timeout < 10**7:  # also refuses nan
+        raise UsageError("--timeout must be a number of seconds above 0")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
 
     from tprlint.engine import run
     from tprlint.report import ReportContext, load_reporter
 
-    result = run(paths, config, use_cache=not args.no_cache, jobs=args.jobs, cache_dir=args.cache_dir)
+    result = run(paths, config, use_cache=not args.no_cache, jobs=args.jobs, cache_dir=args.cache_dir,
+                 timeout=args.timeout)
     complete = True
     for name, target in outputs:
         color = _use_color(args.color) if target is None else False
@@ -184,7 +189,7 @@ def _lint_command(argv: list[str]) -> int:
     sys.stdout.flush()
     from tprlint.internal import INTERNAL_ERROR
 
-    if not complete or any(f.rule_id == INTERNAL_ERROR for f in result.findings):
+    if not complete or result.incomplete or any(f.rule_id == INTERNAL_ERROR for f in result.findings):
         return EXIT_INCOMPLETE  # a gate never passes on a crash, whatever --exit-zero says
     if args.exit_zero:
         return EXIT_CLEAN

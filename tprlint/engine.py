@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tprlint.catalog import load_catalog
 from tprlint.config import Config
+from tprlint.deadline import Deadline
 from tprlint.discover.walk import find_candidates
 from tprlint.model import RuleMeta
 from tprlint.result_cache import ResultCache, RunResult, run_key
@@ -40,9 +41,10 @@ def cache_folder(config: Config, cache_dir: Path | None) -> Path | None:
 
 
 def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | None = None,
-        cache_dir: Path | None = None) -> RunResult:
+        cache_dir: Path | None = None, timeout: float | None = None) -> RunResult:
     """Findings for ``paths``. ``use_cache`` reads and writes the project's cache folder: under
     ``cache_dir`` if given, else ``$TPRLINT_CACHE_DIR``, else the per-user cache folder."""
+    deadline = Deadline(timeout)
     rules = selected_rules(config, load_catalog())
     candidates = find_candidates(paths, config.exclude, exclude_root=config.root)
     folder = cache_folder(config, cache_dir) if use_cache else None
@@ -60,7 +62,7 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     cache = FactsCache(folder) if folder else None
     if cache:
         cache.load()
-    scanner = Scanner(cache, jobs)
+    scanner = Scanner(cache, jobs, deadline)
     try:
         scanner.start([c for c in candidates if not is_chart_file(c.display)])
         # ...while this process loads the linking and rule code.
@@ -69,7 +71,8 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
         result = analyse(candidates, scanner, config, rules)
     finally:
         scanner.close()
-    if results and not scanner.unreadable:  # a file that could not be read may be readable next time
+    # A file that could not be read may be readable next time, and a run out of time did not finish.
+    if results and not scanner.unreadable and not result.incomplete:
         results.store(key, result)
     return result
 

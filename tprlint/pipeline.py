@@ -47,8 +47,9 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     facts += _guarded(failures, "following imports", [], lambda: imported_python(
         facts, [s for s in scanned if s.kind is FileKind.PYTHON_OTHER], scanner))
     scanner.close()
+    deadline = scanner.deadline
     charts = _guarded(failures, "the Helm stage", HelmResult(), lambda: helm.finish(
-        {s.display for s in scanned if s.kind is not FileKind.SKIP})) if helm else HelmResult()
+        {s.display for s in scanned if s.kind is not FileKind.SKIP}, deadline)) if helm else HelmResult()
     facts += charts.facts
     if cache:
         cache.save()
@@ -59,7 +60,9 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
         project = build_project([], config)
     findings: list[Finding] = []
     for rule_id in rules:
-        if rule_id in REGISTRY:
+        if rule_id in REGISTRY and deadline.expired():
+            deadline.skipped_rules.append(rule_id)
+        elif rule_id in REGISTRY:
             hits: list[Hit] = _guarded(failures, f"rule {rule_id}", [], partial(_run_rule, rule_id, project))
             findings += [_finding(rule_id, hit, catalog, config) for hit in hits]
     parse_errors = [f.error for f in facts if f.error]
@@ -77,9 +80,13 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     # Internal errors are never deselected nor suppressed: they say the run is incomplete.
     findings += [_internal(Hit(e.location, e.message), catalog) for e in parse_errors if e.internal]
     findings += [_internal(hit, catalog) for hit in failures]
+    if deadline.hit:  # what ran out of time is said, never silently missing: the run is incomplete
+        summary = Hit(Location("."), deadline.summary(), anchor="timeout")
+        findings.append(_finding("TPR001", summary, catalog, config))
     findings.sort(key=Finding.sort_key)
     files_scanned = sum(s.kind is not FileKind.SKIP for s in scanned) + (len(helm.charts) if helm else 0)
     return RunResult(findings, files_scanned, rules, parsed=scanner.parsed, cache_hits=scanner.hits,
+                     incomplete=deadline.hit,
                      timings={f"helm render {chart}": seconds for chart, seconds in charts.timings.items()})
 
 

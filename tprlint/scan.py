@@ -16,9 +16,11 @@ import dataclasses
 import hashlib
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout  # not the builtin before 3.11
 from dataclasses import dataclass
 
 from tprlint.cache import FactsCache
+from tprlint.deadline import Deadline
 from tprlint.discover.classify import FileKind
 from tprlint.discover.imports import scan_import_words
 from tprlint.discover.read import MAX_FILE_BYTES, read_regular, strip_bom
@@ -72,14 +74,15 @@ class Scanner:
     """``start`` dispatches the candidates, ``results`` waits for them, ``extract`` parses the modules
     that the import rounds ask for, ``close`` stops the workers."""
 
-    def __init__(self, cache: FactsCache | None, jobs: int | None) -> None:
+    def __init__(self, cache: FactsCache | None, jobs: int | None, deadline: Deadline | None = None) -> None:
         self.cache = cache
+        self.deadline = deadline or Deadline()
         self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
         self.parsed = 0  # files parsed in this run (not from the cache)
         self.hits = 0
         self._pool: ProcessPoolExecutor | None = None  # started once, shared by the import rounds
         self._done: list[ScannedFile] = []
-        self._pending: list[Future[list[ScannedFile]]] = []
+        self._pending: list[tuple[Future[list[ScannedFile]], list[Candidate]]] = []
         self.unreadable = 0  # files that could not be read: the run's result must not be replayed
 
     def start(self, candidates: list[Candidate]) -> None:
@@ -93,12 +96,17 @@ class Scanner:
             else:
                 misses.append(candidate)
         if len(misses) < PARALLEL_THRESHOLD or self.jobs <= 1:
-            self._record(scan_batch(misses))
+            for index, candidate in enumerate(misses):
+                if self.deadline.expired():
+                    self.deadline.skipped_files += [c.display for c in misses[index:]]
+                    break
+                self._record([scan_file(candidate)])
             return
         # Interleaved batches: neighbouring files are alike (a folder of manifests), so each
         # batch gets a fair share of the expensive ones.
         count = self.jobs * 4
-        self._pending = [self._executor().submit(scan_batch, misses[i::count]) for i in range(count)]
+        batches = [misses[i::count] for i in range(count)]
+        self._pending = [(self._executor().submit(scan_batch, batch), batch) for batch in batches]
 
     def _from_cache(self, candidate: Candidate) -> ScannedFile | None:
         if not self.cache or self.cache.empty:
@@ -118,9 +126,16 @@ class Scanner:
 
     def results(self) -> list[ScannedFile]:
         """Every candidate's result, in candidate (display path) order."""
-        for future in self._pending:
-            self._record(future.result())
+        timed_out = False
+        for future, batch in self._pending:
+            try:
+                self._record(future.result(timeout=self.deadline.remaining()))
+            except FutureTimeout:
+                timed_out = True
+                self.deadline.skipped_files += [c.display for c in batch]
         self._pending = []
+        if timed_out:
+            self._stop_workers()
         return sorted(self._done, key=lambda s: s.display)
 
     def extract(self, files: list[ScannedFile]) -> list[FileFacts]:
@@ -135,6 +150,9 @@ class Scanner:
                 self.hits += 1
             else:
                 misses.append(file)
+        if misses and self.deadline.expired():
+            self.deadline.skipped_files += [f.display for f in misses]
+            return [found.get(f.display) or FileFacts(f.display, f.kind) for f in files]
         work = [(f.display, f.abspath) for f in misses]
         # Once the pool runs (the first pass was big), the import rounds use it for smaller batches too.
         if self._pool is None or len(work) < PARALLEL_THRESHOLD // 8:
@@ -151,6 +169,15 @@ class Scanner:
                 self.cache.put(_content_key("facts", file, file.digest), facts)
         self.parsed += len(misses)
         return [found[f.display] for f in files]
+
+    def _stop_workers(self) -> None:
+        """Out of time: the workers stop now, not when their batches are done."""
+        if self._pool is not None:
+            # The executor has no public way to stop a running task; its processes are its own.
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.terminate()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def close(self) -> None:
         if self._pool is not None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tprlint.cache import FactsCache
 from tprlint.config import Config
+from tprlint.deadline import Deadline
 from tprlint.discover import FileKind, SourceFile
 from tprlint.discover.read import inside, read_text
 from tprlint.facts.extract import FileFacts
@@ -20,6 +21,7 @@ from tprlint.facts.yaml_docs import YamlDoc, YamlError, load_yaml_documents
 from tprlint.helm.discover import ChartDir, Dependency, find_charts, inside_chart, values_files_for, vendored
 from tprlint.helm.relocate import relocate
 from tprlint.helm.render import (
+    RUN_TIMED_OUT,
     PendingRender,
     RenderedChart,
     RenderJob,
@@ -167,10 +169,10 @@ class HelmStage:
         """Whether a file is a chart's template or vendored sub-chart: Helm renders it, no extractor reads it."""
         return inside_chart(display, self.charts)
 
-    def finish(self, scanned: set[str]) -> HelmResult:
+    def finish(self, scanned: set[str], deadline: Deadline | None = None) -> HelmResult:
         """``scanned``: display paths of the files the pipeline extracted facts from."""
         self.scanned = scanned
-        fresh = self.pending.results() if self.pending is not None else {}
+        fresh = self.pending.results(deadline) if self.pending is not None else {}
         for prepared in self.prepared:
             self._suppressions(prepared)
             self._server_values(prepared)
@@ -182,7 +184,7 @@ class HelmStage:
                 self.result.timings[prepared.chart.display] = 0.0
             else:
                 output = fresh.get(prepared.key)
-                if output is None:
+                if output is None or output.error == RUN_TIMED_OUT:  # said once, in the run's summary
                     continue
                 self.result.timings[prepared.chart.display] = output.seconds
                 outcome = ChartOutcome()
