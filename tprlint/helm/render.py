@@ -61,10 +61,10 @@ class RenderJob:
 
 @dataclass
 class _Child:
-    """One chart rendering in a child process of its own, its output going to files (a pipe would
-    stall a child whose output outgrows it while this process is busy parsing)."""
+    """A child process rendering charts, its output going to files (a pipe would stall a child whose
+    output outgrows it while this process is busy parsing)."""
 
-    job: RenderJob
+    jobs: list[RenderJob]
     process: subprocess.Popen[bytes] | None
     output: Any  # temporary files for the child's stdout and stderr
     errors: Any
@@ -74,36 +74,52 @@ class _Child:
 
 @dataclass
 class PendingRender:
-    """Charts rendering, each in its own child process under a memory and a time limit, a few at
-    a time; ``results()`` waits for them."""
+    """Charts rendering in child processes under a memory and a time limit; ``results()`` waits.
+
+    All charts first render together in one child (one interpreter and one Helm library to load:
+    most runs never need more). When that child fails - over its memory or time, or crashed - each
+    of its charts renders again in a child of its own, a few at a time, so that only the chart at
+    fault is lost."""
 
     renderer: Renderer
     queued: list[RenderJob]
     running: list[_Child] = field(default_factory=list)
     done: dict[str, RenderedChart] = field(default_factory=dict)
     limits: RenderLimits = field(default_factory=lambda: RenderLimits())
+    batch: _Child | None = None
 
     def fill(self) -> None:
-        while self.queued and len(self.running) < self.limits.concurrency:
-            self.running.append(_start_child(self.renderer, self.queued.pop(0), self.limits))
+        while self.batch is None and self.queued and len(self.running) < self.limits.concurrency:
+            self.running.append(_start_child(self.renderer, [self.queued.pop(0)], self.limits))
 
     def results(self, deadline: Deadline | None = None) -> dict[str, RenderedChart]:
-        self.fill()
+        if self.batch is not None:
+            self.running = [self.batch]
         while self.running:
             if deadline is not None and deadline.expired():
-                for job in [*self.queued, *(child.job for child in self.running)]:
+                for job in [*self.queued, *(job for child in self.running for job in child.jobs)]:
                     self.done[job.key] = RenderedChart(error=RUN_TIMED_OUT)
                     deadline.skipped_charts.append(os.path.relpath(job.chart))
                 self.cancel()
                 break
             for child in list(self.running):
                 outcome = _finished(child, self.limits)
-                if outcome is not None:
-                    self.running.remove(child)
-                    self.done[child.job.key] = outcome
+                if outcome is None:
+                    continue
+                self.running.remove(child)
+                if child is self.batch:
+                    self.batch = None
+                    stopped = any(result.error.startswith(_STOPPED) for result in outcome.values())
+                    if len(outcome) == len(child.jobs) and not stopped:
+                        self.done.update(outcome)
+                    else:  # one of its charts is at fault: each renders on its own
+                        self.queued = [job for job in child.jobs if job.key not in outcome or outcome[job.key].error]
+                        self.done.update({k: r for k, r in outcome.items() if not r.error})
+                else:
+                    self.done.update(outcome)
             self.fill()
             if self.running:
-                time.sleep(0.02)
+                time.sleep(0.005)
         return self.done
 
     def cancel(self) -> None:
@@ -115,6 +131,7 @@ class PendingRender:
                 child.process.wait()
             _close(child)
         self.running = []
+        self.batch = None
 
 
 @dataclass(frozen=True)
@@ -128,17 +145,22 @@ class RenderLimits:
 
 
 def start_render(renderer: Renderer, jobs: list[RenderJob], limits: RenderLimits | None = None) -> PendingRender:
-    """Start rendering ``jobs`` (the first few at once, the rest as those finish) and return at once."""
-    pending = PendingRender(renderer, list(jobs), limits=limits or RenderLimits())
-    pending.fill()
+    """Start rendering ``jobs`` and return at once."""
+    pending = PendingRender(renderer, [], limits=limits or RenderLimits())
+    if len(jobs) > 1:
+        pending.batch = _start_child(renderer, list(jobs), pending.limits)
+    else:
+        pending.queued = list(jobs)
+        pending.fill()
     return pending
 
 
-def _start_child(renderer: Renderer, job: RenderJob, limits: RenderLimits) -> _Child:
-    request = json.dumps({"renderer": renderer.kind, "executable": renderer.executable, "jobs": [job.__dict__]})
+def _start_child(renderer: Renderer, jobs: list[RenderJob], limits: RenderLimits) -> _Child:
+    request = json.dumps({"renderer": renderer.kind, "executable": renderer.executable,
+                          "jobs": [job.__dict__ for job in jobs]})
     # Closed by _close once the child has ended: they outlive this function.
     output, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115
-    child = _Child(job, None, output, errors, time.monotonic())
+    child = _Child(jobs, None, output, errors, time.monotonic())
     try:
         # Isolated mode (-I): the scanned repository is usually the working directory, and nothing
         # in it (a stray `yaml.py`) may ever be imported. tprlint itself is found where it is loaded from.
@@ -146,7 +168,7 @@ def _start_child(renderer: Renderer, job: RenderJob, limits: RenderLimits) -> _C
                      "from tprlint.helm.render import main; sys.exit(main())")
         child.process = subprocess.Popen(
             [sys.executable, "-I", "-c", bootstrap], stdin=subprocess.PIPE, stdout=output, stderr=errors,
-            preexec_fn=_limited(limits),
+            preexec_fn=_limited(limits),  # no threads run in this process when it forks
         )
         assert child.process.stdin is not None
         # The request is small: it fits the pipe, so this never waits for the child.
@@ -173,11 +195,14 @@ def _limited(limits: RenderLimits) -> Any:
     return apply
 
 
-def _finished(child: _Child, limits: RenderLimits) -> RenderedChart | None:
-    """The child's result once it has ended (killing it when over time); None while it runs."""
+_STOPPED = "Helm "  # the start of the errors below: the renderer, not the chart, said no
+
+
+def _finished(child: _Child, limits: RenderLimits) -> dict[str, RenderedChart] | None:
+    """The child's results once it has ended (killing it when over time); None while it runs."""
     if child.process is None:
         _close(child)
-        return RenderedChart(error=child.error)
+        return {job.key: RenderedChart(error=child.error) for job in child.jobs}
     elapsed = time.monotonic() - child.started
     if child.process.poll() is None:
         if elapsed <= limits.seconds:
@@ -185,22 +210,25 @@ def _finished(child: _Child, limits: RenderLimits) -> RenderedChart | None:
         child.process.kill()
         child.process.wait()
         _close(child)
-        return RenderedChart(error=f"Helm did not finish rendering this chart in {limits.seconds:g} s (a "
-                                   f"template that loops or recurses without end?); it was stopped", seconds=elapsed)
+        error = (f"{_STOPPED}did not finish rendering this chart in {limits.seconds:g} s (a template that "
+                 f"loops or recurses without end?); it was stopped")
+        return {job.key: RenderedChart(error=error, seconds=elapsed) for job in child.jobs}
     out, err = _read(child.output), _read(child.errors)
     _close(child)
     try:
-        raw = json.loads(out)[child.job.key]
-        return RenderedChart(tuple((str(s), str(t)) for s, t in raw["manifests"]), str(raw["error"]),
-                             float(raw["seconds"]))
+        raw = json.loads(out)
+        return {job.key: RenderedChart(tuple((str(s), str(t)) for s, t in raw[job.key]["manifests"]),
+                                       str(raw[job.key]["error"]), float(raw[job.key]["seconds"]))
+                for job in child.jobs}
     except (ValueError, KeyError, TypeError):
         pass
     if "out of memory" in err or "MemoryError" in err or "cannot allocate memory" in err:
         gib = limits.memory_bytes / (1 << 30)
-        return RenderedChart(error=f"Helm needed more than {gib:g} GiB of memory rendering this chart (a template "
-                                   f"that allocates without bound?); it was stopped", seconds=elapsed)
-    reason = _last_lines(err) or f"exit code {child.process.returncode}"
-    return RenderedChart(error=f"the Helm renderer stopped: {reason}", seconds=elapsed)
+        error = (f"{_STOPPED}needed more than {gib:g} GiB of memory rendering this chart (a template that "
+                 f"allocates without bound?); it was stopped")
+    else:
+        error = f"{_STOPPED}renderer stopped: {_last_lines(err) or f'exit code {child.process.returncode}'}"
+    return {job.key: RenderedChart(error=error, seconds=elapsed) for job in child.jobs}
 
 
 def _read(handle: Any) -> str:
