@@ -10,11 +10,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import DEMO_BY_SEVERITY, DEMO_FINDINGS, FIXTURES, REPO, SHARED, run_cli
+from conftest import DEMO_BY_SEVERITY, DEMO_FINDINGS, FIXTURES, REPO, run_cli
 
 from tprlint.catalog import load_catalog
 
-SARIF_SCHEMA = SHARED / "sarif" / "sarif-schema-2.1.0.json"
+# The OASIS SARIF 2.1.0 schema, published for reuse: a copy travels with the tests.
+SARIF_SCHEMA = REPO / "tests" / "data" / "sarif" / "sarif-schema-2.1.0.json"
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from tprlint.model import Finding, Location, RelatedLocation, RuleMeta, Severity
 from tprlint.report import FORMATS, ReportContext, load_reporter
 from tprlint.report.fingerprint import fingerprints
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1].parent / "shared" / "sarif" / "sarif-schema-2.1.0.json"
+# The OASIS SARIF 2.1.0 schema, published for reuse: a copy travels with the tests.
+SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "sarif" / "sarif-schema-2.1.0.json"
 SECRET = "tmprl-SECRET-4f9c2e"
 
 FILES = {
