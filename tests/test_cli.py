@@ -401,3 +401,14 @@ def test_a_replayed_run_imports_no_analysis_code(demo: Path) -> None:
     assert "LOADED [] 1" in result.stdout, result.stdout + result.stderr
     assert json.loads((demo / "again.json").read_text())["findings"] == json.loads(
         (demo / "report.json").read_text())["findings"]
+
+
+def test_repeated_selection_options_add_up(tmp_path: Path) -> None:
+    both = run_cli(".", "-f", "concise", "--select", "TPR601", "--select", "TPR409", cwd=FIXTURES / "demo-shop")
+    assert {line.split()[1] for line in both.stdout.splitlines()} == {"TPR601", "TPR409"}
+    ignored = run_cli(".", "-f", "concise", "--select", "TPR6,TPR409", "--ignore", "TPR601", "--ignore", "TPR409",
+                      cwd=FIXTURES / "demo-shop")
+    assert {line.split()[1] for line in ignored.stdout.splitlines()} == {"TPR602", "TPR604"}
+    extended = run_cli(".", "-f", "concise", "--select", "TPR601", "--extend-select", "TPR409",
+                       "--extend-select", "TPR602", cwd=FIXTURES / "demo-shop")
+    assert {line.split()[1] for line in extended.stdout.splitlines()} == {"TPR601", "TPR602", "TPR409"}

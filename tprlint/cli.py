@@ -62,10 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--fail-on", choices=("error", "warning", "note"),
                         help="lowest severity that makes the exit code 1 (default: error)")
     parser.add_argument("--exit-zero", action="store_true", help="always exit 0 when the run completes")
-    parser.add_argument("--select", metavar="IDS",
-                        help="comma-separated rule ids or prefixes to run (e.g. TPR1,TPR601)")
-    parser.add_argument("--extend-select", metavar="IDS", help="rules to run in addition to the selection")
-    parser.add_argument("--ignore", metavar="IDS", help="comma-separated rule ids or prefixes not to run")
+    # Repeatable, and the repetitions add up (as in ruff): `--select TPR1 --select TPR601`.
+    parser.add_argument("--select", metavar="IDS", action="append",
+                        help="comma-separated rule ids or prefixes to run (e.g. TPR1,TPR601); repeatable")
+    parser.add_argument("--extend-select", metavar="IDS", action="append",
+                        help="rules to run in addition to the selection; repeatable")
+    parser.add_argument("--ignore", metavar="IDS", action="append",
+                        help="comma-separated rule ids or prefixes not to run; repeatable")
     parser.add_argument("--scope", choices=("workers", "all"),
                         help="workloads the Kubernetes rules judge: Temporal workers and server (default) or all")
     parser.add_argument("--values", action="append", metavar="CHART=FILE", dest="helm_values", default=[],
@@ -197,12 +200,13 @@ def _lint_command(argv: list[str]) -> int:
     return EXIT_FINDINGS if gating else EXIT_CLEAN
 
 
-def _ids(value: str | None, known: set[str]) -> tuple[str, ...] | None:
-    if value is None:
+def _ids(values: list[str] | None, known: set[str]) -> tuple[str, ...] | None:
+    if values is None:
         return None
     from tprlint.config import check_rule_selectors
 
-    ids = [part.strip().upper() for part in value.split(",") if part.strip()]
+    ids = [part.strip().upper() for value in values for part in value.split(",") if part.strip()]
+    ids = list(dict.fromkeys(ids))  # each once, in the order given
     return check_rule_selectors(ids, known, "command line")
 
 
