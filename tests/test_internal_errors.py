@@ -209,3 +209,19 @@ def test_a_run_out_of_time_reports_what_it_did_not_analyse_and_exits_2(tmp_path:
 def test_a_timeout_must_be_a_positive_number_of_seconds(value: str) -> None:
     result = run_cli(".", "--timeout", value, cwd=DEMO)
     assert result.returncode == 2 and "timeout" in result.stderr
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    (".tprlint.toml", "select = [\"TPR6\"\n"),
+    ("pyproject.toml", "[project]\nname = 'x'\n[tool.tprlint]\nselect = [\"TPR6\"\n"),
+])
+def test_a_configuration_that_is_not_valid_toml_is_a_configuration_error(tmp_path: Path, name: str, text: str) -> None:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    result = run_cli(".", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and name in result.stderr
+
+
+def test_a_broken_pyproject_that_does_not_configure_tprlint_is_reported_not_fatal(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x\n", encoding="utf-8")
+    result = run_cli(".", "-f", "concise", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.startswith("pyproject.toml:1:1: TPR001")

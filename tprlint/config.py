@@ -122,10 +122,19 @@ def find_config(start: Path) -> Path | None:
 
 
 def _has_tool_table(pyproject: Path) -> bool:
+    """Does this pyproject.toml configure tprlint? One that means to (it names `tool.tprlint`) but is not
+    valid TOML is a configuration error: running with the defaults instead would silently drop its
+    settings. Any other broken pyproject.toml is not our configuration (TPR001 reports it in the tree)."""
     try:
         return "tprlint" in _read_toml(pyproject).get("tool", {})
     except ConfigError:
-        return False  # a broken pyproject of the scanned project is not our configuration
+        try:
+            text = read_text(str(pyproject), _MAX_CONFIG_BYTES)
+        except OSError:
+            return False
+        if re.search(r"^\s*\[\s*tool\s*\.\s*tprlint\b|^\s*tool\s*\.\s*tprlint\b", text, re.MULTILINE):
+            raise
+        return False
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
