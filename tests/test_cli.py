@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -412,3 +413,17 @@ def test_repeated_selection_options_add_up(tmp_path: Path) -> None:
     extended = run_cli(".", "-f", "concise", "--select", "TPR601", "--extend-select", "TPR409",
                        "--extend-select", "TPR602", cwd=FIXTURES / "demo-shop")
     assert {line.split()[1] for line in extended.stdout.splitlines()} == {"TPR601", "TPR602", "TPR409"}
+
+
+@pytest.mark.parametrize("args", [["rules"], ["explain", "TPR601"], [str(FIXTURES / "demo-shop"), "-f", "concise"]])
+def test_a_reader_that_has_gone_gets_no_traceback(args: list[str]) -> None:
+    # `tprlint rules | head -1`, at its most abrupt: the reading end is closed before tprlint writes.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([sys.executable, "-m", "tprlint", *args], stdout=write_end, stderr=subprocess.PIPE,
+                                env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120, check=False)
+    finally:
+        os.close(write_end)
+    errors = result.stderr.decode()
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors

@@ -115,6 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args_list[:1] == ["explain"]:
             return _explain_command(args_list[1:])
         return _lint_command(args_list)
+    except BrokenPipeError:
+        # `tprlint rules | head -1`: the reader has gone. Nothing more can be shown, and Python must not
+        # complain when it flushes stdout at exit (the documented way: point stdout at /dev/null).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FINDINGS
     except UsageError as exc:
         from tprlint.report.text import printable
 
