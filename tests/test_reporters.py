@@ -375,7 +375,7 @@ def test_concise_prints_one_line_per_unsuppressed_finding(repo: Path) -> None:
         "than graceful_shutdown_timeout (300 s)\n"
         "worker/main.py:4:14: TPR205 [warning] replicas: 1, want 2\\nsee docs\\r100% sure\n"
     )
-    assert render("concise", [], make_ctx(repo)) == ""
+    assert render("concise", [], make_ctx(repo)) == "All checks passed!\n"
 
 
 # --- json -------------------------------------------------------------------------------------
@@ -440,7 +440,7 @@ def test_console_plain_output_has_frames_and_summary(repo: Path) -> None:
     assert "  (source not shown: it contains a credential)" in lines
     # The suppressed finding is left out but counted.
     assert "suppressed for a reason" not in output
-    assert lines[-1] == "Found 2 errors, 1 warning in 3 files (1 suppressed)."
+    assert lines[-1] == "Found 2 errors, 1 warning (3 files scanned, 1 suppressed)."
     table = lines[lines.index(next(line for line in lines if line.startswith("Rule"))) :]
     assert any(line.split() == ["TPR205", "worker-without-identity", "warning", "1"] for line in table)
     assert all(line == line.rstrip() for line in lines)
@@ -458,10 +458,10 @@ def test_console_uses_colour_only_when_asked(repo: Path) -> None:
 
 
 def test_console_when_everything_passes(repo: Path) -> None:
-    assert render("console", [], make_ctx(repo)) == "All checks passed: 3 files, no findings.\n"
+    assert render("console", [], make_ctx(repo)) == "All checks passed! (3 files scanned)\n"
     only_suppressed = [f for f in make_findings() if f.is_suppressed]
     assert render("console", only_suppressed, make_ctx(repo)).splitlines()[-1] == (
-        "All checks passed: 3 files, no findings (1 suppressed)."
+        "All checks passed! (3 files scanned, 1 suppressed)"
     )
 
 

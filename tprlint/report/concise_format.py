@@ -12,6 +12,8 @@ from tprlint.report import ReportContext
 
 def render(findings: list[Finding], ctx: ReportContext) -> str:
     lines = [_line(finding) for finding in findings if not finding.is_suppressed]
+    if not lines:
+        return "All checks passed!\n"  # as ruff says it: silence could also mean tprlint did not run
     return "".join(line + "\n" for line in lines)
 
 

@@ -237,14 +237,15 @@ def _rule_table(active: list[Finding], ctx: ReportContext) -> Table:
 
 
 def _summary_line(active: list[Finding], suppressed: int, ctx: ReportContext) -> Text:
-    files = _plural(ctx.files_scanned, "file")
-    note = f" ({suppressed} suppressed)" if suppressed else ""
+    # The files are those scanned, not those with findings: say so ("in 19 files" read as the latter).
+    scanned = f"{_plural(ctx.files_scanned, 'file')} scanned"
+    note = f", {suppressed} suppressed" if suppressed else ""
     if not active:
-        return Text(f"All checks passed: {files}, no findings{note}.", style="bold green")
+        return Text(f"All checks passed! ({scanned}{note})", style="bold green")
     counts = Counter(finding.severity for finding in active)
     parts = [_plural(counts[sev], sev.label) for sev in sorted(Severity, reverse=True) if counts[sev]]
     worst = max(counts)
-    return Text(f"Found {', '.join(parts)} in {files}{note}.", style=_STYLE[worst])
+    return Text(f"Found {', '.join(parts)} ({scanned}{note}).", style=_STYLE[worst])
 
 
 def _plural(count: int, noun: str) -> str:
