@@ -427,3 +427,35 @@ def test_a_reader_that_has_gone_gets_no_traceback(args: list[str]) -> None:
         os.close(write_end)
     errors = result.stderr.decode()
     assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
+
+
+def test_the_console_starts_with_errors() -> None:
+    out = run_cli(str(FIXTURES / "demo-shop")).stdout
+    headers = [line for line in out.splitlines() if " TPR" in line and "[" in line and not line.startswith(" ")]
+    severities = [line.split("[", 1)[1].split("]", 1)[0] for line in headers]
+    assert severities[0] == "error" and severities == sorted(severities, key=["error", "warning", "note"].index)
+
+
+def test_statistics_count_findings_per_rule_most_first() -> None:
+    result = run_cli(str(FIXTURES / "demo-shop"), "--statistics")
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    counts = [int(row[0]) for row in rows]
+    assert counts == sorted(counts, reverse=True) and sum(counts) == 9 + 13 + 14
+    assert ["2", "TPR601", "[error] grace-period-shorter-than-drain"] in rows
+    assert result.returncode == 1  # the gate is the same
+
+
+def test_quiet_prints_the_findings_and_nothing_else() -> None:
+    result = run_cli(str(FIXTURES / "demo-shop"), "-q")
+    assert "TPR601" in result.stdout and "Found 9 errors" not in result.stdout and "Rule" not in result.stdout
+
+
+def test_many_findings_of_one_rule_are_counted_after_the_first_ten(tmp_path: Path) -> None:
+    for i in range(300):  # a samples folder: the same mistake in every sample
+        (tmp_path / f"sample{i:03}.py").write_text(
+            "from temporalio.worker import Worker\n\nasync def main(client):\n"
+            "    worker = Worker(client, task_queue='q', workflows=[])\n    await worker.run()\n", encoding="utf-8")
+    out = run_cli(".", "--select", "TPR101", cwd=tmp_path).stdout
+    assert out.count("TPR101 [error]") == 10
+    assert "... and 290 more TPR101 findings like this in 290 files" in out
+    assert "Found 300 errors" in out

@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--fail-on", choices=("error", "warning", "note"),
                         help="lowest severity that makes the exit code 1 (default: error)")
     parser.add_argument("--exit-zero", action="store_true", help="always exit 0 when the run completes")
+    parser.add_argument("--statistics", action="store_true",
+                        help="instead of the findings, count them per rule (on standard output)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="console: print the findings only, without the rule table and summary")
     # Repeatable, and the repetitions add up (as in ruff): `--select TPR1 --select TPR601`.
     parser.add_argument("--select", metavar="IDS", action="append",
                         help="comma-separated rule ids or prefixes to run (e.g. TPR1,TPR601); repeatable")
@@ -177,9 +181,14 @@ def _lint_command(argv: list[str]) -> int:
         color = _use_color(args.color) if target is None else False
         context = ReportContext(rules=catalog, version=__version__, fail_on=config.fail_on,
                                 files_scanned=result.files_scanned, color=color, rules_run=result.rules_run,
-                                roots=tuple(os.path.realpath(p) for p in paths))
+                                roots=tuple(os.path.realpath(p) for p in paths), quiet=args.quiet)
         try:
-            text = load_reporter(name)(result.findings, context)
+            if args.statistics and target is None:
+                from tprlint.report.statistics import render_statistics
+
+                text = render_statistics(result.findings, context)
+            else:
+                text = load_reporter(name)(result.findings, context)
         except Exception as exc:  # one format's failure must not cost the others their reports
             from tprlint.internal import describe
             from tprlint.report.text import printable

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 WIDTH = 100
+SHOWN_PER_RULE = 10  # findings of one rule shown in full; the rest are counted
 INDENT = 2
 TAB_SIZE = 4
 CONTEXT_BEFORE = 2
@@ -55,7 +56,13 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
         legacy_windows=False,
     )
     active = [finding for finding in findings if not finding.is_suppressed]
-    for finding in active:
+    # Where the reader must act comes first: errors, then warnings, then notes (each in file order).
+    ordered = sorted(active, key=lambda f: -f.severity)
+    shown: Counter[str] = Counter()
+    for finding in ordered:
+        shown[finding.rule_id] += 1
+        if shown[finding.rule_id] > SHOWN_PER_RULE:
+            continue
         for renderable in _finding(finding, ctx):
             if isinstance(renderable, Text):
                 # Console.print re-joins Text renderables into a new Text, losing their wrap
@@ -65,11 +72,27 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
             else:
                 console.print(renderable)
         console.print()
+        if shown[finding.rule_id] == SHOWN_PER_RULE:
+            _more_like_this(console, finding, ordered)
+    if ctx.quiet:
+        return _strip_trailing_blanks(out.getvalue())
     if active:
         console.print(_rule_table(active, ctx))
         console.print()
     console.print(_summary_line(active, len(findings) - len(active), ctx))
     return _strip_trailing_blanks(out.getvalue())
+
+
+def _more_like_this(console: Console, last: Finding, ordered: list[Finding]) -> None:
+    """After the first findings of a rule, the rest are counted, not each framed: a samples folder with
+    300 near-identical findings must still read as a report."""
+    rest = [f for f in ordered if f.rule_id == last.rule_id][SHOWN_PER_RULE:]
+    if not rest:
+        return
+    files = len({f.location.path for f in rest})
+    console.print(Text(f"... and {len(rest)} more {last.rule_id} findings like this in {_plural(files, 'file')} "
+                       f"(`--select {last.rule_id} -f concise` lists them all)", style=_DIM))
+    console.print()
 
 
 def _strip_trailing_blanks(text: str) -> str:
