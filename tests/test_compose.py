@@ -238,16 +238,19 @@ def test_interpolation(text: str, value: str | None, note: str) -> None:
     assert interpolate(text) == (value, note)
 
 
-def test_unusual_shapes_do_not_crash() -> None:
-    for text in [
-        "services: []\n", "services:\n  a:\n", "services:\n  a: 3\n", "services:\n  a:\n    command: {x: 1}\n",
-        "services:\n  a:\n    environment: 5\n    env_file: {path: 3}\n    ports: 80\n    healthcheck: [1]\n",
-        "services:\n  a:\n    build: {context: null, dockerfile_inline: 'FROM x'}\n    extends: {file: 3}\n",
-        "services:\n  a:\n    labels: {x: [1]}\n    stop_grace_period: [1]\n    init: 'yes'\n",
-        "- just\n- a list\n", "services:\n  ? [complex, key]\n  : {image: x}\n",
-    ]:
-        found = compose(text)
-        compose_configs([found])
+@pytest.mark.parametrize(("text", "services"), [
+    ("services: []\n", []), ("services:\n  a:\n", ["a"]), ("services:\n  a: 3\n", []),
+    ("services:\n  a:\n    command: {x: 1}\n", ["a"]),
+    ("services:\n  a:\n    environment: 5\n    env_file: {path: 3}\n    ports: 80\n    healthcheck: [1]\n", ["a"]),
+    ("services:\n  a:\n    build: {context: null, dockerfile_inline: 'FROM x'}\n    extends: {file: 3}\n", ["a"]),
+    ("services:\n  a:\n    labels: {x: [1]}\n    stop_grace_period: [1]\n    init: 'yes'\n", ["a"]),
+    ("- just\n- a list\n", []), ("services:\n  ? [complex, key]\n  : {image: x}\n", []),
+])
+def test_unusual_shapes_keep_what_is_a_service(text: str, services: list[str]) -> None:
+    found = compose(text)
+    assert [s.name for s in found.services] == services
+    (config,) = compose_configs([found])
+    assert [s.name for s in config.services] == services
 
 
 @settings(max_examples=200, deadline=None)
@@ -264,7 +267,11 @@ def test_any_yaml_shape_is_survived(data: object) -> None:
 
     text = yaml.safe_dump({"services": {"worker": data, "other": data}})
     found = compose(text)
-    compose_configs([found, compose(text, "docker-compose.override.yml")])
+    configs = compose_configs([found, compose(text, "docker-compose.override.yml")])
+    # A service is whatever mapping stands under its name; the override merges into the same project.
+    expected = ["other", "worker"] if isinstance(data, dict) or data is None else []
+    assert sorted(s.name for s in found.services) == expected
+    assert len(configs) == 1 and sorted(s.name for s in configs[0].services) == expected
 
 
 @pytest.mark.parametrize("data", [

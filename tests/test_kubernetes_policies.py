@@ -711,8 +711,10 @@ def test_hostile_shapes_never_crash(strategy: object, selector: object, env: obj
     project = Project(python=PythonProject([], []), workloads=facts.workloads, scale_targets=facts.scale_targets,
                       budgets=facts.budgets, network_policies=facts.network_policies,
                       image_overrides=facts.image_overrides, config=Config(scope="all"))
-    for rule in RULES.values():
-        list(rule(project))
+    hits = [hit for rule in RULES.values() for hit in rule(project)]
+    # Every hit points into the one file, and the Rollout is the one workload, whatever its fields hold.
+    assert all(hit.location.path == "deploy/x.yaml" for hit in hits)
+    assert [w.name for w in facts.workloads] == ["w"]
     pickle.dumps(facts)
 
 
