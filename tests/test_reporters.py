@@ -293,6 +293,7 @@ def test_fingerprint_follows_the_source_line_when_there_is_no_anchor(repo: Path)
     finding = Finding("TPR205", Severity.WARNING, "m", Location("worker/main.py", 4, 5))
     ctx = make_ctx(repo)
     (original,) = fingerprints([finding], ctx)
+    assert len(original) == 32 and int(original, 16) > 0
     # Re-indenting is not a new finding; changing the offending code is.
     (repo / "worker/main.py").write_text(FILES["worker/main.py"].replace("    worker =", "\tworker  ="))
     assert fingerprints([finding], make_ctx(repo)) == [original]
