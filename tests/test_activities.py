@@ -756,3 +756,34 @@ def test_worker_subclass_registers_and_drains(tmp_path: Path, monkeypatch: pytes
     }
     assert lint(tmp_path, monkeypatch, files, "TPR107") == at(files, "app/main.py", "IndexWorker(client")
     assert lint(tmp_path, monkeypatch, files, "TPR102") == at(files, "app/main.py", "IndexWorker(client")
+
+
+def test_async_completion_and_handle_heartbeats_count_as_heartbeating(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {
+        "app/workflows.py": "from app.activities import approve, poll, idle\n" + workflow_calling(
+            f"await workflow.execute_activity(approve, x, {HB})",
+            f"await workflow.execute_activity(poll, x, {HB})",
+            f"await workflow.execute_activity(idle, x, {HB})",
+        ),
+        "app/activities.py": """
+            from temporalio import activity
+
+            @activity.defn
+            async def approve(request):
+                # A human completes it later with the task token; heartbeats come from there.
+                await send_for_approval(activity.info().task_token, request)
+                activity.raise_complete_async()
+
+            @activity.defn
+            async def poll(job):
+                handle = activity.client().get_async_activity_handle(task_token=activity.info().task_token)
+                while not await job.done():
+                    await handle.heartbeat(job.progress)
+
+            @activity.defn
+            async def idle(job):
+                await job.wait()
+        """,
+    }
+    assert lint(tmp_path, monkeypatch, files, "TPR203") == at(files, "app/workflows.py", "(idle")

@@ -21,6 +21,8 @@ from tprlint.model import Location
 
 ACTIVITY_DEFN = "temporalio.activity.defn"
 HEARTBEAT = "temporalio.activity.heartbeat"
+# Completing asynchronously hands the activity (and its heartbeats) to whoever holds its task token.
+ASYNC_COMPLETION = "temporalio.activity.raise_complete_async"
 # workflow API name -> is it a local activity
 ACTIVITY_APIS = {
     "execute_activity": False, "start_activity": False,
@@ -287,8 +289,12 @@ class _Extractor:
         callees: set[str] = set()
         methods: set[str] = set()
         owner = self._class_of(body) or (body.class_name if body.class_name in self.classes else "")
+        # `activity.client().get_async_activity_handle(...)` then `handle.heartbeat()`: heartbeats too.
+        handle = self.imports_activity and any(a.attr == "get_async_activity_handle" for a in body.attributes)
         for call, callee in zip(body.calls, callees_of_calls, strict=True):
-            if callee == HEARTBEAT or (self.heartbeat_names and self._passes_heartbeat(call)):
+            if callee in (HEARTBEAT, ASYNC_COMPLETION) or (self.heartbeat_names and self._passes_heartbeat(call)):
+                beats = True
+            elif handle and isinstance(call.func, ast.Attribute) and call.func.attr == "heartbeat":
                 beats = True
             if callee:
                 if self._is_project(callee):
