@@ -292,7 +292,9 @@ class _Extractor:
         # `activity.client().get_async_activity_handle(...)` then `handle.heartbeat()`: heartbeats too.
         handle = self.imports_activity and any(a.attr == "get_async_activity_handle" for a in body.attributes)
         for call, callee in zip(body.calls, callees_of_calls, strict=True):
-            if callee in (HEARTBEAT, ASYNC_COMPLETION) or (self.heartbeat_names and self._passes_heartbeat(call)) or (handle and isinstance(call.func, ast.Attribute) and call.func.attr == "heartbeat"):
+            handle_beat = handle and isinstance(call.func, ast.Attribute) and call.func.attr == "heartbeat"
+            passes_beat = bool(self.heartbeat_names) and self._passes_heartbeat(call)
+            if callee in (HEARTBEAT, ASYNC_COMPLETION) or passes_beat or handle_beat:
                 beats = True
             if callee:
                 if self._is_project(callee):
