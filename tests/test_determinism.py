@@ -453,8 +453,9 @@ def test_handlers_registered_at_run_time_are_workflow_code(tmp_path: Path, monke
                     return time.time()
         """,
     })
+    # `_unused` too: an instance method of a workflow class only ever runs inside the workflow.
     assert where(found) == [("TPR210", "workflows.py", 15), ("TPR210", "workflows.py", 21),
-                            ("TPR213", "workflows.py", 18)]
+                            ("TPR210", "workflows.py", 24), ("TPR213", "workflows.py", 18)]
 
 
 def test_recursive_and_mutually_recursive_helpers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -795,3 +796,29 @@ def test_odd_code_never_crashes() -> None:
     # Odd code is still read: the workflow's methods are there, and the calls inside them are judged.
     assert "W.run" in found.functions
     assert {"print", "set"} <= {r.kind for r in found.functions["W.run"].reasons}
+
+
+def test_every_method_of_a_workflow_class_is_workflow_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    found = lint(tmp_path, monkeypatch, {
+        "app/workflows.py": WF + """
+            import asyncio
+            from datetime import UTC, datetime
+
+
+            @workflow.defn
+            class BatchWorkflow:
+                @workflow.run
+                async def run(self, items):
+                    scheduler = Scheduler(executor=self._execute)
+                    await asyncio.gather(*(self._step(item) for item in items))
+                    return await scheduler.run()
+
+                async def _execute(self, job):
+                    return datetime.now(UTC)
+
+                async def _step(self, item):
+                    return item
+        """,
+    }, "TPR210")
+    (finding,) = found
+    assert finding.location.line == 16 and "(BatchWorkflow._execute → datetime.now)" in finding.message

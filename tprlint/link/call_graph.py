@@ -140,15 +140,29 @@ class CallGraph:
         if init is not None:
             facts = self.function(Node(*init))
             if facts is not None:
+                seen.add("__init__")
                 yield Entry(key, module.path, name, "__init__", "init", facts.location, Node(*init, cls), sandboxed)
+        # Every other method of the class runs inside the workflow too, whoever calls it: a callback
+        # handed to a scheduler (`Scheduler(executor=self._execute)`), a coroutine gathered by
+        # `asyncio.gather(*(self._step(t) for t in ...))`. These come last, with the role "method": a
+        # method the handlers already reach is judged from them (see tprlint.rules.determinism).
+        for method_name in module.determinism.methods.get(name, ()):
+            facts = self.function(Node(key, f"{name}.{method_name}"))
+            if method_name not in seen and facts is not None:
+                seen.add(method_name)
+                yield Entry(key, module.path, name, method_name, "method", facts.location,
+                            Node(key, f"{name}.{method_name}", cls), sandboxed)
 
     # -- traversal --------------------------------------------------------------------------------
 
-    def reach(self, entry: Entry) -> Iterator[Reached]:
+    def reach(self, entry: Entry, visited: set[tuple[str, str]] | None = None) -> Iterator[Reached]:
         """Breadth first, so each function is first reached by a shortest chain. A function reached
         inside `sandbox_unrestricted()` or only when not replaying is a state of its own."""
-        if self._declared(_dotted(entry.node.module, entry.node.qualname), self.deterministic):
+        names = _dotted(entry.node.module, entry.node.qualname)
+        if self._declared(names, self.deterministic):
             return
+        if entry.role == "method" and self._declared(names, self.non_deterministic):
+            return  # reported where it is called, as declared; its body is not followed
         start = _State(entry.node, False, False)
         parents: dict[_State, _State | None] = {start: None}
         depths: dict[_State, int] = {start: 1}
@@ -156,6 +170,8 @@ class CallGraph:
         queue = deque([start])
         while queue:
             state = queue.popleft()
+            if visited is not None:
+                visited.add((state.node.module, state.node.qualname))
             facts = self.function(state.node)
             if facts is None:
                 continue

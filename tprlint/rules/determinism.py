@@ -137,10 +137,17 @@ def _analysis(project: Project) -> dict[str, list[_Found]]:
     graph = CallGraph.build(project.python, project.config.deterministic, project.config.non_deterministic)
     best: dict[tuple[str, str, int, int, str], Reached] = {}
     reached_from: dict[tuple[str, str, int, int, str], set[str]] = {}
-    for entry in graph.entries():
+    # Handlers first; then the workflow's other methods, only those no handler reaches (callbacks
+    # handed on by reference): judged from a handler, a method keeps its context (not replaying,
+    # sandbox_unrestricted) and its chain from the handler.
+    visited: set[tuple[str, str]] = set()
+    entries = sorted(graph.entries(), key=lambda e: e.role == "method")
+    for entry in entries:
         if is_test_path(entry.path):
             continue  # workflows defined in tests are test fixtures, not production workflows
-        for reached in graph.reach(entry):
+        if entry.role == "method" and (entry.node.module, entry.node.qualname) in visited:
+            continue
+        for reached in graph.reach(entry, visited if entry.role != "method" else None):
             reason = reached.reason
             if reached.quiet and (reason.rule == TPR_LOG or (reason.rule == TPR_CALL and not _rejected(reached))):
                 # Side effects only when not replaying (log once, emit a metric once) are the known
