@@ -961,3 +961,19 @@ def test_demo_shop_compose_finding(monkeypatch: pytest.MonkeyPatch) -> None:
     found = [(f.location.path, f.location.line) for f in result.findings]
     assert found == [("fixtures/demo-shop/docker-compose.yml", 3)]
     assert "`stop_grace_period: 126s`" in result.findings[0].message
+
+
+def test_alternatives_side_by_side_are_separate_projects_and_variants_overlay_the_base() -> None:
+    base = compose("services:\n  worker:\n    image: w\n  temporal:\n    image: t\n", "docker-compose.yml")
+    postgres = compose("services:\n  temporal:\n    image: t\n  postgres:\n    image: p\n",
+                       "docker-compose-postgres.yml")
+    mysql = compose("services:\n  temporal:\n    image: t\n  mysql:\n    image: m\n", "docker-compose-mysql.yml")
+    prod = compose("services:\n  worker:\n    stop_grace_period: 700s\n", "docker-compose.prod.yml")
+    configs = {config.files: sorted(s.name for s in config.services)
+               for config in compose_configs([base, postgres, mysql, prod])}
+    assert configs == {
+        ("docker-compose.yml",): ["temporal", "worker"],
+        ("docker-compose-mysql.yml",): ["mysql", "temporal"],  # judged on its own, not merged with postgres
+        ("docker-compose-postgres.yml",): ["postgres", "temporal"],
+        ("docker-compose.yml", "docker-compose.prod.yml"): ["temporal", "worker"],
+    }

@@ -478,9 +478,15 @@ def compose_configs(files: list[ComposeFile]) -> list[ComposeConfig]:
         stacks: list[list[ComposeFile]] = []
         if base is not None:
             stacks.append([base, override] if override is not None else [base])
+            base_services = {service.name for service in base.services}
             for other in others:
-                # Another base-named file is a whole configuration of its own; variants overlay the base.
-                standalone = posixpath.basename(other.path).lower() in BASE_NAMES
+                # Another base-named file is a whole configuration of its own. So is an alternative set
+                # side by side (docker-compose-postgres.yml beside docker-compose-mysql.yml): it declares
+                # services the base does not have. A variant that only changes the base's services
+                # (docker-compose.prod.yml with `command:` or `stop_grace_period:`) is what `-f base
+                # -f variant` is written for: it overlays the base.
+                standalone = (posixpath.basename(other.path).lower() in BASE_NAMES
+                              or not {service.name for service in other.services} <= base_services)
                 stacks.append([other] if standalone else [base, other])
         else:
             stacks += [[m] for m in members]
