@@ -450,3 +450,15 @@ def test_random_shapes_never_crash(kind: str, spec: object, containers: object) 
     found = extract_kubernetes([YamlDoc(data), YamlDoc(spec)], PATH)
     # Whatever the shapes, only the object named `n` can become a workload, and only once.
     assert [w.name for w in found.workloads] in ([], ["n"])
+
+
+@pytest.mark.parametrize(("path", "is_object"), [
+    ("overlays/prod/deployment-patch.yaml", False), ("k8s/patches/resources.yaml", False),
+    ("tilt/worker.yaml", False), ("k8s/worker.yaml", True), ("k8s/patch-with-image.yaml", True),
+])
+def test_strategic_merge_patches_are_not_workloads(path: str, is_object: bool) -> None:
+    image = "          image: example/worker:1.0\n" if "with-image" in path else ""
+    text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: worker}\nspec:\n  template:\n    spec:\n"
+            "      containers:\n        - name: worker\n" + image + "          resources: {limits: {memory: 1Gi}}\n")
+    found = extract_kubernetes(load_yaml_documents(text, path), path)
+    assert [w.name for w in found.workloads] == (["worker"] if is_object else [])

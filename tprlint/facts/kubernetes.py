@@ -286,7 +286,7 @@ def _extract_object(doc: _Doc, obj: dict[object, object], facts: KubeFacts) -> N
         return
     if kind in _POD_SPEC_PATHS:
         meta = _dict(obj.get("metadata"))
-        if _text(meta.get("name")) or _text(meta.get("generateName")):
+        if (_text(meta.get("name")) or _text(meta.get("generateName"))) and not _is_fragment(obj, kind, doc.path):
             # A nameless workload can't be applied, linked or fingerprinted: not a manifest.
             facts.workloads.append(_workload(doc, obj, kind))
     elif kind == "HorizontalPodAutoscaler":
@@ -300,6 +300,22 @@ def _extract_object(doc: _Doc, obj: dict[object, object], facts: KubeFacts) -> N
         facts.network_policies.append(_network_policy(doc, obj, kind))
     elif kind == "Config" and (_text(obj.get("apiVersion")) or "").startswith("skaffold/"):
         facts.image_overrides += _skaffold_images(doc, obj)
+
+
+_PATCH_FOLDERS = frozenset({"patches", "patch", "overlays", "overlay", "tilt"})
+
+
+def _is_fragment(obj: dict[object, object], kind: str, path: str) -> bool:
+    """A strategic-merge patch (kustomize `patches`, Tilt patch files): in a patch's file or folder,
+    containers that name no image. The API server refuses a container without one, so this is part of
+    an object, not an object: judging it alone would report every setting the patch leaves to its base."""
+    parts = path.lower().split("/")
+    if "patch" not in parts[-1] and not _PATCH_FOLDERS.intersection(parts[:-1]):
+        return False  # elsewhere an imageless container is a short example, judged as written
+    containers = _get(obj, *_POD_SPEC_PATHS[kind], "containers")
+    if not isinstance(containers, list) or not containers:
+        return False  # no containers at all: a stub, judged as written (nothing here says "patch")
+    return all(isinstance(c, dict) and not _text(c.get("image")) for c in containers)
 
 
 def _append(target: list[ScaleTarget], item: ScaleTarget | None) -> None:
