@@ -603,3 +603,24 @@ def test_no_output_format_ever_shows_a_credential(tmp_path: Path, fmt: str) -> N
                       and r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/worker.py"]
         assert {r["ruleId"] for r in on_connect} >= {"TPR302", "TPR303", "TPR304"}
         assert all("snippet" not in r["locations"][0]["physicalLocation"]["region"] for r in on_connect)
+
+
+def test_placeholders_sentinels_and_public_keys_are_not_credentials(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    (tmp_path / "creds.py").write_text(
+        "from temporalio.client import Client\n\n"
+        "APP_TOKEN = \"{app_name}\"\n"
+        "ANGLE_TOKEN = \"<token>\"\n"
+        "ENV_KEY = \"${API_KEY}\"\n"
+        "PENDING_TOKEN = \"__pending_bot_token__\"\n"
+        "END_TOKEN = \"<|end|>\"\n"
+        "POSTHOG_API_KEY = \"phc_AbCdEf1234567890XyZaBcDeF123456\"\n"
+        "STRIPE_PUBLISHABLE_KEY = \"pk_live_51HxYzAbCdEf1234567890\"\n"
+        "REAL_API_KEY = \"q8Zr2LmV9xT4kPw7Yb3NcJ5hGf6DsA1E\"\n"
+        "DB_PASSWORD = \"hunter2hunter2X\"\n\n"
+        "async def connect():\n    return await Client.connect(\"x:7233\", api_key=REAL_API_KEY)\n",
+        encoding="utf-8")
+    result = run_cli(".", "-f", "concise", "--select", "TPR302", cwd=tmp_path)
+    assert [line.split(":")[1] for line in result.stdout.splitlines()] == ["10", "11"]  # the two real ones
+    assert "q8Zr2LmV9" not in result.stdout and "hunter2" not in result.stdout

@@ -265,6 +265,10 @@ _PLACEHOLDER_WORDS = (
     "notreal", "not-a-real", "not_a_real", "invalid", "secret", "password", "default",
 )
 _TEMPLATE_MARKS = ("<", ">", "${", "{{", "%(", "{}", "$(")
+_FORMAT_FIELD = re.compile(r"\{[A-Za-z_][\w.\[\]]*(?:![rsa])?(?::[^{}]*)?\}")  # str.format: "{app_name}"
+# Keys their vendors document as public, meant to ship in browsers and apps: PostHog project keys
+# and Stripe publishable keys.
+_PUBLIC_KEY_PREFIXES = ("phc_", "pk_live_", "pk_test_")
 _FILE_SUFFIXES = (".pem", ".key", ".crt", ".cert", ".cer", ".der", ".p12", ".pfx", ".jks", ".txt", ".json",
                   ".yaml", ".yml", ".toml", ".env", ".ini", ".cfg")
 _SECRET_WORDS = {"password": "password", "passwd": "password", "pwd": "password", "passphrase": "password",
@@ -307,8 +311,12 @@ def is_placeholder(value: str, key: str = "") -> bool:
     lowered = text.lower()
     if len(text) < MIN_SECRET_LENGTH or len(set(text)) <= 2:
         return True
-    if any(mark in text for mark in _TEMPLATE_MARKS) or text.startswith(("$", "%")):
+    if any(mark in text for mark in _TEMPLATE_MARKS) or text.startswith(("$", "%")) or _FORMAT_FIELD.search(text):
         return True
+    if text.startswith("__") and text.endswith("__"):
+        return True  # a sentinel ("__pending_bot_token__"), not a value anyone issued
+    if text.startswith(_PUBLIC_KEY_PREFIXES):
+        return True  # keys their vendors publish for client-side use
     if any(word in lowered for word in _PLACEHOLDER_WORDS):
         return True
     normal = re.sub(r"[^a-z0-9]", "", lowered)
