@@ -624,3 +624,17 @@ def test_placeholders_sentinels_and_public_keys_are_not_credentials(tmp_path: Pa
     result = run_cli(".", "-f", "concise", "--select", "TPR302", cwd=tmp_path)
     assert [line.split(":")[1] for line in result.stdout.splitlines()] == ["10", "11"]  # the two real ones
     assert "q8Zr2LmV9" not in result.stdout and "hunter2" not in result.stdout
+
+
+def test_schema_examples_are_not_credentials(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    (tmp_path / "schema.py").write_text(
+        "from pydantic import BaseModel, ConfigDict, Field\nfrom temporalio import activity\n\n"
+        "class Creds(BaseModel):\n"
+        "    model_config = ConfigDict(json_schema_extra={'example': {'api_key': 'sk-q8Zr2LmV9xT4kPw7Yb3NcJ5hGf6D'}})\n"
+        "    token: str = Field(examples=['ghp_q8Zr2LmV9xT4kPw7Yb3NcJ5hGf6DsA1Eabcd'])\n"
+        "    schema_doc = {'examples': {'password': 'q8Zr2LmV9xT4kPw7Yb3N'}}\n"
+        "    real = {'password': 'q8Zr2LmV9xT4kPw7Yb3N'}\n", encoding="utf-8")
+    result = run_cli(".", "-f", "concise", "--select", "TPR302", cwd=tmp_path)
+    assert [line.split(":")[1] for line in result.stdout.splitlines()] == ["8"]  # only the real one

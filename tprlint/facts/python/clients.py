@@ -428,6 +428,8 @@ class _Reporter:
         if depth > 5:
             return
         for k, v in zip(node.keys, node.values, strict=True):
+            if isinstance(k, ast.Constant) and isinstance(k.value, str) and k.value in _EXAMPLE_KEYS:
+                continue
             if isinstance(k, ast.Constant) and isinstance(k.value, str):
                 part = _safe_label(k.value)
                 label = f"{prefix}[{part!r}]" if prefix else part
@@ -465,8 +467,15 @@ def _url_password(text: str) -> bool:
     return not is_placeholder(match.group("password"))
 
 
+# Values that document a schema (pydantic `json_schema_extra={"example": ...}`, `Field(examples=[...])`,
+# FastAPI's `openapi_examples`): example data for readers, never a credential anything uses.
+_EXAMPLE_KEYS = frozenset({"example", "examples", "json_schema_extra", "openapi_examples", "schema_extra"})
+
+
 def _call_credentials(reporter: _Reporter, call: ast.Call) -> None:
     for keyword in call.keywords:
+        if keyword.arg in _EXAMPLE_KEYS:
+            continue
         if keyword.arg is not None:
             reporter.value(keyword.value, keyword.arg, resolve=bool(secret_kind(keyword.arg)))
         elif isinstance(keyword.value, ast.Dict):
