@@ -466,3 +466,15 @@ def test_the_codec_does_not_store_what_it_could_not_load() -> None:
                    dataclasses.replace(NODE, children=[NODE]), dataclasses.replace(NODE, maybe=b"x")):
         with pytest.raises(CodecError):
             encode_as(_Node, broken)
+
+
+def test_temporary_files_left_by_a_killed_run_are_cleaned_up_later(tree: Path, _own_cache_dir: Path) -> None:
+    assert run_cli(".", cwd=tree).returncode == 0
+    project = _project(_own_cache_dir, tree)
+    abandoned, fresh = project / ".tmp-abandoned1", project / ".tmp-writing2"
+    abandoned.write_bytes(b"half a file")
+    fresh.write_bytes(b"another run is writing this")
+    os.utime(abandoned, (1_000_000_000, 1_000_000_000))
+    (tree / "w.py").write_text(WORKER + "\n")  # a change, so the facts cache is written again
+    assert run_cli(".", cwd=tree).returncode == 0
+    assert not abandoned.exists() and fresh.exists()

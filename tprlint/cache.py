@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TypeVar
@@ -26,6 +27,15 @@ T = TypeVar("T")
 FACTS_FORMAT = "tprlint-facts/2"
 MAX_FACTS_BYTES = 256 * 1024 * 1024  # larger is not a cache tprlint wrote for any real tree: a miss
 _FACTS_FILE = re.compile(r"facts-[A-Za-z0-9.+_-]+-[0-9a-f]{12}\.json")
+_TEMPORARY_FILE = re.compile(r"\.tmp-[A-Za-z0-9_]+")  # tempfile.mkstemp's names, with write_atomic's prefix
+_ABANDONED_SECONDS = 3600  # a run still writing is never this slow
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - os.lstat(path).st_mtime > seconds
+    except OSError:
+        return False
 
 
 def stat_lines(paths: Iterable[str | Path]) -> list[str]:
@@ -170,6 +180,8 @@ class FactsCache:
         for name in names:
             if name != self.name and _FACTS_FILE.fullmatch(name):
                 remove_own_file(self.directory, name)
+            elif _TEMPORARY_FILE.fullmatch(name) and _older_than(self.directory / name, _ABANDONED_SECONDS):
+                remove_own_file(self.directory, name)  # left by a run killed while writing
 
 
 def _valid_outline(outline: object, line_count: int) -> bool:
