@@ -459,3 +459,11 @@ def test_many_findings_of_one_rule_are_counted_after_the_first_ten(tmp_path: Pat
     assert out.count("TPR101 [error]") == 10
     assert "... and 290 more TPR101 findings like this in 290 files" in out
     assert "Found 300 errors" in out
+
+
+def test_a_file_named_on_the_command_line_is_analysed_in_full(tmp_path: Path) -> None:
+    # No temporalio import: inside a folder it matters only if Temporal code imports it; named, it is linted.
+    (tmp_path / "settings.py").write_text('API_KEY = "q8Zr2LmV9xT4kPw7Yb3NcJ5hGf6DsA1E"\n', encoding="utf-8")
+    named = run_cli("settings.py", "-f", "concise", cwd=tmp_path)
+    assert named.stdout.startswith("settings.py:1:11: TPR302") and named.returncode == 1
+    assert "TPR302" not in run_cli(".", "-f", "concise", cwd=tmp_path).stdout  # as before, in a folder

@@ -44,12 +44,13 @@ class ScannedFile:
     unreadable: bool = False  # reading (or tprlint) failed: nothing is known, nothing is cached
     facts: FileFacts | None = None  # None for SKIP, and for Python that matters only when imported
     import_words: frozenset[bytes] = frozenset()  # PYTHON_OTHER: see tprlint.discover.imports
+    explicit: bool = False  # named on the command line (analysed in full): not cached, it is judged apart
 
 
 def stamp(candidate: Candidate) -> str:
     # The absolute path as well as the shown one: two folders of one cache can have the same relative
     # names, sizes and times (a tarball, `cp -p`), and a moved tree keeps its times.
-    outside = "\0outside" if candidate.outside else ""
+    outside = ("\0outside" if candidate.outside else "") + ("\0explicit" if candidate.explicit else "")
     return f"{candidate.abspath}\0{candidate.display}\0{candidate.size}\0{candidate.mtime_ns}{outside}"
 
 
@@ -109,8 +110,8 @@ class Scanner:
         self._pending = [(self._executor().submit(scan_batch, batch), batch) for batch in batches]
 
     def _from_cache(self, candidate: Candidate) -> ScannedFile | None:
-        if not self.cache or self.cache.empty:
-            return None  # a cold run reads nothing twice
+        if not self.cache or self.cache.empty or candidate.explicit:
+            return None  # a cold run reads nothing twice; a file named on the command line is few
         key = stamp(candidate)
         found = self.cache.get(f"scan:{key}", ScannedFile)
         if found is None:
@@ -195,7 +196,7 @@ class Scanner:
             self.parsed += file.facts is not None
             if file.unreadable:
                 self.unreadable += 1
-            elif self.cache:
+            elif self.cache and not file.explicit:
                 self.cache.put(f"scan:{file.stamp}", file)
                 if file.digest:
                     self.cache.put(_content_key("content", file, file.digest), file)
@@ -206,6 +207,11 @@ def scan_batch(batch: list[Candidate]) -> list[ScannedFile]:
 
 
 def scan_file(candidate: Candidate) -> ScannedFile:
+    scanned = _scan_file(candidate)
+    return dataclasses.replace(scanned, explicit=True) if candidate.explicit else scanned
+
+
+def _scan_file(candidate: Candidate) -> ScannedFile:
     key = stamp(candidate)
     try:
         source = read_source(candidate)

@@ -46,6 +46,7 @@ class Candidate:
     size: int
     mtime_ns: int
     outside: bool = False  # a symbolic link that leads out of the scanned tree: never read
+    explicit: bool = False  # named on the command line: analysed in full, whatever its content
 
 
 OUTSIDE_LINK = "a symbolic link to a file outside the scanned tree; not read"
@@ -97,7 +98,8 @@ def find_candidates(paths: list[Path], exclude: tuple[str, ...] = (), exclude_ro
             if abspath in seen or _excluded(abspath, exclude, excluded_root):
                 continue
             seen.add(abspath)
-            found.append(Candidate(abspath, display_path(abspath, folder), stat.st_size, stat.st_mtime_ns, outside))
+            found.append(Candidate(abspath, display_path(abspath, folder), stat.st_size, stat.st_mtime_ns, outside,
+                                   explicit=root.is_file()))
     found.sort(key=lambda c: c.display)
     return found
 
@@ -269,6 +271,8 @@ def read_source(candidate: Candidate) -> SourceFile | None:
         return SourceFile(candidate.abspath, display, kind, b"", too_large=True)
     if kind is CONTENT_DECIDES:
         kind = classify(display, data)
+        if kind is FileKind.PYTHON_OTHER and candidate.explicit:
+            kind = FileKind.PYTHON  # `tprlint settings.py`: the user asked about this file
         if kind is FileKind.SKIP:
             return None
     return SourceFile(candidate.abspath, display, kind, data)
