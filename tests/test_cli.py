@@ -467,3 +467,35 @@ def test_a_file_named_on_the_command_line_is_analysed_in_full(tmp_path: Path) ->
     named = run_cli("settings.py", "-f", "concise", cwd=tmp_path)
     assert named.stdout.startswith("settings.py:1:11: TPR302") and named.returncode == 1
     assert "TPR302" not in run_cli(".", "-f", "concise", cwd=tmp_path).stdout  # as before, in a folder
+
+
+UNRESOLVED_WORKER = """import asyncio
+import signal
+from temporalio.worker import Worker
+from app.config import cfg
+
+async def main(client):
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: None)
+    worker = Worker(client, task_queue="q", workflows=[], graceful_shutdown_timeout=cfg.timeout)
+    await worker.run()
+
+if __name__ == "__main__":
+    asyncio.run(main(None))
+"""
+
+
+def test_a_headline_check_that_cannot_decide_says_so(tmp_path: Path) -> None:
+    (tmp_path / "worker.py").write_text(UNRESOLVED_WORKER, encoding="utf-8")
+    (tmp_path / "deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: worker}\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - {name: worker, image: 'example/worker:1.0', command: [python, worker.py]}\n",
+        encoding="utf-8")
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  worker:\n    build: .\n    command: python worker.py\n", encoding="utf-8")
+    for _ in range(2):  # cold, then replayed from the cache: the same words
+        out = run_cli(".", cwd=tmp_path).stdout
+        assert "TPR601: not checked for 1 workload: Deployment worker: the drain of worker.py:8 could not" in out
+        assert "TPR602: not checked for 1 compose service: compose service worker: the drain of worker.py:8" in out
+    document = json.loads(run_cli(".", "-f", "json", cwd=tmp_path).stdout)
+    assert {entry["rule"] for entry in document["summary"]["not_checked"]} == {"TPR601", "TPR602"}
+    assert "not checked" not in run_cli(".", "--select", "TPR4", cwd=tmp_path).stdout  # only for rules that ran

@@ -394,6 +394,7 @@ def test_json_document_shape(repo: Path) -> None:
         "suppressed": 1,
         "by_severity": {"error": 2, "warning": 1, "note": 0},
         "fail_on": "error",
+        "not_checked": [],
     }
     findings = document["findings"]
     assert [f["rule"] for f in findings] == ["TPR301", "TPR101", "TPR205", "TPR205"]

@@ -181,7 +181,8 @@ def _lint_command(argv: list[str]) -> int:
         color = _use_color(args.color) if target is None else False
         context = ReportContext(rules=catalog, version=__version__, fail_on=config.fail_on,
                                 files_scanned=result.files_scanned, color=color, rules_run=result.rules_run,
-                                roots=tuple(os.path.realpath(p) for p in paths), quiet=args.quiet)
+                                roots=tuple(os.path.realpath(p) for p in paths), quiet=args.quiet,
+                                not_checked=result.not_checked)
         try:
             if args.statistics and target is None:
                 from tprlint.report.statistics import render_statistics

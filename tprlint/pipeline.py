@@ -87,6 +87,7 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     files_scanned = sum(s.kind is not FileKind.SKIP for s in scanned) + (len(helm.charts) if helm else 0)
     return RunResult(findings, files_scanned, rules, parsed=scanner.parsed, cache_hits=scanner.hits,
                      incomplete=deadline.hit,
+                     not_checked=tuple(entry for entry in project.not_checked if entry[0] in rules),
                      timings={f"helm render {chart}": seconds for chart, seconds in charts.timings.items()})
 
 

@@ -43,6 +43,8 @@ class RunResult:
     parsed: int = 0
     cache_hits: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    # What the headline rules could not decide: (rule id, what, why); see Project.undecided.
+    not_checked: tuple[tuple[str, str, str], ...] = ()
     incomplete: bool = False  # the run's time limit expired: something was not analysed (exit 2)
     replayed: bool = False  # the findings are the last run's: nothing they depend on changed
 

@@ -39,6 +39,8 @@ class ReportContext:
     # The folders that were scanned: a reported file reached through a symlink must resolve inside one.
     roots: tuple[str, ...] = ()
     quiet: bool = False  # console: the findings only, no rule table or summary line (`-q`)
+    # What the headline rules could not decide: (rule id, what, why). Shown, so a skip is not a pass.
+    not_checked: tuple[tuple[str, str, str], ...] = ()
 
     def source_lines(self, path: str) -> list[str]:
         """Lines of a reported file, read on demand; empty when it cannot be shown: unreadable, not a

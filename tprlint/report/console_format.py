@@ -80,6 +80,8 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
         console.print(_rule_table(active, ctx))
         console.print()
     console.print(_summary_line(active, len(findings) - len(active), ctx))
+    for line in not_checked_lines(ctx):
+        console.print(Text(_clean(line), style="yellow"))
     return _strip_trailing_blanks(out.getvalue())
 
 
@@ -269,6 +271,21 @@ def _summary_line(active: list[Finding], suppressed: int, ctx: ReportContext) ->
     parts = [_plural(counts[sev], sev.label) for sev in sorted(Severity, reverse=True) if counts[sev]]
     worst = max(counts)
     return Text(f"Found {', '.join(parts)} ({scanned}{note}).", style=_STYLE[worst])
+
+
+def not_checked_lines(ctx: ReportContext) -> list[str]:
+    """One line per rule that could not decide somewhere: "TPR601: not checked for 2 workloads: ..."."""
+    by_rule: dict[str, list[tuple[str, str]]] = {}
+    for rule_id, what, why in ctx.not_checked:
+        by_rule.setdefault(rule_id, []).append((what, why))
+    lines = []
+    for rule_id, items in sorted(by_rule.items()):
+        subjects = sorted({what for what, _ in items})
+        noun = "workload" if rule_id == "TPR601" else "compose service" if rule_id == "TPR602" else "item"
+        first_what, first_why = items[0]
+        more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
+        lines.append(f"{rule_id}: not checked for {_plural(len(subjects), noun)}: {first_what}: {first_why}{more}.")
+    return lines
 
 
 def _plural(count: int, noun: str) -> str:

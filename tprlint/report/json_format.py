@@ -14,7 +14,8 @@ input always produces byte-identical output. (This text is mirrored in ``docs/js
         "findings": 5,               # unsuppressed findings (those that may gate)
         "suppressed": 1,             # suppressed findings (listed below, flagged)
         "by_severity": {"error": 3, "warning": 2, "note": 0},   # unsuppressed only
-        "fail_on": "error"           # the gate threshold of this run
+        "fail_on": "error",          # the gate threshold of this run
+        "not_checked": []            # what a headline check could not decide: {rule, what, why}
       },
       "findings": [
         {
@@ -75,6 +76,8 @@ def _summary(findings: list[Finding], ctx: ReportContext) -> dict[str, Any]:
         "suppressed": len(findings) - len(active),
         "by_severity": by_severity,
         "fail_on": ctx.fail_on.label,
+        # What the headline rules could not decide, so a skip never looks like a pass.
+        "not_checked": [{"rule": rule_id, "what": what, "why": why} for rule_id, what, why in ctx.not_checked],
     }
 
 

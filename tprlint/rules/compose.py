@@ -21,7 +21,7 @@ from tprlint.link.compose_links import compose_env, in_config, links_by_service,
 from tprlint.link.python_project import PythonProject
 from tprlint.model import RelatedLocation
 from tprlint.rules.context import Hit, Project
-from tprlint.rules.drain import drain_text, longest_drain
+from tprlint.rules.drain import drain_text, longest_drain, undecided_drain
 
 # -- TPR602 -------------------------------------------------------------------------------------
 
@@ -37,16 +37,25 @@ def compose_stop_grace_shorter_than_drain(project: Project) -> Iterator[Hit]:
             return None
         workers = project.workers_run_by(link.module)
         env = compose_env(link)
-        if not workers or any(env.is_unknown(name) for w in workers
-                              for name in env_names(w.graceful_expr, project.python)):
-            return None  # no worker, or a timeout read from a variable whose value is not in the file
-        drain = longest_drain([replace(w, graceful=project.python.graceful_with(w, env.known)) for w in workers])
-        if drain is None:
-            return None  # some worker's timeout is unknown: never guess
+        what = f"compose service {service.name}"
+        if not workers:
+            return None
+        unknown = sorted({name for w in workers for name in env_names(w.graceful_expr, project.python)
+                          if env.is_unknown(name)})
+        if unknown:  # a timeout read from a variable whose value is not in the file
+            project.undecided("TPR602", what, f"the drain comes from ${unknown[0]}, whose value is not in the file")
+            return None
+        resolved = [replace(w, graceful=project.python.graceful_with(w, env.known)) for w in workers]
+        drain = longest_drain(resolved)
+        if drain is None:  # some worker's timeout is unknown: never guess, but say so
+            project.undecided("TPR602", what, undecided_drain(resolved))
+            return None
         if service.stop_grace_period is None and service.unresolved:
-            return None  # an `extends` tprlint could not follow may set it
+            project.undecided("TPR602", what, f"its stop_grace_period may come from {service.unresolved}")
+            return None
         if service.stop_grace_period is not None and service.stop_grace_seconds is None:
-            return None  # `${GRACE}` or an unreadable duration
+            project.undecided("TPR602", what, f"stop_grace_period {service.stop_grace_period!r} could not be read")
+            return None
         seconds, worker = drain
         needed = seconds + margin
         grace = COMPOSE_DEFAULT_GRACE if service.stop_grace_seconds is None else service.stop_grace_seconds

@@ -50,6 +50,12 @@ class Project:
     compose: list[ComposeFile] = field(default_factory=list)  # one per compose file; see compose_configs
     # Temporal server deployments (Helm values, operator clusters, server manifests) and ops evidence
     temporal_servers: ServerProject = field(default_factory=ServerProject)
+    # What a rule could not decide, as (rule id, what, why): a silent skip must never look like a pass.
+    not_checked: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def undecided(self, rule_id: str, what: str, why: str) -> None:
+        if (rule_id, what, why) not in self.not_checked:
+            self.not_checked.append((rule_id, what, why))
 
     @cached_property
     def links(self) -> list[WorkloadLink]:

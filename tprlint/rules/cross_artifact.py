@@ -16,7 +16,7 @@ from tprlint.link.python_project import ResolvedWorker
 from tprlint.link.workloads import WorkloadLink, deployed_images, dockerfile_for_image
 from tprlint.model import Location, RelatedLocation
 from tprlint.rules.context import Hit, Project, is_test_path
-from tprlint.rules.drain import drain_text, longest_drain
+from tprlint.rules.drain import drain_text, longest_drain, undecided_drain
 from tprlint.rules.kubernetes import POD_DEFAULT_GRACE
 
 
@@ -27,8 +27,10 @@ def grace_period_shorter_than_drain(project: Project) -> Iterator[Hit]:
         for link, workers in project.worker_links(workload):
             env = {e.name: e.value for e in link.container.env if e.value is not None and not e.from_ref}
             drain = longest_drain([replace(w, graceful=project.python.graceful_with(w, env)) for w in workers])
-            if drain is None:
-                continue  # some worker's timeout is unknown: never guess
+            if drain is None:  # some worker's timeout is unknown: never guess, but say so
+                project.undecided("TPR601", f"{workload.kind} {workload.name}", undecided_drain(
+                    [replace(w, graceful=project.python.graceful_with(w, env)) for w in workers]))
+                continue
             seconds, worker = drain
             prestop = link.container.prestop_sleep_seconds or 0.0
             needed = seconds + prestop + margin

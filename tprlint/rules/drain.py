@@ -3,7 +3,7 @@ orchestrator's grace period with."""
 
 from __future__ import annotations
 
-from tprlint.facts.python.values import Dur, Missing, describe_seconds
+from tprlint.facts.python.values import Dur, Missing, Unknown, describe_seconds
 from tprlint.link.python_project import ResolvedWorker
 
 
@@ -21,6 +21,15 @@ def longest_drain(workers: list[ResolvedWorker]) -> tuple[float, ResolvedWorker]
         if best is None or seconds > best[0]:
             best = (seconds, worker)
     return best
+
+
+def undecided_drain(workers: list[ResolvedWorker]) -> str:
+    """Why ``longest_drain`` gave None: the first worker whose drain could not be resolved, and why."""
+    for worker in workers:
+        if not isinstance(worker.graceful, (Missing, Dur)):
+            why = worker.graceful.reason if isinstance(worker.graceful, Unknown) else "it is computed at run time"
+            return f"the drain of {worker.location.path}:{worker.location.line} could not be resolved ({why})"
+    return ""
 
 
 def drain_text(worker: ResolvedWorker) -> str:
