@@ -131,3 +131,24 @@ def test_a_nested_gitignore_applies_to_its_own_folder_only(tmp_path: Path) -> No
     (tmp_path / "a" / ".gitignore").write_text("w.py\n", encoding="utf-8")
     result = run_cli(".", "-f", "json", "--select", "TPR101", cwd=tmp_path)
     assert [f["path"] for f in json.loads(result.stdout)["findings"]] == ["b/w.py"]
+
+
+def _workload(name: str, env: str, container: str = "app") -> str:
+    return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n  replicas: 1\n"
+            f"  template:\n    spec:\n      containers:\n        - name: {container}\n"
+            f"          image: example/{name}:1.0\n          env: [{env}]\n")
+
+
+@pytest.mark.parametrize(("name", "env", "container", "worker"), [
+    ("orders-api", "{name: TEMPORAL_ADDRESS, value: 'temporal:7233'}", "api", False),  # a client
+    ("temporal-ui-proxy", "{name: TEMPORAL_ADDRESS, value: 'temporal:7233'}", "proxy", False),
+    ("orders", "{name: TEMPORAL_TASK_QUEUE, value: orders}", "app", True),  # a Go worker: it polls
+    ("orders", "{name: TEMPORAL_ADDRESS, value: 'temporal:7233'}", "orders-worker", True),
+])
+def test_only_a_workload_that_polls_is_judged_as_a_worker(tmp_path: Path, name: str, env: str, container: str,
+                                                          worker: bool) -> None:
+    (tmp_path / "deploy.yaml").write_text(_workload(name, env, container), encoding="utf-8")
+    assert ("TPR406" in _rules(tmp_path, "--select", "TPR406")) is worker
+    everything = run_cli(".", "-f", "concise", "--select", "TPR406", "--scope", "all", cwd=tmp_path).stdout
+    assert "TPR406" in everything  # under --scope all every workload is judged...
+    assert ("Temporal worker" in everything) is worker  # ...and only a worker in a worker's words

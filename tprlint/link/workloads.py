@@ -130,11 +130,16 @@ def worker_reason(workload: Workload, linked: bool) -> str | None:
         return "it runs Temporal worker code"
     if any(image in c.image for c in workload.containers for image in SERVER_IMAGES):
         return None  # the server, its UI and admin tools read TEMPORAL_* too: a server component
-    for container in workload.containers:
-        if any(env.name.startswith("TEMPORAL_") for env in container.env):
-            return "its containers have TEMPORAL_* environment variables"
     words = " ".join([workload.name, *workload.labels.values(), *workload.pod_labels.values(),
-                      *(c.image for c in workload.containers)]).lower()
+                      *(c.image for c in workload.containers), *(c.name for c in workload.containers)]).lower()
+    # A worker polls a task queue; TEMPORAL_ADDRESS alone is what any client (an API server, a UI)
+    # has, so it counts only beside a worker's name.
+    for container in workload.containers:
+        names = [env.name for env in container.env]
+        if any(name.endswith("TASK_QUEUE") for name in names):
+            return "its containers set a task queue (TASK_QUEUE environment variable)"
+        if any(name.startswith("TEMPORAL_") for name in names) and "worker" in words:
+            return "its containers have TEMPORAL_* environment variables and a worker's name"
     if "temporal" in words and "worker" in words and not any(
         image in words for image in SERVER_IMAGES
     ):

@@ -102,6 +102,14 @@ class Project:
     def in_scope(self) -> list[tuple[Workload, str]]:
         return self._in_scope
 
+    def temporal_clients(self) -> list[tuple[Workload, str]]:
+        """Workloads out of scope that talk to Temporal (TEMPORAL_* settings) without polling: an API
+        server, a CronJob that starts workflows. Judged by the rules about credentials, never as workers."""
+        judged = {id(workload) for workload, _ in self._in_scope}
+        return [(w, "Temporal client: its containers have TEMPORAL_* environment variables")
+                for w in self.workloads if id(w) not in judged
+                and any(e.name.startswith("TEMPORAL_") for c in (*w.containers, *w.init_containers) for e in c.env)]
+
     def replica_floor(self, workload: Workload) -> tuple[int, str, Location | None]:
         """The fewest pods that can be running: an autoscaler's minimum overrides spec.replicas."""
         for target in self.scale_targets:

@@ -319,8 +319,9 @@ _SECRET_WHAT = {
 
 
 def secret_in_plain_env(project: Project) -> Iterator[Hit]:
-    """TPR412: a credential written into a manifest. The value is never shown (redacted source too)."""
-    for workload, reason in project.in_scope():
+    """TPR412: a credential written into a manifest. The value is never shown (redacted source too).
+    Temporal clients too: an API key in a client's manifest leaks the same namespace."""
+    for workload, reason in [*project.in_scope(), *project.temporal_clients()]:
         for container in (*workload.containers, *workload.init_containers):
             for env in container.env:
                 if not env.literal_secret or env.from_ref:
