@@ -152,3 +152,22 @@ def test_only_a_workload_that_polls_is_judged_as_a_worker(tmp_path: Path, name: 
     everything = run_cli(".", "-f", "concise", "--select", "TPR406", "--scope", "all", cwd=tmp_path).stdout
     assert "TPR406" in everything  # under --scope all every workload is judged...
     assert ("Temporal worker" in everything) is worker  # ...and only a worker in a worker's words
+
+
+@pytest.mark.parametrize(("path", "name", "namespace", "judged"), [
+    ("deploy/worker.yaml", "orders-worker", "apps", True),
+    ("tilt/worker.yaml", "orders-worker", "apps", False),
+    ("kind/deploy/worker.yaml", "orders-worker", "apps", False),
+    ("deploy/worker-local.yaml", "orders-worker", "apps", False),
+    ("examples/worker.yaml", "orders-worker", "apps", False),
+    ("examples/worker.yaml", "orders-worker-prod", "apps", True),  # its own name says production
+    ("examples/worker.yaml", "orders-worker", "production", True),  # and so does its namespace
+])
+def test_development_set_ups_are_not_judged_unless_the_object_says_production(
+        tmp_path: Path, path: str, name: str, namespace: str, judged: bool) -> None:
+    manifest = (f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {namespace}}}\n"
+                "spec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n        - name: worker\n"
+                "          image: example/worker:1.0\n          env: [{name: TEMPORAL_TASK_QUEUE, value: q}]\n")
+    (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / path).write_text(manifest, encoding="utf-8")
+    assert ("TPR406" in _rules(tmp_path, "--select", "TPR406")) is judged

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from tprlint.devsetup import DEV_WORDS, is_dev_path
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.link.commands import split_shell_form
 from tprlint.model import Location
@@ -31,11 +32,6 @@ COMPOSE_DEFAULT_GRACE = 10.0  # seconds docker waits after the stop signal befor
 BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 OVERRIDE_NAMES = ("compose.override.yaml", "compose.override.yml",
                   "docker-compose.override.yaml", "docker-compose.override.yml")
-_DEV_WORDS = frozenset({"dev", "devel", "development", "local", "test", "tests", "testing", "ci", "e2e",
-                        "example", "examples", "sample", "samples", "demo", "debug", "devcontainer"})
-_DEV_FOLDERS = frozenset({"dev", "local", "test", "tests", "testing", "e2e", "devcontainer", "example", "examples",
-                          "sample", "samples"})
-
 # Names whose values are credentials: the value is never stored, only that a literal is present.
 _SECRET_NAME = re.compile(
     r"PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE_?KEY|API_?KEY|(^|_)PWD$|(^|_)PASS$|_KEY$", re.IGNORECASE
@@ -146,14 +142,12 @@ class ComposeConfig:
 def is_dev_compose(path: str) -> bool:
     """A compose file its name (`docker-compose.dev.yml`, `compose.test.yaml`) or a folder named for
     it (`dev/`, `tests/`, `.devcontainer/`, `examples/`) marks as dev, test, CI or example tooling."""
-    parts = path.lower().split("/")
-    name_words = set(re.split(r"[.\-_]", parts[-1]))
-    return bool(name_words & _DEV_WORDS) or any(part.lstrip(".") in _DEV_FOLDERS for part in parts[:-1])
+    return is_dev_path(path)
 
 
 def is_dev_service(service: ComposeService) -> bool:
     """A service only started with a dev/test profile (`profiles: [dev]`): `up` skips it otherwise."""
-    return bool(service.profiles) and all(p.lower() in _DEV_WORDS for p in service.profiles)
+    return bool(service.profiles) and all(p.lower() in DEV_WORDS for p in service.profiles)
 
 
 # --------------------------------------------------------------------------------------------

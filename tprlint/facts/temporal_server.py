@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from tprlint.devsetup import DEV_WORDS, PROD_WORDS, is_dev_path, name_tokens
 from tprlint.facts.kubernetes import DisruptionBudget, Workload
 from tprlint.facts.yaml_docs import YamlDoc, YamlError, load_yaml_documents
 from tprlint.model import Location
@@ -817,27 +818,9 @@ class ServerProject:
 
 # --- development paths -----------------------------------------------------------------------
 
-DEV_WORDS = frozenset({
-    "dev", "development", "local", "localdev", "test", "tests", "testing", "e2e", "ci", "kind", "minikube",
-    "k3d", "sandbox", "example", "examples", "demo", "playground", "tilt", "docker-desktop",
-})
-PROD_WORDS = frozenset({"prod", "production", "prd", "live"})
 ENV_WORDS = DEV_WORDS | PROD_WORDS | {"staging", "stage", "stg", "qa", "uat", "preprod", "perf", "load", "int",
                                      "integration"}
-
-
-def _name_tokens(path: str) -> list[str]:
-    stem = posixpath.basename(path).lower()
-    for suffix in (".yaml.gotmpl", ".yml", ".yaml"):
-        if stem.endswith(suffix):
-            stem = stem[: -len(suffix)]
-    return [t for t in re.split(r"[-_.]", stem) if t]
-
-
-def is_dev_path(path: str) -> bool:
-    """Files of a development or test environment: a folder named so, or a name token (`values-dev`)."""
-    parts = path.lower().split("/")
-    return any(part in DEV_WORDS for part in parts[:-1]) or any(t in DEV_WORDS for t in _name_tokens(path))
+_name_tokens = name_tokens
 
 
 def _env_word(path: str) -> str | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from tprlint.config import Config
+from tprlint.devsetup import is_dev_path, says_production
 from tprlint.facts.compose import ComposeConfig, ComposeFile, compose_configs
 from tprlint.facts.dockerfile import DockerfileFacts
 from tprlint.facts.kubernetes import DisruptionBudget, ImageOverride, NetworkPolicy, ScaleTarget, Workload
@@ -86,6 +87,9 @@ class Project:
 
     def classification(self, workload: Workload) -> str | None:
         """Why a workload is in scope of the workload rules ("Temporal worker", ...), or None."""
+        if (self.config.scope != "all" and is_dev_path(workload.location.path)
+                and not says_production(workload.name, workload.namespace)):
+            return None  # a development set-up (tilt/, kind/, examples/...) is not held to production standards
         reason = worker_reason(workload, linked=bool(self.worker_links(workload)))
         if reason:
             return f"Temporal worker: {reason}"
