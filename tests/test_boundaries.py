@@ -171,3 +171,17 @@ def test_development_set_ups_are_not_judged_unless_the_object_says_production(
     (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / path).write_text(manifest, encoding="utf-8")
     assert ("TPR406" in _rules(tmp_path, "--select", "TPR406")) is judged
+
+
+@pytest.mark.parametrize(("env_from", "name", "worker"), [
+    ("[{configMapRef: {name: temporal-settings}}]", "payments-worker", True),  # a Go worker's chart
+    ("[{secretRef: {name: orders-temporal}}]", "orders-worker", True),
+    ("[{configMapRef: {name: temporal-settings}}]", "payments-api", False),  # a client
+    ("[{configMapRef: {name: app-settings}}]", "payments-worker", False),
+])
+def test_a_worker_whose_settings_come_from_env_from(tmp_path: Path, env_from: str, name: str, worker: bool) -> None:
+    (tmp_path / "deploy.yaml").write_text(
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n  replicas: 1\n  template:\n"
+        f"    spec:\n      containers:\n        - name: app\n          image: example/{name}:1.0\n"
+        f"          envFrom: {env_from}\n", encoding="utf-8")
+    assert ("TPR406" in _rules(tmp_path, "--select", "TPR406")) is worker

@@ -91,6 +91,8 @@ class Container:
     # from the container alone: at pod level the API server drops them.
     security_context: dict[str, object]
     security_location: Location | None = None  # the container's securityContext key
+    # Names of the ConfigMaps and Secrets whose keys become environment variables (`envFrom`).
+    env_from: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -435,7 +437,18 @@ def _container(doc: _Doc, spec: dict[object, object], at: _Path, pod_security: d
         resources_location=doc.loc_if(*at, "resources"),
         security_context=security,
         security_location=doc.loc_if(*at, "securityContext"),
+        env_from=_env_from(spec.get("envFrom")),
     )
+
+
+def _env_from(items: object) -> tuple[str, ...]:
+    names: list[str] = []
+    for item in items if isinstance(items, list) else []:
+        for key in ("configMapRef", "secretRef"):
+            name = _text(_dict(_dict(item).get(key)).get("name"))
+            if name:
+                names.append(name)
+    return tuple(names)
 
 
 def _env(doc: _Doc, items: object, at: _Path) -> tuple[EnvVar, ...]:

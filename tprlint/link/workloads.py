@@ -140,6 +140,9 @@ def worker_reason(workload: Workload, linked: bool) -> str | None:
             return "its containers set a task queue (TASK_QUEUE environment variable)"
         if any(name.startswith("TEMPORAL_") for name in names) and "worker" in words:
             return "its containers have TEMPORAL_* environment variables and a worker's name"
+        # Settings from a ConfigMap or Secret (`envFrom`), as Go and Java worker charts often take them.
+        if any("temporal" in source.lower() for source in container.env_from) and "worker" in words:
+            return "its containers take Temporal settings from envFrom and it has a worker's name"
     if "temporal" in words and "worker" in words and not any(
         image in words for image in SERVER_IMAGES
     ):
