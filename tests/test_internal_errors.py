@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -198,7 +199,7 @@ def test_a_run_out_of_time_reports_what_it_did_not_analyse_and_exits_2(tmp_path:
     findings = json.loads(report.read_text(encoding="utf-8"))["findings"]
     (summary,) = [f for f in findings if "--timeout 0.001 s" in str(f["message"])]
     assert summary["rule"] == "TPR001" and summary["path"] == "."
-    assert "orders/worker.py" in str(summary["message"]) or "more" in str(summary["message"])
+    assert re.search(r"not analysed: \d+ files \(", str(summary["message"]))
     # Nothing of an incomplete run is replayed: the next run with time analyses everything.
     complete = run_cli(".", "-f", "json", cwd=DEMO)
     assert complete.returncode == 1
