@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -19,6 +20,7 @@ from tprlint.facts.temporal_server import build_server_project
 from tprlint.follow_imports import imported_python
 from tprlint.helm.discover import is_chart_file
 from tprlint.helm.stage import HelmResult, HelmStage
+from tprlint.helm.variants import FindingKey, new_in_world, worlds
 from tprlint.internal import INTERNAL_ERROR, describe
 from tprlint.link.python_project import PythonProject
 from tprlint.model import Finding, Location, RuleMeta, Severity
@@ -55,16 +57,28 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
         cache.save()
 
     python_keys = [module_key_for(s.display) for s in scanned if s.kind in (FileKind.PYTHON, FileKind.PYTHON_OTHER)]
-    project = _guarded(failures, "linking code to deployments", None, lambda: build_project(facts, config, python_keys))
-    if project is None:
-        project = build_project([], config)
+    # Charts rendered only with their ci values files: each variant is judged on its own, beside
+    # everything else (one world per variant; a single world when there are none).
     findings: list[Finding] = []
-    for rule_id in rules:
-        if rule_id in REGISTRY and deadline.expired():
-            deadline.skipped_rules.append(rule_id)
-        elif rule_id in REGISTRY:
-            hits: list[Hit] = _guarded(failures, f"rule {rule_id}", [], partial(_run_rule, rule_id, project))
-            findings += [_finding(rule_id, hit, catalog, config) for hit in hits]
+    projects: list[Project] = []
+    seen: set[FindingKey] = set()
+    for world in worlds(charts.variants):
+        judged = facts + [f for variant in world for f in variant.facts]
+        project = _guarded(failures, "linking code to deployments", None,
+                           partial(build_project, judged, config, python_keys))
+        if project is None:
+            project = build_project([], config)
+        projects.append(project)
+        world_findings: list[Finding] = []
+        for rule_id in rules:
+            if rule_id in REGISTRY and deadline.expired():
+                if rule_id not in deadline.skipped_rules:
+                    deadline.skipped_rules.append(rule_id)
+            elif rule_id in REGISTRY:
+                hits: list[Hit] = _guarded(failures, f"rule {rule_id}", [], partial(_run_rule, rule_id, project))
+                world_findings += [_finding(rule_id, hit, catalog, config) for hit in hits]
+        findings += new_in_world(world_findings, world, seen)
+    project = _every_world(projects)
     parse_errors = [f.error for f in facts if f.error]
     if "TPR001" in rules:
         findings += [_finding("TPR001", _parse_error_hit(e), catalog, config) for e in parse_errors if not e.internal]
@@ -79,7 +93,8 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     _guarded(failures, "applying suppressions", None, lambda: _suppress(findings, facts, project, config))
     # Internal errors are never deselected nor suppressed: they say the run is incomplete.
     findings += [_internal(Hit(e.location, e.message), catalog) for e in parse_errors if e.internal]
-    findings += [_internal(hit, catalog) for hit in failures]
+    said = {(hit.location, hit.message, hit.anchor): hit for hit in failures}  # once, not once per world
+    findings += [_internal(hit, catalog) for hit in said.values()]
     if deadline.hit:  # what ran out of time is said, never silently missing: the run is incomplete
         summary = Hit(Location("."), deadline.summary(), anchor="timeout")
         findings.append(_finding("TPR001", summary, catalog, config))
@@ -89,6 +104,33 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
                      incomplete=deadline.hit,
                      not_checked=tuple(entry for entry in project.not_checked if entry[0] in rules),
                      timings={f"helm render {chart}": seconds for chart, seconds in charts.timings.items()})
+
+
+def _every_world(projects: list[Project]) -> Project:
+    """One project holding the objects of every world: what suppressions and TPR003 look at."""
+    first = projects[0]
+    if len(projects) == 1:
+        return first
+    return replace(
+        first,
+        workloads=_unique(w for p in projects for w in p.workloads),
+        scale_targets=_unique(t for p in projects for t in p.scale_targets),
+        budgets=_unique(b for p in projects for b in p.budgets),
+        network_policies=_unique(n for p in projects for n in p.network_policies),
+        image_overrides=_unique(i for p in projects for i in p.image_overrides),
+        not_checked=list(dict.fromkeys(entry for p in projects for entry in p.not_checked)),
+    )
+
+
+def _unique(items: Iterable[T]) -> list[T]:
+    """``items`` without the objects every world shares repeated, in order."""
+    seen: set[int] = set()
+    kept: list[T] = []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            kept.append(item)
+    return kept
 
 
 def _run_rule(rule_id: str, project: Project) -> list[Hit]:

@@ -6,4 +6,5 @@ chart's templates and values files. Importing this package loads no Helm library
 - ``render``: ``helm template`` or the ``helm-python-sdk`` library, in a child process; cache keys.
 - ``sources``: rendered fields → template lines and the ``.Values`` keys behind them.
 - ``stage``: the pipeline stage (facts of rendered objects, TPR002).
+- ``variants``: charts whose defaults fail, rendered with their chart-testing ``ci/`` values files.
 """

@@ -109,8 +109,8 @@ class PendingRender:
                 self.running.remove(child)
                 if child is self.batch:
                     self.batch = None
-                    stopped = any(result.error.startswith(_STOPPED) for result in outcome.values())
-                    if len(outcome) == len(child.jobs) and not stopped:
+                    halted = any(stopped(result.error) for result in outcome.values())
+                    if len(outcome) == len(child.jobs) and not halted:
                         self.done.update(outcome)
                     else:  # one of its charts is at fault: each renders on its own
                         self.queued = [job for job in child.jobs if job.key not in outcome or outcome[job.key].error]
@@ -196,6 +196,11 @@ def _limited(limits: RenderLimits) -> Any:
 
 
 _STOPPED = "Helm "  # the start of the errors below: the renderer, not the chart, said no
+
+
+def stopped(error: str) -> bool:
+    """Whether a render error is a limit of the renderer (memory, time, a crash), not Helm's word."""
+    return error.startswith(_STOPPED)
 
 
 def _finished(child: _Child, limits: RenderLimits) -> dict[str, RenderedChart] | None:

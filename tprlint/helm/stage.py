@@ -1,12 +1,15 @@
 """The Helm stage of the pipeline: find charts, render them (cached, beside the rest of the run), turn
-the rendered objects into Kubernetes facts located in the chart's own files, and report TPR002."""
+the rendered objects into Kubernetes facts located in the chart's own files, and report TPR002.
+
+A chart whose defaults do not render is rendered again with each of its chart-testing values files
+(``ci/``, see ``tprlint.helm.variants``); TPR002 then says that nothing rendered, with what."""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tprlint.cache import FactsCache
@@ -28,12 +31,14 @@ from tprlint.helm.render import (
     chart_files,
     render_key,
     start_render,
+    stopped,
     tree_root,
     unsafe_chart_entries,
 )
 from tprlint.helm.renderer import find_renderer
 from tprlint.helm.sources import RenderedDocs, TemplateIndex, index_template, object_name, rendered_value, values_origin
-from tprlint.helm.values import MergedValues, load_values, lookup
+from tprlint.helm.values import MergedValues, load_values, lookup, values_display
+from tprlint.helm.variants import RenderedVariant, ci_values_files, variant_of
 from tprlint.model import Finding, Location, RelatedLocation
 from tprlint.rules.context import Hit
 from tprlint.secrets import is_secret_key, mask_known_values
@@ -51,6 +56,9 @@ class HelmResult:
     hits: list[Hit] = field(default_factory=list)  # TPR002
     origins: dict[Location, Location] = field(default_factory=dict)  # values key -> template line using it
     timings: dict[str, float] = field(default_factory=dict)  # seconds Helm took per chart (0: from the cache)
+    # Per chart whose defaults did not render: the variants its ci values files rendered, each judged
+    # on its own (their facts are not in ``facts``; see ``tprlint.helm.variants.worlds``).
+    variants: list[list[RenderedVariant]] = field(default_factory=list)
 
     def annotate(self, findings: Iterable[Finding]) -> None:
         """Findings placed on a values key also name the template line that renders it."""
@@ -70,6 +78,7 @@ class ChartOutcome:
     files: list[tuple[str, KubeFacts]] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
     origins: list[tuple[Location, Location]] = field(default_factory=list)
+    error: str = ""  # Helm's error (on one line, credentials masked) when the chart did not render
 
 
 @dataclass
@@ -80,6 +89,17 @@ class _Chart:
     missing: list[Dependency]
     key: str = ""
     root: str = ""  # the scanned tree, resolved: chart content that leads out of it is never read
+    ci: list[Path] = field(default_factory=list)  # chart-testing values files, tried when the defaults fail
+    ci_file: str = ""  # display path of the ci values file this render uses ("" for the defaults)
+
+
+@dataclass
+class _Attempt:
+    """One ci values file tried on a chart whose defaults did not render."""
+
+    values_file: str  # display path
+    chart: _Chart | None  # None: the file could not be read (``error``)
+    error: str = ""
 
 
 class HelmStage:
@@ -103,18 +123,25 @@ class HelmStage:
             self._report_unsafe(prepared)
             if self.renderer is None:
                 continue
-            leave_out = [d.name for d in prepared.missing]
-            # Facts carry display paths: part of the key (the code's version is in the cache file name).
-            shown = "\0".join([chart.display, *prepared.values.files])
-            prepared.key = render_key(chart.path, chart.release_name, prepared.files, self.renderer, leave_out,
-                                      shown, prepared.root)
-            found = cache.get(prepared.key, ChartOutcome) if cache else None
-            if found is not None:
-                self.cached[prepared.key] = found
-            elif prepared.key not in {job.key for job in jobs}:
-                jobs.append(RenderJob(prepared.key, str(chart.path), chart.release_name,
-                                      tuple(str(p) for p in prepared.files), tuple(leave_out), prepared.root))
+            self._queue(prepared, jobs)
         self.pending: PendingRender | None = start_render(self.renderer, jobs) if self.renderer and jobs else None
+
+    def _queue(self, prepared: _Chart, jobs: list[RenderJob]) -> None:
+        """Give a chart (with its values files) its cache key; queue its render unless it is cached."""
+        assert self.renderer is not None
+        chart = prepared.chart
+        leave_out = [d.name for d in prepared.missing]
+        # Facts carry display paths: part of the key (the code's version is in the cache file name).
+        # The values files used - their names here, their bytes in render_key - are part of it too.
+        shown = "\0".join([chart.display, *prepared.values.files])
+        prepared.key = render_key(chart.path, chart.release_name, prepared.files, self.renderer, leave_out,
+                                  shown, prepared.root)
+        found = self.cache.get(prepared.key, ChartOutcome) if self.cache else None
+        if found is not None:
+            self.cached[prepared.key] = found
+        elif prepared.key not in {job.key for job in jobs}:
+            jobs.append(RenderJob(prepared.key, str(chart.path), chart.release_name,
+                                  tuple(str(p) for p in prepared.files), tuple(leave_out), prepared.root))
 
     def _prepare(self, chart: ChartDir, config: Config) -> _Chart | None:
         if chart.error:
@@ -151,7 +178,20 @@ class HelmStage:
                 f"downloads charts), or ignore TPR002 here if the dependency is not yours to check.",
                 anchor=f"helm:{chart.display}:dependency:{dependency.name}",
             ))
-        return _Chart(chart, values, files, missing, root=root)
+        return _Chart(chart, values, files, missing, root=root, ci=ci_values_files(chart.path, root))
+
+    def _variant(self, prepared: _Chart, path: Path) -> _Attempt:
+        """The chart with one ci values file: over its ``values.yaml``, under the files configured for
+        it (the configuration and ``--values`` keep the last word, as everywhere else)."""
+        chart = prepared.chart
+        shown = values_display(path)
+        files = [path, *prepared.files]
+        values = load_values(chart.path, files)  # the same readers and size limit as every values file
+        if values.problems:
+            problem = values.problems[0]
+            return _Attempt(shown, None, f"{problem.location.path}: {problem.message}")
+        missing = [d for d in chart.dependencies if not vendored(chart, d) and _enabled(d, values.data)]
+        return _Attempt(shown, _Chart(chart, values, files, missing, root=prepared.root, ci_file=shown))
 
     def _report_unsafe(self, prepared: _Chart) -> None:
         """Chart entries Helm is not shown (links out of the tree, FIFOs): once each, as TPR002."""
@@ -173,34 +213,84 @@ class HelmStage:
         """``scanned``: display paths of the files the pipeline extracted facts from."""
         self.scanned = scanned
         fresh = self.pending.results(deadline) if self.pending is not None else {}
+        retry: list[tuple[_Chart, ChartOutcome]] = []
         for prepared in self.prepared:
             self._suppressions(prepared)
             self._server_values(prepared)
             if self.renderer is None:
                 self._not_rendered(prepared)
                 continue
-            outcome = self.cached.get(prepared.key)
-            if outcome is not None:
-                self.result.timings[prepared.chart.display] = 0.0
-            else:
-                output = fresh.get(prepared.key)
-                if output is None or output.error == RUN_TIMED_OUT:  # said once, in the run's summary
-                    continue
-                self.result.timings[prepared.chart.display] = output.seconds
-                outcome = ChartOutcome()
-                if output.error:
-                    _render_error(prepared, output.error, outcome)
-                else:
-                    _objects(prepared, output, outcome)
-                self.cached[prepared.key] = outcome
-                if self.cache:
-                    self.cache.put(prepared.key, outcome)
+            outcome = self._outcome(prepared, fresh)
+            if outcome is None:
+                continue
+            if outcome.error and prepared.ci and not stopped(outcome.error):
+                # chart-testing's values files may render it (never retried: a chart over its limits)
+                retry.append((prepared, outcome))
+                continue
             self.result.hits += outcome.hits
             for origin, template in outcome.origins:
                 self.result.origins.setdefault(origin, template)
             for shown, kube in outcome.files:
                 self._file(shown).kube = _combined(self._file(shown).kube, kube)
+        if retry:
+            self._render_variants(retry, deadline)
         return self.result
+
+    def _outcome(self, prepared: _Chart, fresh: dict[str, RenderedChart]) -> ChartOutcome | None:
+        """What the render of ``prepared`` gave, from the cache or from Helm (None: the run's time ran out)."""
+        display = prepared.chart.display
+        outcome = self.cached.get(prepared.key)
+        if outcome is not None:
+            self.result.timings.setdefault(display, 0.0)
+            return outcome
+        output = fresh.get(prepared.key)
+        if output is None or output.error == RUN_TIMED_OUT:  # said once, in the run's summary
+            return None
+        self.result.timings[display] = self.result.timings.get(display, 0.0) + output.seconds
+        outcome = ChartOutcome()
+        if output.error:
+            _render_error(prepared, output.error, outcome)
+        else:
+            _objects(prepared, output, outcome)
+        self.cached[prepared.key] = outcome
+        if self.cache:
+            self.cache.put(prepared.key, outcome)
+        return outcome
+
+    def _render_variants(self, retry: list[tuple[_Chart, ChartOutcome]], deadline: Deadline | None) -> None:
+        """Render the failed charts once per ci values file (one more round, under the same limits)."""
+        assert self.renderer is not None
+        jobs: list[RenderJob] = []
+        tried: list[tuple[_Chart, ChartOutcome, list[_Attempt]]] = []
+        for prepared, default in retry:
+            attempts = [self._variant(prepared, path) for path in prepared.ci]
+            for attempt in attempts:
+                if attempt.chart is not None:
+                    self._queue(attempt.chart, jobs)
+            tried.append((prepared, default, attempts))
+        fresh = start_render(self.renderer, jobs).results(deadline) if jobs else {}
+        for prepared, default, attempts in tried:
+            rendered: list[RenderedVariant] = []
+            unfinished = False
+            said: set[tuple[Location, str, str]] = set()
+            for attempt in attempts:
+                outcome = self._outcome(attempt.chart, fresh) if attempt.chart is not None else None
+                if attempt.chart is not None and outcome is None:
+                    unfinished = True
+                if outcome is None or outcome.error:
+                    continue
+                variant = variant_of(attempt.values_file, outcome.files)
+                rendered.append(variant)
+                for hit in outcome.hits:  # e.g. a template rendered into invalid YAML: once, first variant
+                    if (hit.location, hit.anchor, hit.message) not in said:
+                        said.add((hit.location, hit.anchor, hit.message))
+                        self.result.hits.append(replace(hit, message=hit.message + variant.suffix))
+                for origin, template in outcome.origins:
+                    self.result.origins.setdefault(origin, template)
+            if rendered:
+                self.result.variants.append(rendered)
+            elif not unfinished:  # a variant the run's time stopped is said in the run's summary
+                self.result.hits.append(_nothing_rendered(prepared, default, attempts))
 
     def _server_values(self, prepared: _Chart) -> None:
         """The `temporal` chart's merged values (or an umbrella chart's `temporal:` block) are judged
@@ -234,7 +324,7 @@ class HelmStage:
     def _suppressions(self, prepared: _Chart) -> None:
         """Comments in Chart.yaml, templates and values files suppress findings placed there."""
         chart = prepared.chart
-        paths = [chart.chart_file, *prepared.values.files]
+        paths = [chart.chart_file, *prepared.values.files, *(values_display(p) for p in prepared.ci)]
         try:
             templates = chart_files(chart.path / "templates", prepared.root)
         except OSError:
@@ -281,12 +371,30 @@ def _render_error(prepared: _Chart, error: str, outcome: ChartOutcome) -> None:
         if Path(_absolute(chart, shown)).is_file():
             location = Location(shown, int(match.group("line") or 1), int(match.group("column") or 1))
     files = ", ".join(prepared.values.files) or "no values files"
+    outcome.error = message
     outcome.hits.append(Hit(
         location,
         f"Helm could not render chart `{chart.name}` ({chart.display}, with {files}): {message}. "
         f"No rule saw this chart's objects; fix the template or the values (reproduce with `helm template`).",
         anchor=f"helm:{chart.display}",
     ))
+
+
+def _nothing_rendered(prepared: _Chart, default: ChartOutcome, attempts: list[_Attempt]) -> Hit:
+    """TPR002 for a chart that rendered neither with its defaults nor with any ci values file: at the
+    place Helm named for the defaults, with their error (the first one)."""
+    chart = prepared.chart
+    first = default.hits[0] if default.hits else Hit(Location(chart.chart_file), "", anchor=f"helm:{chart.display}")
+    files = ", ".join(prepared.values.files) or "no values files"
+    count = f"{len(attempts)} ci values file{'s' if len(attempts) != 1 else ''}"
+    names = ", ".join(attempt.values_file for attempt in attempts)
+    return Hit(
+        first.location,
+        f"Helm could not render chart `{chart.name}` ({chart.display}) with its defaults ({files}) nor with "
+        f"any of its {count} ({names}). The first error, with the defaults: {default.error}. "
+        f"No rule saw this chart's objects; fix the template or the values (reproduce with `helm template`).",
+        anchor=first.anchor,
+    )
 
 
 def _objects(prepared: _Chart, output: RenderedChart, outcome: ChartOutcome) -> None:

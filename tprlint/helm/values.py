@@ -56,7 +56,7 @@ def load_values(chart_dir: Path, extra_files: Iterable[Path] = (), base: Path | 
     for path in files:
         if path == chart_dir / "values.yaml" and not path.is_file():
             continue  # a chart may have no defaults at all
-        shown = display_path(path.resolve() if not path.is_absolute() else path, base)
+        shown = values_display(path, base)
         loaded = _read(path, shown, merged.problems)
         if loaded is None:
             continue
@@ -64,6 +64,11 @@ def load_values(chart_dir: Path, extra_files: Iterable[Path] = (), base: Path | 
         merged.files.append(shown)
         _merge(merged.data, data, merged.positions, positions, ())
     return merged
+
+
+def values_display(path: Path, base: Path | None = None) -> str:
+    """How findings show a values file (like every other path of the run)."""
+    return display_path(path.resolve() if not path.is_absolute() else path, base or Path.cwd())
 
 
 def _read(path: Path, shown: str, problems: list[ValuesProblem]
