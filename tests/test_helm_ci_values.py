@@ -109,14 +109,16 @@ def test_a_chart_that_renders_with_no_ci_values_file_is_one_tpr002_naming_the_at
         f"{SHOWN}/ci/default-values.yaml": "replicaCount: 2\n",  # never names the repository
         f"{SHOWN}/ci/prod-values.yaml": "image:\n  tag: '2.4.1'\n",
         f"{SHOWN}/ci/values/eu/west.yaml": "temporal:\n  namespace: payments-eu\n",
+        f"{SHOWN}/ci/values/eu/broken.yaml": "image:\n\trepository: x\n",  # a tab: not YAML
         f"{SHOWN}/ci/README.md": "not a values file\n",
     })
     findings = lint(repo)
     error = only(findings, "TPR002")
     assert error.location.path == f"{SHOWN}/templates/deployment.yaml" and error.location.line == 19
     assert "with its defaults (deploy/payments/values.yaml)" in error.message
-    assert (f"any of its 3 ci values files ({SHOWN}/ci/default-values.yaml, {SHOWN}/ci/prod-values.yaml, "
-            f"{SHOWN}/ci/values/eu/west.yaml)") in error.message
+    assert (f"any of its 4 ci values files ({SHOWN}/ci/default-values.yaml, {SHOWN}/ci/prod-values.yaml, "
+            f"{SHOWN}/ci/values/eu/broken.yaml, {SHOWN}/ci/values/eu/west.yaml)") in error.message
+    assert f"Not read: {SHOWN}/ci/values/eu/broken.yaml: values file is not valid YAML" in error.message
     first = f"execution error at (payments-worker/templates/deployment.yaml:19:21): {REQUIRED}."
     assert f"The first error, with the defaults: {first}" in error.message
     assert [f.rule_id for f in findings] == ["TPR002"]

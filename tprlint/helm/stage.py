@@ -90,7 +90,6 @@ class _Chart:
     key: str = ""
     root: str = ""  # the scanned tree, resolved: chart content that leads out of it is never read
     ci: list[Path] = field(default_factory=list)  # chart-testing values files, tried when the defaults fail
-    ci_file: str = ""  # display path of the ci values file this render uses ("" for the defaults)
 
 
 @dataclass
@@ -99,7 +98,7 @@ class _Attempt:
 
     values_file: str  # display path
     chart: _Chart | None  # None: the file could not be read (``error``)
-    error: str = ""
+    error: str = ""  # why it could not be read
 
 
 class HelmStage:
@@ -191,7 +190,7 @@ class HelmStage:
             problem = values.problems[0]
             return _Attempt(shown, None, f"{problem.location.path}: {problem.message}")
         missing = [d for d in chart.dependencies if not vendored(chart, d) and _enabled(d, values.data)]
-        return _Attempt(shown, _Chart(chart, values, files, missing, root=prepared.root, ci_file=shown))
+        return _Attempt(shown, _Chart(chart, values, files, missing, root=prepared.root))
 
     def _report_unsafe(self, prepared: _Chart) -> None:
         """Chart entries Helm is not shown (links out of the tree, FIFOs): once each, as TPR002."""
@@ -388,10 +387,12 @@ def _nothing_rendered(prepared: _Chart, default: ChartOutcome, attempts: list[_A
     files = ", ".join(prepared.values.files) or "no values files"
     count = f"{len(attempts)} ci values file{'s' if len(attempts) != 1 else ''}"
     names = ", ".join(attempt.values_file for attempt in attempts)
+    unread = "; ".join(attempt.error for attempt in attempts if attempt.chart is None)
     return Hit(
         first.location,
         f"Helm could not render chart `{chart.name}` ({chart.display}) with its defaults ({files}) nor with "
         f"any of its {count} ({names}). The first error, with the defaults: {default.error}. "
+        f"{f'Not read: {unread}. ' if unread else ''}"
         f"No rule saw this chart's objects; fix the template or the values (reproduce with `helm template`).",
         anchor=first.anchor,
     )
