@@ -15,6 +15,7 @@ from tprlint.facts.kubernetes import KubeFacts, extract_kubernetes
 from tprlint.facts.pyproject import PyprojectError, PyprojectFacts, parse_pyproject
 from tprlint.facts.python.extract import extract_python
 from tprlint.facts.python.facts import PythonFacts
+from tprlint.facts.python.newer_grammar import rewrite_in_child, worth_trying
 from tprlint.facts.temporal_server import (
     TemporalFileFacts,
     extract_temporal_manifests,
@@ -98,22 +99,44 @@ def _python(facts: FileFacts, data: bytes) -> None:
             facts.error = ParseError(Location(facts.path), f"Python source too large to analyse: about {tokens:,} "
                                      f"tokens, more than the {MAX_PYTHON_TOKENS:,} tprlint parses in one file")
             return
+    tree: ast.Module | None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarnings of the scanned code are not ours to print
-            tree = ast.parse(data, filename=facts.path)
+        tree = _parse(data, facts.path)
     except SyntaxError as exc:
-        line = exc.lineno or 1
-        facts.error = ParseError(Location(facts.path, line, max(exc.offset or 1, 1)),
-                                 f"Python syntax error: {exc.msg}")
-        return
+        tree = _parse_newer_grammar(facts, data, exc)
     except (ValueError, RecursionError, MemoryError) as exc:
         facts.error = ParseError(Location(facts.path), f"Python source could not be parsed: {_reason(exc)}")
+        return
+    if tree is None:
         return
     try:
         facts.python = extract_python(tree, facts.path)
     except RecursionError:
         facts.error = ParseError(Location(facts.path), "Python source is nested too deeply to analyse")
+
+
+def _parse(data: bytes, path: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarnings of the scanned code are not ours to print
+        return ast.parse(data, filename=path)
+
+
+def _parse_newer_grammar(facts: FileFacts, data: bytes, error: SyntaxError) -> ast.Module | None:
+    """The tree of a file valid only under a newer Python than this one (rewritten in place, positions
+    kept), or None with ``facts.error`` set: the running Python's syntax error when it is one."""
+    reason = ""
+    if worth_trying(data, error):
+        rewritten = rewrite_in_child(data)
+        if rewritten.source is not None:
+            try:
+                return _parse(rewritten.source, facts.path)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                reason = "valid for a newer Python, but tprlint could not rewrite it for this one"
+        reason = reason or rewritten.error
+    line = error.lineno or 1
+    said = f"Python syntax error: {error.msg}" + (f" ({reason})" if reason else "")
+    facts.error = ParseError(Location(facts.path, line, max(error.offset or 1, 1)), said)
+    return None
 
 
 def _yaml(facts: FileFacts, data: bytes, text: str) -> list[YamlDoc] | None:
