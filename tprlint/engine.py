@@ -10,15 +10,18 @@ committed to a repository is never read.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from tprlint.catalog import load_catalog
 from tprlint.config import Config
 from tprlint.deadline import Deadline
+from tprlint.discover.context import reported, scan_roots
 from tprlint.discover.walk import find_candidates
-from tprlint.model import RuleMeta
+from tprlint.model import Finding, RuleMeta
 from tprlint.result_cache import ResultCache, RunResult, run_key
 
 
@@ -46,7 +49,9 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     ``cache_dir`` if given, else ``$TPRLINT_CACHE_DIR``, else the per-user cache folder."""
     deadline = Deadline(timeout)
     rules = selected_rules(config, load_catalog())
-    candidates = find_candidates(paths, config.exclude, exclude_root=config.root)
+    # PATH is analysed in its project's context; only PATH's findings are reported (see discover.context).
+    candidates = find_candidates(scan_roots(paths, config.root if config.path else None), config.exclude,
+                                 exclude_root=config.root)
     folder = cache_folder(config, cache_dir) if use_cache else None
     results = ResultCache(folder) if folder else None
     key = run_key(paths, candidates, config, rules) if results else ""
@@ -71,10 +76,25 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
         result = analyse(candidates, scanner, config, rules)
     finally:
         scanner.close()
+    result = _only_requested(result, paths)
     # A file that could not be read may be readable next time, and a run out of time did not finish.
     if results and not scanner.unreadable and not result.incomplete:
         results.store(key, result)
     return result
+
+
+def _only_requested(result: RunResult, paths: list[Path]) -> RunResult:
+    """The findings placed in the paths asked for (and those of the run itself, placed at ".")."""
+    requested = [os.path.realpath(p) for p in paths]
+    here = os.path.realpath(os.getcwd())
+
+    def wanted(finding: Finding) -> bool:
+        # Candidates are named from the resolved roots down, links inside the tree unresolved: so are these.
+        path = finding.location.path
+        return path == "." or reported(os.path.normpath(os.path.join(here, path)), requested)
+
+    kept = [f for f in result.findings if wanted(f)]
+    return result if len(kept) == len(result.findings) else replace(result, findings=kept)
 
 
 __all__ = ["RunResult", "run", "selected_rules"]
