@@ -126,32 +126,6 @@ def test_keyword_dicts_without_the_timeout_are_missing(body: str) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        pytest.param("opts = {'task_queue': 'q'}\nopts['graceful_shutdown_timeout'] = timedelta(minutes=1)\n"
-                     "w = Worker(c, **opts)", id="subscript-assignment"),
-        pytest.param("def build(c, long_running):\n    opts = {'task_queue': 'q'}\n    if long_running:\n"
-                     "        opts['graceful_shutdown_timeout'] = timedelta(minutes=10)\n    return Worker(c, **opts)",
-                     id="conditional-subscript"),
-        pytest.param("opts = dict(task_queue='q')\nopts.update(graceful_shutdown_timeout=timedelta(minutes=1))\n"
-                     "w = Worker(c, **opts)", id="update"),
-        pytest.param("opts = dict(task_queue='q')\nopts.setdefault('graceful_shutdown_timeout', timedelta(minutes=1))\n"
-                     "w = Worker(c, **opts)", id="setdefault"),  # regression: was claimed missing
-        pytest.param("opts = {'task_queue': 'q'}\nopts |= {'graceful_shutdown_timeout': timedelta(minutes=1)}\n"
-                     "w = Worker(c, **opts)", id="in-place-union"),
-        pytest.param("from typing import Any\ndef build(c):\n    opts: dict[str, Any] = {'task_queue': 'q'}\n"
-                     "    opts['graceful_shutdown_timeout'] = timedelta(minutes=1)\n    return Worker(c, **opts)",
-                     id="annotated-then-set"),
-        pytest.param("OPTS = {'task_queue': 'q'}\n\ndef configure(seconds):\n"
-                     "    OPTS['graceful_shutdown_timeout'] = timedelta(seconds=seconds)\n\nw = Worker(c, **OPTS)",
-                     id="module-dict-set-in-a-function"),  # regression
-        pytest.param("OPTS = {'task_queue': 'q'}\n\ndef configure(grace):\n"
-                     "    OPTS.update(graceful_shutdown_timeout=grace)\n\ndef build(c):\n    return Worker(c, **OPTS)",
-                     id="module-dict-updated-in-a-function"),  # regression
-        pytest.param("opts = {'task_queue': 'q'}\n\ndef tune(opts):\n    opts.setdefault('x', 1)\n\n"
-                     "def unrelated():\n    opts = {}\n    opts['y'] = 2\n\n"
-                     "def tune_module():\n    opts['max_concurrent_activities'] = 4\n\nw = Worker(c, **opts)",
-                     id="module-dict-set-by-name-from-a-function"),
-        pytest.param("opts = {'task_queue': 'q', 'graceful_shutdown_timeout': timedelta(0)}\n"
-                     "del opts['graceful_shutdown_timeout']\nw = Worker(c, **opts)", id="del-key"),
         pytest.param("opts = dict(BASE, task_queue='q')\nw = Worker(c, **opts)", id="dict-of-a-mapping"),
         pytest.param("opts = BASE | {'task_queue': 'q'}\nw = Worker(c, **opts)", id="union-expression"),
         pytest.param("from django.conf import settings\nw = Worker(c, **settings.TEMPORAL_WORKER_OPTIONS)",
@@ -168,6 +142,65 @@ def test_keywords_tprlint_cannot_see_are_unresolved_not_missing(body: str) -> No
     construction = only_worker(PRELUDE + body)
     assert construction.graceful == Missing()
     assert construction.unresolved_splat.startswith("**")
+
+
+# A dict built step by step (kwargs = {...}; kwargs["k"] = v; kwargs.update(...)): what is set on every
+# path before the call has its value; what is set on some path only is possibly set (Unknown: a rule
+# that needs the value stays silent); keys nobody sets are missing.
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param("opts = {'task_queue': 'q'}\nopts['graceful_shutdown_timeout'] = timedelta(minutes=1)\n"
+                     "w = Worker(c, **opts)", Dur(60.0), id="subscript-assignment"),
+        pytest.param("opts = dict(task_queue='q')\nopts.update(graceful_shutdown_timeout=timedelta(minutes=1))\n"
+                     "w = Worker(c, **opts)", Dur(60.0), id="update"),
+        pytest.param("opts = dict(task_queue='q')\nopts.update({'graceful_shutdown_timeout': timedelta(seconds=9)})\n"
+                     "w = Worker(c, **opts)", Dur(9.0), id="update-with-a-dict"),
+        pytest.param("opts = dict(task_queue='q')\nopts.setdefault('graceful_shutdown_timeout', timedelta(minutes=1))\n"
+                     "w = Worker(c, **opts)", Dur(60.0), id="setdefault"),
+        pytest.param("opts = {'graceful_shutdown_timeout': timedelta(seconds=5)}\n"
+                     "opts.setdefault('graceful_shutdown_timeout', timedelta(minutes=1))\nw = Worker(c, **opts)",
+                     Dur(5.0), id="setdefault-keeps-what-is-there"),
+        pytest.param("opts = {'task_queue': 'q'}\nopts |= {'graceful_shutdown_timeout': timedelta(minutes=1)}\n"
+                     "w = Worker(c, **opts)", Dur(60.0), id="in-place-union"),
+        pytest.param("from typing import Any\ndef build(c):\n    opts: dict[str, Any] = {'task_queue': 'q'}\n"
+                     "    opts['graceful_shutdown_timeout'] = timedelta(minutes=1)\n    return Worker(c, **opts)",
+                     Dur(60.0), id="annotated-then-set"),
+        pytest.param("opts = {'task_queue': 'q', 'graceful_shutdown_timeout': timedelta(0)}\n"
+                     "del opts['graceful_shutdown_timeout']\nw = Worker(c, **opts)", Missing(), id="del-key"),
+        pytest.param("opts = {'task_queue': 'q'}\nw = Worker(c, **opts)\n"
+                     "opts['graceful_shutdown_timeout'] = timedelta(minutes=1)", Missing(), id="set-after-the-call"),
+        pytest.param("opts = {'task_queue': 'q'}\n\ndef tune(opts):\n    opts.setdefault('x', 1)\n\n"
+                     "def unrelated():\n    opts = {}\n    opts['y'] = 2\n\n"
+                     "def tune_module():\n    opts['max_concurrent_activities'] = 4\n\nw = Worker(c, **opts)",
+                     Missing(), id="module-dict-changed-elsewhere-on-other-keys"),
+    ],
+)
+def test_keyword_dicts_built_step_by_step(body: str, expected: object) -> None:
+    construction = only_worker(PRELUDE + body)
+    assert construction.graceful == expected
+    assert not construction.unresolved_splat
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("def build(c, long_running):\n    opts = {'task_queue': 'q'}\n    if long_running:\n"
+                     "        opts['graceful_shutdown_timeout'] = timedelta(minutes=10)\n    return Worker(c, **opts)",
+                     id="conditional-subscript"),
+        pytest.param("OPTS = {'task_queue': 'q'}\n\ndef configure(seconds):\n"
+                     "    OPTS['graceful_shutdown_timeout'] = timedelta(seconds=seconds)\n\nw = Worker(c, **OPTS)",
+                     id="module-dict-set-in-a-function"),
+        pytest.param("OPTS = {'task_queue': 'q'}\n\ndef configure(grace):\n"
+                     "    OPTS.update(graceful_shutdown_timeout=grace)\n\ndef build(c):\n    return Worker(c, **OPTS)",
+                     id="module-dict-updated-in-a-function"),
+        pytest.param("opts = {'task_queue': 'q'}\nfor key, value in EXTRA.items():\n    opts[key] = value\n"
+                     "w = Worker(c, **opts)", id="computed-key"),
+    ],
+)
+def test_a_key_set_on_some_path_only_is_possibly_set(body: str) -> None:
+    construction = only_worker(PRELUDE + body)
+    assert isinstance(construction.graceful, Unknown) or construction.unresolved_splat.startswith("**")
 
 
 def test_parameters_and_locals_of_the_same_name_do_not_taint_a_module_dict() -> None:

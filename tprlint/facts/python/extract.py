@@ -20,6 +20,7 @@ from tprlint.facts.python.facts import (
     WorkerConstruction,
     WorkerRun,
 )
+from tprlint.facts.python.kwargs import kwargs_view
 from tprlint.facts.python.names import Imports, Scope
 from tprlint.facts.python.values import Env, Expr, Lit, Missing, Ref, Unknown, scalar
 from tprlint.model import Location
@@ -74,6 +75,7 @@ class _Collector:
 
     def _scope(self, statements: list[ast.stmt], scope: Scope, outer: list[Scope], qualname: str,
                class_name: str, node: FunctionNode | ast.ClassDef | None) -> None:
+        scope.mark_top_level(statements)
         scopes = [scope, *outer]
         body = FunctionBody(qualname, class_name, node, scope, Evaluator(self.imports, scopes))
         self.bodies.append(body)
@@ -208,17 +210,17 @@ class _ModuleVisitor:
                         # keywords alone, and tprlint does not track what was added.
                         unresolved = f"**{kwarg_name}"
                     continue
-                found, value = _kwargs_entry(splat, GRACEFUL, evaluator, scope)
-                if found is None:
+                view = kwargs_view(splat, evaluator, node.lineno)
+                if GRACEFUL in view.items:
+                    graceful = scalar(view.items[GRACEFUL])
+                elif not view.complete:
                     unresolved = f"**{_text(splat)}"
-                elif found:
-                    graceful = scalar(value)
         options: dict[str, Expr] = {}
         for keyword in node.keywords:
             if keyword.arg is not None:
                 options[keyword.arg] = evaluator.eval(keyword.value)
             else:
-                options.update(_splat_items(keyword.value, evaluator) or {})
+                options.update(kwargs_view(keyword.value, evaluator, node.lineno).items)
         return WorkerConstruction(
             location=self._loc(node), function=function, callee=callee, graceful=graceful,
             unresolved_splat=unresolved, forwards_kwargs=forwards, options=tuple(options.items()),
@@ -273,48 +275,6 @@ class _ModuleVisitor:
         return location(self.path, node)
 
 
-def _kwargs_entry(splat: ast.expr, key: str, evaluator: Evaluator, scope: Scope,
-                  depth: int = 0) -> tuple[bool | None, Expr]:
-    """Look ``key`` up in a ``**splat`` dict: (True, value), (False, Missing) or (None, unknown)."""
-    node = splat
-    if depth > 10:  # `opts = {**opts, ...}` refers to itself
-        return None, Unknown("keyword arguments built from themselves")
-    if isinstance(node, ast.Name):
-        for candidate in evaluator.scopes:
-            if node.id in candidate.params and node.id not in candidate.assigned:
-                return None, Unknown(f"`{node.id}` is a parameter: its value comes from the caller")
-            if node.id in candidate.assigned:
-                if candidate.dict_updates.get(node.id):
-                    return None, Unknown(f"`{node.id}` is changed after it is built")
-                value = candidate.single_value(node.id)
-                if value is None:
-                    return None, Unknown(f"`{node.id}` is assigned more than once")
-                node = value
-                break
-        else:
-            return None, Unknown(f"`{node.id}` is not built in this module")
-    if isinstance(node, ast.Dict):
-        result: tuple[bool | None, Expr] = (False, Missing())
-        for k, v in zip(node.keys, node.values, strict=True):
-            if k is None:
-                inner = _kwargs_entry(v, key, evaluator, scope, depth + 1)
-                if inner[0] is None or inner[0]:
-                    result = inner
-            elif isinstance(k, ast.Constant) and k.value == key:
-                result = (True, evaluator.eval(v))
-            elif not isinstance(k, ast.Constant):
-                return None, Unknown("dict with computed keys")
-        return result
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
-        for keyword in node.keywords:
-            if keyword.arg == key:
-                return True, evaluator.eval(keyword.value)
-            if keyword.arg is None:
-                return None, Unknown("dict(**...)")
-        return False, Missing()
-    return None, Unknown("keyword arguments built at run time")
-
-
 def _without_secret(name: str, value: Expr) -> Expr:
     """Constants are cached on disk: a credential's value is replaced (rules only need to know that a
     literal is there, e.g. that an ``api_key`` is set). Secret-named constants lose every string;
@@ -331,36 +291,10 @@ def _without_secret(name: str, value: Expr) -> Expr:
 _URL_WITH_PASSWORD = re.compile(r"://[^:/@\s]+:[^@/\s]+@")
 
 
-def _splat_items(splat: ast.expr, evaluator: Evaluator, depth: int = 0) -> dict[str, Expr] | None:
-    """Every entry of a ``**splat`` dict tprlint can see, or None when it cannot see the dict."""
-    node = splat
-    if depth > 10:
-        return None
-    if isinstance(node, ast.Name):
-        for candidate in evaluator.scopes:
-            if node.id in candidate.params and node.id not in candidate.assigned:
-                return None
-            if node.id in candidate.assigned:
-                value = candidate.single_value(node.id)
-                if value is None or candidate.dict_updates.get(node.id):
-                    return None
-                node = value
-                break
-        else:
-            return None
-    items: dict[str, Expr] = {}
-    if isinstance(node, ast.Dict):
-        for k, v in zip(node.keys, node.values, strict=True):
-            if k is None:
-                items.update(_splat_items(v, evaluator, depth + 1) or {})
-            elif isinstance(k, ast.Constant) and isinstance(k.value, str):
-                items[k.value] = evaluator.eval(v)
-        return items
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
-        if any(k.arg is None for k in node.keywords):
-            return None  # dict(a=1, **more): not every entry is visible
-        return {k.arg: evaluator.eval(k.value) for k in node.keywords if k.arg}
-    return None
+def _splat_items(splat: ast.expr, evaluator: Evaluator) -> dict[str, Expr] | None:
+    """Every entry of a ``**splat`` dict tprlint can see, or None when it can see none of it."""
+    view = kwargs_view(splat, evaluator, getattr(splat, "lineno", 0) + 1)
+    return view.items if view.items or view.complete else None
 
 
 def _with_subclass(construction: WorkerConstruction, class_name: str) -> WorkerConstruction:

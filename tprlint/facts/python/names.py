@@ -154,8 +154,19 @@ class Scope:
         self.imported: set[str] = set()  # names an import statement in this scope binds
         self.star_import_line = 0  # last `from X import *` of this scope
         self.declared_global: set[str] = set()  # `global X`: assignments here rebind the module's X
+        # The scope's own statements (and the calls they are), as opposed to those inside an `if`, a
+        # loop or a `try`: what runs on every path (see kwargs.py).
+        self.top_level: set[int] = set()
+        if body:
+            self.mark_top_level(body)
         for node in walk_scope(body or []):
             self.note(node)
+
+    def mark_top_level(self, statements: list[ast.stmt]) -> None:
+        for statement in statements:
+            self.top_level.add(id(statement))
+            if isinstance(statement, ast.Expr):
+                self.top_level.add(id(statement.value))
 
     def note(self, node: ast.AST) -> None:
         if type(node) not in NOTED_TYPES:
