@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 from tprlint.facts.pyproject import ConsoleScript
 from tprlint.facts.python.facts import WORKER_CLASSES, PythonFacts, WorkerConstruction
 from tprlint.facts.python.names import split_qualname, suffix_index
-from tprlint.facts.python.values import Expr, Missing, Ref, fold
+from tprlint.facts.python.values import Attr, Expr, Missing, Ref, Unknown, fold
 from tprlint.model import Location
 
 
@@ -146,6 +146,18 @@ class PythonProject:
 
     def lookup(self, ref: Ref) -> Expr | None:
         candidates = self.resolve_module(ref.module)
+        if not candidates:
+            # `from app.config import settings` then `settings.DRAIN`: not a module `app.config.settings`
+            # but the attribute DRAIN of the name `settings` in `app.config`.
+            head, sep, last = ref.module.rpartition("/" if ref.module.startswith("path:") else ".")
+            if sep and head not in ("mod", "path:"):
+                owner = self.lookup(Ref(head, last))
+                if owner is not None:
+                    return Attr(owner, ref.name)
+                home = self.resolve_module(head)
+                if len(home) == 1 and home[0] in self.modules:
+                    return Unknown(f"`{last}.{ref.name}`: `{last}` in {self.modules[home[0]].path} is computed "
+                                   f"at run time")
         if len(candidates) != 1:
             return None  # ambiguous or outside the project: never guess
         module = self.modules.get(candidates[0])

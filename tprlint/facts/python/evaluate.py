@@ -7,10 +7,13 @@ import ast
 from tprlint.facts.python.names import Imports, Scope, split_qualname
 from tprlint.facts.python.values import (
     TIMEDELTA_POSITIONAL,
+    Attr,
     DurOf,
     Env,
     Expr,
+    Fields,
     Lit,
+    New,
     Obj,
     Ref,
     Seq,
@@ -29,9 +32,10 @@ _MAX_ITEMS = 200  # longer literals are data, not options
 
 
 class Evaluator:
-    def __init__(self, imports: Imports, scopes: list[Scope]) -> None:
+    def __init__(self, imports: Imports, scopes: list[Scope], classes: dict[str, Fields] | None = None) -> None:
         self.imports = imports
         self.scopes = scopes  # innermost first; the module scope last
+        self.classes = classes if classes is not None else {}  # the module's settings classes (settings_classes.py)
 
     def eval(self, node: ast.expr, depth: int = 0) -> Expr:
         if depth > _MAX_DEPTH:
@@ -44,7 +48,7 @@ class Evaluator:
         if isinstance(node, ast.Name):
             return self._name(node.id, depth)
         if isinstance(node, ast.Attribute):
-            return self._attribute(node)
+            return self._attribute(node, depth)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             left, right = self.eval(node.left, depth + 1), self.eval(node.right, depth + 1)
             return apply_op(_BINOPS[type(node.op)], left, right)
@@ -69,15 +73,22 @@ class Evaluator:
                 if value is None:
                     return Unknown(f"`{name}` is assigned more than once")
                 return self.eval(value, depth + 1)
+        if name in self.classes:
+            return self.classes[name]
         qualname = self.imports.qualname(ast.Name(id=name))
         if qualname:
             return self._ref(qualname)
         return Unknown(f"`{name}` is not defined in this module")
 
-    def _attribute(self, node: ast.Attribute) -> Expr:
+    def _attribute(self, node: ast.Attribute, depth: int) -> Expr:
         qualname = self.imports.qualname(node)
         if qualname:
             return self._ref(qualname)
+        if isinstance(node.value, (ast.Name, ast.Attribute, ast.Call)):
+            # `settings.DRAIN`, `cfg.timeout`, `Settings().drain`: an instance of a settings class, maybe.
+            base = self.eval(node.value, depth + 1)
+            if isinstance(base, (New, Attr, Ref, Fields)) or (isinstance(base, Obj) and _maybe_project(base.callee)):
+                return Attr(base, node.attr)
         return Unknown(f"`{_short(node)}` is read at run time")
 
     def _ref(self, qualname: str) -> Expr:
@@ -97,6 +108,9 @@ class Evaluator:
         return Unknown("`or` expression")
 
     def _call(self, node: ast.Call, depth: int) -> Expr:
+        if isinstance(node.func, ast.Name) and node.func.id in self.classes and not self._shadowed(node.func.id):
+            return New(self.classes[node.func.id],
+                       tuple((k.arg, self.eval(k.value, depth + 1)) for k in node.keywords if k.arg))
         qualname = self.imports.qualname(node.func) or ""
         if qualname in TIMEDELTA:
             return self._timedelta(node, depth)
@@ -112,6 +126,9 @@ class Evaluator:
                 tuple((k.arg, self.eval(k.value, depth + 1)) for k in node.keywords if k.arg),
             )
         return Unknown(f"`{_short(node)}` is computed at run time")
+
+    def _shadowed(self, name: str) -> bool:
+        return any(name in scope.params or name in scope.assigned for scope in self.scopes)
 
     def _timedelta(self, node: ast.Call, depth: int) -> Expr:
         if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):

@@ -22,7 +22,8 @@ from tprlint.facts.python.facts import (
 )
 from tprlint.facts.python.kwargs import kwargs_view
 from tprlint.facts.python.names import Imports, Scope
-from tprlint.facts.python.values import Env, Expr, Lit, Missing, Ref, Unknown, scalar
+from tprlint.facts.python.settings_classes import settings_class
+from tprlint.facts.python.values import Env, Expr, Fields, Lit, Missing, Ref, Unknown, scalar
 from tprlint.model import Location
 
 GRACEFUL = "graceful_shutdown_timeout"
@@ -54,7 +55,17 @@ def extract_python(tree: ast.Module, path: str) -> PythonFacts:
     )
     module_scope = collected.bodies[0].scope
     _note_function_writes(collected.bodies, module_scope)
-    _ModuleVisitor(facts, imports, module_scope).run(tree, collected.bodies)
+    # Settings classes, once the imports are known (their bases are imported names). Every evaluator
+    # of the module shares this dict: `Settings()` and `settings.DRAIN` fold against it.
+    module_evaluator = Evaluator(imports, [module_scope], collected.classes)
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name not in module_scope.assigned:
+            found = settings_class(node, imports, module_evaluator, collected.classes)
+            if found is not None:
+                collected.classes[node.name] = found
+                facts.constants[node.name] = replace(
+                    found, fields=tuple((n, _without_secret(n, v)) for n, v in found.fields))
+    _ModuleVisitor(facts, imports, module_scope, collected.classes).run(tree, collected.bodies)
     code = ModuleCode(path, tree, imports, collected.bodies)
     for extractor in EXTRACTORS:
         extractor(code, facts)
@@ -69,6 +80,7 @@ class _Collector:
         self.bodies: list[FunctionBody] = []
         self.import_nodes: list[ast.Import | ast.ImportFrom] = []
         self._class_scopes: set[int] = set()  # methods do not see their class body's names
+        self.classes: dict[str, Fields] = {}  # filled once the imports are known (see extract_python)
 
     def collect(self, tree: ast.Module) -> None:
         self._scope(tree.body, Scope(None), [], "", "", None)
@@ -77,7 +89,7 @@ class _Collector:
                class_name: str, node: FunctionNode | ast.ClassDef | None) -> None:
         scope.mark_top_level(statements)
         scopes = [scope, *outer]
-        body = FunctionBody(qualname, class_name, node, scope, Evaluator(self.imports, scopes))
+        body = FunctionBody(qualname, class_name, node, scope, Evaluator(self.imports, scopes, self.classes))
         self.bodies.append(body)
         nested = collect_scope(statements, body)
         self.import_nodes.extend(body.imports)
@@ -121,14 +133,15 @@ def _note_function_writes(bodies: list[FunctionBody], module_scope: Scope) -> No
 class _ModuleVisitor:
     """Worker constructions, runs and signal handlers, read from the collected scopes."""
 
-    def __init__(self, facts: PythonFacts, imports: Imports, module_scope: Scope) -> None:
+    def __init__(self, facts: PythonFacts, imports: Imports, module_scope: Scope, classes: dict[str, Fields]) -> None:
         self.facts = facts
         self.imports = imports
         self.module_scope = module_scope
+        self.facts_classes = classes
         self.path = facts.path
 
     def run(self, tree: ast.Module, bodies: list[FunctionBody]) -> None:
-        evaluator = Evaluator(self.imports, [self.module_scope])
+        evaluator = Evaluator(self.imports, [self.module_scope], self.facts_classes)
         for name in self.module_scope.assigned:
             value = self.module_scope.single_value(name)
             if value is not None:

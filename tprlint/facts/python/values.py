@@ -44,6 +44,7 @@ class Env:
 
     name: str
     default: Expr | None
+    ignore_case: bool = False  # pydantic settings match environment names case-insensitively by default
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,37 @@ class Obj:
         return next((value for key, value in self.keywords if key == name), Missing())
 
 
-Expr = Lit | Dur | Ref | Env | DurOf | Arith | Unknown | Missing | Sym | Seq | Obj
+@dataclass(frozen=True)
+class Fields:
+    """A class whose instances hold settings: a pydantic ``BaseSettings`` (every field read from the
+    environment variable ``env_prefix`` + its name, else its default) or a plain data class (a
+    ``@dataclass``, a pydantic ``BaseModel``: the defaults, unless the constructor is given a value)."""
+
+    name: str
+    fields: tuple[tuple[str, Expr], ...]
+    env_prefix: str | None = None  # None: not read from the environment
+    case_sensitive: bool = False
+    env_names: tuple[tuple[str, str], ...] = ()  # a field's own variable (`Field(validation_alias="X")`)
+    types: tuple[tuple[str, str], ...] = ()  # "int", "float" or "timedelta": how a string from the environment is read
+
+
+@dataclass(frozen=True)
+class New:
+    """``Settings()`` / ``WorkerConfig(timeout=...)``: an instance of a project class."""
+
+    cls: Expr  # Fields, or a Ref to it in another module
+    keywords: tuple[tuple[str, Expr], ...] = ()
+
+
+@dataclass(frozen=True)
+class Attr:
+    """``settings.SHUTDOWN_TIMEOUT``: an attribute of a value the project phase resolves."""
+
+    base: Expr
+    name: str
+
+
+Expr = Lit | Dur | Ref | Env | DurOf | Arith | Unknown | Missing | Sym | Seq | Obj | Fields | New | Attr
 
 SECONDS_PER_UNIT = {
     "weeks": 604800.0, "days": 86400.0, "hours": 3600.0, "minutes": 60.0, "seconds": 1.0,
@@ -122,6 +153,8 @@ def fold(expr: Expr, lookup: Lookup | None = None, env: dict[str, str] | None = 
         return fold(target, lookup, env, depth + 1)
     if isinstance(expr, Env):
         return _fold_env(expr, lookup, env, depth)
+    if isinstance(expr, Attr):
+        return _fold_attribute(expr, lookup, env, depth)
     if isinstance(expr, DurOf):
         return _fold_duration(expr, lookup, env, depth)
     if isinstance(expr, Arith):
@@ -134,12 +167,59 @@ def fold(expr: Expr, lookup: Lookup | None = None, env: dict[str, str] | None = 
 def _fold_env(expr: Env, lookup: Lookup | None, env: dict[str, str] | None, depth: int) -> Expr:
     if env is not None and expr.name in env:
         return Lit(env[expr.name], f"env {expr.name}={env[expr.name]} set by the workload")
+    if env is not None and expr.ignore_case:
+        wanted = expr.name.lower()
+        for name, value in env.items():
+            if name.lower() == wanted:
+                return Lit(value, f"env {name}={value} set by the workload")
     if expr.default is None:
         return Unknown(f"env {expr.name} has no default")
     default = fold(expr.default, lookup, env, depth + 1)
     if isinstance(default, Lit):
         return Lit(default.value, f"default of env {expr.name}")
     return default
+
+
+def _fold_attribute(expr: Attr, lookup: Lookup | None, env: dict[str, str] | None, depth: int) -> Expr:
+    """``instance.field``: the constructor's keyword, else (for settings) the environment, else the default."""
+    base = fold(expr.base, lookup, env, depth + 1)
+    if isinstance(base, Obj):  # `Settings()` where Settings is imported: is it a project class?
+        parts = base.callee.rsplit(".", 1)
+        target = lookup(Ref(*_module_key(parts[0]), parts[1])) if lookup and len(parts) == 2 else None
+        base = New(target, base.keywords) if isinstance(target, Fields) else base
+    if not isinstance(base, New):
+        return base if isinstance(base, Unknown) else Unknown(f"`.{expr.name}` of a value tprlint does not follow")
+    cls = fold(base.cls, lookup, env, depth + 1)
+    if not isinstance(cls, Fields):
+        return cls if isinstance(cls, Unknown) else Unknown(f"`.{expr.name}` of a value tprlint does not follow")
+    given = next((value for key, value in base.keywords if key == expr.name), None)
+    if given is not None:
+        return fold(given, lookup, env, depth + 1)
+    default = next((value for key, value in cls.fields if key == expr.name), None)
+    if default is None:
+        return Unknown(f"`{cls.name}` has no field `{expr.name}` tprlint can see")
+    if cls.env_prefix is None:
+        return fold(default, lookup, env, depth + 1)
+    name = dict(cls.env_names).get(expr.name, cls.env_prefix + expr.name)
+    value = fold(Env(name, None if isinstance(default, Missing) else default, not cls.case_sensitive),
+                 lookup, env, depth + 1)
+    return _as_field_type(value, dict(cls.types).get(expr.name, ""))
+
+
+def _as_field_type(value: Expr, kind: str) -> Expr:
+    """A string from the environment as pydantic reads it into an ``int``, ``float`` or ``timedelta`` field."""
+    if not (isinstance(value, Lit) and isinstance(value.value, str)) or kind not in ("int", "float", "timedelta"):
+        return value
+    number = _convert("float", value)
+    if kind == "timedelta":
+        seconds = as_number(number)
+        return duration(seconds, value.note) if seconds is not None else Unknown(
+            f"{value.note or 'the environment'}: not a number of seconds tprlint can read")
+    return _convert(kind, value)
+
+
+def _module_key(module: str) -> tuple[str]:
+    return (module if module.startswith("path:") else f"mod:{module}",)
 
 
 def _fold_duration(expr: DurOf, lookup: Lookup | None, env: dict[str, str] | None, depth: int) -> Expr:
@@ -158,7 +238,7 @@ def _fold_duration(expr: DurOf, lookup: Lookup | None, env: dict[str, str] | Non
 
 def is_symbolic(value: Expr) -> bool:
     """Still waiting for the project: an imported name or an environment variable inside."""
-    return isinstance(value, (Ref, Env, DurOf, Arith))
+    return isinstance(value, (Ref, Env, DurOf, Arith, Attr))
 
 
 def qualname_of(value: Expr) -> str:
@@ -178,7 +258,7 @@ def scalar(value: Expr) -> Expr:
     objects are not such values tprlint knows."""
     if isinstance(value, Obj):
         return Unknown(f"`{value.callee.rsplit('.', 1)[-1]}()` is computed at run time")
-    if isinstance(value, (Seq, Sym)):
+    if isinstance(value, (Seq, Sym, Fields, New)):
         return Unknown("not a number or duration")
     return value
 
@@ -212,9 +292,9 @@ def apply_op(op: str, left: Expr, right: Expr | None) -> Expr:
     for operand in (left, right):
         if isinstance(operand, (Unknown, Missing)):
             return operand if isinstance(operand, Unknown) else Unknown("a value is missing")
-        if isinstance(operand, (Sym, Seq, Obj)):
+        if isinstance(operand, (Sym, Seq, Obj, Fields, New)):
             return Unknown("arithmetic on a value that is not a number")
-        if isinstance(operand, (Ref, Env, DurOf, Arith)):
+        if isinstance(operand, (Ref, Env, DurOf, Arith, Attr)):
             return Arith(op, left, right)  # still symbolic: fold again with a project lookup
     if op in ("int", "float"):
         return _convert(op, left)
