@@ -35,11 +35,10 @@ def _set_env(project: Path, value: str | None, name: str = "WORKER_SHUTDOWN_TIME
     text = manifest.read_text()
     line = '            - {name: WORKER_SHUTDOWN_TIMEOUT, value: "900"}\n'
     assert line in text
-    replacement = f'            - {{name: {name}, value: "{value}"}}\n' if value is not None else '            []\n'
     if value is None:
         text = text.replace("          env:\n" + line, "")
     else:
-        text = text.replace(line, replacement)
+        text = text.replace(line, f'            - {{name: {name}, value: "{value}"}}\n')
     manifest.write_text(text)
 
 
