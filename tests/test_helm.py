@@ -143,7 +143,7 @@ def test_fields_taken_from_values_point_at_the_key_that_set_them(repo: Path) -> 
 
 
 def test_findings_on_rendered_objects_carry_values_and_template_locations(repo: Path) -> None:
-    findings = [f for f in lint(repo, select=("TPR406",)) if "temporal-like-history" in f.message]
+    findings = [f for f in lint(repo, select=("TPR501",)) if "temporal-like-history" in f.message]
     assert len(findings) == 1
     finding = findings[0]
     assert finding.location.path == "deploy/temporal/values.yaml"
@@ -155,13 +155,13 @@ def test_findings_on_rendered_objects_carry_values_and_template_locations(repo: 
 
 def test_values_overlays_from_the_command_line_change_the_rendered_replicas(repo: Path) -> None:
     chart = "deploy/temporal"
-    before = run_cli(chart, "--select", "TPR406", "--no-cache", "-f", "json", cwd=repo)
-    after = run_cli(chart, "--select", "TPR406", "--no-cache", "-f", "json",
+    before = run_cli(chart, "--select", "TPR501", "--no-cache", "-f", "json", cwd=repo)
+    after = run_cli(chart, "--select", "TPR501", "--no-cache", "-f", "json",
                     "--values", f"{chart}={chart}/values/values.prod.yaml", cwd=repo)
     assert before.returncode in (0, 1) and after.returncode in (0, 1), before.stderr + after.stderr
     def flagged(output: str) -> set[str]:
         messages = [f["message"] for f in json.loads(output)["findings"]]
-        return {s for s in SERVICES if any(f"Deployment temporal-like-{s} " in m for m in messages)}
+        return {s for s in SERVICES if any(f"Deployment temporal-like-{s})" in m for m in messages)}
 
     assert flagged(before.stdout) == set(SERVICES)
     assert flagged(after.stdout) == set()
@@ -188,7 +188,7 @@ def test_configured_overlays_apply_values_files_beside_the_chart(repo: Path) -> 
     assert values_files_for(chart, HelmConfig()) == []  # overlays are opt-in
     found = workloads(repo, config.helm)
     assert found["temporal-like-history"].replicas == 5
-    rendered = run([repo], Config(root=repo, helm=config.helm, select=("TPR406",)), use_cache=False, jobs=1)
+    rendered = run([repo], Config(root=repo, helm=config.helm, select=("TPR501",)), use_cache=False, jobs=1)
     assert not [f for f in rendered.findings if "temporal-like-history" in f.message]
 
 
@@ -258,7 +258,7 @@ def test_a_broken_template_yields_tpr002_with_helms_message_and_the_rest_survive
     assert "`broken`" in error.message
     # The plain manifest and the other chart were still checked.
     assert any(f.rule_id == "TPR401" and f.location.path == "deploy/billing/worker.yaml" for f in findings)
-    assert any(f.rule_id == "TPR406" and "temporal-like-history" in f.message for f in findings)
+    assert any(f.rule_id == "TPR501" and "temporal-like-history" in f.message for f in findings)
 
 
 def test_an_execution_error_points_at_the_innermost_template(repo: Path) -> None:
@@ -311,12 +311,12 @@ def test_a_missing_dependency_is_reported_and_the_chart_still_renders(repo: Path
                       image: temporalio/server:1.31.2
             """,
     })
-    findings = lint(repo, select=("TPR002", "TPR406"))
+    findings = lint(repo, select=("TPR002", "TPR501"))
     missing = [f for f in findings if f.rule_id == "TPR002"]
     assert len(missing) == 1, [f.message for f in missing]  # postgresql is disabled: not reported
     assert "`elasticsearch`" in missing[0].message and "helm dependency build" in missing[0].message
     assert line_of(missing[0].location.path, missing[0].location.line).strip() == "- name: elasticsearch"
-    replicas = [f for f in findings if f.rule_id == "TPR406"]
+    replicas = [f for f in findings if f.rule_id == "TPR501"]
     assert any("temporal-like-history" in f.message for f in replicas)
     # The vendored sub-chart is rendered by its parent, located in its own template.
     exporter = [f for f in replicas if "temporal-like-exporter" in f.message]
@@ -396,9 +396,9 @@ def test_helm_test_hooks_are_not_workloads(repo: Path) -> None:
 def test_suppression_comments_in_values_files_apply(repo: Path) -> None:
     values = repo / "deploy" / "temporal" / "values.yaml"
     text = values.read_text(encoding="utf-8").replace(
-        "  replicaCount: 1\n", "  # tprlint: ignore[TPR406] scaled by the platform team\n  replicaCount: 1\n", 1)
+        "  replicaCount: 1\n", "  # tprlint: ignore[TPR501] scaled by the platform team\n  replicaCount: 1\n", 1)
     values.write_text(text, encoding="utf-8")
-    result = run([repo], Config(root=repo, select=("TPR406",)), use_cache=False, jobs=1)
+    result = run([repo], Config(root=repo, select=("TPR406", "TPR501")), use_cache=False, jobs=1)
     server = [f for f in result.findings if any(f"temporal-like-{s}" in f.message for s in SERVICES)]
     assert server and all(f.is_suppressed for f in server)
     web = [f for f in result.findings if "temporal-like-web" in f.message]
@@ -406,7 +406,7 @@ def test_suppression_comments_in_values_files_apply(repo: Path) -> None:
 
 
 def test_rendering_is_cached_by_the_content_of_chart_and_values(repo: Path) -> None:
-    config = Config(root=repo, select=("TPR406",))
+    config = Config(root=repo, select=("TPR501",))
     first = run([repo], config, use_cache=True, jobs=1)
     from tprlint.cache_store import base_dir, project_folder_name
 
@@ -416,7 +416,7 @@ def test_rendering_is_cached_by_the_content_of_chart_and_values(repo: Path) -> N
     assert first.timings[key] > 0 and second.timings[key] == 0.0
     assert [f.message for f in first.findings] == [f.message for f in second.findings]
     values = repo / "deploy" / "temporal" / "values.yaml"
-    values.write_text(values.read_text(encoding="utf-8").replace("replicaCount: 1", "replicaCount: 4", 1),
+    values.write_text(values.read_text(encoding="utf-8").replace("replicaCount: 1", "replicaCount: 5", 1),
                       encoding="utf-8")
     third = run([repo], config, use_cache=True, jobs=1)
     assert third.timings[key] > 0

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 
 from tprlint.rules import (
     activities,
+    activity_timeouts,
     client,
     compose,
     cross_artifact,
@@ -36,6 +37,7 @@ REGISTRY: dict[str, RuleFunction] = {
     **compose.RULES,
     **determinism.RULES,
     **activities.RULES,
+    **activity_timeouts.RULES,
     **client.RULES,
     **process.RULES,
     **versioning.RULES,

@@ -1,4 +1,5 @@
-"""Rules on activities and the calls that schedule them (TPR102, TPR107, TPR201-TPR206).
+"""Rules on activities and the calls that schedule them (TPR102, TPR107, TPR205, TPR206; the
+timeouts of each call, TPR201-TPR204, are in activity_timeouts.py).
 
 The project phase links what each module's facts name by qualified name: an activity call's target
 to its ``@activity.defn`` (a function, a method, a callable class, or a string name), the options a
@@ -416,7 +417,7 @@ def index_of(project: Project) -> ActivityIndex:
 # -- value helpers -------------------------------------------------------------------------------------
 
 
-def _absent(value: Expr) -> bool:
+def absent(value: Expr) -> bool:
     """Not given, or given as something the SDK treats as not given (``None``, ``timedelta(0)``)."""
     if isinstance(value, Missing):
         return True
@@ -425,7 +426,7 @@ def _absent(value: Expr) -> bool:
     return isinstance(value, Dur) and value.seconds == 0 and not value.note
 
 
-def _seconds(value: Expr) -> float | None:
+def seconds_or_none(value: Expr) -> float | None:
     return value.seconds if isinstance(value, Dur) else None
 
 
@@ -433,7 +434,7 @@ def _short(qualname: str) -> str:
     return qualname.removeprefix("mod:").rsplit("/", 1)[-1]
 
 
-def _production_calls(project: Project) -> Iterator[tuple[LinkedCall, Callable[[str], Expr]]]:
+def production_calls(project: Project) -> Iterator[tuple[LinkedCall, Callable[[str], Expr]]]:
     """Calls outside test code, with a folding accessor for their options."""
     for call in index_of(project).calls:
         if is_test_path(call.location.path):
@@ -445,117 +446,8 @@ def _production_calls(project: Project) -> Iterator[tuple[LinkedCall, Callable[[
         yield call, option
 
 
-def _anchor(call: LinkedCall) -> str:
+def call_anchor(call: LinkedCall) -> str:
     return f"{call.module}:{call.function}:{call.target_text}"
-
-
-# -- TPR201 ----------------------------------------------------------------------------------------------
-
-
-def activity_missing_timeout(project: Project) -> Iterator[Hit]:
-    """TPR201: an activity call without start_to_close_timeout or schedule_to_close_timeout."""
-    for call, option in _production_calls(project):
-        if call.unresolved or not (_absent(option(STC)) and _absent(option(SCTC))):
-            continue
-        yield Hit(
-            call.location,
-            f"{call.describe()} sets neither start_to_close_timeout nor schedule_to_close_timeout. The SDK "
-            f"rejects the call only when the workflow runs it (ValueError: Activity must have "
-            f"start_to_close_timeout or schedule_to_close_timeout): that fails the workflow task, so the "
-            f"workflow stays Running and retries the task forever until a fix is deployed. Pass "
-            f"start_to_close_timeout=timedelta(...) (the longest one attempt may take), and "
-            f"schedule_to_close_timeout to bound all retries together if needed.",
-            related=call.related(),
-            anchor=_anchor(call),
-        )
-
-
-# -- TPR202 ----------------------------------------------------------------------------------------------
-
-
-def long_activity_without_heartbeat(project: Project) -> Iterator[Hit]:
-    """TPR202: an activity allowed to run long per attempt with no heartbeat_timeout."""
-    threshold = project.config.thresholds.heartbeat_after_seconds
-    index = index_of(project)
-    for call, option in _production_calls(project):
-        if call.local or call.unresolved or not _absent(option(HEARTBEAT_TIMEOUT)):
-            continue
-        stc, sctc = option(STC), option(SCTC)
-        which, limit = (STC, _seconds(stc)) if not _absent(stc) else (SCTC, _seconds(sctc))
-        if limit is None or limit <= threshold:
-            continue
-        advice = "call activity.heartbeat() in the activity more often than that"
-        if call.target is not None and index.heartbeats(call.target) == "no":
-            advice = (f"call activity.heartbeat() in `{call.target.label}` more often than that (it never "
-                      f"heartbeats today)")
-        yield Hit(
-            call.location,
-            f"{call.describe()} lets one attempt run for {describe_seconds(limit)} ({which}, above the "
-            f"{describe_seconds(threshold)} heartbeat-after-seconds threshold) with no heartbeat_timeout: if the "
-            f"worker running it dies, "
-            f"Temporal notices only when those {describe_seconds(limit)} have passed, and a cancellation from "
-            f"the workflow never reaches the activity. Pass heartbeat_timeout=timedelta(...) (e.g. 30 s to "
-            f"2 min) and {advice}.",
-            related=call.related(),
-            anchor=_anchor(call),
-        )
-
-
-# -- TPR203 ----------------------------------------------------------------------------------------------
-
-
-def heartbeat_timeout_never_heartbeats(project: Project) -> Iterator[Hit]:
-    """TPR203: heartbeat_timeout for an activity whose definition never heartbeats."""
-    index = index_of(project)
-    for call, option in _production_calls(project):
-        heartbeat = _seconds(option(HEARTBEAT_TIMEOUT))
-        if call.local or call.target is None or heartbeat is None or heartbeat <= 0:
-            continue
-        if index.heartbeats(call.target) != "no":
-            continue
-        target = call.target
-        yield Hit(
-            call.location,
-            f"{call.describe()} sets heartbeat_timeout={describe_seconds(heartbeat)}, but activity "
-            f"`{target.label}` ({target.path}:{target.definition.location.line}) never calls "
-            f"activity.heartbeat(): every attempt that runs longer than {describe_seconds(heartbeat)} fails "
-            f"with a heartbeat timeout and is retried, so long runs can never succeed. Call "
-            f"activity.heartbeat() in the activity at least every {describe_seconds(heartbeat)} (e.g. once "
-            f"per item it processes), or remove heartbeat_timeout.",
-            related=call.related(),
-            anchor=_anchor(call),
-        )
-
-
-# -- TPR204 ----------------------------------------------------------------------------------------------
-
-
-def activity_timeouts_inconsistent(project: Project) -> Iterator[Hit]:
-    """TPR204: heartbeat ≥ start-to-close, or start-to-close > schedule-to-close."""
-    for call, option in _production_calls(project):
-        stc, sctc = _seconds(option(STC)), _seconds(option(SCTC))
-        heartbeat = None if call.local else _seconds(option(HEARTBEAT_TIMEOUT))
-        problems = []
-        if stc is not None and sctc is not None and stc > sctc:
-            problems.append(
-                f"start_to_close_timeout ({describe_seconds(stc)}) is longer than schedule_to_close_timeout "
-                f"({describe_seconds(sctc)}): the server caps each attempt at the schedule-to-close budget, so "
-                f"one slow attempt uses up the whole budget and is never retried. Make start_to_close_timeout "
-                f"the limit of one attempt, well below schedule_to_close_timeout (the limit of all attempts)"
-            )
-        attempt, which = (stc, STC) if stc is not None else (sctc, SCTC)
-        if heartbeat is not None and heartbeat > 0 and attempt is not None and heartbeat >= attempt:
-            problems.append(
-                f"heartbeat_timeout ({describe_seconds(heartbeat)}) is not shorter than {which} "
-                f"({describe_seconds(attempt)}): the attempt times out before a missed heartbeat is noticed, "
-                f"so the heartbeat timeout never detects a dead worker early. Use a heartbeat_timeout well "
-                f"below {which} (e.g. 30 s to 2 min) and heartbeat more often than that"
-            )
-        if problems:
-            yield Hit(
-                call.location, f"{call.describe()}: " + "; also, ".join(problems) + ".",
-                related=call.related(), anchor=_anchor(call),
-            )
 
 
 # -- TPR205 / TPR206 -------------------------------------------------------------------------------------
@@ -647,19 +539,19 @@ def _production_workers(project: Project) -> Iterator[ResolvedWorker]:
 def _attempt_limit(option: Callable[[str], Expr]) -> tuple[float, str] | None:
     """How long one attempt may run: start_to_close_timeout, capped by schedule_to_close_timeout."""
     stc, sctc = option(STC), option(SCTC)
-    if not _absent(stc):
-        seconds = _seconds(stc)
+    if not absent(stc):
+        seconds = seconds_or_none(stc)
         if seconds is None:
             return None
-        cap = _seconds(sctc)
+        cap = seconds_or_none(sctc)
         return (cap, SCTC) if cap is not None and 0 < cap < seconds else (seconds, STC)
-    seconds = _seconds(sctc)
+    seconds = seconds_or_none(sctc)
     return (seconds, SCTC) if seconds is not None and seconds > 0 else None
 
 
 def _same_queue(option: Callable[[str], Expr], worker_queue: Expr) -> bool:
     queue = option("task_queue")
-    if _absent(queue):
+    if absent(queue):
         return True  # the workflow's own task queue
     return isinstance(queue, Lit) and isinstance(worker_queue, Lit) and queue.value == worker_queue.value
 
@@ -667,9 +559,9 @@ def _same_queue(option: Callable[[str], Expr], worker_queue: Expr) -> bool:
 def worker_shutdown_shorter_than_activity(project: Project) -> Iterator[Hit]:
     """TPR102: graceful_shutdown_timeout shorter than an attempt of an activity the worker runs."""
     index = index_of(project)
-    calls = [(c, o) for c, o in _production_calls(project) if not c.local and not c.unresolved and c.target]
+    calls = [(c, o) for c, o in production_calls(project) if not c.local and not c.unresolved and c.target]
     for worker in _production_workers(project):
-        graceful = _seconds(worker.graceful)
+        graceful = seconds_or_none(worker.graceful)
         if graceful is None or graceful <= 0:
             continue  # not resolved, or TPR101's case
         registered = {(r.module, r.definition.qualname) for r in index.registered(worker)}
@@ -707,7 +599,7 @@ def worker_sync_activity_without_executor(project: Project) -> Iterator[Hit]:
     """TPR107: a plain-``def`` activity registered on a Worker without an activity_executor."""
     index = index_of(project)
     for worker in _production_workers(project):
-        if worker.unresolved_splat or not _absent(project.python.fold(worker.option("activity_executor"))):
+        if worker.unresolved_splat or not absent(project.python.fold(worker.option("activity_executor"))):
             continue
         sync = []
         for resolved in index.registered(worker):
@@ -733,10 +625,6 @@ def worker_sync_activity_without_executor(project: Project) -> Iterator[Hit]:
 RULES: dict[str, Callable[[Project], Iterator[Hit]]] = {
     "TPR102": worker_shutdown_shorter_than_activity,
     "TPR107": worker_sync_activity_without_executor,
-    "TPR201": activity_missing_timeout,
-    "TPR202": long_activity_without_heartbeat,
-    "TPR203": heartbeat_timeout_never_heartbeats,
-    "TPR204": activity_timeouts_inconsistent,
     "TPR205": blocking_call_in_async_activity,
     "TPR206": activity_swallows_cancellation,
 }

@@ -9,6 +9,7 @@ from tprlint.facts.kubernetes import Container, Workload
 from tprlint.model import Location
 from tprlint.rules.context import Hit, Project
 from tprlint.rules.drain import longest_drain
+from tprlint.rules.temporal_server import judged_by_server_rules
 
 REPLICATED_KINDS = frozenset({"Deployment", "StatefulSet", "Rollout", "ReplicaSet"})
 POD_DEFAULT_GRACE = 30
@@ -68,6 +69,8 @@ def _probe_missing(project: Project, kind: str, why: str) -> Iterator[Hit]:
 def resource_requests_missing(project: Project) -> Iterator[Hit]:
     """TPR404."""
     for workload, reason in project.in_scope():
+        if judged_by_server_rules(project, workload, "resources"):
+            continue  # TPR511 says it once, where it is fixed
         for container in workload.containers:
             # Kubernetes copies a limit into the request when only the limit is set.
             missing = [r for r in ("cpu", "memory") if r not in container.requests and r not in container.limits]
@@ -85,6 +88,8 @@ def resource_requests_missing(project: Project) -> Iterator[Hit]:
 def memory_limit_missing(project: Project) -> Iterator[Hit]:
     """TPR405."""
     for workload, reason in project.in_scope():
+        if judged_by_server_rules(project, workload, "resources"):
+            continue  # TPR511
         for container in workload.containers:
             if "memory" not in container.limits:
                 yield Hit(
@@ -101,8 +106,8 @@ def replica_floor_too_low(project: Project) -> Iterator[Hit]:
     """TPR406."""
     minimum = project.config.thresholds.worker_min_replicas
     for workload, reason in project.in_scope():
-        if workload.kind not in REPLICATED_KINDS:
-            continue
+        if workload.kind not in REPLICATED_KINDS or judged_by_server_rules(project, workload, "replicas"):
+            continue  # a Temporal server service: TPR501 judges it against that service's own minimum
         floor, source, location = project.replica_floor(workload)
         if floor < minimum:
             yield Hit(

@@ -22,6 +22,7 @@ from tprlint.facts.kubernetes import (
 from tprlint.model import Location, RelatedLocation
 from tprlint.rules.context import Hit, Project
 from tprlint.rules.kubernetes import REPLICATED_KINDS
+from tprlint.rules.temporal_server import judged_by_server_rules
 
 _INT = re.compile(r"^\s*\d+\s*$")
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
@@ -39,6 +40,8 @@ def pdb_missing_or_blocking(project: Project) -> Iterator[Hit]:
         floor, source, _ = project.replica_floor(workload)
         verdicts = [(budget, _selects(budget, workload)) for budget in project.budgets]
         selecting = [budget for budget, selected in verdicts if selected]
+        if not selecting and judged_by_server_rules(project, workload, "budget"):
+            continue  # TPR511 says it once, in the values where it is fixed
         if not selecting:
             if floor >= 2 and not any(selected is None for _, selected in verdicts):
                 yield _missing_budget(workload, reason, floor, source)

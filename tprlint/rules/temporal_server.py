@@ -8,8 +8,10 @@ paths are not judged. Where a value cannot be known the model holds ``None`` and
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterable, Iterator
 
+from tprlint.facts.kubernetes import Workload
 from tprlint.facts.temporal_server import JUDGED_SERVICES, ServerConfig, ServiceSpec, Value, is_dev_path
 from tprlint.rules import compose
 from tprlint.rules.context import Hit, Project, is_test_path
@@ -55,6 +57,22 @@ def _unique(hits: Iterable[tuple[tuple[object, ...], Hit]]) -> Iterator[Hit]:
 
 
 # --- TPR501 ----------------------------------------------------------------------------------
+
+
+def judged_by_server_rules(project: Project, workload: Workload, what: str) -> bool:
+    """Whether a server rule already judges this workload's ``what`` ("replicas": TPR501 reads its
+    spec.replicas; "resources" and "budget": TPR511 reads the Helm values it is rendered from),
+    so that the generic TPR404/TPR405/TPR406 do not report the same problem a second time."""
+    for config in _judged(project):
+        if what == "replicas" and any(s.workload is workload and s.replicas is not None and s.name in _MINIMUM_FIELDS
+                                      for s in config.services):
+            return True
+        flagged = ((what == "resources" and any(s.resources is False for s in config.services))
+                   or (what == "budget" and any(s.budget is False for s in config.services)))
+        if (flagged and config.kind == "helm-values"
+                and workload.location.path.startswith(posixpath.dirname(config.location.path) + "/")):
+            return True
+    return False
 
 
 def server_replicas_below_minimum(project: Project) -> Iterator[Hit]:
