@@ -17,6 +17,7 @@ DEV_WORDS = frozenset({
     "minikube", "k3d", "sandbox", "example", "examples", "sample", "samples", "demo", "playground", "tilt",
     "docker-desktop", "devcontainer", "debug", "skaffold",
 })
+LOCAL_WORDS = frozenset({"dev", "local", "localdev", "tilt", "kind", "minikube", "k3d", "devcontainer", "skaffold"})
 PROD_WORDS = frozenset({"prod", "production", "prd", "live"})
 _SPLIT = re.compile(r"[-_.]")
 
@@ -33,7 +34,11 @@ def name_tokens(path: str) -> list[str]:
 def is_dev_path(path: str) -> bool:
     """A file of a development, test, CI or example set-up: a folder named so, or a word of its name."""
     parts = path.lower().split("/")
-    return (any(part.lstrip(".") in DEV_WORDS for part in parts[:-1])
+    # A folder named for it (`tilt/`, `.devcontainer/`), or one with a word that names a local environment
+    # (`local-server/`, `dev_env/`, `kind-cluster/`). Not every word: `demo-shop/` or `test-harness/` is
+    # the name of a project, not a set-up.
+    return (any(part.lstrip(".") in DEV_WORDS or any(t in LOCAL_WORDS for t in _SPLIT.split(part))
+                for part in parts[:-1])
             or any(token in DEV_WORDS for token in name_tokens(path)))
 
 

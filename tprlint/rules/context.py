@@ -85,11 +85,16 @@ class Project:
                 found.append((link, workers))
         return found
 
+    def development(self, workload: Workload) -> bool:
+        """A workload of a development set-up (tilt/, kind/, examples/...): not held to production
+        standards by any rule, unless its own name or namespace says production (or scope = all)."""
+        return (self.config.scope != "all" and is_dev_path(workload.location.path)
+                and not says_production(workload.name, workload.namespace))
+
     def classification(self, workload: Workload) -> str | None:
         """Why a workload is in scope of the workload rules ("Temporal worker", ...), or None."""
-        if (self.config.scope != "all" and is_dev_path(workload.location.path)
-                and not says_production(workload.name, workload.namespace)):
-            return None  # a development set-up (tilt/, kind/, examples/...) is not held to production standards
+        if self.development(workload):
+            return None
         reason = worker_reason(workload, linked=bool(self.worker_links(workload)))
         if reason:
             return f"Temporal worker: {reason}"

@@ -24,6 +24,8 @@ def grace_period_shorter_than_drain(project: Project) -> Iterator[Hit]:
     """TPR601: the pod is SIGKILLed before the worker has finished draining."""
     margin = project.config.thresholds.grace_margin_seconds
     for workload in project.workloads:
+        if project.development(workload):
+            continue
         for link, workers in project.worker_links(workload):
             env = {e.name: e.value for e in link.container.env if e.value is not None and not e.from_ref}
             drain = longest_drain([replace(w, graceful=project.python.graceful_with(w, env)) for w in workers])
@@ -107,7 +109,7 @@ _NO_HTTP_FIX = (
 def probe_path_not_served(project: Project) -> Iterator[Hit]:
     """TPR603: an HTTP probe or healthcheck against a worker process that serves no HTTP at all."""
     for workload in project.workloads:
-        if len(workload.containers) != 1:
+        if len(workload.containers) != 1 or project.development(workload):
             continue  # another container of the pod may serve the probed port
         for link, _workers in project.worker_links(workload):
             probes = [p for p in link.container.probes if p.http_path is not None]
@@ -223,7 +225,8 @@ def pid1_without_signal_handling(project: Project) -> Iterator[Hit]:
     for link in project.links:
         launch = link.launch
         workload = link.workload
-        if launch is None or not launch.python_is_pid1 or not _k8s_argv_known(project, link):
+        if (launch is None or not launch.python_is_pid1 or not _k8s_argv_known(project, link)
+                or project.development(workload)):
             continue
         if workload.share_process_namespace:
             continue  # the pause container is PID 1: an unhandled SIGTERM kills Python at once

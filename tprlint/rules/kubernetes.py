@@ -3,7 +3,7 @@ every workload with ``scope = "all"``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from tprlint.facts.kubernetes import Container, Workload
 from tprlint.model import Location
@@ -38,20 +38,26 @@ def _drain_known(project: Project, workload: Workload) -> bool:
     return any(longest_drain(workers) is not None for _, workers in project.worker_links(workload))
 
 
+def _worker(reason: str) -> bool:
+    """Worker wording only for workers: under `--scope all` an API server is judged as what it is."""
+    return reason.startswith("Temporal worker")
+
+
 def readiness_probe_missing(project: Project) -> Iterator[Hit]:
     """TPR402."""
-    yield from _probe_missing(project, "readiness", "Kubernetes sends it traffic and counts it available "
-                              "during rollouts before it is ready; for a worker, a rollout can take old pods "
-                              "down before new ones poll")
+    yield from _probe_missing(project, "readiness", lambda worker: (
+        "Kubernetes sends it traffic and counts it available during rollouts before it is ready"
+        + ("; for a worker, a rollout can take old pods down before new ones poll" if worker else "")))
 
 
 def liveness_probe_missing(project: Project) -> Iterator[Hit]:
     """TPR403."""
-    yield from _probe_missing(project, "liveness", "a hung process (deadlocked event loop, stuck poller) "
-                              "is never restarted and silently stops processing its task queue")
+    yield from _probe_missing(project, "liveness", lambda worker: (
+        "a hung process (deadlocked event loop, stuck poller) is never restarted and silently stops processing "
+        "its task queue" if worker else "a hung process is never restarted"))
 
 
-def _probe_missing(project: Project, kind: str, why: str) -> Iterator[Hit]:
+def _probe_missing(project: Project, kind: str, why: Callable[[bool], str]) -> Iterator[Hit]:
     for workload, reason in project.in_scope():
         if workload.kind in ("Job", "CronJob"):
             continue
@@ -60,8 +66,8 @@ def _probe_missing(project: Project, kind: str, why: str) -> Iterator[Hit]:
                 yield Hit(
                     container.location,
                     f"Container {container.label} of {workload.kind} {workload.name} ({reason}) has no "
-                    f"{kind}Probe: {why}. Add a {kind}Probe (an httpGet on a health endpoint, or an exec "
-                    "check for workers without HTTP).",
+                    f"{kind}Probe: {why(_worker(reason))}. Add a {kind}Probe (an httpGet on a health endpoint"
+                    + (", or an exec check for workers without HTTP)." if _worker(reason) else ")."),
                     anchor=f"{workload.ref}/{container.name}",
                 )
 
@@ -79,7 +85,8 @@ def resource_requests_missing(project: Project) -> Iterator[Hit]:
                     _resources_location(container),
                     f"Container {container.label} of {workload.kind} {workload.name} ({reason}) requests no "
                     f"{' or '.join(missing)}: the scheduler packs it blindly and it is the first to be "
-                    "evicted under node pressure, mid-activity. Set resources.requests.cpu and "
+                    f"evicted under node pressure{', mid-activity' if _worker(reason) else ''}. Set "
+                    "resources.requests.cpu and "
                     "resources.requests.memory.",
                     anchor=f"{workload.ref}/{container.name}",
                 )
@@ -95,9 +102,10 @@ def memory_limit_missing(project: Project) -> Iterator[Hit]:
                 yield Hit(
                     _resources_location(container),
                     f"Container {container.label} of {workload.kind} {workload.name} ({reason}) has no "
-                    "memory limit: a leak or a large workflow cache can exhaust the node and take "
-                    "neighbours down. Set resources.limits.memory (workflow cache size drives a worker's "
-                    "memory: see max_cached_workflows).",
+                    f"memory limit: a leak{' or a large workflow cache' if _worker(reason) else ''} can "
+                    "exhaust the node and take neighbours down. Set resources.limits.memory"
+                    + (" (workflow cache size drives a worker's memory: see max_cached_workflows)."
+                       if _worker(reason) else "."),
                     anchor=f"{workload.ref}/{container.name}",
                 )
 
@@ -114,10 +122,13 @@ def replica_floor_too_low(project: Project) -> Iterator[Hit]:
                 location or workload.location,
                 f"{workload.kind} {workload.name} ({reason}) can run as few as {floor} pod"
                 f"{'' if floor == 1 else 's'} ({source}), below the minimum of {minimum}: one node drain, "
-                f"eviction or crash stops its task queues from being polled. Run at least {minimum} replicas"
+                f"eviction or crash {_LOSS[_worker(reason)]}. Run at least {minimum} replicas"
                 " (or set the autoscaler's minimum to it).",
                 anchor=workload.ref,
             )
+
+
+_LOSS = {True: "stops its task queues from being polled", False: "leaves it with no pod to serve"}
 
 
 def _resources_location(container: Container) -> Location:
