@@ -92,14 +92,15 @@ def find_candidates(paths: list[Path], exclude: tuple[str, ...] = (), exclude_ro
     found: list[Candidate] = []
     for root in paths:
         root = root.resolve()
+        explicit = root.is_file()  # once per root: not a stat per file of the tree
         # An explicit file is read even when ignored.
-        entries = [(str(root), root.stat(), False)] if root.is_file() else _walk(str(root))
+        entries = [(str(root), root.stat(), False)] if explicit else _walk(str(root))
         for abspath, stat, outside in entries:
             if abspath in seen or _excluded(abspath, exclude, excluded_root):
                 continue
             seen.add(abspath)
             found.append(Candidate(abspath, display_path(abspath, folder), stat.st_size, stat.st_mtime_ns, outside,
-                                   explicit=root.is_file()))
+                                   explicit=explicit))
     found.sort(key=lambda c: c.display)
     return found
 

@@ -154,19 +154,24 @@ class Scope:
         self.imported: set[str] = set()  # names an import statement in this scope binds
         self.star_import_line = 0  # last `from X import *` of this scope
         self.declared_global: set[str] = set()  # `global X`: assignments here rebind the module's X
-        # The scope's own statements (and the calls they are), as opposed to those inside an `if`, a
-        # loop or a `try`: what runs on every path (see kwargs.py).
-        self.top_level: set[int] = set()
-        if body:
-            self.mark_top_level(body)
+        # The scope's own statements, as opposed to those inside an `if`, a loop or a `try`: what runs
+        # on every path (see kwargs.py). Kept as the list and indexed only when asked: few scopes need it.
+        self._statements: list[ast.stmt] = list(body or [])
+        self._top_level: set[int] | None = None
         for node in walk_scope(body or []):
             self.note(node)
 
     def mark_top_level(self, statements: list[ast.stmt]) -> None:
-        for statement in statements:
-            self.top_level.add(id(statement))
-            if isinstance(statement, ast.Expr):
-                self.top_level.add(id(statement.value))
+        self._statements = statements
+        self._top_level = None
+
+    @property
+    def top_level(self) -> set[int]:
+        """Ids of the scope's own statements and of the calls that are such statements."""
+        if self._top_level is None:
+            self._top_level = {id(s) for s in self._statements}
+            self._top_level.update(id(s.value) for s in self._statements if isinstance(s, ast.Expr))
+        return self._top_level
 
     def note(self, node: ast.AST) -> None:
         if type(node) not in NOTED_TYPES:
