@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tprlint.catalog import load_catalog
+from tprlint.catalog import load_allowances, load_catalog
 from tprlint.config import Config, parse_table
 from tprlint.engine import run
-from tprlint.model import Example, RuleMeta
+from tprlint.model import Example, RuleMeta, Severity
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,6 +53,40 @@ def test_example(meta: RuleMeta, example: Example, tmp_path: Path, monkeypatch: 
         # Compared as lists: a rule that reports one problem twice shows up as a repeated line.
         assert example.lines, f"{meta.id}: the bad example {example.title!r} must list its lines"
         assert sorted(lines) == sorted(example.lines), f"{example.title}: fired at {sorted(lines)}"
+
+
+ALLOWANCES = load_allowances()
+GOOD = [pytest.param(meta, example, id=f"{meta.id}-{i}") for meta in CATALOG.values()
+        for i, example in enumerate(meta.examples) if example.verdict == "good"]
+
+
+@pytest.mark.parametrize(("meta", "example"), GOOD)
+def test_a_good_example_passes_every_other_rule_too(meta: RuleMeta, example: Example, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a user copies must not fail another rule at warning level or above, except the groups the
+    example lists (rules/allowances.toml), each of which must still be needed."""
+    monkeypatch.chdir(tmp_path)
+    for name, text in example.files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    base = parse_table(tomllib.loads(example.config), set(CATALOG), tmp_path / ".tprlint.toml") if example.config \
+        else Config(root=tmp_path)
+    result = run([tmp_path], base.with_overrides(root=tmp_path), use_cache=False, jobs=1)
+    fired = {f.rule_id for f in result.findings if f.severity >= Severity.WARNING and not f.is_suppressed}
+    assert all(name in ALLOWANCES for name in example.allows), f"unknown allowance in {example.allows}"
+    allowed = {rule for name in example.allows for rule in ALLOWANCES[name].rules}
+    assert sorted(fired - allowed) == [], f"{meta.id} ({example.title}) also fails {sorted(fired - allowed)}"
+    stale = [name for name in example.allows if not fired & set(ALLOWANCES[name].rules)]
+    assert stale == [], f"{meta.id} ({example.title}) no longer needs {stale}: remove them"
+
+
+def test_the_use_instead_example_of_the_explanation_is_tested_here() -> None:
+    from tprlint.explain import render_explanation
+
+    text = render_explanation(CATALOG["TPR601"])
+    first_good = next(e for e in CATALOG["TPR601"].examples if e.verdict == "good")
+    assert "## Use instead" in text and first_good.files[0][1].splitlines()[0] in text
+    assert not first_good.allows  # the fix a user copies passes every rule
 
 
 # TPR000 reports tprlint's own bugs: no input produces it on purpose (tests/test_internal_errors.py

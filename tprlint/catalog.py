@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,24 @@ def _parse_example(raw: dict[str, Any]) -> Example:
         files=files,
         lines=tuple(raw.get("lines", ())),
         config=raw.get("config", ""),
+        allows=tuple(raw.get("allows", ())),
     )
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """Rules a cut-down good example may trigger, and why (rules/allowances.toml)."""
+
+    name: str
+    rules: tuple[str, ...]
+    reason: str
+
+
+def load_allowances() -> dict[str, Allowance]:
+    path = catalog_dir() / "allowances.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return {name: Allowance(name, tuple(raw["rules"]), raw["reason"].strip())
+            for name, raw in data.get("allowance", {}).items()}
 
 
 def _dedent_example(text: str) -> str:

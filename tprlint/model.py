@@ -83,6 +83,9 @@ class Example:
     files: tuple[tuple[str, str], ...]
     lines: tuple[int, ...] = ()  # for bad examples: lines (of the first file) where it fires
     config: str = ""  # optional TOML for [tool.tprlint], e.g. scope = "all"
+    # For good examples: groups of other rules the example may trigger because it is cut down to what
+    # its own rule reads (rules/allowances.toml gives each group's rules and reason).
+    allows: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
