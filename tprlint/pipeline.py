@@ -174,6 +174,8 @@ def build_project(facts: Iterable[FileFacts], config: Config, python_keys: Itera
             project.image_overrides += f.kube.image_overrides
         if f.compose is not None:
             project.compose.append(f.compose)
+        if f.compose_chains is not None:
+            project.compose_chains += f.compose_chains.chains
     project.temporal_servers = build_server_project(
         (f.temporal for f in facts if f.temporal is not None), (f.path for f in facts),
         project.workloads, project.budgets, project.replica_floor,

@@ -17,6 +17,8 @@ class FileKind(str, enum.Enum):
     # Temporal server YAML that is not a Kubernetes object: values of the temporal chart (found by shape),
     # helmfiles, server config files; also Prometheus rule files (alerting evidence)
     TEMPORAL_VALUES = "temporal-values"
+    # Where compose files are chained: COMPOSE_FILE in .env, `-f` chains in Makefiles and scripts
+    COMPOSE_CHAIN = "compose-chain"
     SKIP = "skip"
 
 
@@ -48,6 +50,8 @@ def classify_by_name(name: str) -> FileKind | None:
         return FileKind.PYPROJECT
     if lower in ("dockerfile", "containerfile") or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
         return FileKind.DOCKERFILE
+    if lower in (".env", "makefile", "gnumakefile", "justfile") or lower.endswith(".sh"):
+        return FileKind.COMPOSE_CHAIN
     return FileKind.SKIP
 
 

@@ -267,8 +267,8 @@ def read_source(candidate: Candidate) -> SourceFile | None:
                           problem=f"not a regular file but {exc.kind}; not read")
     except FileTooLarge:
         kind = classify(display, strip_bom(read_head(candidate.abspath, 64 * 1024)))
-        if kind is FileKind.SKIP or kind is FileKind.PYTHON_OTHER:
-            return None
+        if kind in (FileKind.SKIP, FileKind.PYTHON_OTHER, FileKind.COMPOSE_CHAIN):
+            return None  # a big script or .env holds no compose chain worth a TPR001
         return SourceFile(candidate.abspath, display, kind, b"", too_large=True)
     if kind is CONTENT_DECIDES:
         kind = classify(display, data)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from tprlint.devsetup import DEV_WORDS, is_dev_path
+from tprlint.facts.compose_chains import ComposeChain
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.link.commands import split_shell_form
 from tprlint.model import Location
@@ -132,6 +133,7 @@ class ComposeConfig:
     folder: str
     files: tuple[str, ...]
     services: tuple[ComposeService, ...]
+    written_in: str = ""  # the .env, Makefile or script that chains these files: it is run this way
 
     @property
     def label(self) -> str:
@@ -456,10 +458,29 @@ def parse_compose_duration(text: str) -> float | None:
 # Merging files into the configurations compose runs.
 
 
-def compose_configs(files: list[ComposeFile]) -> list[ComposeConfig]:
+def compose_configs(files: list[ComposeFile], chains: Iterable[ComposeChain] = ()) -> list[ComposeConfig]:
     """Per folder: base (+ automatic override), and base + each variant file; without a base file,
-    every file on its own. `extends` is followed within the scanned compose files."""
+    every file on its own. Chains the repository writes down come first: COMPOSE_FILE in a folder's
+    .env replaces the base (+ override) there, and a file an `-f` chain uses is judged in that chain,
+    not also on its own. `extends` is followed within the scanned compose files."""
     by_path = {f.path: f for f in files}
+    known = [c for c in chains if c.files and all(name in by_path for name in c.files)]
+    defaults = {posixpath.dirname(c.source): c for c in known if c.default}
+    chained = {name for c in known for name in c.files}
+    configs: list[ComposeConfig] = []
+    for chain in known:
+        stack = [by_path[name] for name in chain.files]
+        if not any(c.files == chain.files for c in configs):
+            configs.append(ComposeConfig(posixpath.dirname(chain.files[0]), chain.files, _merge_stack(stack, by_path),
+                                         chain.source))
+    for config in _by_names(files, by_path, set(defaults), chained):
+        if not any(c.files == config.files for c in configs):
+            configs.append(config)
+    return configs
+
+
+def _by_names(files: list[ComposeFile], by_path: dict[str, ComposeFile], chained_folders: set[str],
+              chained: set[str]) -> list[ComposeConfig]:
     folders: dict[str, list[ComposeFile]] = {}
     for item in sorted(files, key=lambda f: f.path):
         folders.setdefault(posixpath.dirname(item.path), []).append(item)
@@ -471,9 +492,10 @@ def compose_configs(files: list[ComposeFile]) -> list[ComposeConfig]:
         others = [m for m in members if m is not base and posixpath.basename(m.path).lower() not in OVERRIDE_NAMES]
         stacks: list[list[ComposeFile]] = []
         if base is not None:
-            stacks.append([base, override] if override is not None else [base])
+            if folder not in chained_folders:  # else COMPOSE_FILE says what `docker compose` merges there
+                stacks.append([base, override] if override is not None else [base])
             base_services = {service.name for service in base.services}
-            for other in others:
+            for other in (o for o in others if o.path not in chained):  # a chain says how those are used
                 # Another base-named file is a whole configuration of its own. So is an alternative set
                 # side by side (docker-compose-postgres.yml beside docker-compose-mysql.yml): it declares
                 # services the base does not have. A variant that only changes the base's services
@@ -483,7 +505,7 @@ def compose_configs(files: list[ComposeFile]) -> list[ComposeConfig]:
                               or not {service.name for service in other.services} <= base_services)
                 stacks.append([other] if standalone else [base, other])
         else:
-            stacks += [[m] for m in members]
+            stacks += [[m] for m in members if m.path not in chained]
         for stack in stacks:
             configs.append(ComposeConfig(folder, tuple(f.path for f in stack), _merge_stack(stack, by_path)))
     return configs

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from tprlint.discover.classify import FileKind
 from tprlint.facts.compose import ComposeFile, extract_compose
+from tprlint.facts.compose_chains import ComposeChains, extract_chains
 from tprlint.facts.dockerfile import DockerfileFacts, parse_dockerfile
 from tprlint.facts.kubernetes import KubeFacts, extract_kubernetes
 from tprlint.facts.pyproject import PyprojectError, PyprojectFacts, parse_pyproject
@@ -45,6 +46,7 @@ class FileFacts:
     dockerfile: DockerfileFacts | None = None
     pyproject: PyprojectFacts | None = None
     temporal: TemporalFileFacts | None = None  # Temporal server values, operator resources, ops evidence
+    compose_chains: ComposeChains | None = None  # COMPOSE_FILE in .env, -f chains in scripts
     error: ParseError | None = None
     suppressions: FileSuppressions = field(default_factory=FileSuppressions)
 
@@ -77,6 +79,10 @@ def _extract(path: str, kind: FileKind, data: bytes) -> FileFacts:
         _temporal_values(facts, data, text)
     elif kind is FileKind.DOCKERFILE:
         facts.dockerfile = parse_dockerfile(text, path)
+    elif kind is FileKind.COMPOSE_CHAIN:
+        if b"compose" in data.lower():
+            chains = extract_chains(text, path)
+            facts.compose_chains = chains if chains.chains else None
     elif kind is FileKind.PYPROJECT:
         try:
             facts.pyproject = parse_pyproject(text, path)

@@ -191,6 +191,12 @@ def per_service(configs: list[ComposeConfig], check: Callable[[ComposeConfig, Co
             if not is_dev_service(service):
                 groups.setdefault((config.folder, service.name), []).append((config, service))
     for _, members in sorted(groups.items()):
+        # A chain the repository writes down (COMPOSE_FILE, `-f a -f b` in a Makefile) is run that way:
+        # a problem there is one, whatever the other configurations do.
+        written = [check(config, service) for config, service in members if config.written_in]
+        if any(result is not None for result in written):
+            yield next(result for result in written if result is not None)
+            continue
         results = [check(config, service) for config, service in members]
         first = results[0]
         if first is not None and all(result is not None for result in results):

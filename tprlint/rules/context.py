@@ -9,6 +9,7 @@ from functools import cached_property, lru_cache
 from tprlint.config import Config
 from tprlint.devsetup import is_dev_path, says_production
 from tprlint.facts.compose import ComposeConfig, ComposeFile, compose_configs
+from tprlint.facts.compose_chains import ComposeChain
 from tprlint.facts.dockerfile import DockerfileFacts
 from tprlint.facts.kubernetes import DisruptionBudget, ImageOverride, NetworkPolicy, ScaleTarget, Workload
 from tprlint.facts.temporal_server import ServerProject
@@ -49,6 +50,7 @@ class Project:
     network_policies: list[NetworkPolicy] = field(default_factory=list)
     image_overrides: list[ImageOverride] = field(default_factory=list)  # kustomize `images:`, Skaffold
     compose: list[ComposeFile] = field(default_factory=list)  # one per compose file; see compose_configs
+    compose_chains: list[ComposeChain] = field(default_factory=list)  # COMPOSE_FILE, -f chains in scripts
     # Temporal server deployments (Helm values, operator clusters, server manifests) and ops evidence
     temporal_servers: ServerProject = field(default_factory=ServerProject)
     # What a rule could not decide, as (rule id, what, why): a silent skip must never look like a pass.
@@ -65,7 +67,7 @@ class Project:
     @cached_property
     def compose_configs(self) -> list[ComposeConfig]:
         """The compose files merged as `docker compose` runs them (base + override, base + variant)."""
-        return compose_configs(self.compose)
+        return compose_configs(self.compose, self.compose_chains)
 
     @cached_property
     def compose_links(self) -> list[ComposeLink]:
