@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_TARGETS = ["tprlint/rules", "tprlint/suppress", "tprlint/discover", "tprlint/report", "tprlint/cli.py"]
 # The tests that exercise each package, so that one mutant costs seconds, not the whole suite.
 SUITES = {
-    "tprlint/suppress": ["tests/test_boundaries.py", "tests/test_reporters.py", "tests/test_cli.py"],
+    "tprlint/suppress": ["tests/test_suppression_comments.py", "tests/test_boundaries.py", "tests/test_reporters.py"],
     "tprlint/report": ["tests/test_reporters.py", "tests/test_hostile_output.py", "tests/test_cli.py"],
     "tprlint/discover": ["tests/test_discover.py", "tests/test_hostile_files.py", "tests/test_boundaries.py"],
     "tprlint/rules": ["tests/test_rule_examples.py", "tests/test_boundaries.py",
