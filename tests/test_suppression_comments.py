@@ -82,3 +82,59 @@ def test_tpr003_points_at_the_comment_and_says_what_the_selector_is(tmp_path: Pa
     assert (found[1]["column"], found[2]["column"]) == (17, 8)  # where `# tprlint:` starts, 1-based
     assert "which is not a tprlint rule" in str(found[1]["message"])
     assert "which is not a rule id (like TPR101)" in str(found[2]["message"])
+
+
+def test_the_line_above_counts_on_even_lines_too(tmp_path: Path) -> None:
+    text = WORKER.replace("{above}", "x = 1\n        # tprlint: ignore[TPR101]").replace("{inline}", "")
+    found = [f for f in _findings(tmp_path, text) if f["rule"] == "TPR101"]
+    assert [(f["line"], f["suppressed"]) for f in found] == [(8, True)]
+
+
+def test_a_bare_ignore_suppresses_every_rule_there(tmp_path: Path) -> None:
+    assert not _tpr101(tmp_path, "pass", "# tprlint: ignore")
+
+
+DEPLOYMENT = """
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: orders-worker
+      annotations:
+        tprlint.io/ignore: "{selectors}"
+    spec:
+      replicas: 1
+      selector:
+        matchLabels: {app: orders-worker}
+      template:
+        metadata:
+          labels: {app: orders-worker}
+        spec:
+          containers:
+            - name: worker
+              image: registry.example.com/orders-worker:1.0.0
+              env: [{name: TEMPORAL_TASK_QUEUE, value: orders}]
+"""
+
+
+def _manifest_findings(tmp_path: Path, selectors: str) -> list[dict[str, object]]:
+    (tmp_path / "worker.yaml").write_text(textwrap.dedent(DEPLOYMENT).lstrip().replace("{selectors}", selectors))
+    result = run_cli(".", "-f", "json", "--no-cache", cwd=tmp_path)
+    findings: list[dict[str, object]] = json.loads(result.stdout)["findings"]
+    return findings
+
+
+def test_an_annotation_suppresses_the_rules_it_names_and_no_other(tmp_path: Path) -> None:
+    found = {str(f["rule"]): f["suppressed"] for f in _manifest_findings(tmp_path, "TPR406")}
+    assert found["TPR406"] is True and found["TPR402"] is False
+
+
+def test_unknown_selectors_in_annotations_labels_and_comments_are_tpr003(tmp_path: Path) -> None:
+    assert any(f["rule"] == "TPR003" and "TPR999" in str(f["message"])
+               for f in _manifest_findings(tmp_path, "TPR406,TPR999"))
+    (tmp_path / "worker.yaml").unlink()
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  worker:\n    image: acme/worker:1\n    labels:\n      tprlint.io/ignore: TPR998\n")
+    assert any(f["rule"] == "TPR003" and "TPR998" in str(f["message"])
+               for f in json.loads(run_cli(".", "-f", "json", "--no-cache", cwd=tmp_path).stdout)["findings"])
+    text = "from temporalio import workflow  # tprlint: ignore[!x]\n"
+    assert [f["rule"] for f in _findings(tmp_path, text) if "`!x`" in str(f["message"])] == ["TPR003"]
