@@ -138,3 +138,24 @@ def test_unknown_selectors_in_annotations_labels_and_comments_are_tpr003(tmp_pat
                for f in json.loads(run_cli(".", "-f", "json", "--no-cache", cwd=tmp_path).stdout)["findings"])
     text = "from temporalio import workflow  # tprlint: ignore[!x]\n"
     assert [f["rule"] for f in _findings(tmp_path, text) if "`!x`" in str(f["message"])] == ["TPR003"]
+
+
+def test_a_bare_ignore_is_not_an_unknown_selector(tmp_path: Path) -> None:
+    text = WORKER.replace("{above}", "pass").replace("{inline}", "# tprlint: ignore")
+    assert not [f for f in _findings(tmp_path, text) if f["rule"] == "TPR003"]
+
+
+def test_every_service_and_every_annotation_place_is_checked(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n"
+        "  api:\n    image: acme/api:1\n"
+        "  worker:\n    image: acme/worker:1\n    labels:\n      tprlint.io/ignore: TPR997\n")
+    pod_only = textwrap.dedent(DEPLOYMENT).lstrip().replace(
+        '  annotations:\n    tprlint.io/ignore: "{selectors}"\n', "").replace(
+        "      labels: {app: orders-worker}\n    spec:",
+        '      labels: {app: orders-worker}\n      annotations: {tprlint.io/ignore: "TPR996"}\n    spec:')
+    (tmp_path / "worker.yaml").write_text(pod_only)
+    found = json.loads(run_cli(".", "-f", "json", "--no-cache", cwd=tmp_path).stdout)["findings"]
+    unknown = sorted(str(f["message"]).split("names `")[1].split("`")[0] for f in found if f["rule"] == "TPR003")
+    assert unknown == ["TPR996", "TPR997"]
+    assert not [f for f in found if f["rule"] == "TPR000"]
