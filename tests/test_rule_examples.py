@@ -1,17 +1,19 @@
 """Every example of every rule file runs as a test: bad examples must produce the rule (at the
-lines given), good examples must not. The examples are the documentation, so they stay honest."""
+lines given), good examples must not, nor any other rule at warning level and above. The examples are
+the documentation, so they stay honest."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
-from tprlint.catalog import load_allowances, load_catalog
+from tprlint.catalog import load_catalog
 from tprlint.config import Config, parse_table
 from tprlint.engine import run
-from tprlint.model import Example, RuleMeta, Severity
+from tprlint.model import Example, Finding, RuleMeta, Severity
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,20 +28,23 @@ CASES = [
 ]
 
 
-def lint_example(meta: RuleMeta, example: Example, root: Path) -> list[int]:
+def run_example(example: Example, root: Path, select: tuple[str, ...] | None = None) -> list[Finding]:
+    """Lint the example the way a user's repository is linted: its files in a folder, its config."""
     for name, text in example.files:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     base = parse_table(tomllib.loads(example.config), set(CATALOG), root / ".tprlint.toml") if example.config \
         else Config(root=root)
-    config = base.with_overrides(select=(meta.id,), root=root)
-    result = run([root], config, use_cache=False, jobs=1)
+    config = base.with_overrides(select=select, root=root) if select else base.with_overrides(root=root)
+    return run([root], config, use_cache=False, jobs=1).findings
+
+
+def lint_example(meta: RuleMeta, example: Example, root: Path) -> list[int]:
+    findings = [f for f in run_example(example, root, select=(meta.id,)) if f.rule_id == meta.id]
     first = Path(root / example.files[0][0]).resolve()
-    return [
-        f.location.line for f in result.findings
-        if f.rule_id == meta.id and Path(f.location.path).resolve() == first
-    ] + [-1 for f in result.findings if f.rule_id == meta.id and Path(f.location.path).resolve() != first]
+    return [f.location.line for f in findings if Path(f.location.path).resolve() == first] \
+        + [-1 for f in findings if Path(f.location.path).resolve() != first]
 
 
 @pytest.mark.parametrize(("meta", "example"), CASES)
@@ -55,38 +60,101 @@ def test_example(meta: RuleMeta, example: Example, tmp_path: Path, monkeypatch: 
         assert sorted(lines) == sorted(example.lines), f"{example.title}: fired at {sorted(lines)}"
 
 
-ALLOWANCES = load_allowances()
-GOOD = [pytest.param(meta, example, id=f"{meta.id}-{i}") for meta in CATALOG.values()
-        for i, example in enumerate(meta.examples) if example.verdict == "good"]
+GOOD = [pytest.param(meta, example, i == 0, id=f"{meta.id}-{i}")
+        for meta in CATALOG.values()
+        for i, example in enumerate(e for e in meta.examples if e.verdict == "good")]
 
 
-@pytest.mark.parametrize(("meta", "example"), GOOD)
-def test_a_good_example_passes_every_other_rule_too(meta: RuleMeta, example: Example, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """What a user copies must not fail another rule at warning level or above, except the groups the
-    example lists (rules/allowances.toml), each of which must still be needed."""
+@pytest.mark.parametrize(("meta", "example", "use_instead"), GOOD)
+def test_a_good_example_passes_every_rule(meta: RuleMeta, example: Example, use_instead: bool, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a user copies must not fail any rule at warning level or above. A good example other than
+    the "Use instead" of `tprlint explain` may allow a rule, with its reason, when writing what that
+    rule asks would bury the example's point; an allowed rule that no longer fires fails the test."""
     monkeypatch.chdir(tmp_path)
-    for name, text in example.files:
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    base = parse_table(tomllib.loads(example.config), set(CATALOG), tmp_path / ".tprlint.toml") if example.config \
-        else Config(root=tmp_path)
-    result = run([tmp_path], base.with_overrides(root=tmp_path), use_cache=False, jobs=1)
-    fired = {f.rule_id for f in result.findings if f.severity >= Severity.WARNING and not f.is_suppressed}
-    assert all(name in ALLOWANCES for name in example.allows), f"unknown allowance in {example.allows}"
-    allowed = {rule for name in example.allows for rule in ALLOWANCES[name].rules}
-    assert sorted(fired - allowed) == [], f"{meta.id} ({example.title}) also fails {sorted(fired - allowed)}"
-    stale = [name for name in example.allows if not fired & set(ALLOWANCES[name].rules)]
-    assert stale == [], f"{meta.id} ({example.title}) no longer needs {stale}: remove them"
+    findings = run_example(example, tmp_path)
+    fired = {f.rule_id for f in findings if f.severity >= Severity.WARNING and not f.is_suppressed}
+    allowed = {rule_id for rule_id, _ in example.allows}
+    if use_instead:
+        assert not allowed, f"{meta.id}: the 'Use instead' example ({example.title}) may allow nothing"
+    assert allowed <= set(CATALOG), f"{meta.id} ({example.title}) allows unknown rules {sorted(allowed - set(CATALOG))}"
+    assert meta.id not in allowed, f"{meta.id} ({example.title}) cannot allow its own rule"
+    details = [f"{f.rule_id} {Path(f.location.path).name}:{f.location.line} {f.message}" for f in findings
+               if f.rule_id in fired - allowed]
+    assert sorted(fired - allowed) == [], f"{meta.id} ({example.title}) also fails other rules:\n" + "\n".join(details)
+    stale = sorted(allowed - fired)
+    assert stale == [], f"{meta.id} ({example.title}) no longer needs its allowance of {stale}: remove it"
 
 
-def test_the_use_instead_example_of_the_explanation_is_tested_here() -> None:
+def _code_blocks(markdown: str) -> list[str]:
+    return re.findall(r"^```[\w-]*\n(.*?)^```", markdown, flags=re.MULTILINE | re.DOTALL)
+
+
+def _excerpt_of(block: str, text: str) -> bool:
+    """The block's lines, stripped and without blank lines, occur in the text in a row; a line `...`
+    in the block stands for lines left out."""
+    have = [line.strip() for line in text.splitlines() if line.strip()]
+    start = 0
+    chunk: list[str] = []
+    for line in [line.strip() for line in block.splitlines() if line.strip()] + ["..."]:
+        if line != "...":
+            chunk.append(line)
+            continue
+        found = next((i for i in range(start, len(have) - len(chunk) + 1) if have[i:i + len(chunk)] == chunk), None)
+        if found is None:
+            return False
+        start, chunk = found + len(chunk), []
+    return True
+
+
+def test_an_excerpt_keeps_its_order_and_may_leave_lines_out() -> None:
+    text = "a = 1\nb = 2\n\nc = 3\nd = 4\n"
+    assert _excerpt_of("a = 1\nb = 2", text) and _excerpt_of("  b = 2\n\n  c = 3", text)
+    assert _excerpt_of("a = 1\n...\nd = 4", text)
+    assert not _excerpt_of("a = 1\nc = 3", text) and not _excerpt_of("d = 4\n...\na = 1", text)
+    assert not _excerpt_of("e = 5", text)
+
+
+FIX_BLOCKS = [pytest.param(meta, block, id=f"{meta.id}-{i}")
+              for meta in CATALOG.values() for i, block in enumerate(_code_blocks(meta.fix))]
+
+
+@pytest.mark.parametrize(("meta", "block"), FIX_BLOCKS)
+def test_the_code_of_how_to_fix_is_an_excerpt_of_a_tested_good_example(meta: RuleMeta, block: str) -> None:
+    """`tprlint explain` shows the code of "How to fix" beside the "Use instead" example: it is cut from a
+    good example (which the tests above run through every rule), never written a second time."""
+    goods = [text for e in meta.examples if e.verdict == "good" for _, text in e.files]
+    assert any(_excerpt_of(block, text) for text in goods), \
+        f"{meta.id}: this code of 'How to fix' is in none of its good examples:\n{block}"
+
+
+def test_the_use_instead_example_of_the_explanation_is_the_first_good_example() -> None:
     from tprlint.explain import render_explanation
 
-    text = render_explanation(CATALOG["TPR601"])
-    first_good = next(e for e in CATALOG["TPR601"].examples if e.verdict == "good")
-    assert "## Use instead" in text and first_good.files[0][1].splitlines()[0] in text
-    assert not first_good.allows  # the fix a user copies passes every rule
+    for meta in CATALOG.values():
+        text = render_explanation(meta)
+        first_good = next(e for e in meta.examples if e.verdict == "good")
+        use_instead = text.split("## Use instead", 1)[1].split("\n## ", 1)[0]
+        assert all(body.rstrip() in use_instead for _, body in first_good.files), meta.id
+
+
+def test_an_allowance_needs_a_reason_and_only_good_examples_have_one(tmp_path: Path) -> None:
+    from tprlint.catalog import CatalogError, _parse_rule_file
+
+    head = 'id = "TPR999"\nname = "x"\nseverity = "warning"\nsummary = "x"\n'
+    cases = {
+        'verdict = "good"\nallows = { TPR404 = "" }': "needs a reason",
+        'verdict = "good"\nallows = ["TPR404"]': "table of rule id",
+        'verdict = "bad"\nallows = { TPR404 = "why" }': "only a good example",
+    }
+    for body, message in cases.items():
+        path = tmp_path / "TPR999.toml"
+        path.write_text(head + f'[[example]]\ntitle = "t"\n{body}\n[example.files]\n"a.py" = ""\n', encoding="utf-8")
+        with pytest.raises(CatalogError, match=message):
+            _parse_rule_file(path)
+    path.write_text(head + '[[example]]\ntitle = "t"\nverdict = "good"\nallows = { TPR404 = " the  point "}\n'
+                    '[example.files]\n"a.py" = ""\n', encoding="utf-8")
+    assert _parse_rule_file(path).examples[0].allows == (("TPR404", "the point"),)
 
 
 # TPR000 reports tprlint's own bugs: no input produces it on purpose (tests/test_internal_errors.py

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -92,24 +91,24 @@ def _parse_example(raw: dict[str, Any]) -> Example:
         files=files,
         lines=tuple(raw.get("lines", ())),
         config=raw.get("config", ""),
-        allows=tuple(raw.get("allows", ())),
+        allows=_parse_allows(raw.get("allows", {}), verdict),
     )
 
 
-@dataclass(frozen=True)
-class Allowance:
-    """Rules a cut-down good example may trigger, and why (rules/allowances.toml)."""
-
-    name: str
-    rules: tuple[str, ...]
-    reason: str
-
-
-def load_allowances() -> dict[str, Allowance]:
-    path = catalog_dir() / "allowances.toml"
-    data = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    return {name: Allowance(name, tuple(raw["rules"]), raw["reason"].strip())
-            for name, raw in data.get("allowance", {}).items()}
+def _parse_allows(raw: object, verdict: str) -> tuple[tuple[str, str], ...]:
+    """`allows = { TPR404 = "why writing the resources here would bury the point" }`: a reason per rule."""
+    if not isinstance(raw, dict):
+        raise ValueError("allows must be a table of rule id = reason")
+    if raw and verdict != "good":
+        raise ValueError("only a good example can allow other rules")
+    allows = []
+    for rule_id, reason in raw.items():
+        if not (isinstance(rule_id, str) and rule_id.startswith("TPR")):
+            raise ValueError(f"allows: {rule_id!r} is not a rule id")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError(f"allows: {rule_id} needs a reason")
+        allows.append((rule_id, " ".join(reason.split())))
+    return tuple(sorted(allows))
 
 
 def _dedent_example(text: str) -> str:

@@ -83,9 +83,10 @@ class Example:
     files: tuple[tuple[str, str], ...]
     lines: tuple[int, ...] = ()  # for bad examples: lines (of the first file) where it fires
     config: str = ""  # optional TOML for [tool.tprlint], e.g. scope = "all"
-    # For good examples: groups of other rules the example may trigger because it is cut down to what
-    # its own rule reads (rules/allowances.toml gives each group's rules and reason).
-    allows: tuple[str, ...] = ()
+    # For good examples other than the first: (rule id, reason) of other rules the example may trigger
+    # at warning level and above because writing what they ask would bury the example's point. The
+    # example tests check that each allowed rule still fires, so an allowance cannot outlive its need.
+    allows: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
