@@ -7,7 +7,7 @@ location, not one finding per call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from tprlint.facts.python.values import describe_seconds
 from tprlint.model import RelatedLocation
@@ -52,10 +52,6 @@ def once_per_activity(found: Iterable[tuple[LinkedCall, Hit]]) -> Iterator[Hit]:
 # -- TPR201 ----------------------------------------------------------------------------------------------
 
 
-def activity_missing_timeout(project: Project) -> Iterator[Hit]:
-    return once_per_activity(_activity_missing_timeout(project))
-
-
 def _activity_missing_timeout(project: Project) -> Iterator[tuple[LinkedCall, Hit]]:
     """TPR201: an activity call without start_to_close_timeout or schedule_to_close_timeout."""
     for call, option in production_calls(project):
@@ -75,10 +71,6 @@ def _activity_missing_timeout(project: Project) -> Iterator[tuple[LinkedCall, Hi
 
 
 # -- TPR202 ----------------------------------------------------------------------------------------------
-
-
-def long_activity_without_heartbeat(project: Project) -> Iterator[Hit]:
-    return once_per_activity(_long_activity_without_heartbeat(project))
 
 
 def _long_activity_without_heartbeat(project: Project) -> Iterator[tuple[LinkedCall, Hit]]:
@@ -112,10 +104,6 @@ def _long_activity_without_heartbeat(project: Project) -> Iterator[tuple[LinkedC
 # -- TPR203 ----------------------------------------------------------------------------------------------
 
 
-def heartbeat_timeout_never_heartbeats(project: Project) -> Iterator[Hit]:
-    return once_per_activity(_heartbeat_timeout_never_heartbeats(project))
-
-
 def _heartbeat_timeout_never_heartbeats(project: Project) -> Iterator[tuple[LinkedCall, Hit]]:
     """TPR203: heartbeat_timeout for an activity whose definition never heartbeats."""
     index = index_of(project)
@@ -140,10 +128,6 @@ def _heartbeat_timeout_never_heartbeats(project: Project) -> Iterator[tuple[Link
 
 
 # -- TPR204 ----------------------------------------------------------------------------------------------
-
-
-def activity_timeouts_inconsistent(project: Project) -> Iterator[Hit]:
-    return once_per_activity(_activity_timeouts_inconsistent(project))
 
 
 def _activity_timeouts_inconsistent(project: Project) -> Iterator[tuple[LinkedCall, Hit]]:
@@ -174,9 +158,14 @@ def _activity_timeouts_inconsistent(project: Project) -> Iterator[tuple[LinkedCa
             )
 
 
+def _per_activity(found: Callable[[Project], Iterable[tuple[LinkedCall, Hit]]]) -> Callable[[Project], Iterator[Hit]]:
+    """A rule from per-call hits: the same hit from several calls of one activity becomes one finding."""
+    return lambda project: once_per_activity(found(project))
+
+
 RULES = {
-    "TPR201": activity_missing_timeout,
-    "TPR202": long_activity_without_heartbeat,
-    "TPR203": heartbeat_timeout_never_heartbeats,
-    "TPR204": activity_timeouts_inconsistent,
+    "TPR201": _per_activity(_activity_missing_timeout),
+    "TPR202": _per_activity(_long_activity_without_heartbeat),
+    "TPR203": _per_activity(_heartbeat_timeout_never_heartbeats),
+    "TPR204": _per_activity(_activity_timeouts_inconsistent),
 }
