@@ -16,26 +16,40 @@ CI: every mutant runs its test selection, so a package takes minutes to hours on
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_TARGETS = ["tprlint/rules", "tprlint/suppress", "tprlint/discover", "tprlint/report", "tprlint/cli.py"]
-# The tests that exercise each package, so that one mutant costs seconds, not the whole suite.
+# The tests that exercise each module, so that one mutant costs seconds, not the whole suite. The longest
+# prefix wins. A rules module also gets the rule-example tests of the rules it defines (`-k` by rule id).
 SUITES = {
     "tprlint/suppress": ["tests/test_suppression_comments.py", "tests/test_boundaries.py", "tests/test_reporters.py"],
     "tprlint/report": ["tests/test_reporters.py", "tests/test_hostile_output.py", "tests/test_cli.py"],
-    "tprlint/discover": ["tests/test_discover.py", "tests/test_hostile_files.py", "tests/test_boundaries.py"],
-    "tprlint/rules": ["tests/test_rule_examples.py", "tests/test_boundaries.py",
-                      "tests/test_one_problem_one_finding.py"],
+    "tprlint/discover": ["tests/test_discover.py", "tests/test_hostile_files.py", "tests/test_boundaries.py",
+                         "tests/test_project_context.py", "tests/test_hostile_repository.py"],
+    "tprlint/discover/context.py": ["tests/test_project_context.py", "tests/test_discover.py"],
+    "tprlint/rules": ["tests/test_boundaries.py", "tests/test_one_problem_one_finding.py"],
+    "tprlint/rules/activities.py": ["tests/test_activities.py"],
+    "tprlint/rules/activity_timeouts.py": ["tests/test_activities.py", "tests/test_one_problem_one_finding.py"],
+    "tprlint/rules/determinism.py": ["tests/test_determinism.py"],
+    "tprlint/rules/kubernetes_policies.py": ["tests/test_kubernetes_policies.py"],
+    "tprlint/rules/process.py": ["tests/test_process_rules.py"],
+    "tprlint/rules/temporal_server.py": ["tests/test_temporal_server.py", "tests/test_one_problem_one_finding.py"],
+    "tprlint/rules/versioning.py": ["tests/test_versioning_rules.py"],
     "tprlint/cli.py": ["tests/test_cli.py", "tests/test_boundaries.py"],
 }
+RULE_EXAMPLES = "tests/test_rule_examples.py"
 TIMEOUT_SECONDS = 300.0
 
 
@@ -43,29 +57,65 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("targets", nargs="*", default=DEFAULT_TARGETS, help="packages or modules to mutate")
     parser.add_argument("--tests", nargs="*", help="test files to run against each mutant (default: SUITES)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="modules mutated side by side")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it (sessions, to inspect)")
+    parser.add_argument("--json", type=Path, help="also write every mutant and its outcome to this file")
     args = parser.parse_args()
 
+    modules = [module for target in args.targets for module in _modules(target)]
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="tprlint-mutation-"))
-    totals: dict[str, Counter[str]] = defaultdict(Counter)
-    survivors: list[str] = []
+    records: list[dict[str, str]] = []
     try:
-        _copy_repository(scratch)
-        for target in args.targets:
-            tests = args.tests or next((v for k, v in SUITES.items() if target.startswith(k)), ["tests"])
-            for record in _run(scratch, target, tests):
-                totals[record["module"]][record["outcome"]] += 1
-                if record["outcome"] == "survived":
-                    survivors.append(record["what"])
-        _report(totals)
-        if survivors:
-            print("\nSurvived (each needs a test that kills it, or a reason why it is equivalent):")
-            for what in survivors:
-                print(f"  {what}")
+        copies = [scratch / f"copy{i}" for i in range(max(1, min(args.jobs, len(modules))))]
+        for copy in copies:
+            if not copy.exists():
+                _copy_repository(copy)
+        # One scratch copy per job: a mutant is written into its module's file, so two modules mutated at
+        # once in one copy would each be tested against the other's mutant.
+        pending = list(modules)
+        lock = threading.Lock()
+
+        def work(copy: Path) -> None:
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    module = pending.pop(0)
+                found = _run(copy, module, args.tests or _tests_for(module))
+                with lock:
+                    records.extend(found)
+
+        threads = [threading.Thread(target=work, args=(copy,)) for copy in copies]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        _report(records)
+        if args.json:
+            args.json.write_text(json.dumps(records, indent=1), encoding="utf-8")
         return 0
     finally:
         if args.keep is None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _modules(target: str) -> list[str]:
+    path = REPO / target
+    if path.is_file():
+        return [target]
+    return sorted(str(p.relative_to(REPO)) for p in path.rglob("*.py") if p.name != "__init__.py"
+                  or p.stat().st_size > 200)
+
+
+def _tests_for(module: str) -> list[str]:
+    prefix = max((k for k in SUITES if module.startswith(k)), key=len, default=None)
+    tests = list(SUITES[prefix]) if prefix else ["tests"]
+    if module.startswith("tprlint/rules/"):
+        ids = sorted(set(re.findall(r"\bTPR\d{3}\b", (REPO / module).read_text(encoding="utf-8"))))
+        if ids:
+            tests.insert(0, RULE_EXAMPLES)
+            tests.append("-k '" + " or ".join(ids) + " or not test_example'")
+    return tests
 
 
 def _copy_repository(target: Path) -> None:
@@ -77,16 +127,16 @@ def _copy_repository(target: Path) -> None:
             shutil.copy2(source, target / name)
 
 
-def _run(scratch: Path, target: str, tests: list[str]) -> list[dict[str, str]]:
-    name = target.strip("/").replace("/", "_")
+def _run(scratch: Path, module: str, tests: list[str]) -> list[dict[str, str]]:
+    name = module.strip("/").replace("/", "_")
     config, session = scratch / f"{name}.toml", scratch / f"{name}.sqlite"
     test_command = f"{sys.executable} -m pytest -x -q -p no:cacheprovider {' '.join(tests)}"
     config.write_text(
         "[cosmic-ray]\n"
-        f'module-path = "{target}"\n'
+        f'module-path = "{module}"\n'
         f"timeout = {TIMEOUT_SECONDS}\n"
         "excluded-modules = []\n"
-        f'test-command = "{test_command}"\n'
+        f"test-command = {json.dumps(test_command)}\n"
         "[cosmic-ray.distributor]\n"
         'name = "local"\n',
         encoding="utf-8",
@@ -94,38 +144,106 @@ def _run(scratch: Path, target: str, tests: list[str]) -> list[dict[str, str]]:
     # The scratch copy first on every interpreter's path: pytest's process and the `python -m tprlint`
     # subprocesses the end-to-end tests start import the mutated code.
     env = {**os.environ, "PYTHONPATH": str(scratch)}
-    print(f"[mutation] {target}: {test_command}", file=sys.stderr)
-    subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "init", str(config), str(session)], cwd=scratch,
-                   check=True, env=env)
-    subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "exec", str(config), str(session)], cwd=scratch,
-                   check=True, env=env)
+    print(f"[mutation] {module}: {test_command}", file=sys.stderr, flush=True)
+    quiet = {"cwd": scratch, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    if not session.exists():
+        subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "init", str(config), str(session)], check=True,
+                       **quiet)  # type: ignore[call-overload]
+        _skip_annotations_and_docstrings(session, scratch / module)
+    subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "exec", str(config), str(session)], check=True,
+                   **quiet)  # type: ignore[call-overload]
     dump = subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "dump", str(session)], cwd=scratch,
                           capture_output=True, text=True, check=True, env=env).stdout
     return [_record(json.loads(line)) for line in dump.splitlines() if line.strip()]
 
 
-def _record(entry: list[dict[str, object]]) -> dict[str, str]:
+def _skip_annotations_and_docstrings(session: Path, source: Path) -> None:
+    """Mark as skipped the mutants no test can kill by construction: a change inside a type annotation
+    (every module has `from __future__ import annotations`, so annotations are never evaluated) or
+    inside a docstring."""
+    # The `mutation` extra, imported only here; it has no type hints.
+    from cosmic_ray.work_db import use_db  # type: ignore[import-not-found,unused-ignore]
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult  # type: ignore[import-not-found,unused-ignore]
+
+    text = source.read_text(encoding="utf-8")
+    inert = _inert_spans(ast.parse(text)) if "from __future__ import annotations" in text else []
+    with use_db(str(session)) as db:
+        for item in db.work_items:
+            if all(_inside(m.start_pos, m.end_pos, inert) for m in item.mutations):
+                db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
+
+
+Span = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _inert_spans(tree: ast.Module) -> list[Span]:
+    spans: list[Span] = []
+
+    def add(node: ast.AST | None) -> None:
+        if node is not None and node.end_lineno is not None:  # type: ignore[attr-defined]
+            spans.append(((node.lineno, node.col_offset),  # type: ignore[attr-defined]
+                          (node.end_lineno, node.end_col_offset)))  # type: ignore[attr-defined]
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            add(node.returns)
+            arguments = node.args
+            for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                        arguments.vararg, arguments.kwarg]:
+                add(arg.annotation if arg else None)
+        elif isinstance(node, ast.AnnAssign):
+            add(node.annotation)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                    and isinstance(first.value.value, str):
+                add(first)
+    return spans
+
+
+def _inside(start: tuple[int, int], end: tuple[int, int], spans: list[Span]) -> bool:
+    return any(tuple(s) <= tuple(start) and tuple(end) <= tuple(e) for s, e in spans)
+
+
+def _record(entry: list[Any]) -> dict[str, str]:
     item, result = entry[0], entry[1] or {}
-    [mutation] = item["mutations"]  # type: ignore[misc]
-    module = str(mutation["module_path"])  # type: ignore[index]
-    where = f"{module}:{mutation['start_pos'][0]} {mutation['operator_name']}"  # type: ignore[index]
-    outcome = str(result.get("test_outcome") or "incomplete") if isinstance(result, dict) else "incomplete"
-    return {"module": module, "outcome": outcome, "what": where}
+    [mutation] = item["mutations"]
+    module = str(mutation["module_path"])
+    where = f"{module}:{mutation['start_pos'][0]} {mutation['operator_name']}"
+    outcome = "incomplete"
+    change = ""
+    if isinstance(result, dict):
+        outcome = "skipped" if result.get("worker_outcome") == "skipped" else \
+            str(result.get("test_outcome") or "incomplete")
+        diff = str(result.get("diff") or "")
+        change = " => ".join(line[1:].strip() for line in diff.splitlines()
+                             if line[:1] in "-+" and not line.startswith(("---", "+++")))
+    return {"module": module, "outcome": outcome, "what": where, "change": change}
 
 
-def _report(totals: dict[str, Counter[str]]) -> None:
-    print(f"\n{'module':46} {'mutants':>8} {'killed':>7} {'survived':>9} {'incomplete':>11} {'kill rate':>10}")
+def _report(records: list[dict[str, str]]) -> None:
+    totals: dict[str, Counter[str]] = defaultdict(Counter)
+    for record in records:
+        totals[record["module"]][record["outcome"]] += 1
+    print(f"\n{'module':46} {'mutants':>8} {'skipped':>8} {'killed':>7} {'survived':>9} {'incomplete':>11}"
+          f" {'kill rate':>10}")
     overall: Counter[str] = Counter()
     for module in sorted(totals):
         overall.update(totals[module])
         _row(module, totals[module])
     _row("all", overall)
+    survivors = sorted((r for r in records if r["outcome"] == "survived"), key=lambda r: r["what"])
+    if survivors:
+        print("\nSurvived (each needs a test that kills it, or a reason why it is equivalent):")
+        for record in survivors:
+            print(f"  {record['what']}: {record['change']}")
 
 
 def _row(label: str, counts: Counter[str]) -> None:
-    mutants = sum(counts.values())
-    rate = f"{100 * counts['killed'] / mutants:.0f}%" if mutants else "-"
-    print(f"{label:46} {mutants:8} {counts['killed']:7} {counts['survived']:9} {counts['incomplete']:11} {rate:>10}")
+    tested = sum(counts.values()) - counts["skipped"]
+    rate = f"{100 * counts['killed'] / tested:.0f}%" if tested else "-"
+    print(f"{label:46} {tested + counts['skipped']:8} {counts['skipped']:8} {counts['killed']:7}"
+          f" {counts['survived']:9} {counts['incomplete']:11} {rate:>10}")
 
 
 if __name__ == "__main__":

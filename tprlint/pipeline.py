@@ -20,8 +20,9 @@ from tprlint.facts.temporal_server import build_server_project
 from tprlint.follow_imports import imported_python
 from tprlint.helm.discover import is_chart_file
 from tprlint.helm.stage import HelmResult, HelmStage
-from tprlint.helm.variants import FindingKey, new_in_world, worlds
+from tprlint.helm.variants import FindingKey, finding_key, new_in_world, worlds
 from tprlint.internal import INTERNAL_ERROR, describe
+from tprlint.link.kustomize import Overlay, in_overlay, name_overlays, overlays
 from tprlint.link.python_project import PythonProject
 from tprlint.model import Finding, Location, RuleMeta, Severity
 from tprlint.result_cache import RunResult
@@ -57,15 +58,21 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
         cache.save()
 
     python_keys = [module_key_for(s.display) for s in scanned if s.kind in (FileKind.PYTHON, FileKind.PYTHON_OTHER)]
-    # Charts rendered only with their ci values files: each variant is judged on its own, beside
-    # everything else (one world per variant; a single world when there are none).
+    # Charts rendered only with their ci values files, and kustomize overlays: each variant is judged
+    # on its own, beside everything else (one world per variant; a single world when there are none).
     findings: list[Finding] = []
     projects: list[Project] = []
     seen: set[FindingKey] = set()
-    for world in worlds(charts.variants):
+    chart_worlds = worlds(charts.variants)
+    built: list[Overlay | None] = _guarded(failures, "building kustomize overlays", [], lambda: list(overlays(facts)))
+    built = built or [None]
+    overlay_of: dict[int, tuple[FindingKey, Overlay]] = {}
+    in_overlays: dict[FindingKey, list[str]] = {}
+    for k in range(max(len(chart_worlds), len(built))):
+        world, overlay = chart_worlds[min(k, len(chart_worlds) - 1)], built[min(k, len(built) - 1)]
         judged = facts + [f for variant in world for f in variant.facts]
         project = _guarded(failures, "linking code to deployments", None,
-                           partial(build_project, judged, config, python_keys))
+                           partial(build_project, judged, config, python_keys, overlay))
         if project is None:
             project = build_project([], config)
         projects.append(project)
@@ -77,7 +84,13 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
             elif rule_id in REGISTRY:
                 hits: list[Hit] = _guarded(failures, f"rule {rule_id}", [], partial(_run_rule, rule_id, project))
                 world_findings += [_finding(rule_id, hit, catalog, config) for hit in hits]
+        if overlay is not None:
+            for finding in world_findings:
+                overlay_of.setdefault(id(finding), (finding_key(finding), overlay))
+                in_overlays.setdefault(finding_key(finding), []).append(overlay.folder)
         findings += new_in_world(world_findings, world, seen)
+    if len(built) > 1:
+        name_overlays(findings, overlay_of, in_overlays, [o.folder for o in built if o is not None])
     project = _every_world(projects)
     parse_errors = [f.error for f in facts if f.error]
     if "TPR001" in rules:
@@ -155,7 +168,10 @@ def _internal(hit: Hit, catalog: Mapping[str, RuleMeta]) -> Finding:
 T = TypeVar("T")
 
 
-def build_project(facts: Iterable[FileFacts], config: Config, python_keys: Iterable[str] = ()) -> Project:
+def build_project(facts: Iterable[FileFacts], config: Config, python_keys: Iterable[str] = (),
+                  overlay: Overlay | None = None) -> Project:
+    """The project the rules judge; with ``overlay``, the world of one kustomize overlay (its objects as
+    built, without the objects only other overlays build)."""
     facts = list(facts)
     project = Project(
         python=PythonProject(
@@ -176,6 +192,12 @@ def build_project(facts: Iterable[FileFacts], config: Config, python_keys: Itera
             project.compose.append(f.compose)
         if f.compose_chains is not None:
             project.compose_chains += f.compose_chains.chains
+    if overlay is not None:
+        project.workloads = in_overlay(project.workloads, overlay)
+        project.scale_targets = [t for t in project.scale_targets if overlay.keeps(t.location.path)]
+        project.budgets = [b for b in project.budgets if overlay.keeps(b.location.path)]
+        project.network_policies = [n for n in project.network_policies if overlay.keeps(n.location.path)]
+        project.image_overrides = [i for i in project.image_overrides if overlay.keeps(i.location.path)]
     project.temporal_servers = build_server_project(
         (f.temporal for f in facts if f.temporal is not None), (f.path for f in facts),
         project.workloads, project.budgets, project.replica_floor,

@@ -26,6 +26,9 @@ _YAML_SUFFIXES = (".yaml", ".yml")
 _K8S_MARKERS = re.compile(rb"^\s*apiVersion\s*:", re.MULTILINE), re.compile(rb"^\s*kind\s*:", re.MULTILINE)
 _TEMPLATE_MARKER = b"{{"
 _KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml")
+# A JSON 6902 patch file (a list of `op:`/`path:` items) that a kustomization applies to its objects.
+_JSON_PATCH_MARKERS = re.compile(rb"^[\s{-]*op\s*:\s*[\"']?(?:add|replace|remove)\b", re.MULTILINE), \
+    re.compile(rb"\bpath\s*:\s*[\"']?/")
 _COMPOSE_NAME = re.compile(r"^(docker-)?compose([.-][^/]*)?\.ya?ml$")
 _COMPOSE_MARKER = re.compile(rb"^services[ \t]*:", re.MULTILINE)
 # Cheap pre-filters only; the extractor decides by shape (tprlint.facts.temporal_server.values_shape).
@@ -72,7 +75,8 @@ def classify(relpath: str, head: bytes) -> FileKind:
             return FileKind.SKIP
         if _COMPOSE_NAME.match(lower) and _COMPOSE_MARKER.search(head):
             return FileKind.COMPOSE
-        if all(marker.search(head) for marker in _K8S_MARKERS) or lower in _KUSTOMIZATION_NAMES:
+        if all(marker.search(head) for marker in _K8S_MARKERS) or lower in _KUSTOMIZATION_NAMES \
+                or all(marker.search(head) for marker in _JSON_PATCH_MARKERS):
             return FileKind.KUBERNETES  # kustomizations (often without `kind:`) carry image tag overrides
         if lower.startswith("helmfile") or "/helmfile.d/" in f"/{relpath}" or any(
             all(pattern.search(head) for pattern in markers) for markers in _TEMPORAL_YAML

@@ -9,8 +9,9 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from tprlint.facts.kustomization import Kustomization, extract_kustomization
 from tprlint.facts.python.clients import REDACTED, is_placeholder, looks_like_token, secret_kind
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.link.commands import split_shell_commands
@@ -200,6 +201,7 @@ class KubeFacts:
     budgets: list[DisruptionBudget] = field(default_factory=list)
     network_policies: list[NetworkPolicy] = field(default_factory=list)
     image_overrides: list[ImageOverride] = field(default_factory=list)
+    kustomizations: list[Kustomization] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,6 +253,7 @@ def extract_kubernetes(docs: list[YamlDoc], path: str) -> KubeFacts:
             continue
         if kustomization or data.get("kind") in ("Kustomization", "Component"):
             facts.image_overrides += _kustomize_images(_Doc(doc, path, ()), data)
+            facts.kustomizations.append(extract_kustomization(doc, path, data))
             continue
         items = data.get("items")
         kind = data.get("kind")
@@ -262,6 +265,26 @@ def extract_kubernetes(docs: list[YamlDoc], path: str) -> KubeFacts:
         else:
             _extract_object(_Doc(doc, path, ()), data, facts)
     return facts
+
+
+class Locator(Protocol):
+    """Where each key of an object was written: one YAML document, or a base and its patches."""
+
+    @property
+    def path(self) -> str: ...
+
+    def loc(self, *keys: str | int) -> Location: ...
+
+    def loc_if(self, *keys: str | int) -> Location | None: ...
+
+
+def workload_from(doc: Locator, obj: dict[object, object]) -> Workload | None:
+    """The workload ``obj`` describes, if it is a named workload (see ``tprlint.link.kustomize``)."""
+    kind = obj.get("kind")
+    name = _dict(obj.get("metadata")).get("name")
+    if isinstance(kind, str) and kind in _POD_SPEC_PATHS and isinstance(name, str) and name:
+        return _workload(doc, obj, kind)
+    return None
 
 
 @dataclass(frozen=True)
@@ -325,7 +348,7 @@ def _append(target: list[ScaleTarget], item: ScaleTarget | None) -> None:
         target.append(item)
 
 
-def _workload(doc: _Doc, obj: dict[object, object], kind: str) -> Workload:
+def _workload(doc: Locator, obj: dict[object, object], kind: str) -> Workload:
     meta = _dict(obj.get("metadata"))
     spec = _dict(obj.get("spec"))
     pod_path = _POD_SPEC_PATHS[kind]
@@ -362,7 +385,7 @@ def _workload(doc: _Doc, obj: dict[object, object], kind: str) -> Workload:
     )
 
 
-def _deployment_strategy(doc: _Doc, spec: dict[object, object]) -> dict[str, Any]:
+def _deployment_strategy(doc: Locator, spec: dict[object, object]) -> dict[str, Any]:
     strategy = _dict(spec.get("strategy"))
     return {
         "strategy_type": _text(strategy.get("type")),
@@ -372,7 +395,7 @@ def _deployment_strategy(doc: _Doc, spec: dict[object, object]) -> dict[str, Any
     }
 
 
-def _rollout_strategy(doc: _Doc, spec: dict[object, object]) -> dict[str, Any]:
+def _rollout_strategy(doc: Locator, spec: dict[object, object]) -> dict[str, Any]:
     """Argo Rollouts: `canary` or `blueGreen`, and whether any analysis can abort it."""
     strategy = _dict(spec.get("strategy"))
     name = next((key for key in ("canary", "blueGreen") if isinstance(strategy.get(key), dict)), None)
@@ -406,7 +429,7 @@ def _spread(pod_spec: dict[object, object]) -> bool:
 
 
 def _containers(
-    doc: _Doc, pod_spec: dict[object, object], list_path: _Path, pod_security: dict[object, object]
+    doc: Locator, pod_spec: dict[object, object], list_path: _Path, pod_security: dict[object, object]
 ) -> tuple[Container, ...]:
     items = pod_spec.get(list_path[-1])
     if not isinstance(items, list):
@@ -416,7 +439,7 @@ def _containers(
     )
 
 
-def _container(doc: _Doc, spec: dict[object, object], at: _Path, pod_security: dict[object, object]) -> Container:
+def _container(doc: Locator, spec: dict[object, object], at: _Path, pod_security: dict[object, object]) -> Container:
     resources = _dict(spec.get("resources"))
     prestop = _get(spec, "lifecycle", "preStop")
     security = {str(k): v for k, v in {**pod_security, **_dict(spec.get("securityContext"))}.items()}
@@ -451,7 +474,7 @@ def _env_from(items: object) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _env(doc: _Doc, items: object, at: _Path) -> tuple[EnvVar, ...]:
+def _env(doc: Locator, items: object, at: _Path) -> tuple[EnvVar, ...]:
     if not isinstance(items, list):
         return ()
     result: list[EnvVar] = []
@@ -526,7 +549,7 @@ def _harmless(value: str) -> bool:
             or text.startswith(("/", "./", "../", "~/", "file:")))
 
 
-def _probes(doc: _Doc, spec: dict[object, object], at: _Path) -> tuple[Probe, ...]:
+def _probes(doc: Locator, spec: dict[object, object], at: _Path) -> tuple[Probe, ...]:
     probes: list[Probe] = []
     for kind, key in _PROBE_KINDS:
         probe = spec.get(key)
@@ -539,7 +562,7 @@ def _probes(doc: _Doc, spec: dict[object, object], at: _Path) -> tuple[Probe, ..
 
 
 def _scale_target(
-    doc: _Doc, obj: dict[object, object], kind: str, *, default_kind: str | None, default_min: int
+    doc: Locator, obj: dict[object, object], kind: str, *, default_kind: str | None, default_min: int
 ) -> ScaleTarget | None:
     meta = _dict(obj.get("metadata"))
     spec = _dict(obj.get("spec"))
@@ -564,7 +587,7 @@ def _scale_target(
     )
 
 
-def _scale_down(doc: _Doc, spec: dict[object, object], kind: str) -> dict[str, Any]:
+def _scale_down(doc: Locator, spec: dict[object, object], kind: str) -> dict[str, Any]:
     path: tuple[str, ...] = ("behavior",) if kind == "HorizontalPodAutoscaler" else (
         "advanced", "horizontalPodAutoscalerConfig", "behavior")
     scale_down = _dict(_get(spec, *path, "scaleDown"))
@@ -575,7 +598,7 @@ def _scale_down(doc: _Doc, spec: dict[object, object], kind: str) -> dict[str, A
     }
 
 
-def _budget(doc: _Doc, obj: dict[object, object]) -> DisruptionBudget:
+def _budget(doc: Locator, obj: dict[object, object]) -> DisruptionBudget:
     meta = _dict(obj.get("metadata"))
     spec = _dict(obj.get("spec"))
     # policy/v1: an empty selector selects every pod of the namespace; policy/v1beta1: none.
@@ -609,7 +632,7 @@ def _selector(value: object, everything: bool) -> LabelSelector | None:
     return LabelSelector(_str_map(value.get("matchLabels")), tuple(expressions), everything)
 
 
-def _network_policy(doc: _Doc, obj: dict[object, object], kind: str) -> NetworkPolicy:
+def _network_policy(doc: Locator, obj: dict[object, object], kind: str) -> NetworkPolicy:
     meta = _dict(obj.get("metadata"))
     core = kind == "NetworkPolicy" and (_text(obj.get("apiVersion")) or "").startswith("networking.k8s.io/")
     # A core policy's podSelector is required; `{}` (or a missing one) selects every pod of the namespace.
@@ -624,7 +647,7 @@ def _network_policy(doc: _Doc, obj: dict[object, object], kind: str) -> NetworkP
     )
 
 
-def _kustomize_images(doc: _Doc, obj: dict[object, object]) -> list[ImageOverride]:
+def _kustomize_images(doc: Locator, obj: dict[object, object]) -> list[ImageOverride]:
     images = obj.get("images")
     found: list[ImageOverride] = []
     for i, item in enumerate(images if isinstance(images, list) else []):
@@ -636,7 +659,7 @@ def _kustomize_images(doc: _Doc, obj: dict[object, object]) -> list[ImageOverrid
     return found
 
 
-def _skaffold_images(doc: _Doc, obj: dict[object, object]) -> list[ImageOverride]:
+def _skaffold_images(doc: Locator, obj: dict[object, object]) -> list[ImageOverride]:
     artifacts = _get(obj, "build", "artifacts")
     found: list[ImageOverride] = []
     for i, item in enumerate(artifacts if isinstance(artifacts, list) else []):

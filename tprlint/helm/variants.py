@@ -103,13 +103,18 @@ def worlds(charts: list[list[RenderedVariant]]) -> list[list[RenderedVariant]]:
 FindingKey = tuple[str, Location, str, str]
 
 
+def finding_key(finding: Finding) -> FindingKey:
+    """What makes two worlds' findings the same finding: rule, place, message and anchor."""
+    return (finding.rule_id, finding.location, finding.message, finding.anchor)
+
+
 def new_in_world(findings: list[Finding], world: list[RenderedVariant], seen: set[FindingKey]) -> list[Finding]:
     """The findings of one world that no earlier world made, each naming the values file of the
     variant it is placed in. ``seen`` collects the keys of every world judged so far."""
     kept: list[Finding] = []
     keys: set[FindingKey] = set()
     for finding in findings:
-        key = (finding.rule_id, finding.location, finding.message, finding.anchor)
+        key = finding_key(finding)
         keys.add(key)
         if key in seen:
             continue
@@ -121,4 +126,5 @@ def new_in_world(findings: list[Finding], world: list[RenderedVariant], seen: se
     return kept
 
 
-__all__ = ["CI_FOLDER", "RenderedVariant", "ci_values_files", "new_in_world", "variant_of", "worlds"]
+__all__ = ["CI_FOLDER", "FindingKey", "RenderedVariant", "ci_values_files", "finding_key", "new_in_world", "variant_of",
+           "worlds"]
