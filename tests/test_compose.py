@@ -17,12 +17,12 @@ from tprlint.discover.classify import FileKind, classify
 from tprlint.engine import run
 from tprlint.facts.compose import (
     ComposeFile,
-    compose_configs,
     extract_compose,
     interpolate,
     is_dev_compose,
     parse_compose_duration,
 )
+from tprlint.facts.compose_projects import compose_configs
 from tprlint.facts.extract import extract_file
 from tprlint.facts.yaml_docs import load_yaml_documents
 from tprlint.model import Finding

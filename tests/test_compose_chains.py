@@ -70,3 +70,78 @@ def test_chains_read_from_scripts(text: str, expected: list[tuple[str, ...]]) ->
 def test_compose_file_uses_the_path_separator_of_the_env_file() -> None:
     [chain] = extract_chains('COMPOSE_PATH_SEPARATOR=;\nCOMPOSE_FILE="a.yml;b.yml"\n', "stack/.env").chains
     assert chain.files == ("stack/a.yml", "stack/b.yml") and chain.default
+
+
+INCLUDING = """\
+include:
+  - temporal/compose.yaml
+  - path: [workers/compose.yaml]
+services:
+  api:
+    image: example/orders-api:1.0
+    environment: {TEMPORAL_ADDRESS: "temporal:7233"}
+"""
+INCLUDED_WORKER = """\
+services:
+  worker:
+    build: .
+    command: ["python", "worker.py"]
+    environment: {TEMPORAL_ADDRESS: "temporal:7233", TEMPORAL_TASK_QUEUE: orders}
+"""
+TEMPORAL = """\
+services:
+  temporal:
+    image: temporalio/auto-setup:1.25
+"""
+OVERRIDE = """\
+services:
+  worker:
+    stop_grace_period: 11m
+"""
+DRAINING_WORKER = """\
+import asyncio
+import signal
+from datetime import timedelta
+from temporalio.worker import Worker
+
+async def main(client):
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: None)
+    worker = Worker(client, task_queue="orders", workflows=[], graceful_shutdown_timeout=timedelta(minutes=10))
+    await worker.run()
+
+if __name__ == "__main__":
+    asyncio.run(main(None))
+"""
+
+
+def _including_project(root: Path, *, include: bool) -> Path:
+    (root / "temporal").mkdir()
+    (root / "temporal" / "compose.yaml").write_text(TEMPORAL, encoding="utf-8")
+    (root / "workers").mkdir()
+    (root / "workers" / "compose.yaml").write_text(INCLUDED_WORKER, encoding="utf-8")
+    (root / "workers" / "worker.py").write_text(DRAINING_WORKER, encoding="utf-8")
+    (root / "compose.override.yml").write_text(OVERRIDE, encoding="utf-8")
+    text = INCLUDING if include else INCLUDING.split("services:", 1)[1].join(["services:", ""])
+    (root / "compose.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+def test_an_included_file_is_part_of_the_project_that_includes_it(tmp_path: Path) -> None:
+    # compose.yaml includes workers/compose.yaml, and the root's override raises that worker's grace
+    # period to 11 minutes: one project, whose worker outlasts its 10-minute drain.
+    assert _tpr602(_including_project(tmp_path, include=True)) == []
+
+
+def test_without_include_the_worker_file_is_a_project_of_its_own(tmp_path: Path) -> None:
+    # The same files without `include:`: workers/compose.yaml runs alone, with the default 10 s.
+    assert _tpr602(_including_project(tmp_path, include=False)) == [("workers/compose.yaml", 2)]
+
+
+def test_include_entries_as_compose_writes_them() -> None:
+    from tprlint.facts.compose import extract_compose
+    from tprlint.facts.yaml_docs import load_yaml_documents
+
+    text = ("include:\n  - ../shared/compose.yaml\n  - path: [a.yml, b.yml]\n    project_directory: x\n"
+            "  - path: ${STACK}/c.yml\n  - https://example.com/compose.yaml\nservices: {}\n")
+    found = extract_compose(load_yaml_documents(text, "apps/compose.yaml"), "apps/compose.yaml")
+    assert found.includes == ("shared/compose.yaml", "apps/a.yml", "apps/b.yml")

@@ -8,8 +8,9 @@ from functools import cached_property, lru_cache
 
 from tprlint.config import Config
 from tprlint.devsetup import is_dev_path, says_production
-from tprlint.facts.compose import ComposeConfig, ComposeFile, compose_configs
+from tprlint.facts.compose import ComposeConfig, ComposeFile
 from tprlint.facts.compose_chains import ComposeChain
+from tprlint.facts.compose_projects import compose_configs
 from tprlint.facts.dockerfile import DockerfileFacts
 from tprlint.facts.kubernetes import DisruptionBudget, ImageOverride, NetworkPolicy, ScaleTarget, Workload
 from tprlint.facts.temporal_server import ServerProject
