@@ -59,6 +59,41 @@ def test_an_explicit_file_is_read_even_when_ignored(tmp_path: Path) -> None:
         ("Dockerfile", b"FROM python\n", FileKind.DOCKERFILE),
         ("docker/Dockerfile.worker", b"FROM python\n", FileKind.DOCKERFILE),
         ("notes.txt", b"temporalio", FileKind.SKIP),
+        # Each case below tells one condition of classify() from a near miss.
+        ("app/__main__.PY", b"pass\n", FileKind.PYTHON),
+        ("app/_main_.py", b"pass\n", FileKind.PYTHON_OTHER),  # sorts before __main__.py, is not it
+        ("a/__init__.py", b"pass\n", FileKind.PYTHON_OTHER),
+        ("chart/Chart.yaml", b"apiVersion: v2\nname: c\n", FileKind.HELM_CHART),
+        ("chart/Chart.lock", b"dependencies: []\n", FileKind.SKIP),
+        ("chart/Abc.yaml", b"name: c\n", FileKind.SKIP),  # sorts before Chart.yaml
+        ("chart/templates/notes.yaml", b"apiVersion: v1\nkind: ConfigMap\n", FileKind.KUBERNETES),  # no {{
+        ("docs/example.yaml", b"apiVersion: v1\nkind: ConfigMap\nnote: '{{ x }}'\n", FileKind.KUBERNETES),
+        ("deploy/compose.yaml", b"version: '3'\nservices:\n  w: {image: x}\n", FileKind.COMPOSE),
+        ("deploy/stack.yaml", b"services:\n  w: {image: x}\n", FileKind.SKIP),  # not a compose name
+        ("deploy/compose.yaml", b"volumes: {}\n", FileKind.SKIP),  # a compose name, no services
+        ("deploy/kustomization.yaml", b"resources: [a.yaml]\n", FileKind.KUBERNETES),
+        ("deploy/replicas.yaml", b"- op: replace\n  path: /spec/replicas\n  value: 3\n", FileKind.KUBERNETES),
+        ("deploy/steps.yaml", b"- op: replace\n  name: x\n", FileKind.SKIP),  # an op, no JSON pointer
+        ("ops/helmfile.yaml", b"releases: []\n", FileKind.TEMPORAL_VALUES),
+        ("ops/helmfile.d/10-temporal.yaml", b"releases: []\n", FileKind.TEMPORAL_VALUES),
+        ("ops/releases.yaml", b"releases: []\n", FileKind.SKIP),
+        # Umbrella values: the Temporal key on any line, in any case.
+        ("values/prod.yaml", b"global: {}\nTemporal:\n  server: {}\n", FileKind.TEMPORAL_VALUES),
+        ("values/prod.yaml", b"global: {}\nmy-Temporal-Stack:\n  server: {}\n", FileKind.TEMPORAL_VALUES),
+        ("values/prod.yaml", b"global:\n  temporal: {}\n", FileKind.SKIP),  # nested: not a top-level key
+        ("config/temporal.yaml", b"log: {}\npersistence:\n  numHistoryShards: 512\n", FileKind.TEMPORAL_VALUES),
+        ("rules/alerts.yaml", b"groups:\n  - rules:\n      - alert: WorkerDown\n", FileKind.TEMPORAL_VALUES),
+        ("pyproject.toml", b"[project]\n", FileKind.PYPROJECT),
+        ("sub/pyproject.toml.bak", b"[project]\n", FileKind.SKIP),
+        ("docker/Containerfile", b"FROM python\n", FileKind.DOCKERFILE),
+        ("docker/worker.dockerfile", b"FROM python\n", FileKind.DOCKERFILE),
+        (".env", b"COMPOSE_FILE=a.yml\n", FileKind.COMPOSE_CHAIN),
+        ("GNUmakefile", b"up:\n\tdocker compose up\n", FileKind.COMPOSE_CHAIN),
+        ("justfile", b"up:\n  docker compose up\n", FileKind.COMPOSE_CHAIN),
+        ("scripts/up.sh", b"docker compose up\n", FileKind.COMPOSE_CHAIN),
+        ("scripts/up.bash", b"docker compose up\n", FileKind.SKIP),
+        ("a/b/c/Dockerfile", b"FROM python\n", FileKind.DOCKERFILE),  # the name is the last part only
+        ("Dockerfile/notes.txt", b"FROM python\n", FileKind.SKIP),
     ],
 )
 def test_classification(name: str, data: bytes, kind: FileKind) -> None:
