@@ -1,8 +1,9 @@
 """A tree of real-shaped Temporal projects (tests/data/real_shaped): a pydantic-settings Python worker
 whose drain comes from the environment of its Deployment, a Go worker chart that only renders with its
-ci values, an API server that only starts workflows, a Tilt folder, and docker-compose alternatives
-for a local server. Every error and warning tprlint reports on it is listed here and was checked by
-hand; anything else it reports at those levels is a false positive."""
+ci values, an API server that only starts workflows, a Tilt folder, docker-compose alternatives for a
+local server, and a worker deployed with Kustomize overlays (its base alone has one replica and the
+default grace period; each overlay patches both). Every error and warning tprlint reports on it is
+listed here and was checked by hand; anything else it reports at those levels is a false positive."""
 
 from __future__ import annotations
 
@@ -65,3 +66,11 @@ def test_a_folder_named_for_a_local_environment_is_one_but_a_project_named_demo_
     assert is_dev_path("deploy/kind-cluster/worker.yaml")
     assert not is_dev_path("fixtures/demo-shop/deploy/workers.yaml")
     assert not is_dev_path("services/test-harness/deploy/worker.yaml")
+
+
+def test_kustomize_overlays_are_judged_as_built(tmp_path: Path) -> None:
+    found = _run(tmp_path, "shipping")
+    assert {str(f["rule"]) for f in found if f["severity"] in ("error", "warning")} == set()
+    # Staging runs 2 pods without a spread constraint (production's patch adds one): a note, named.
+    (spread,) = [f for f in found if f["rule"] == "TPR411"]
+    assert str(spread["message"]).endswith("(kustomize overlay shipping/deploy/overlays/staging)")
