@@ -141,3 +141,41 @@ def test_a_file_named_alone_is_analysed_in_full_in_its_project(tmp_path: Path) -
     (root / "src" / "app" / "settings.py").write_text(
         'STRIPE_API_KEY = "sk_live_4eC39HqLyjWDarjtT1zdp7dcQ8xKp2mVb7Rw"\n')
     assert _findings(root, "src/app/settings.py") == [("src/app/settings.py", "TPR302")]
+
+
+@pytest.mark.parametrize("home", ["/", "/aaa-home", "/zzz-home"])  # before and after the tree when sorted
+def test_a_project_outside_the_home_folder_is_found_wherever_home_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: str) -> None:
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    (tmp_path / "repo" / "deploy").mkdir()
+    monkeypatch.setenv("HOME", home)
+    assert project_root(tmp_path / "repo" / "deploy") == (tmp_path / "repo").resolve()
+
+
+def test_a_path_that_holds_the_home_folder_is_its_own_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `tprlint /srv` where HOME=/srv/home/me: nothing at or above the home folder's ancestors is a project.
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "srv" / "home" / "me").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(tmp_path / "srv" / "home" / "me"))
+    assert project_root(tmp_path / "srv") == (tmp_path / "srv").resolve()
+
+
+@pytest.mark.parametrize("home", ["", "./home/me"])
+def test_an_empty_or_relative_home_is_read_as_the_shell_would(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: str) -> None:
+    # An empty HOME is no home folder; a relative one is relative to the current folder.
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    inner = tmp_path / "repo" / "home" / "me" / "project"
+    inner.mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "repo")
+    monkeypatch.setenv("HOME", home)
+    expected = tmp_path / "repo" if not home else inner
+    assert project_root(inner) == expected.resolve()
+
+
+def test_sibling_projects_are_each_scanned(tmp_path: Path) -> None:
+    for name in ("billing", "orders"):  # "orders" sorts after "billing": it is still not inside it
+        (tmp_path / name / ".git").mkdir(parents=True)
+    roots = scan_roots([tmp_path / "billing", tmp_path / "orders"])
+    assert roots == [(tmp_path / "billing").resolve(), (tmp_path / "orders").resolve()]
+    assert scan_roots([tmp_path / "orders" , tmp_path / "billing"]) == list(reversed(roots))
