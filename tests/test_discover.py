@@ -123,6 +123,8 @@ def test_huge_files_are_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         (b"import importlib\nimportlib.import_module('worker')\n", False),
         (b"x = 1  # import worker\n", False),
         (b"from app import settings \\", False),  # a trailing backslash at the end of the file
+        (b"# import helpers first\nfrom app.worker import run\n", True),  # the scan goes on after a comment
+        (b'x = "import"\nimport worker', True),  # and after the word inside code, up to the last line
     ],
 )
 def test_import_words_find_module_names_only_in_import_statements(source: bytes, imported: bool) -> None:

@@ -25,7 +25,7 @@ def project_root(path: Path, config_root: Path | None = None) -> Path:
         return config_root.resolve()
     stop = _home()
     for candidate in (folder, *folder.parents):
-        if stop is not None and (candidate == stop or _within(stop, candidate)):
+        if stop is not None and _within(stop, candidate):  # the home folder or above it
             break
         if any(os.path.lexists(candidate / marker) for marker in PROJECT_MARKERS):
             return candidate
