@@ -148,3 +148,41 @@ def test_json_patch_add_replace_remove() -> None:
     assert at[("spec", "replicas")] == Location("ops.yaml", 3)
     assert at[("spec", "template", "spec", "terminationGracePeriodSeconds")] == Location("ops.yaml", 6)
     assert obj["spec"]["replicas"] == 1  # the base is not changed: other overlays build from it too
+
+
+def test_merging_costs_the_size_of_the_object_not_its_square(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A huge env list and a patch that touches it: each copied subtree is walked once, so the keys
+    # visited stay a small multiple of the object's keys (a quadratic merge would visit ~10^9).
+    from tprlint.link import strategic_merge as merge
+
+    visited = 0
+    original = merge._Source.subtree
+
+    def counting(self: merge._Source, prefix: tuple[str | int, ...]):  # type: ignore[no-untyped-def]
+        nonlocal visited
+        for entry in original(self, prefix):
+            visited += 1
+            yield entry
+
+    monkeypatch.setattr(merge._Source, "subtree", counting)
+    env = [{"name": f"V{i}", "value": str(i)} for i in range(20_000)]
+    base = {"spec": {"containers": [{"name": "w", "env": env}]}}
+    base_at = {("spec",): Location("b", 1), ("spec", "containers"): Location("b", 2),
+               ("spec", "containers", 0): Location("b", 3), ("spec", "containers", 0, "env"): Location("b", 4)}
+    for i in range(len(env)):
+        for key in ((), ("name",), ("value",)):
+            base_at[("spec", "containers", 0, "env", i, *key)] = Location("b", 5 + i)
+    patch = {"spec": {"containers": [{"name": "w", "env": [{"name": "V7", "value": "x"}]}]}}
+    merged, at = strategic_merge(base, base_at, patch, {})
+    assert isinstance(merged, dict) and len(at) == len(base_at) - 1  # the patched value: no position given
+    assert visited <= 2 * len(base_at)
+
+
+def test_a_json_patch_too_large_for_its_object_is_not_applied() -> None:
+    from tprlint.link.strategic_merge import MAX_JSON_PATCH_WORK
+
+    obj = {"spec": {"replicas": 1}}
+    obj_at = {("spec", "replicas"): Location("b", 2)}
+    ops = [{"op": "replace", "path": "/spec/replicas", "value": 2}] * (MAX_JSON_PATCH_WORK // 2 + 1)
+    assert json_patch(obj, obj_at, list(ops), {}) == (obj, obj_at)
+    assert json_patch(obj, obj_at, ops[:3], {})[0] == {"spec": {"replicas": 2}}

@@ -32,9 +32,11 @@ from tprlint.helm.variants import FindingKey
 from tprlint.link.strategic_merge import KeyPath, Positions, json_patch, strategic_merge
 from tprlint.model import Finding, Location
 
-# A bound on the objects built across all kustomizations: a tree of strangers may include one large
-# base from thousands of overlays.
+# Bounds for a tree of strangers: the objects built across all kustomizations (one large base may be
+# included by thousands of overlays), and the keys merged across all patches (thousands of patches on
+# one huge object). Past them, objects are judged as built so far.
 MAX_OBJECTS = 20_000
+MAX_MERGED_KEYS = 20_000_000
 
 ObjectKey = tuple[str, str, str]  # file, kind, name
 
@@ -95,13 +97,13 @@ def overlays(facts: Iterable[FileFacts]) -> list[Overlay]:
     managed = {path for _, _, files in results for path in files}
     found: list[Overlay] = []
     for folder, objects, files in results:
-        built: list[Workload] = []
+        built: dict[str, Workload] = {}  # by its text: two patches may build the same object
         for obj in objects:
             workload = workload_from(_Layered(obj.origin[0], obj.at), obj.data) if obj.patched else None
-            if workload is not None and workload not in built:
-                built.append(workload)
+            if workload is not None:
+                built.setdefault(repr(workload), workload)
         replaced = frozenset(o.origin for o in objects if o.patched)
-        found.append(Overlay(folder, tuple(built), replaced, frozenset(managed - files), frozenset(managed),
+        found.append(Overlay(folder, tuple(built.values()), replaced, frozenset(managed - files), frozenset(managed),
                              frozenset(builder.patch_files)))
     return found
 
@@ -132,6 +134,7 @@ class _Builder:
         self.patch_files: set[str] = set()
         self.files: set[str] = set()  # what the current build read
         self.budget = MAX_OBJECTS
+        self.merged_keys = 0
         self._built: dict[str, list[_Object]] = {}
         self._building: set[str] = set()
         self._read_by: dict[str, set[str]] = {}
@@ -179,15 +182,15 @@ class _Builder:
             patch_meta = data.get("metadata")
             wanted_kind = patch.target_kind or data.get("kind")
             wanted_name = patch.target_name or (patch_meta.get("name") if isinstance(patch_meta, dict) else None)
-            if wanted_kind != kind or wanted_name != name:
-                return obj
-            merged, merged_at = strategic_merge(obj.data, obj.at, data, at)
-        elif isinstance(data, list) and (patch.target_kind or patch.target_name):
-            if patch.target_kind not in (None, kind) or patch.target_name not in (None, name):
-                return obj
-            merged, merged_at = json_patch(obj.data, obj.at, data, at)
-        else:
+            applies = wanted_kind == kind and wanted_name == name
+        else:  # JSON 6902: a list of operations, for the objects `target:` names
+            applies = isinstance(data, list) and bool(patch.target_kind or patch.target_name) \
+                and patch.target_kind in (None, kind) and patch.target_name in (None, name)
+        self.merged_keys += len(obj.at) + len(at) if applies else 0
+        if not applies or self.merged_keys > MAX_MERGED_KEYS:
             return obj
+        merged, merged_at = strategic_merge(obj.data, obj.at, data, at) if isinstance(data, dict) \
+            else json_patch(obj.data, obj.at, data if isinstance(data, list) else [], at)
         if not isinstance(merged, dict):
             return obj
         return _Object(merged, merged_at, obj.origin, True)

@@ -14,7 +14,7 @@ key path to that place, and both functions return the new data with its new posi
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from tprlint.model import Location
 
@@ -24,13 +24,43 @@ Positions = dict[KeyPath, Location]
 _MERGE_KEYS = {"volumeMounts": "mountPath", "ports": "containerPort", "volumeDevices": "devicePath"}
 
 
+# A JSON patch whose operations times its object's keys exceed this is not applied: each operation
+# rewrites the positions it moves, and a tree of strangers can hold huge objects and patch files.
+MAX_JSON_PATCH_WORK = 5_000_000
+
+
+class _Source:
+    """Positions with an index of each path's children, so copying a subtree costs its size."""
+
+    def __init__(self, at: Positions) -> None:
+        self.at = at
+        self._children: dict[KeyPath, list[KeyPath]] | None = None
+
+    def get(self, path: KeyPath) -> Location | None:
+        return self.at.get(path)
+
+    def subtree(self, prefix: KeyPath) -> Iterator[tuple[KeyPath, Location]]:
+        if self._children is None:
+            self._children = {}
+            for path in self.at:
+                if path:
+                    self._children.setdefault(path[:-1], []).append(path)
+        stack = [prefix]
+        while stack:
+            path = stack.pop()
+            where = self.at.get(path)
+            if where is not None:
+                yield path, where
+            stack.extend(self._children.get(path, ()))
+
+
 def strategic_merge(base: object, base_at: Positions, patch: object, patch_at: Positions) -> tuple[object, Positions]:
     out: Positions = {}
-    return _merge(base, patch, (), (), (), base_at, patch_at, out, None), out
+    return _merge(base, patch, (), (), (), _Source(base_at), _Source(patch_at), out, None), out
 
 
 def _merge(base: object, patch: object, bp: KeyPath, pp: KeyPath, op: KeyPath,
-           base_at: Positions, patch_at: Positions, out: Positions, field: str | int | None) -> object:
+           base_at: _Source, patch_at: _Source, out: Positions, field: str | int | None) -> object:
     # A map or list both sides have is the base's (the patch only walks through it to reach a key); a
     # value the patch replaces is the patch's, unless it writes what the base already had.
     where = base_at.get(bp) or patch_at.get(pp)
@@ -66,7 +96,7 @@ def _merge(base: object, patch: object, bp: KeyPath, pp: KeyPath, op: KeyPath,
 
 
 def _merge_list(base: list[object], patch: list[object], key: str, bp: KeyPath, pp: KeyPath, op: KeyPath,
-                base_at: Positions, patch_at: Positions, out: Positions) -> list[object]:
+                base_at: _Source, patch_at: _Source, out: Positions) -> list[object]:
     by_key = {item[key]: i for i, item in enumerate(patch) if isinstance(item, dict)}
     used: set[int] = set()
     merged: list[object] = []
@@ -102,8 +132,11 @@ def _directive(item: object) -> object:
 
 def json_patch(obj: object, obj_at: Positions, ops: list[object], ops_at: Positions) -> tuple[object, Positions]:
     """``ops`` applied in order; an operation that does not apply (bad pointer, missing parent) is skipped."""
+    if len(ops) * (len(obj_at) + 1) > MAX_JSON_PATCH_WORK:
+        return obj, obj_at
     result = copy.deepcopy(obj)
     at = dict(obj_at)
+    source = _Source(ops_at)
     for i, operation in enumerate(ops):
         if not isinstance(operation, dict):
             continue
@@ -121,7 +154,7 @@ def json_patch(obj: object, obj_at: Positions, ops: list[object], ops_at: Positi
                     del parent[last]
                     continue
                 parent[last] = copy.deepcopy(operation["value"])
-                _copy(ops_at, (i, "value"), _typed(pointer, result), at)
+                _copy(source, (i, "value"), _typed(pointer, result), at)
         elif isinstance(parent, list):
             index = len(parent) if last == "-" else _index(last)
             if index is None or index > len(parent) or (name != "add" and index >= len(parent)):
@@ -139,7 +172,7 @@ def json_patch(obj: object, obj_at: Positions, ops: list[object], ops_at: Positi
                 continue
             else:
                 continue
-            _copy(ops_at, (i, "value"), (*_typed(pointer[:-1], result), index), at)
+            _copy(source, (i, "value"), (*_typed(pointer[:-1], result), index), at)
     return result, at
 
 
@@ -179,11 +212,10 @@ def _segment(key: object) -> str | int:
     return key if isinstance(key, (str, int)) else str(key)
 
 
-def _copy(source: Positions, prefix: KeyPath, target: KeyPath, out: Positions) -> None:
+def _copy(source: _Source, prefix: KeyPath, target: KeyPath, out: Positions) -> None:
     size = len(prefix)
-    for path, where in source.items():
-        if path[:size] == prefix:
-            out[target + path[size:]] = where
+    for path, where in source.subtree(prefix):
+        out[target + path[size:]] = where
 
 
 def _drop(at: Positions, prefix: KeyPath, *, siblings_after: bool = False) -> None:
