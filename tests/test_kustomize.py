@@ -186,3 +186,28 @@ def test_a_json_patch_too_large_for_its_object_is_not_applied() -> None:
     ops = [{"op": "replace", "path": "/spec/replicas", "value": 2}] * (MAX_JSON_PATCH_WORK // 2 + 1)
     assert json_patch(obj, obj_at, list(ops), {}) == (obj, obj_at)
     assert json_patch(obj, obj_at, ops[:3], {})[0] == {"spec": {"replicas": 2}}
+
+
+@pytest.mark.parametrize(("target", "patched"), [
+    ("{kind: Deployment}", True),  # every Deployment, whatever name the patch carries
+    ("{kind: Deployment, name: orders-worker}", True),
+    ("{kind: StatefulSet}", False),
+    ("{labelSelector: app=orders-worker}", False),  # selectors are not followed: the base stays as written
+])
+def test_a_target_picks_the_objects_a_patch_applies_to(tmp_path: Path, target: str, patched: bool) -> None:
+    shutil.copytree(FIXTURE, tmp_path, dirs_exist_ok=True)
+    staging = tmp_path / "deploy" / "overlays" / "staging"
+    shutil.rmtree(tmp_path / "deploy" / "overlays" / "production")
+    (staging / "kustomization.yaml").write_text(
+        f"resources: [../../base]\npatches:\n  - path: worker-shutdown.yaml\n    target: {target}\n", encoding="utf-8")
+    (staging / "worker-shutdown.yaml").write_text(textwrap.dedent("""\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: not-important}
+        spec:
+          template:
+            spec:
+              terminationGracePeriodSeconds: 700
+        """), encoding="utf-8")
+    grace = [_where(f) for f in _findings(tmp_path) if f["rule"] == "TPR601"]
+    assert grace == ([] if patched else [("deploy/base/deployment.yaml", 14)])

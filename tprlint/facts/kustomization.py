@@ -20,6 +20,7 @@ class KustomizePatch:
     inline: str | None  # or the patch itself (`patch: |`, an inline `patchesStrategicMerge` item)
     target_kind: str | None = None  # `target:` (required by JSON 6902 patches; else the patch names its object)
     target_name: str | None = None
+    targeted: bool = False  # a `target:` is given: it alone says which objects the patch applies to
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ def extract_kustomization(doc: YamlDoc, path: str, data: dict[object, object]) -
                     inline_patch if isinstance(inline_patch, str) else None,
                     _text(target.get("kind")),
                     _text(target.get("name")),
+                    bool(target),
                 ))
     return Kustomization(path, resources, tuple(patches))
 

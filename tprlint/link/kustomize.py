@@ -178,14 +178,17 @@ class _Builder:
         meta = obj.data.get("metadata")
         name = meta.get("name") if isinstance(meta, dict) else None
         kind = obj.data.get("kind")
-        if isinstance(data, dict):  # strategic merge: the patch names its object, unless `target:` does
+        if patch.targeted:
+            # `target:` picks the objects, for both patch kinds. One that selects by labels or annotations
+            # alone is not followed: applied to the wrong objects, it would hide real problems.
+            applies = bool(patch.target_kind or patch.target_name) and patch.target_kind in (None, kind) \
+                and patch.target_name in (None, name)
+        elif isinstance(data, dict):  # a strategic merge names its object
             patch_meta = data.get("metadata")
-            wanted_kind = patch.target_kind or data.get("kind")
-            wanted_name = patch.target_name or (patch_meta.get("name") if isinstance(patch_meta, dict) else None)
-            applies = wanted_kind == kind and wanted_name == name
-        else:  # JSON 6902: a list of operations, for the objects `target:` names
-            applies = isinstance(data, list) and bool(patch.target_kind or patch.target_name) \
-                and patch.target_kind in (None, kind) and patch.target_name in (None, name)
+            applies = data.get("kind") == kind and \
+                (patch_meta.get("name") if isinstance(patch_meta, dict) else None) == name
+        else:
+            applies = False  # JSON 6902 operations need a target
         self.merged_keys += len(obj.at) + len(at) if applies else 0
         if not applies or self.merged_keys > MAX_MERGED_KEYS:
             return obj
