@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
@@ -140,6 +141,22 @@ def test_unknown_config_key_is_an_error(tmp_path: Path) -> None:
     result = run_cli(".", cwd=tmp_path)
     assert result.returncode == 2
     assert "unknown key 'selectt'" in result.stderr
+
+
+@pytest.mark.parametrize(("make", "said"), [
+    (lambda p: os.mkfifo(p), "a named pipe (FIFO), not a regular file"),
+    (lambda p: p.symlink_to("nowhere"), "a symbolic link to nothing"),
+    (lambda p: p.mkdir(), "a folder, not a regular file"),
+])
+def test_a_configuration_file_that_cannot_be_read_is_an_error(tmp_path: Path, make: Callable[[Path], None],
+                                                              said: str) -> None:
+    # Never waited on, never skipped: running with the defaults would silently drop its settings.
+    (tmp_path / "worker.py").write_text("x = 1\n")
+    make(tmp_path / ".tprlint.toml")
+    result = run_cli(".", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(f".tprlint.toml: {said}")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_unknown_rule_in_config_is_an_error(tmp_path: Path) -> None:

@@ -7,13 +7,14 @@ errors (``ConfigError``, exit code 2): a typo in a CI gate must not silently dis
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from tprlint.discover.read import read_text
+from tprlint.discover.read import describe_mode, read_text
 from tprlint.model import Severity
 
 if sys.version_info >= (3, 11):
@@ -115,10 +116,20 @@ def find_config(start: Path) -> Path | None:
         dotfile = candidate_dir / ".tprlint.toml"
         if dotfile.is_file():
             return dotfile
+        if os.path.lexists(dotfile):  # a FIFO, a device, a folder, a broken link: never skipped silently
+            raise ConfigError(f"cannot read {dotfile}: {_not_regular(dotfile)}")
         pyproject = candidate_dir / "pyproject.toml"
         if pyproject.is_file() and _has_tool_table(pyproject):
             return pyproject
     return None
+
+
+def _not_regular(path: Path) -> str:
+    try:
+        return f"{describe_mode(path.stat().st_mode)}, not a regular file" if path.exists() \
+            else "a symbolic link to nothing"
+    except OSError as exc:
+        return exc.strerror or str(exc)
 
 
 def _has_tool_table(pyproject: Path) -> bool:
