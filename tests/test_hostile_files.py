@@ -202,3 +202,17 @@ def test_a_bundle_of_many_small_documents_is_not_an_alias_bomb(tmp_path: Path) -
     findings = _findings(run_cli(".", "-f", "json", cwd=tmp_path))
     assert not any(f["rule"] == "TPR001" for f in findings)
     assert any(f["rule"] == "TPR409" for f in findings)  # the Deployment after them is checked
+
+
+def test_a_chart_values_file_that_blocks_is_one_finding(tmp_path: Path) -> None:
+    # The file is the chart's: TPR002 says what the chart lost; a TPR001 beside it would say it twice.
+    repo = tmp_path / "repo"
+    chart = _chart(repo)
+    (chart / "values.yaml").unlink(missing_ok=True)
+    os.mkfifo(chart / "values.yaml")
+    findings = _findings(run_cli(".", "-f", "json", cwd=repo))
+    assert [(f["rule"], f["path"]) for f in findings if f["path"] == "chart/values.yaml"] == [
+        ("TPR002", "chart/values.yaml")]
+    alone = _findings(run_cli(".", "-f", "json", "--ignore", "TPR002", cwd=repo))
+    assert [(f["rule"], f["path"]) for f in alone if f["path"] == "chart/values.yaml"] == [
+        ("TPR001", "chart/values.yaml")]

@@ -94,7 +94,10 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     project = _every_world(projects)
     parse_errors = [f.error for f in facts if f.error]
     if "TPR001" in rules:
-        findings += [_finding("TPR001", _parse_error_hit(e), catalog, config) for e in parse_errors if not e.internal]
+        # A chart file the Helm stage could not use is its TPR002 (which says what the chart lost), once.
+        said_by_chart = {hit.location.path for hit in charts.hits} if "TPR002" in rules else set()
+        findings += [_finding("TPR001", _parse_error_hit(e), catalog, config) for e in parse_errors
+                     if not e.internal and e.location.path not in said_by_chart]
     if "TPR002" in rules:
         findings += [_finding("TPR002", hit, catalog, config) for hit in charts.hits]
     charts.annotate(findings)
