@@ -211,3 +211,16 @@ def test_a_target_picks_the_objects_a_patch_applies_to(tmp_path: Path, target: s
         """), encoding="utf-8")
     grace = [_where(f) for f in _findings(tmp_path) if f["rule"] == "TPR601"]
     assert grace == ([] if patched else [("deploy/base/deployment.yaml", 14)])
+
+
+def test_an_overlay_for_local_development_is_a_development_set_up(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURE, tmp_path, dirs_exist_ok=True)
+    dev = tmp_path / "deploy" / "overlays" / "dev"
+    dev.mkdir()
+    (dev / "kustomization.yaml").write_text(
+        "resources: [../../base]\npatches:\n  - path: one-replica.yaml\n    target: {kind: Deployment}\n",
+        encoding="utf-8")
+    (dev / "one-replica.yaml").write_text("- {op: replace, path: /spec/replicas, value: 1}\n", encoding="utf-8")
+    assert [_where(f) for f in _findings(tmp_path) if f["rule"] == "TPR406"] == []
+    judged = _findings(tmp_path, "--scope", "all")
+    assert [_where(f) for f in judged if f["rule"] == "TPR406"] == [("deploy/overlays/dev/one-replica.yaml", 1)]

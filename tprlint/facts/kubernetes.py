@@ -133,6 +133,7 @@ class Workload:
     template_ref: bool = False  # an Argo Rollout's pod template lives in another object (spec.workloadRef)
     spread: bool = False  # non-empty topologySpreadConstraints or podAntiAffinity terms
     share_process_namespace: bool = False  # the pause container is PID 1, not the app (TPR604)
+    overlay: str = ""  # the kustomize overlay (its folder) that built it from a base and patches; "" as written
 
     @property
     def ref(self) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tprlint.discover import FileKind
 from tprlint.discover.read import read_text
@@ -101,7 +101,7 @@ def overlays(facts: Iterable[FileFacts]) -> list[Overlay]:
         for obj in objects:
             workload = workload_from(_Layered(obj.origin[0], obj.at), obj.data) if obj.patched else None
             if workload is not None:
-                built.setdefault(repr(workload), workload)
+                built.setdefault(repr(workload), replace(workload, overlay=folder))
         replaced = frozenset(o.origin for o in objects if o.patched)
         found.append(Overlay(folder, tuple(built.values()), replaced, frozenset(managed - files), frozenset(managed),
                              frozenset(builder.patch_files)))

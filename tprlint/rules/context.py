@@ -91,8 +91,8 @@ class Project:
     def development(self, workload: Workload) -> bool:
         """A workload of a development set-up (tilt/, kind/, examples/...): not held to production
         standards by any rule, unless its own name or namespace says production (or scope = all)."""
-        return (self.config.scope != "all" and is_dev_path(workload.location.path)
-                and not says_production(workload.name, workload.namespace))
+        dev = is_dev_path(workload.location.path) or bool(workload.overlay and is_dev_path(workload.overlay))
+        return self.config.scope != "all" and dev and not says_production(workload.name, workload.namespace)
 
     def classification(self, workload: Workload) -> str | None:
         """Why a workload is in scope of the workload rules ("Temporal worker", ...), or None."""
