@@ -80,7 +80,7 @@ def main() -> int:
                 with lock:
                     if not pending:
                         return
-                    module = pending.pop(0)
+                    module = _next_module(pending, copy, copies)
                 found = _run(copy, module, args.tests or _tests_for(module))
                 with lock:
                     records.extend(found)
@@ -97,6 +97,20 @@ def main() -> int:
     finally:
         if args.keep is None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _next_module(pending: list[str], copy: Path, copies: list[Path]) -> str:
+    """A module this copy has a session for (a kept run resumes where it stopped), else one no copy has
+    started, else the next one."""
+    def started(module: str, folder: Path) -> bool:
+        return (folder / f"{module.strip('/').replace('/', '_')}.sqlite").exists()
+
+    for choice in ([m for m in pending if started(m, copy)],
+                   [m for m in pending if not any(started(m, other) for other in copies)], pending):
+        if choice:
+            pending.remove(choice[0])
+            return choice[0]
+    raise IndexError("no module left")
 
 
 def _modules(target: str) -> list[str]:
