@@ -125,6 +125,9 @@ def test_huge_files_are_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         (b"from app import settings \\", False),  # a trailing backslash at the end of the file
         (b"# import helpers first\nfrom app.worker import run\n", True),  # the scan goes on after a comment
         (b'x = "import"\nimport worker', True),  # and after the word inside code, up to the last line
+        (b"from app import settings, \\\r\n    worker\r\n", True),  # a continuation with Windows line ends
+        (b"from app import (\n    settings,\n)\nworker = 1\n", False),  # the statement ends at its `)`
+        (b"from app import settings, \\\n    other\nworker = 1\n", False),  # and at its last continued line
     ],
 )
 def test_import_words_find_module_names_only_in_import_statements(source: bytes, imported: bool) -> None:
