@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ SUITES = {
     "tprlint/discover": ["tests/test_discover.py", "tests/test_hostile_files.py", "tests/test_boundaries.py",
                          "tests/test_project_context.py", "tests/test_hostile_repository.py"],
     "tprlint/discover/context.py": ["tests/test_project_context.py", "tests/test_discover.py"],
+    "tprlint/discover/imports.py": ["tests/test_discover.py", "tests/test_python_project.py"],
     "tprlint/rules": ["tests/test_boundaries.py", "tests/test_one_problem_one_finding.py"],
     "tprlint/rules/activities.py": ["tests/test_activities.py"],
     "tprlint/rules/activity_timeouts.py": ["tests/test_activities.py", "tests/test_one_problem_one_finding.py"],
@@ -50,7 +52,10 @@ SUITES = {
     "tprlint/cli.py": ["tests/test_cli.py", "tests/test_boundaries.py"],
 }
 RULE_EXAMPLES = "tests/test_rule_examples.py"
-TIMEOUT_SECONDS = 90.0  # a mutant that loops forever is killed; each test selection runs in under a minute
+# A mutant that loops forever is stopped (and counts as killed) after this many times the time its test
+# selection takes on the unmutated code, measured first, and at least MIN_TIMEOUT_SECONDS.
+TIMEOUT_FACTOR = 4.0
+MIN_TIMEOUT_SECONDS = 20.0
 
 
 def main() -> int:
@@ -145,20 +150,25 @@ def _run(scratch: Path, module: str, tests: list[str]) -> list[dict[str, str]]:
     name = module.strip("/").replace("/", "_")
     config, session = scratch / f"{name}.toml", scratch / f"{name}.sqlite"
     test_command = f"{sys.executable} -m pytest -x -q -p no:cacheprovider {' '.join(tests)}"
+    # The scratch copy first on every interpreter's path: pytest's process and the `python -m tprlint`
+    # subprocesses the end-to-end tests start import the mutated code.
+    env = {**os.environ, "PYTHONPATH": str(scratch)}
+    started = time.monotonic()
+    baseline = subprocess.run(test_command, shell=True, cwd=scratch, env=env, capture_output=True, text=True)
+    if baseline.returncode != 0:
+        raise SystemExit(f"[mutation] the tests fail without any mutant ({module}):\n{baseline.stdout[-2000:]}")
+    timeout = max(MIN_TIMEOUT_SECONDS, TIMEOUT_FACTOR * (time.monotonic() - started))
     config.write_text(
         "[cosmic-ray]\n"
         f'module-path = "{module}"\n'
-        f"timeout = {TIMEOUT_SECONDS}\n"
+        f"timeout = {timeout:.0f}\n"
         "excluded-modules = []\n"
         f"test-command = {json.dumps(test_command)}\n"
         "[cosmic-ray.distributor]\n"
         'name = "local"\n',
         encoding="utf-8",
     )
-    # The scratch copy first on every interpreter's path: pytest's process and the `python -m tprlint`
-    # subprocesses the end-to-end tests start import the mutated code.
-    env = {**os.environ, "PYTHONPATH": str(scratch)}
-    print(f"[mutation] {module}: {test_command}", file=sys.stderr, flush=True)
+    print(f"[mutation] {module}: {test_command} (timeout {timeout:.0f} s)", file=sys.stderr, flush=True)
     quiet = {"cwd": scratch, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     if not session.exists():
         subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "init", str(config), str(session)], check=True,
