@@ -150,11 +150,20 @@ def _run(scratch: Path, module: str, tests: list[str]) -> list[dict[str, str]]:
     name = module.strip("/").replace("/", "_")
     config, session = scratch / f"{name}.toml", scratch / f"{name}.sqlite"
     test_command = f"{sys.executable} -m pytest -x -q -p no:cacheprovider {' '.join(tests)}"
+    # cosmic-ray writes each mutant into the module and puts it back after; a run that was stopped may have
+    # left one there. The module as copied is kept aside and put back first.
+    pristine = scratch / ".pristine" / module
+    if pristine.exists():
+        shutil.copy2(pristine, scratch / module)
+    else:
+        pristine.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(scratch / module, pristine)
     # The scratch copy first on every interpreter's path: pytest's process and the `python -m tprlint`
     # subprocesses the end-to-end tests start import the mutated code.
     env = {**os.environ, "PYTHONPATH": str(scratch)}
     started = time.monotonic()
-    baseline = subprocess.run(test_command, shell=True, cwd=scratch, env=env, capture_output=True, text=True)
+    baseline = subprocess.run(test_command, shell=True, cwd=scratch, env=env, capture_output=True, text=True,
+                              timeout=1800)
     if baseline.returncode != 0:
         raise SystemExit(f"[mutation] the tests fail without any mutant ({module}):\n{baseline.stdout[-2000:]}")
     timeout = max(MIN_TIMEOUT_SECONDS, TIMEOUT_FACTOR * (time.monotonic() - started))
