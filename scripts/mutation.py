@@ -39,6 +39,7 @@ SUITES = {
     "tprlint/report": ["tests/test_reporters.py", "tests/test_hostile_output.py", "tests/test_cli.py"],
     "tprlint/discover": ["tests/test_discover.py", "tests/test_hostile_files.py", "tests/test_boundaries.py",
                          "tests/test_project_context.py", "tests/test_hostile_repository.py"],
+    "tprlint/discover/read.py": ["tests/test_read.py", "tests/test_hostile_files.py", "tests/test_discover.py"],
     "tprlint/discover/context.py": ["tests/test_project_context.py", "tests/test_discover.py"],
     "tprlint/discover/imports.py": ["tests/test_discover.py", "tests/test_python_project.py"],
     "tprlint/rules": ["tests/test_boundaries.py", "tests/test_one_problem_one_finding.py"],
