@@ -128,6 +128,11 @@ def test_huge_files_are_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         (b"from app import settings, \\\r\n    worker\r\n", True),  # a continuation with Windows line ends
         (b"from app import (\n    settings,\n)\nworker = 1\n", False),  # the statement ends at its `)`
         (b"from app import settings, \\\n    other\nworker = 1\n", False),  # and at its last continued line
+        (b"from app import (\n    settings,\n    worker", True),  # unclosed at the end of the file: all of it
+        (b"from app import settings, \\\n    worker", True),  # continued onto a last line without a newline
+        (b"#" * 300 + b"\nimport worker\n", True),  # far into the file (positions beyond small integers)
+        (b"#" * 300 + b"\nfrom app import settings \\", False),  # a continuation at the end of a long file
+        (b"from app import a, \\\n    B\nworker = 1\n", False),  # a continued line ends at one without `\\`
     ],
 )
 def test_import_words_find_module_names_only_in_import_statements(source: bytes, imported: bool) -> None:
