@@ -13,18 +13,20 @@ from tprlint.discover import read
 from tprlint.discover.read import FileTooLarge, NotRegularFile, describe_mode, inside, read_regular
 
 
+@pytest.mark.parametrize("limit", [8, 7])  # even and odd
 @pytest.mark.parametrize("chunk", [1 << 20, 4, 3])  # one read, or several (the last one short or exact)
-@pytest.mark.parametrize(("size", "fits"), [(7, True), (8, True), (9, False), (16, False)])
+@pytest.mark.parametrize(("extra", "fits"), [(-1, True), (0, True), (1, False), (8, False)])
 def test_a_file_up_to_the_limit_is_read_whole_and_one_byte_more_is_too_large(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, size: int, fits: bool) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int, chunk: int, extra: int, fits: bool) -> None:
     monkeypatch.setattr(read, "_CHUNK", chunk)
     path = tmp_path / "f"
-    path.write_bytes(bytes(range(size)))
+    content = bytes(range(limit + extra))
+    path.write_bytes(content)
     if fits:
-        assert read_regular(str(path), 8) == bytes(range(size))
+        assert read_regular(str(path), limit) == content
     else:
         with pytest.raises(FileTooLarge):
-            read_regular(str(path), 8)
+            read_regular(str(path), limit)
 
 
 def test_the_default_limit_is_eight_mebibytes(tmp_path: Path) -> None:
