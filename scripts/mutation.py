@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -66,7 +68,13 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="modules mutated side by side")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it (sessions, to inspect)")
     parser.add_argument("--json", type=Path, help="also write every mutant and its outcome to this file")
-    args = parser.parse_args()
+    parser.add_argument("--mutant", help=argparse.SUPPRESS)  # the test command cosmic-ray runs per mutant
+    parser.add_argument("--lines", type=Path, help=argparse.SUPPRESS)
+    args, rest = parser.parse_known_args()
+    if args.mutant:
+        return _run_mutant(args.mutant, args.lines, rest[1:] if rest[:1] == ["--"] else rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
 
     modules = [module for target in args.targets for module in _modules(target)]
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="tprlint-mutation-"))
@@ -149,8 +157,8 @@ def _copy_repository(target: Path) -> None:
 
 def _run(scratch: Path, module: str, tests: list[str]) -> list[dict[str, str]]:
     name = module.strip("/").replace("/", "_")
-    config, session = scratch / f"{name}.toml", scratch / f"{name}.sqlite"
-    test_command = f"{sys.executable} -m pytest -x -q -p no:cacheprovider {' '.join(tests)}"
+    config, session, lines = scratch / f"{name}.toml", scratch / f"{name}.sqlite", scratch / f"{name}.lines.json"
+    pytest_command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *_split(tests)]
     # cosmic-ray writes each mutant into the module and puts it back after; a run that was stopped may have
     # left one there. The module as copied is kept aside and put back first.
     pristine = scratch / ".pristine" / module
@@ -161,13 +169,16 @@ def _run(scratch: Path, module: str, tests: list[str]) -> list[dict[str, str]]:
         shutil.copy2(scratch / module, pristine)
     # The scratch copy first on every interpreter's path: pytest's process and the `python -m tprlint`
     # subprocesses the end-to-end tests start import the mutated code.
-    env = {**os.environ, "PYTHONPATH": str(scratch)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(scratch), str(scratch / "scripts")])}
     started = time.monotonic()
-    baseline = subprocess.run(test_command, shell=True, cwd=scratch, env=env, capture_output=True, text=True,
-                              timeout=1800)
-    if baseline.returncode != 0:
-        raise SystemExit(f"[mutation] the tests fail without any mutant ({module}):\n{baseline.stdout[-2000:]}")
+    _map_lines_to_tests(scratch, module, pytest_command, env, lines)
     timeout = max(MIN_TIMEOUT_SECONDS, TIMEOUT_FACTOR * (time.monotonic() - started))
+    # Each mutant first runs the tests that reached its line on the unmutated code (most mutants are killed
+    # there, in a fraction of the selection); only if they all pass does the whole selection run, so a
+    # survivor has always survived every test of the selection.
+    test_command = " ".join(shlex.quote(part) for part in
+                            [sys.executable, "scripts/mutation.py", "--mutant", module, "--lines", str(lines),
+                             "--", *pytest_command[1:]])
     config.write_text(
         "[cosmic-ray]\n"
         f'module-path = "{module}"\n'
@@ -178,7 +189,7 @@ def _run(scratch: Path, module: str, tests: list[str]) -> list[dict[str, str]]:
         'name = "local"\n',
         encoding="utf-8",
     )
-    print(f"[mutation] {module}: {test_command} (timeout {timeout:.0f} s)", file=sys.stderr, flush=True)
+    print(f"[mutation] {module}: {' '.join(tests)} (timeout {timeout:.0f} s)", file=sys.stderr, flush=True)
     quiet = {"cwd": scratch, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     if not session.exists():
         subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "init", str(config), str(session)], check=True,
@@ -189,6 +200,50 @@ def _run(scratch: Path, module: str, tests: list[str]) -> list[dict[str, str]]:
     dump = subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "dump", str(session)], cwd=scratch,
                           capture_output=True, text=True, check=True, env=env).stdout
     return [_record(json.loads(line)) for line in dump.splitlines() if line.strip()]
+
+
+def _split(tests: list[str]) -> list[str]:
+    return [part for test in tests for part in shlex.split(test)]
+
+
+def _map_lines_to_tests(scratch: Path, module: str, pytest_command: list[str], env: dict[str, str],
+                        lines: Path) -> None:
+    """Run the selection once on the unmutated code under coverage, each test in its own context, and
+    write which tests reach each line of the module (the empty context: reached outside any test)."""
+    data_file = lines.with_suffix(".coverage")
+    baseline = subprocess.run([sys.executable, "-m", "coverage", "run", f"--data-file={data_file}",
+                               f"--include={module}", "-m", *pytest_command[2:], "-p", "mutation_contexts"],
+                              cwd=scratch, env=env, capture_output=True, text=True, timeout=3600)
+    if baseline.returncode != 0:
+        raise SystemExit(f"[mutation] the tests fail without any mutant ({module}):\n{baseline.stdout[-2000:]}")
+    import coverage  # type: ignore[import-not-found,unused-ignore]  # the `mutation` extra
+
+    data = coverage.CoverageData(basename=str(data_file))
+    data.read()
+    target = str((scratch / module).resolve())
+    measured = next((f for f in data.measured_files() if str(Path(f).resolve()) == target), None)
+    by_line = data.contexts_by_lineno(measured) if measured else {}
+    lines.write_text(json.dumps({str(line): sorted(ids) for line, ids in by_line.items()}), encoding="utf-8")
+
+
+def _run_mutant(module: str, lines: Path, pytest_command: list[str]) -> int:
+    """The test command of one mutant (cosmic-ray has written it into the module): the tests that reach
+    the changed lines first, then, if none fails, the whole selection."""
+    scratch = Path.cwd()
+    before = (scratch / ".pristine" / module).read_text(encoding="utf-8").splitlines()
+    after = (scratch / module).read_text(encoding="utf-8").splitlines()
+    changed = {line for tag, start, end, _, _ in difflib.SequenceMatcher(None, before, after).get_opcodes()
+               if tag != "equal" for line in range(start + 1, max(end, start + 1) + 1)}
+    reached: dict[str, list[str]] = json.loads(lines.read_text(encoding="utf-8"))
+    contexts = [context for line in sorted(changed) for context in reached.get(str(line), [""])]
+    if contexts and "" not in contexts:
+        first = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                                *dict.fromkeys(contexts)], check=False,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if first.returncode != 0:
+            return first.returncode
+    return subprocess.run([sys.executable, *pytest_command], check=False,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
 
 
 def _skip_annotations_and_docstrings(session: Path, source: Path) -> None:
