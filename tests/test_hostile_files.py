@@ -120,6 +120,18 @@ def test_a_backtracking_gitignore_pattern_is_matched_in_bounded_time(tmp_path: P
     assert [f["path"] for f in _findings(result)] == ["a" * 60 + ".py"]  # the folder `aaaaaaaaaab` is ignored
 
 
+def test_gitignore_lines_that_are_no_valid_regex_do_not_stop_the_scan(tmp_path: Path) -> None:
+    # `[c-a]` was handed to a regex compiler, which rejected the reversed range: the run ended in a
+    # traceback, with no report. Git reads it (it matches `c`), and so does tprlint now.
+    (tmp_path / ".gitignore").write_text("[c-a]x\n[[:bogus:]]\nlogs[\n", encoding="utf-8")
+    (tmp_path / "cx").mkdir()
+    (tmp_path / "cx" / "worker.py").write_bytes(b"import temporalio\nx = (\n")
+    (tmp_path / "worker.py").write_bytes(b"import temporalio\nx = (\n")
+    result = run_cli(".", "-f", "json", cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    assert [(f["rule"], f["path"]) for f in _findings(result)] == [("TPR001", "worker.py")]
+
+
 def test_segment_matching_costs_at_most_pattern_times_name_steps() -> None:
     assert not segment_matches("a*" * 40 + "b", "a" * 5000)
     assert segment_matches("a*" * 40 + "b", "a" * 5000 + "b")

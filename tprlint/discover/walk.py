@@ -166,8 +166,8 @@ def _walk(root: str) -> list[tuple[str, os.stat_result, bool]]:
 
 class _IgnoreFile:
     """One folder's .gitignore. Without negations (the usual case) the patterns become one regex:
-    matching every file against each pattern in turn was half of a warm run's walk. Patterns with many
-    stars, which a backtracking regex cannot match in bounded time, go to ``wildmatch`` instead."""
+    matching every file against each pattern in turn was half of a warm run's walk. The lines a regex
+    gets wrong or cannot bound go to ``wildmatch`` instead (``_needs_wildmatch``)."""
 
     def __init__(self, lines: list[str]) -> None:
         # In file order, each pattern with its verdict: the last one that matches decides.
@@ -175,7 +175,7 @@ class _IgnoreFile:
         self.wild: list[WildPattern] = []
         regex_parts: list[str] = []
         for line in lines:
-            if star_count(line) > MAX_REGEX_STARS:
+            if _needs_wildmatch(line):
                 wild = parse(line)
                 if wild is not None:
                     self.ordered.append((wild.include, wild.matches))
@@ -207,6 +207,13 @@ class _IgnoreFile:
         return verdict
 
 
+def _needs_wildmatch(line: str) -> bool:
+    # Many stars backtrack without bound in a regex. pathspec's regex for a character class, an escape or
+    # `**` can differ from git (`a/**/` matches the file `a/x`; a reversed range `[c-a]` does not even
+    # compile). Such lines are few; wildmatch answers them as git does (tests/test_wildmatch.py).
+    return star_count(line) > MAX_REGEX_STARS or "[" in line or "\\" in line or "**" in line
+
+
 def _searcher(regex: re.Pattern[str]) -> Callable[[str], bool]:
     return lambda rel: regex.search(rel) is not None
 
@@ -218,7 +225,7 @@ def _regex_pattern(line: str) -> RegexPattern | None:
     """pathspec's reading of one line; None for a line it rejects (`!`, a trailing backslash)."""
     try:
         spec = pathspec.GitIgnoreSpec.from_lines([line])
-    except ValueError:
+    except (ValueError, re.error):
         return None
     pattern = spec.patterns[0] if spec.patterns else None
     return pattern if isinstance(pattern, RegexPattern) else None

@@ -45,7 +45,8 @@ class WildPattern:
             # `folder/**` matches the folder itself too when it is given as a folder (as pathspec and git do).
             # The whole path, or a folder above it (a file under an ignored folder is ignored too).
             whole_or_folder = end < len(parts) or is_dir or not self.dir_only
-            if whole_or_folder and _segments_match(pattern, parts[:end], folder=end < len(parts) or is_dir):
+            if whole_or_folder and _segments_match(pattern, parts[:end], end < len(parts) or is_dir,
+                                                   self.dir_only):
                 return True
         return False
 
@@ -78,14 +79,16 @@ def star_count(line: str) -> int:
     return line.count("*")
 
 
-def _segments_match(pattern: tuple[str, ...], parts: tuple[str, ...], folder: bool) -> bool:
+def _segments_match(pattern: tuple[str, ...], parts: tuple[str, ...], folder: bool, dir_only: bool) -> bool:
     @cache
     def match(i: int, j: int) -> bool:
         if i == len(pattern):
             return j == len(parts)
         if pattern[i] == "**":
-            if i == len(pattern) - 1:  # `folder/**`: everything inside (and the folder, named as one)
-                return j < len(parts) or folder
+            if i == len(pattern) - 1:
+                # `folder/**`: everything inside, and the folder itself named as one; `folder/**/` only
+                # the folders inside (as git answers).
+                return j < len(parts) or (folder and not dir_only)
             return match(i + 1, j) or (j < len(parts) and match(i, j + 1))
         return j < len(parts) and segment_matches(pattern[i], parts[j]) and match(i + 1, j + 1)
 
@@ -131,7 +134,9 @@ def _tokens(pattern: str) -> tuple[object, ...]:
     i = 0
     while i < len(pattern):
         char = pattern[i]
-        if char == "\\" and i + 1 < len(pattern):
+        if char == "\\":
+            if i + 1 == len(pattern):  # a trailing backslash: git's pattern never matches
+                return (_never,)
             tokens.append(pattern[i + 1])
             i += 2
         elif char == "*":
@@ -143,12 +148,10 @@ def _tokens(pattern: str) -> tuple[object, ...]:
             i += 1
         elif char == "[":
             parsed = _bracket(pattern, i)
-            if parsed is None:
-                tokens.append("[")
-                i += 1
-            else:
-                test, i = parsed
-                tokens.append(test)
+            if parsed is None:  # unclosed, or an unknown [:class:]: git aborts, nothing matches
+                return (_never,)
+            test, i = parsed
+            tokens.append(test)
         else:
             tokens.append(char)
             i += 1
@@ -159,32 +162,87 @@ def _any_char(char: str) -> bool:
     return char != "/"
 
 
+def _never(char: str) -> bool:
+    return False
+
+
+# git's character classes (ASCII, as git's own ctype tables).
+_CLASSES: dict[str, Callable[[str], bool]] = {
+    "alnum": lambda c: c.isascii() and c.isalnum(),
+    "alpha": lambda c: c.isascii() and c.isalpha(),
+    "blank": lambda c: c in " \t",
+    "cntrl": lambda c: ord(c) < 32 or ord(c) == 127,
+    "digit": lambda c: c in "0123456789",
+    "graph": lambda c: 32 < ord(c) < 127,
+    "lower": lambda c: "a" <= c <= "z",
+    "print": lambda c: 32 <= ord(c) < 127,
+    "punct": lambda c: 32 < ord(c) < 127 and not c.isalnum(),
+    "space": lambda c: c in " \t\n\r\f\v",
+    "upper": lambda c: "A" <= c <= "Z",
+    "xdigit": lambda c: c in "0123456789abcdefABCDEF",
+}
+
+
 def _bracket(pattern: str, start: int) -> tuple[Callable[[str], bool], int] | None:
-    """``[...]`` from ``start``: a one-character test and the index after ``]``; None when unclosed."""
+    """``[...]`` from ``start``, read as git's wildmatch reads it: a one-character test and the index after
+    ``]``; None when git gives up on the pattern (no closing ``]``, an unknown ``[:class:]``).
+
+    A first ``]`` is a member; ``x-y`` is a range when the ``-`` follows a member and does not end the
+    set (its low end is also a member on its own, so a reversed range still matches it); after a range
+    or a class a ``-`` is a plain member."""
     i = start + 1
     negate = i < len(pattern) and pattern[i] in "!^"
     if negate:
         i += 1
-    ranges: list[tuple[str, str]] = []
+    tests: list[Callable[[str], bool]] = []
+    members: list[tuple[str, str]] = []
+    previous = ""
     first = True
-    while i < len(pattern) and (pattern[i] != "]" or first):
+    while first or (i < len(pattern) and pattern[i] != "]"):
         first = False
-        low = pattern[i]
-        if low == "\\" and i + 1 < len(pattern):
+        if i >= len(pattern):
+            return None
+        char = pattern[i]
+        if char == "\\":
             i += 1
-            low = pattern[i]
-        high = low
-        if i + 2 < len(pattern) and pattern[i + 1] == "-" and pattern[i + 2] != "]":
-            high = pattern[i + 2]
-            i += 2
-        ranges.append((low, high))
+            if i >= len(pattern):
+                return None
+            char = pattern[i]
+            members.append((char, char))
+        elif char == "-" and previous and i + 1 < len(pattern) and pattern[i + 1] != "]":
+            i += 1
+            high = pattern[i]
+            if high == "\\":
+                i += 1
+                if i >= len(pattern):
+                    return None
+                high = pattern[i]
+            members.append((previous, high))
+            char = ""
+        elif char == "[" and pattern.startswith(":", i + 1):
+            close = pattern.find("]", i + 2)
+            if close == -1:
+                return None
+            name = pattern[i + 2:close]
+            if not name.endswith(":"):  # no `:]`: the `[` is a plain member
+                members.append(("[", "["))
+            else:
+                if name[:-1] not in _CLASSES:
+                    return None
+                tests.append(_CLASSES[name[:-1]])
+                i = close
+                char = ""
+        else:
+            members.append((char, char))
+        previous = char
         i += 1
     if i >= len(pattern):
         return None
-    members = tuple(ranges)
+    ranges = tuple(members)
+    classes = tuple(tests)
 
     def test(char: str) -> bool:
-        inside = any(low <= char <= high for low, high in members)
+        inside = any(low <= char <= high for low, high in ranges) or any(member(char) for member in classes)
         return char != "/" and inside != negate
 
     return test, i + 1
