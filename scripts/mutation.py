@@ -65,19 +65,16 @@ MIN_TIMEOUT_SECONDS = 20.0
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--mutant"]:  # the test command cosmic-ray runs for each mutant (see _run)
+        module, lines, pytest_command = sys.argv[2], Path(sys.argv[4]), sys.argv[6:]
+        return _run_mutant(module, lines, pytest_command)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("targets", nargs="*", default=DEFAULT_TARGETS, help="packages or modules to mutate")
     parser.add_argument("--tests", nargs="*", help="test files to run against each mutant (default: SUITES)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="modules mutated side by side")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it (sessions, to inspect)")
     parser.add_argument("--json", type=Path, help="also write every mutant and its outcome to this file")
-    parser.add_argument("--mutant", help=argparse.SUPPRESS)  # the test command cosmic-ray runs per mutant
-    parser.add_argument("--lines", type=Path, help=argparse.SUPPRESS)
-    args, rest = parser.parse_known_args()
-    if args.mutant:
-        return _run_mutant(args.mutant, args.lines, rest[1:] if rest[:1] == ["--"] else rest)
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args = parser.parse_args()
 
     modules = [module for target in args.targets for module in _modules(target)]
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="tprlint-mutation-"))
