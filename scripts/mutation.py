@@ -194,7 +194,7 @@ def _run(scratch: Path, module: str, tests: list[str]) -> list[dict[str, str]]:
     if not session.exists():
         subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "init", str(config), str(session)], check=True,
                        **quiet)  # type: ignore[call-overload]
-        _skip_annotations_and_docstrings(session, scratch / module)
+    _skip(session, pristine)
     subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "exec", str(config), str(session)], check=True,
                    **quiet)  # type: ignore[call-overload]
     dump = subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "dump", str(session)], cwd=scratch,
@@ -246,10 +246,32 @@ def _run_mutant(module: str, lines: Path, pytest_command: list[str]) -> int:
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
 
 
-def _skip_annotations_and_docstrings(session: Path, source: Path) -> None:
-    """Mark as skipped the mutants no test can kill by construction: a change inside a type annotation
-    (every module has `from __future__ import annotations`, so annotations are never evaluated) or
-    inside a docstring."""
+# One replacement per operator, as mutmut and Stryker choose: cosmic-ray replaces `a + b` by all eleven
+# other binary operators, and `a < b` by nine other comparisons, most of which test the same thing
+# again. Comparisons keep their boundary and their negation (`<` becomes `<=` and `>=`).
+_CURATED = {
+    "ReplaceBinaryOperator": {"Add": {"Sub"}, "Sub": {"Add"}, "Mul": {"Div"}, "Div": {"Mul"}, "FloorDiv": {"Mul"},
+                              "Mod": {"FloorDiv"}, "Pow": {"Mul"}, "LShift": {"RShift"}, "RShift": {"LShift"},
+                              "BitOr": {"BitAnd"}, "BitAnd": {"BitOr"}, "BitXor": {"BitOr"}},
+    "ReplaceComparisonOperator": {"Lt": {"LtE", "GtE"}, "LtE": {"Lt", "Gt"}, "Gt": {"GtE", "LtE"},
+                                  "GtE": {"Gt", "Lt"}, "Eq": {"NotEq"}, "NotEq": {"Eq"}, "Is": {"IsNot"},
+                                  "IsNot": {"Is"}, "In": {"NotIn"}, "NotIn": {"In"}},
+}
+
+
+def _curated(operator: str) -> bool:
+    family, _, change = operator.rpartition("/")[2].partition("_")
+    if family not in _CURATED:
+        return True
+    before, _, after = change.partition("_")
+    return after in _CURATED[family].get(before, set())
+
+
+def _skip(session: Path, source: Path) -> None:
+    """Mark as skipped the mutants outside the curated set (``_CURATED``) and those no test can kill by
+    construction: a change inside a type annotation (every module has `from __future__ import
+    annotations`, so annotations are never evaluated) or inside a docstring. Run on every start, so a
+    kept session follows the current rules."""
     # The `mutation` extra, imported only here; it has no type hints.
     from cosmic_ray.work_db import use_db  # type: ignore[import-not-found,unused-ignore]
     from cosmic_ray.work_item import WorkerOutcome, WorkResult  # type: ignore[import-not-found,unused-ignore]
@@ -258,7 +280,7 @@ def _skip_annotations_and_docstrings(session: Path, source: Path) -> None:
     inert = _inert_spans(ast.parse(text)) if "from __future__ import annotations" in text else []
     with use_db(str(session)) as db:
         for item in db.work_items:
-            if all(_inside(m.start_pos, m.end_pos, inert) for m in item.mutations):
+            if all(_inside(m.start_pos, m.end_pos, inert) or not _curated(m.operator_name) for m in item.mutations):
                 db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
 
 
