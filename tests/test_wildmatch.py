@@ -26,7 +26,8 @@ PATTERNS = [
     "?", "??", "a?c", "[abc]x", "[!abc]x", "[^abc]x", "[a-c]x", "[!a-c]x", "[c-a]x", "[a-]x", "[-a]x",
     "[]]x", "[]a]x", "[!]]x", "[\\]]x", "[\\a-c]x", "[a\\-c]x", "[abc", "x[", "[a-c", "[ab]*[cd]",
     "*[0-9]", "[[:digit:]]x", "[[:alpha:]]x", "[![:alpha:]x]", "[[:digit:]-z]x", "[a-c-e]x", "[[:]x]", "[[:bogus:]]x",
-    "[[:digit:]", "[[:upper:][:punct:]]x", "[[:space:]]x", "[a\\", "[a-\\]]x", "[*]x", "[?]x", "a[.]py",
+    "[[:digit:]", "[[:upper:][:punct:]]x", "[[:space:]]x", "[a\\", "[a-\\]]x", "[a-\\", "x[a-\\", "[*]x",
+    "[?]x", "a[.]py",
     # escapes, blanks and comments
     "\\*x", "\\?x", "\\[ab]x", "\\#hash", "\\!bang", "#comment", "trail   ", "trail\\ ", "a\\",
     # anchoring and folders
@@ -45,10 +46,11 @@ PATHS = [
 
 
 def _git_ignores(root: Path, paths: list[str]) -> set[str]:
+    # Bytes, not text: text mode would read a carriage return in a path as a line end.
     result = subprocess.run(["git", "-C", str(root), "check-ignore", "--no-index", "--stdin", "-z"],
-                            input="\0".join(paths) + "\0", capture_output=True, text=True, check=False)
+                            input="\0".join(paths).encode() + b"\0", capture_output=True, check=False)
     assert result.returncode in (0, 1), result.stderr  # 1: nothing ignored
-    return set(filter(None, result.stdout.split("\0")))
+    return set(filter(None, result.stdout.decode().split("\0")))
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git answers what git ignores")
@@ -76,6 +78,22 @@ def test_the_walk_ignores_what_git_ignores_whichever_matcher_takes_the_line(tmp_
     ignored = _git_ignores(tmp_path, PATHS)
     rules = _IgnoreFile(lines)
     assert [path for path in PATHS if rules.matches(path) is not (path in ignored)] == [], pattern
+
+
+CLASSES = ["alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space", "upper",
+           "xdigit"]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git answers what git ignores")
+@pytest.mark.parametrize("name", CLASSES)
+def test_each_character_class_holds_the_characters_git_puts_in_it(tmp_path: Path, name: str) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text(f"x[[:{name}:]]y\n", encoding="utf-8")
+    paths = [f"x{chr(code)}y" for code in range(1, 128) if chr(code) != "/"]
+    ignored = _git_ignores(tmp_path, paths)
+    wild = parse(f"x[[:{name}:]]y")
+    assert wild is not None
+    assert [path for path in paths if wild.matches(path) is not (path in ignored)] == [], name
 
 
 def test_blank_comment_and_bare_slash_lines_are_no_patterns() -> None:

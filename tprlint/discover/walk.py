@@ -45,8 +45,8 @@ class Candidate:
     display: str  # relative to the current directory when inside it (posix), else absolute
     size: int
     mtime_ns: int
-    outside: bool = False  # a symbolic link that leads out of the scanned tree: never read
-    explicit: bool = False  # named on the command line: analysed in full, whatever its content
+    outside: bool  # a symbolic link that leads out of the scanned tree: never read
+    explicit: bool  # named on the command line: analysed in full, whatever its content
 
 
 OUTSIDE_LINK = "a symbolic link to a file outside the scanned tree; not read"

@@ -177,7 +177,7 @@ _CLASSES: dict[str, Callable[[str], bool]] = {
     "lower": lambda c: "a" <= c <= "z",
     "print": lambda c: 32 <= ord(c) < 127,
     "punct": lambda c: 32 < ord(c) < 127 and not c.isalnum(),
-    "space": lambda c: c in " \t\n\r\f\v",
+    "space": lambda c: c in " \t\n\r",  # git's own isspace: no vertical tab, no form feed
     "upper": lambda c: "A" <= c <= "Z",
     "xdigit": lambda c: c in "0123456789abcdefABCDEF",
 }

@@ -1,0 +1,68 @@
+"""The walk's edges: which files it lists, against what, and what it does when a file misbehaves."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import tprlint.discover.read as read
+from tprlint.discover import FileKind
+from tprlint.discover.walk import discover, find_candidates, read_sources
+
+WORKER = b"import temporalio\n"
+
+
+def _tree(root: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def test_excludes_are_read_from_the_base_folder_when_no_exclude_root_is_given(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _tree(tmp_path / "repo", {"legacy/worker.py": WORKER, "app/worker.py": WORKER})
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # not the base: the excludes must not be read from here
+    found = find_candidates([tmp_path / "repo"], exclude=("legacy",), base=tmp_path / "repo")
+    assert [c.display for c in found] == ["app/worker.py"]
+
+
+def test_an_exclude_can_name_one_file(tmp_path: Path) -> None:
+    _tree(tmp_path, {"app/worker.py": WORKER, "app/other.py": WORKER})
+    found = find_candidates([tmp_path], exclude=("app/worker.py",), exclude_root=tmp_path, base=tmp_path)
+    assert [c.display for c in found] == ["app/other.py"]
+
+
+def test_a_folder_only_gitignore_pattern_does_not_ignore_a_file_of_that_name(tmp_path: Path) -> None:
+    # git ignores `worker.py/` folders only; the file worker.py is still tracked, and still scanned.
+    _tree(tmp_path, {".gitignore": b"worker.py/\nbuild/\n", "worker.py": WORKER, "build/worker.py": WORKER})
+    assert [c.display for c in find_candidates([tmp_path], base=tmp_path)] == ["worker.py"]
+
+
+@pytest.mark.parametrize("make", [os.mkfifo, os.mkdir], ids=["fifo", "folder"])
+def test_a_gitignore_that_is_no_regular_file_ignores_nothing(tmp_path: Path, make: object) -> None:
+    assert callable(make)
+    make(tmp_path / ".gitignore")
+    _tree(tmp_path, {"worker.py": WORKER})
+    assert [c.display for c in find_candidates([tmp_path], base=tmp_path)] == ["worker.py"]
+
+
+def test_a_file_that_vanished_since_the_walk_is_left_out_and_the_others_are_read(tmp_path: Path) -> None:
+    _tree(tmp_path, {"a_worker.py": WORKER, "b_worker.py": WORKER})
+    candidates = find_candidates([tmp_path], base=tmp_path)
+    (tmp_path / "a_worker.py").unlink()
+    assert [s.display for s in read_sources(candidates)] == ["b_worker.py"]
+
+
+@pytest.mark.parametrize(("offset", "kind"), [(64 * 1024 - 24, FileKind.PYTHON), (64 * 1024 - 8, None)])
+def test_a_file_too_large_to_analyse_is_classified_by_its_first_64_kib(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offset: int, kind: FileKind | None) -> None:
+    monkeypatch.setattr(read, "MAX_FILE_BYTES", 100_000)
+    data = b"#" * (offset - 8) + b"\nimport temporalio\n"  # the word starts at offset, 10 bytes long
+    _tree(tmp_path, {"worker.py": data + b"#" * (120_000 - len(data))})
+    found = discover([tmp_path], base=tmp_path)
+    # Temporal code: reported as too large. Not, as far as 64 KiB tell: not ours, left out.
+    assert [(s.kind, s.too_large) for s in found] == ([(kind, True)] if kind else [])
