@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
 import tprlint.discover.read as read
+from tests.conftest import run_cli
 from tprlint.discover import FileKind
 from tprlint.discover.walk import discover, find_candidates, read_sources
 
@@ -30,10 +32,28 @@ def test_excludes_are_read_from_the_base_folder_when_no_exclude_root_is_given(
     assert [c.display for c in found] == ["app/worker.py"]
 
 
-def test_an_exclude_can_name_one_file(tmp_path: Path) -> None:
-    _tree(tmp_path, {"app/worker.py": WORKER, "app/other.py": WORKER})
-    found = find_candidates([tmp_path], exclude=("app/worker.py",), exclude_root=tmp_path, base=tmp_path)
-    assert [c.display for c in found] == ["app/other.py"]
+def test_an_exclude_can_name_one_file_and_the_walk_goes_on_after_it(tmp_path: Path) -> None:
+    _tree(tmp_path, {"app/a_settings.py": WORKER, "app/worker.py": WORKER, "app/sub/worker.py": WORKER})
+    found = find_candidates([tmp_path], exclude=("app/a_settings.py",), exclude_root=tmp_path, base=tmp_path)
+    assert [c.display for c in found] == ["app/sub/worker.py", "app/worker.py"]
+
+
+def test_anchored_gitignore_patterns_are_read_from_their_own_folder(tmp_path: Path) -> None:
+    _tree(tmp_path, {".gitignore": b"/legacy.py\n", "legacy.py": WORKER, "sub/legacy.py": WORKER,
+                     "sub/.gitignore": b"/old.py\n", "sub/old.py": WORKER, "old.py": WORKER})
+    assert [c.display for c in find_candidates([tmp_path], base=tmp_path)] == ["old.py", "sub/legacy.py"]
+
+
+def test_every_line_of_a_gitignore_counts_after_a_comment_a_blank_and_many_stars(tmp_path: Path) -> None:
+    _tree(tmp_path, {".gitignore": b"# build output\n\na*b*c*d\n[Ss]ecret.py\nlocal.py\n", "secret.py": WORKER,
+                     "local.py": WORKER, "worker.py": WORKER})
+    assert [c.display for c in find_candidates([tmp_path], base=tmp_path)] == ["worker.py"]
+
+
+def test_a_virtual_environment_is_skipped_unless_it_is_what_was_asked_for(tmp_path: Path) -> None:
+    _tree(tmp_path, {"venv2/pyvenv.cfg": b"home = /usr\n", "venv2/lib/worker.py": WORKER, "worker.py": WORKER})
+    assert [c.display for c in find_candidates([tmp_path], base=tmp_path)] == ["worker.py"]
+    assert [c.display for c in find_candidates([tmp_path / "venv2"], base=tmp_path)] == ["venv2/lib/worker.py"]
 
 
 def test_a_folder_only_gitignore_pattern_does_not_ignore_a_file_of_that_name(tmp_path: Path) -> None:
@@ -55,6 +75,16 @@ def test_a_file_that_vanished_since_the_walk_is_left_out_and_the_others_are_read
     candidates = find_candidates([tmp_path], base=tmp_path)
     (tmp_path / "a_worker.py").unlink()
     assert [s.display for s in read_sources(candidates)] == ["b_worker.py"]
+
+
+def test_files_that_are_not_read_still_count_as_scanned_files_of_their_kind(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "worker.py")
+    os.mkfifo(tmp_path / "deploy.yaml")
+    result = run_cli(".", "-f", "json", cwd=tmp_path)
+    report = json.loads(result.stdout)
+    assert sorted((f["rule"], f["path"]) for f in report["findings"]) == [("TPR001", "deploy.yaml"),
+                                                                          ("TPR001", "worker.py")]
+    assert report["summary"]["files"] == 2
 
 
 @pytest.mark.parametrize(("offset", "kind"), [(64 * 1024 - 24, FileKind.PYTHON), (64 * 1024 - 8, None)])
