@@ -62,8 +62,7 @@ def parse(line: str) -> WildPattern | None:
     include = True
     if text.startswith("!"):
         include, text = False, text[1:]
-    elif text.startswith("\\!") or text.startswith("\\#"):
-        text = text[1:]
+    # `\!` and `\#` at the start need nothing here: the matcher reads any escaped character as itself.
     dir_only = text.endswith("/")
     text = text.rstrip("/")
     if not text:
