@@ -209,13 +209,31 @@ def _split(tests: list[str]) -> list[str]:
 def _map_lines_to_tests(scratch: Path, module: str, pytest_command: list[str], env: dict[str, str],
                         lines: Path) -> None:
     """Run the selection once on the unmutated code under coverage, each test in its own context, and
-    write which tests reach each line of the module (the empty context: reached outside any test)."""
+    write which tests reach each line of the module (the empty context: reached outside any test).
+
+    The `python -m tprlint` processes the end-to-end tests start are measured too, each under the id of
+    the test that started it: a `sitecustomize` in the scratch copy starts coverage in them (see
+    scripts/mutation_contexts.py), for this run only."""
     data_file = lines.with_suffix(".coverage")
-    baseline = subprocess.run([sys.executable, "-m", "coverage", "run", f"--data-file={data_file}",
-                               f"--include={module}", "-m", *pytest_command[2:], "-p", "mutation_contexts"],
-                              cwd=scratch, env=env, capture_output=True, text=True, timeout=3600)
+    rcfile = lines.with_suffix(".coveragerc")
+    rcfile.write_text("[run]\n"
+                      f"data_file = {data_file}\n"
+                      "parallel = true\n"
+                      f"include = {(scratch / module).resolve()}\n"
+                      "context = ${MUTATION_TEST_ID}\n", encoding="utf-8")
+    startup = scratch / "sitecustomize.py"
+    startup.write_text(_SUBPROCESS_COVERAGE, encoding="utf-8")
+    try:
+        baseline = subprocess.run([sys.executable, "-m", "coverage", "run", f"--rcfile={rcfile}",
+                                   "-m", *pytest_command[2:], "-p", "mutation_contexts"],
+                                  cwd=scratch, env={**env, "MUTATION_RCFILE": str(rcfile), "MUTATION_TEST_ID": ""},
+                                  capture_output=True, text=True, timeout=3600)
+    finally:
+        startup.unlink()
     if baseline.returncode != 0:
         raise SystemExit(f"[mutation] the tests fail without any mutant ({module}):\n{baseline.stdout[-2000:]}")
+    subprocess.run([sys.executable, "-m", "coverage", "combine", f"--rcfile={rcfile}"], cwd=scratch, env=env,
+                   capture_output=True, check=True)
     import coverage  # type: ignore[import-not-found,unused-ignore]  # the `mutation` extra
 
     data = coverage.CoverageData(basename=str(data_file))
@@ -223,7 +241,29 @@ def _map_lines_to_tests(scratch: Path, module: str, pytest_command: list[str], e
     target = str((scratch / module).resolve())
     measured = next((f for f in data.measured_files() if str(Path(f).resolve()) == target), None)
     by_line = data.contexts_by_lineno(measured) if measured else {}
-    lines.write_text(json.dumps({str(line): sorted(ids) for line, ids in by_line.items()}), encoding="utf-8")
+    # A context is "static|dynamic": the pytest process has only a dynamic one, a subprocess only a static.
+    tests = {str(line): sorted({part for context in ids for part in context.split("|") if part} or {""})
+             for line, ids in by_line.items()}
+    lines.write_text(json.dumps(tests), encoding="utf-8")
+
+
+# Started by every Python process of the mapping run (the scratch copy is on PYTHONPATH): measure it when
+# the pytest plugin has said where the configuration is, and save before tprlint's os._exit.
+_SUBPROCESS_COVERAGE = """\
+import os
+if os.environ.get("COVERAGE_PROCESS_START"):
+    import coverage
+    _measuring = coverage.process_startup()
+    if _measuring is not None:
+        _exit = os._exit
+
+        def _save_then_exit(code):
+            _measuring.stop()
+            _measuring.save()
+            _exit(code)
+
+        os._exit = _save_then_exit
+"""
 
 
 def _run_mutant(module: str, lines: Path, pytest_command: list[str]) -> int:
