@@ -117,6 +117,7 @@ def test_huge_files_are_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         (b"from app import worker\n", True),
         (b"from . import (\n    settings,\n    worker,\n)\n", True),  # the name is on a continuation line
         (b"from app import settings, \\\n    worker\n", True),
+        (b"from app import setting, \\\n    worker\n", True),  # its newline at an even offset
         (b"def main():\n    from app.worker import run\n    run()\n", True),
         (b"import os\nworker = os.environ['WORKER']\n", False),  # the word, but not in an import
         (b'print("import worker")\n', False),
