@@ -38,7 +38,8 @@ DEFAULT_TARGETS = ["tprlint/rules", "tprlint/suppress", "tprlint/discover", "tpr
 # prefix wins. A rules module also gets the rule-example tests of the rules it defines (`-k` by rule id).
 SUITES = {
     "tprlint/suppress": ["tests/test_suppression_comments.py", "tests/test_boundaries.py", "tests/test_reporters.py"],
-    "tprlint/report": ["tests/test_reporters.py", "tests/test_hostile_output.py", "tests/test_cli.py"],
+    "tprlint/report": ["tests/test_reporters.py", "tests/test_report_context.py", "tests/test_hostile_output.py",
+                       "tests/test_cli.py", "tests/test_secrets_not_stored.py"],
     "tprlint/discover": ["tests/test_discover.py", "tests/test_hostile_files.py", "tests/test_boundaries.py",
                          "tests/test_project_context.py", "tests/test_hostile_repository.py"],
     "tprlint/discover/read.py": ["tests/test_read.py", "tests/test_hostile_files.py", "tests/test_discover.py"],
@@ -55,7 +56,8 @@ SUITES = {
     "tprlint/rules/process.py": ["tests/test_process_rules.py"],
     "tprlint/rules/temporal_server.py": ["tests/test_temporal_server.py", "tests/test_one_problem_one_finding.py"],
     "tprlint/rules/versioning.py": ["tests/test_versioning_rules.py"],
-    "tprlint/cli.py": ["tests/test_cli.py", "tests/test_boundaries.py"],
+    "tprlint/cli.py": ["tests/test_cli.py", "tests/test_cli_options.py", "tests/test_boundaries.py",
+                       "tests/test_internal_errors.py", "tests/test_hostile_output.py"],
 }
 RULE_EXAMPLES = "tests/test_rule_examples.py"
 # A mutant that loops forever is stopped (and counts as killed) after this many times the time its test

@@ -1,0 +1,98 @@
+"""The command line's contract at its edges: option bounds, which path an error names, colour only on a
+terminal's stream, subcommands' own options, a report that fails, a terminal that cannot show a name."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import tprlint.report
+from tests.conftest import FIXTURES, run_cli
+from tprlint import cli
+
+DEMO = FIXTURES / "demo-shop"
+BROKEN = b"import temporalio\nx = (\n"  # a syntax error: one TPR001 warning
+
+
+def _tree(root: Path, name: str = "worker.py") -> Path:
+    (root / name).write_bytes(BROKEN)
+    return root
+
+
+@pytest.mark.parametrize(("value", "accepted"), [("0.5", True), ("5000000", True), ("9999999", True),
+                                                 ("10000000", False), ("1e9", False)])
+def test_timeout_is_refused_from_ten_million_seconds(tmp_path: Path, value: str, accepted: bool) -> None:
+    result = run_cli(".", "--timeout", value, "-f", "concise", cwd=_tree(tmp_path))
+    if accepted:
+        assert result.returncode == 0 and "TPR001" in result.stdout, result.stderr
+    else:
+        assert result.returncode == 2 and "--timeout must be a number of seconds above 0" in result.stderr
+
+
+@pytest.mark.parametrize(("value", "accepted"), [("1", True), ("2", True), ("0", False), ("-3", False)])
+def test_jobs_must_be_at_least_one(tmp_path: Path, value: str, accepted: bool) -> None:
+    result = run_cli(".", "--jobs", value, "-f", "concise", cwd=_tree(tmp_path))
+    if accepted:
+        assert result.returncode == 0 and "TPR001" in result.stdout, result.stderr
+    else:
+        assert result.returncode == 2 and "--jobs must be at least 1" in result.stderr
+
+
+def test_the_error_names_the_first_path_that_does_not_exist(tmp_path: Path) -> None:
+    result = run_cli("no-such-a", "no-such-b", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "tprlint: error: path does not exist: no-such-a"
+
+
+def test_a_subcommand_reads_its_own_options() -> None:
+    result = run_cli("rules", "--help")
+    assert result.returncode == 0 and result.stdout.startswith("usage: tprlint rules")
+    wrong = run_cli("rules", "--bogus")
+    assert wrong.returncode == 2 and "unrecognized arguments: --bogus" in wrong.stderr
+
+
+def test_colour_goes_to_the_terminal_stream_never_into_a_report_file(tmp_path: Path) -> None:
+    report = tmp_path / "console.txt"
+    result = run_cli(".", "--color", "always", "-f", "console", "-f", f"console:{report}", cwd=DEMO)
+    assert "\x1b[" in result.stdout
+    written = report.read_text(encoding="utf-8")
+    assert "TPR601" in written and "\x1b[" not in written
+
+
+@pytest.mark.parametrize(("mode", "coloured"), [("always", True), ("never", False), ("auto", False)])
+def test_color_modes(mode: str, coloured: bool) -> None:
+    # `auto` colours a terminal only: here stdout is a pipe.
+    result = run_cli(".", "--color", mode, "-f", "console", cwd=DEMO, env={"NO_COLOR": ""})
+    assert ("\x1b[" in result.stdout) is coloured
+
+
+def test_a_report_that_fails_costs_the_others_nothing_and_the_run_exits_2(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    real = tprlint.report.load_reporter
+
+    def failing_sarif(name: str) -> tprlint.report.Renderer:
+        if name != "sarif":
+            return real(name)
+
+        def render(findings: object, ctx: object) -> str:
+            raise RuntimeError("the SARIF writer broke")
+        return render
+
+    monkeypatch.setattr(tprlint.report, "load_reporter", failing_sarif)
+    monkeypatch.chdir(_tree(tmp_path))
+    code = cli.main([".", "--exit-zero", "-f", f"sarif:{tmp_path / 'out.sarif'}",
+                     "-f", f"json:{tmp_path / 'out.json'}"])
+    assert code == 2  # a gate never passes on a report it could not write, whatever --exit-zero says
+    assert "the sarif report" in capsys.readouterr().err
+    assert not (tmp_path / "out.sarif").exists()
+    assert [f["rule"] for f in json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))["findings"]] == [
+        "TPR001"]
+
+
+def test_a_terminal_that_cannot_show_a_name_gets_an_escape_not_a_traceback(tmp_path: Path) -> None:
+    _tree(tmp_path, "wörker.py")
+    result = run_cli(".", "-f", "concise", cwd=tmp_path, env={"PYTHONIOENCODING": "ascii"})
+    assert "Traceback" not in result.stderr
+    assert "w\\xf6rker.py" in result.stdout and "TPR001" in result.stdout
