@@ -118,6 +118,10 @@ def test_huge_files_are_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         (b"from . import (\n    settings,\n    worker,\n)\n", True),  # the name is on a continuation line
         (b"from app import settings, \\\n    worker\n", True),
         (b"from app import setting, \\\n    worker\n", True),  # its newline at an even offset
+        (b"import os\nfrom app import worker\n", True),  # the scan goes on after a first statement
+        (b"\nimport worker\n", True),  # a file that starts with an empty line
+        (b"if x:\n import worker\n", True),  # one blank of indentation
+        (b"from app import settings, \\\n\nworker = 1\n", False),  # a continuation into an empty line ends there
         (b"def main():\n    from app.worker import run\n    run()\n", True),
         (b"import os\nworker = os.environ['WORKER']\n", False),  # the word, but not in an import
         (b'print("import worker")\n', False),
