@@ -66,7 +66,8 @@ def lint(files: dict[str, str | bytes], report: bool = True) -> None:
         assert crashes == []
         if not report:
             return
-        context = ReportContext(rules=load_catalog(), version="test", base_dir=root)
+        context = ReportContext(rules=load_catalog(), version="test", files_scanned=result.files_scanned, color=False,
+                                base_dir=root)
         report = json.loads(load_reporter("json")(result.findings, context))
         assert report["summary"]["findings"] >= 0
 

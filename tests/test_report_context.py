@@ -47,7 +47,8 @@ def test_credentials_in_other_files_hide_nothing() -> None:
 
 
 def _context(base: Path, roots: tuple[str, ...] = ()) -> ReportContext:
-    return ReportContext(rules=load_catalog(), version="test", files_scanned=1, base_dir=base, roots=roots)
+    return ReportContext(rules=load_catalog(), version="test", files_scanned=1, color=False, base_dir=base,
+                         roots=roots)
 
 
 def test_source_lines_follow_a_link_inside_the_scanned_tree(tmp_path: Path) -> None:

@@ -28,9 +28,9 @@ class ReportContext:
 
     rules: Mapping[str, RuleMeta]
     version: str
+    files_scanned: int
+    color: bool
     fail_on: Severity = Severity.ERROR
-    files_scanned: int = 0
-    color: bool = False
     # Finding paths are relative to this directory (SARIF's %SRCROOT%).
     base_dir: Path = field(default_factory=Path.cwd)
     # The rules that ran, for SARIF's rules[] (defaults to every rule that produced a finding).
