@@ -97,7 +97,11 @@ def main() -> int:
                     if not pending:
                         return
                     module = _next_module(pending, copy, copies)
-                found = _run(copy, module, args.tests or _tests_for(module))
+                try:
+                    found = _run(copy, module, args.tests or _tests_for(module))
+                except (Exception, SystemExit) as exc:  # a thread's exception would end it without a word
+                    print(f"[mutation] {module}: not run: {exc}", file=sys.stderr, flush=True)
+                    continue
                 with lock:
                     records.extend(found)
 
@@ -234,8 +238,10 @@ def _map_lines_to_tests(scratch: Path, module: str, pytest_command: list[str], e
         startup.unlink()
     if baseline.returncode != 0:
         raise SystemExit(f"[mutation] the tests fail without any mutant ({module}):\n{baseline.stdout[-2000:]}")
-    subprocess.run([sys.executable, "-m", "coverage", "combine", f"--rcfile={rcfile}"], cwd=scratch, env=env,
-                   capture_output=True, check=True)
+    combined = subprocess.run([sys.executable, "-m", "coverage", "combine", f"--rcfile={rcfile}"], cwd=scratch,
+                              env=env, capture_output=True, text=True, check=False)
+    if combined.returncode != 0:
+        raise SystemExit(f"coverage combine failed: {combined.stdout[-500:]}{combined.stderr[-1500:]}")
     import coverage  # type: ignore[import-not-found,unused-ignore]  # the `mutation` extra
 
     data = coverage.CoverageData(basename=str(data_file))
