@@ -38,7 +38,8 @@ DEFAULT_TARGETS = ["tprlint/rules", "tprlint/suppress", "tprlint/discover", "tpr
 # prefix wins. A rules module also gets the rule-example tests of the rules it defines (`-k` by rule id).
 SUITES = {
     "tprlint/suppress": ["tests/test_suppression_comments.py", "tests/test_boundaries.py", "tests/test_reporters.py"],
-    "tprlint/report": ["tests/test_reporters.py", "tests/test_report_context.py", "tests/test_hostile_output.py",
+    "tprlint/report": ["tests/test_reporters.py", "tests/test_report_context.py", "tests/test_console_layout.py",
+                       "tests/test_hostile_output.py",
                        "tests/test_cli.py", "tests/test_secrets_not_stored.py"],
     "tprlint/discover": ["tests/test_discover.py", "tests/test_hostile_files.py", "tests/test_boundaries.py",
                          "tests/test_project_context.py", "tests/test_hostile_repository.py"],
