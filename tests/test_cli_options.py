@@ -25,8 +25,9 @@ def _tree(root: Path, name: str = "worker.py") -> Path:
                                                  ("10000000", False), ("1e9", False)])
 def test_timeout_is_refused_from_ten_million_seconds(tmp_path: Path, value: str, accepted: bool) -> None:
     result = run_cli(".", "--timeout", value, "-f", "concise", cwd=_tree(tmp_path))
-    if accepted:
-        assert result.returncode == 0 and "TPR001" in result.stdout, result.stderr
+    if accepted:  # the run goes ahead (half a second may not be enough on a busy machine: then it says so)
+        assert result.returncode in (0, 2) and "TPR001" in result.stdout, result.stderr
+        assert "--timeout must be" not in result.stderr
     else:
         assert result.returncode == 2 and "--timeout must be a number of seconds above 0" in result.stderr
 
