@@ -209,9 +209,10 @@ class _IgnoreFile:
 
 def _needs_wildmatch(line: str) -> bool:
     # Many stars backtrack without bound in a regex. pathspec's regex for a character class, an escape or
-    # `**` can differ from git (`a/**/` matches the file `a/x`; a reversed range `[c-a]` does not even
-    # compile). Such lines are few; wildmatch answers them as git does (tests/test_wildmatch.py).
-    return star_count(line) > MAX_REGEX_STARS or "[" in line or "\\" in line or "**" in line
+    # a closing `**/` can differ from git (`a/**/` matches the file `a/x`; a reversed range `[c-a]` does
+    # not even compile). Such lines are few; wildmatch answers them as git does (tests/test_wildmatch.py).
+    # Other `**` lines stay with the one combined regex: wildmatch costs a Python call per path.
+    return star_count(line) > MAX_REGEX_STARS or "[" in line or "\\" in line or line.rstrip().endswith("**/")
 
 
 def _searcher(regex: re.Pattern[str]) -> Callable[[str], bool]:

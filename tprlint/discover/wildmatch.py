@@ -1,12 +1,13 @@
-"""Matching ``.gitignore`` patterns that a backtracking regex engine cannot match in bounded time.
+"""Matching ``.gitignore`` lines the way git does, in bounded time.
 
-pathspec turns each pattern into a regex; ``a*a*a*a*a*a*a*a*a*a*a*a*b`` becomes twelve ``[^/]*`` in a
-row, and Python's ``re`` needs minutes to decide that a file named sixty ``a``s does not match. Git's
-own wildmatch has the same weakness and caps it; here a pattern with more than ``MAX_REGEX_STARS``
-stars is matched by this module instead: one segment at a time with the greedy star algorithm (it
-never revisits more than the last star, so a segment costs at most pattern * name steps), and ``**``
-across segments by a table over (pattern segment, path segment). The answers are pathspec's (and
-git's) for the same pattern; the tests compare them with ``git check-ignore``.
+The walk matches most lines with one combined regex built by pathspec. Some lines go here instead (see
+``walk._needs_wildmatch``): a pattern with many stars (``a*a*a*a*a*a*a*a*a*a*a*a*b`` becomes twelve
+``[^/]*`` in a row, and Python's ``re`` needs minutes to decide that a file named sixty ``a``s does not
+match), and the lines whose regex answers differently from git or does not compile: character classes
+(``[c-a]``, ``[[:digit:]]``), escapes, a closing ``**/``. Here a pattern is matched one segment at a time
+with the greedy star algorithm (it never revisits more than the last star, so a segment costs at most
+pattern * name steps), and ``**`` across segments by a table over (pattern segment, path segment).
+The tests compare every answer with ``git check-ignore``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ class WildPattern:
         parts = tuple(part for part in relative.split("/") if part)
         if not parts:
             return False
+        if not self.anchored and len(self.segments) == 1:
+            # The common line (`*.py[cod]`): a name matched at any depth; a folder's name also ignores
+            # what is under it. The same answer as the general walk below, without its table.
+            named = parts if is_dir or not self.dir_only else parts[:-1]
+            return any(_name_matches(self.segments[0], part) for part in named)
         pattern = self.segments if self.anchored else ("**", *self.segments)
         for end in range(1, len(parts) + 1):
             # `folder/**` matches the folder itself too when it is given as a folder (as pathspec and git do).
@@ -94,6 +100,12 @@ def _segments_match(pattern: tuple[str, ...], parts: tuple[str, ...], folder: bo
     result = match(0, 0)
     match.cache_clear()
     return result
+
+
+@lru_cache(maxsize=4096)
+def _name_matches(pattern: str, name: str) -> bool:
+    # Folder names repeat on every path under them: each (pattern, name) is decided once.
+    return segment_matches(pattern, name)
 
 
 def segment_matches(pattern: str, name: str) -> bool:
