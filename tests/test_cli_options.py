@@ -97,3 +97,20 @@ def test_a_terminal_that_cannot_show_a_name_gets_an_escape_not_a_traceback(tmp_p
     result = run_cli(".", "-f", "concise", cwd=tmp_path, env={"PYTHONIOENCODING": "ascii"})
     assert "Traceback" not in result.stderr
     assert "w\\xf6rker.py" in result.stdout and "TPR001" in result.stdout
+
+
+def test_the_rules_table_lines_up_its_columns() -> None:
+    result = run_cli("rules")
+    table = result.stdout.split("\n\n")[0].splitlines()
+    header = table[0]
+    assert header.startswith("ID      NAME ")  # the widest id, TPR000, and two blanks
+    columns = [header.index(title) for title in ("NAME", "SEVERITY", "CHECKLIST")]
+    rows = [row.split() for row in table[1:]]
+    for row, (rule_id, name, severity, checklist) in zip(table[1:], rows, strict=True):
+        assert [row.index(name, len(rule_id)), row.index(severity, columns[1]), row.rindex(checklist)] == columns
+    # Each column as wide as its widest cell, then two blanks.
+    widest_name, widest_severity = (max(len(row[i]) for row in rows) for i in (1, 2))
+    assert columns[1] - columns[0] == widest_name + 2
+    assert columns[2] - columns[1] == max(widest_severity, len("SEVERITY")) + 2
+    assert "TPR000  internal-error " in result.stdout and result.stdout.rstrip().endswith(
+        f"{len(table) - 1} rules. `tprlint explain ID` shows one in full.")
