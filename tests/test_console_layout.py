@@ -3,10 +3,13 @@ the help block and the rule table. A layout change must show up here, on purpose
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from tprlint.catalog import load_catalog
-from tprlint.model import Finding, Location, Severity
+from tprlint.model import Finding, Location, RuleMeta, Severity
 from tprlint.report import ReportContext, load_reporter
 
 SOURCE = 'import temporalio\nworker = Worker(client, task_queue="orders")\nx = f(a)\nconfig = {  \n    "a": 1,\n}\n'
@@ -87,3 +90,39 @@ def test_in_colour_only_the_lines_around_a_finding_are_dimmed(tmp_path: Path) ->
     context = next(line for line in lines if " 1 " in line and "import temporalio" in line)
     assert dim not in target.split("│", 1)[1]
     assert dim in context.split("│", 1)[1]
+    bold = "\x1b[1m"
+    assert bold in target.split("│", 1)[0] and dim not in target.split("│", 1)[0]  # the finding's line number
+    assert dim in context.split("│", 1)[0]
+    # Plain text is not "highlighted": a number in a message keeps the message's style.
+    message = next(line for line in lines if "token at column 10" in line)
+    assert "\x1b" not in message
+
+
+def _one(root: Path, finding: Finding, source: str, **rules: RuleMeta) -> list[str]:
+    (root / "worker.py").write_text(source, encoding="utf-8")
+    context = ReportContext(rules={**load_catalog(), **rules}, version="test", files_scanned=1, color=False,
+                            base_dir=root)
+    return load_reporter("console")([finding], context).splitlines()
+
+
+def test_tabs_in_the_frame_are_four_columns_wide_and_the_caret_follows(tmp_path: Path) -> None:
+    lines = _one(tmp_path, Finding("TPR101", Severity.WARNING, "m", Location("worker.py", 1, 2)), "\tworker = 1\n")
+    assert lines[2:4] == ["  > 1 │     worker = 1", "      │     ^^^^^^"]
+
+
+def test_a_column_0_points_at_the_first_character(tmp_path: Path) -> None:
+    lines = _one(tmp_path, Finding("TPR101", Severity.WARNING, "m", Location("worker.py", 1, 0)), "worker = 1\n")
+    assert lines[2:4] == ["  > 1 │ worker = 1", "      │ ^^^^^^"]
+
+
+@pytest.mark.parametrize(("length", "same_line"), [(66, True), (67, False)])
+def test_the_explain_hint_follows_the_help_on_its_line_while_it_fits_in_92_columns(
+        tmp_path: Path, length: int, same_line: bool) -> None:
+    # 100 columns, less the indent (2), `help:` (5) and a blank: 92 for the summary, two blanks and the hint.
+    meta = replace(load_catalog()["TPR101"], summary="s" * length)
+    lines = _one(tmp_path, Finding("TPR101", Severity.WARNING, "m", Location("worker.py", 1, 1)), "x = 1\n",
+                 TPR101=meta)
+    help_lines = [line for line in lines if line.strip().startswith(("help:", "(tprlint"))]
+    expected = [f"  help: {'s' * length}  (tprlint explain TPR101)"] if same_line else [
+        f"  help: {'s' * length}", "        (tprlint explain TPR101)"]
+    assert help_lines == expected
