@@ -114,3 +114,16 @@ def test_the_rules_table_lines_up_its_columns() -> None:
     assert columns[2] - columns[1] == max(widest_severity, len("SEVERITY")) + 2
     assert "TPR000  internal-error " in result.stdout and result.stdout.rstrip().endswith(
         f"{len(table) - 1} rules. `tprlint explain ID` shows one in full.")
+
+
+def test_with_several_paths_the_configuration_is_found_from_the_first(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / ".tprlint.toml").write_text('ignore = ["TPR001"]\n', encoding="utf-8")
+    _tree(tmp_path / "a")
+    _tree(tmp_path / "b")
+    first = run_cli("a", "b", "-f", "concise", cwd=tmp_path)
+    assert first.returncode == 0 and "TPR001" not in first.stdout, first.stdout
+    second = run_cli("b", "a", "-f", "concise", cwd=tmp_path)
+    assert sorted(line.split(":")[0] for line in second.stdout.splitlines() if "TPR001" in line) == [
+        "a/worker.py", "b/worker.py"]
