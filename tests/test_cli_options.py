@@ -127,3 +127,11 @@ def test_with_several_paths_the_configuration_is_found_from_the_first(tmp_path: 
     second = run_cli("b", "a", "-f", "concise", cwd=tmp_path)
     assert sorted(line.split(":")[0] for line in second.stdout.splitlines() if "TPR001" in line) == [
         "a/worker.py", "b/worker.py"]
+
+
+def test_a_report_that_cannot_be_written_is_a_one_line_error(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    result = run_cli(".", "-f", "json:worker.py/report.json", cwd=tmp_path)  # a file where a folder must be
+    assert result.returncode == 2
+    assert result.stderr.startswith("tprlint: error: cannot write worker.py/report.json: ")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

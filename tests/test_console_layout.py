@@ -126,3 +126,20 @@ def test_the_explain_hint_follows_the_help_on_its_line_while_it_fits_in_92_colum
     expected = [f"  help: {'s' * length}  (tprlint explain TPR101)"] if same_line else [
         f"  help: {'s' * length}", "        (tprlint explain TPR101)"]
     assert help_lines == expected
+
+
+@pytest.mark.parametrize(("column", "caret"), [
+    (1, "^^^^^^"),  # `worker`: the word at the column
+    (10, "         ^^^^^^"),  # `Worker`, the word that ends the line
+    (8, "       ^"),  # `=`: not a word, so up to the next blank
+    (7, "      ^"),  # a blank: the column itself
+])
+def test_the_caret_underlines_the_token_at_the_column(tmp_path: Path, column: int, caret: str) -> None:
+    lines = _one(tmp_path, Finding("TPR101", Severity.WARNING, "m", Location("worker.py", 1, column)),
+                 "worker = Worker\n")
+    assert lines[3] == f"      │ {caret}"
+
+
+def test_a_one_letter_word_gets_one_caret(tmp_path: Path) -> None:
+    lines = _one(tmp_path, Finding("TPR101", Severity.WARNING, "m", Location("worker.py", 1, 1)), "x = f(a)\n")
+    assert lines[3] == "      │ ^"
