@@ -4,6 +4,10 @@ terminal's stream, subcommands' own options, a report that fails, a terminal tha
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,3 +139,34 @@ def test_a_report_that_cannot_be_written_is_a_one_line_error(tmp_path: Path) -> 
     assert result.returncode == 2
     assert result.stderr.startswith("tprlint: error: cannot write worker.py/report.json: ")
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def _on_a_terminal(*args: str, env: dict[str, str]) -> str:
+    """What tprlint prints when its standard output is a terminal (a pseudo-terminal here)."""
+    controller, terminal = pty.openpty()
+    try:
+        subprocess.run([sys.executable, "-m", "tprlint", *args], cwd=DEMO, stdout=terminal, stderr=subprocess.DEVNULL,
+                       env=env, timeout=120, check=False)
+    finally:
+        os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal is closed and drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize(("no_color", "coloured"), [(None, True), ("1", False)])
+def test_auto_colours_a_terminal_unless_no_color_is_set(no_color: str | None, coloured: bool) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    if no_color is not None:
+        env["NO_COLOR"] = no_color
+    shown = _on_a_terminal(".", "--select", "TPR601", "--color", "auto", env=env)
+    assert "TPR601" in shown
+    assert ("\x1b[" in shown) is coloured

@@ -143,3 +143,24 @@ def test_the_caret_underlines_the_token_at_the_column(tmp_path: Path, column: in
 def test_a_one_letter_word_gets_one_caret(tmp_path: Path) -> None:
     lines = _one(tmp_path, Finding("TPR101", Severity.WARNING, "m", Location("worker.py", 1, 1)), "x = f(a)\n")
     assert lines[3] == "      │ ^"
+
+
+def test_after_ten_findings_of_a_rule_the_rest_are_counted_once(tmp_path: Path) -> None:
+    (tmp_path / "worker.py").write_text("x = 1\n" * 20, encoding="utf-8")
+    findings = [Finding("TPR101", Severity.WARNING, f"m{n}", Location("worker.py", n)) for n in range(1, 13)]
+    context = ReportContext(rules=load_catalog(), version="test", files_scanned=1, color=False, base_dir=tmp_path)
+    text = load_reporter("console")(findings, context)
+    assert [line.split()[0] for line in text.splitlines() if line.startswith("worker.py:")] == [
+        f"worker.py:{n}:1" for n in range(1, 11)]
+    more = "... and 2 more TPR101 findings like this in 1 file"
+    assert text.count(more) == 1
+    assert text.index("worker.py:10:1") < text.index(more) < text.index("Rule ")
+
+
+def test_what_a_rule_could_not_check_names_the_first_case_and_counts_the_rest(tmp_path: Path) -> None:
+    context = ReportContext(rules=load_catalog(), version="test", files_scanned=1, color=False, base_dir=tmp_path,
+                            not_checked=(("TPR601", "worker.py:48", "the drain comes from `cfg.timeout`"),
+                                         ("TPR601", "jobs.py:9", "the grace period comes from a Helm value")))
+    text = load_reporter("console")([], context)
+    assert text.splitlines()[-1] == ("TPR601: not checked for 2 workloads: worker.py:48: the drain comes from "
+                                     "`cfg.timeout` (and 1 more).")
