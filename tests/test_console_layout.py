@@ -130,13 +130,14 @@ def test_the_explain_hint_follows_the_help_on_its_line_while_it_fits_in_92_colum
 
 @pytest.mark.parametrize(("column", "caret"), [
     (1, "^^^^^^"),  # `worker`: the word at the column
-    (10, "         ^^^^^^"),  # `Worker`, the word that ends the line
+    (10, "         ^^^^^^"),  # `Worker`, a word
     (8, "       ^"),  # `=`: not a word, so up to the next blank
     (7, "      ^"),  # a blank: the column itself
+    (18, "                 ^^"),  # `==`: two symbols
 ])
 def test_the_caret_underlines_the_token_at_the_column(tmp_path: Path, column: int, caret: str) -> None:
     lines = _one(tmp_path, Finding("TPR101", Severity.WARNING, "m", Location("worker.py", 1, column)),
-                 "worker = Worker\n")
+                 "worker = Worker  == x\n")
     assert lines[3] == f"      │ {caret}"
 
 
@@ -164,3 +165,16 @@ def test_what_a_rule_could_not_check_names_the_first_case_and_counts_the_rest(tm
     text = load_reporter("console")([], context)
     assert text.splitlines()[-1] == ("TPR601: not checked for 2 workloads: worker.py:48: the drain comes from "
                                      "`cfg.timeout` (and 1 more).")
+
+
+def test_a_line_outside_the_file_shows_no_frame(tmp_path: Path) -> None:
+    for line in (0, 3):
+        lines = _one(tmp_path, Finding("TPR101", Severity.WARNING, "m", Location("worker.py", line)), "a = 1\nb = 2\n")
+        assert not any("│" in shown for shown in lines), line
+
+
+def test_one_case_a_rule_could_not_check_is_named_alone(tmp_path: Path) -> None:
+    context = ReportContext(rules=load_catalog(), version="test", files_scanned=1, color=False, base_dir=tmp_path,
+                            not_checked=(("TPR602", "compose.yml:4", "the grace is ${GRACE}"),))
+    assert load_reporter("console")([], context).splitlines()[-1] == (
+        "TPR602: not checked for 1 compose service: compose.yml:4: the grace is ${GRACE}.")
