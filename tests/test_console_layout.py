@@ -93,6 +93,8 @@ def test_in_colour_only_the_lines_around_a_finding_are_dimmed(tmp_path: Path) ->
     bold = "\x1b[1m"
     assert bold in target.split("│", 1)[0] and dim not in target.split("│", 1)[0]  # the finding's line number
     assert dim in context.split("│", 1)[0]
+    # Severities in colour: an error's rule id in bold red.
+    assert "\x1b[1;31mTPR601" in "\n".join(lines)
     # Plain text is not "highlighted": a number in a message keeps the message's style.
     message = next(line for line in lines if "token at column 10" in line)
     assert "\x1b" not in message
