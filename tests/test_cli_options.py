@@ -170,3 +170,27 @@ def test_auto_colours_a_terminal_unless_no_color_is_set(no_color: str | None, co
     shown = _on_a_terminal(".", "--select", "TPR601", "--color", "auto", env=env)
     assert "TPR601" in shown
     assert ("\x1b[" in shown) is coloured
+
+
+@pytest.mark.parametrize("args", [["rules"], ["explain", "TPR601"], [str(DEMO), "-f", "concise", "--exit-zero"]])
+def test_everything_printed_reaches_a_pipe_before_the_fast_exit(args: list[str]) -> None:
+    # tprlint leaves through os._exit, which flushes nothing: output buffered for a pipe must be written
+    # out first. The same command unbuffered shows what is expected.
+    def run(unbuffered: bool) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+        if unbuffered:
+            env["PYTHONUNBUFFERED"] = "1"
+        return subprocess.run([sys.executable, "-m", "tprlint", *args], capture_output=True, text=True, env=env,
+                              timeout=120, check=False)
+
+    buffered, unbuffered = run(False), run(True)
+    assert buffered.returncode == unbuffered.returncode == 0, buffered.stderr
+    assert len(unbuffered.stdout) > 1000
+    assert buffered.stdout == unbuffered.stdout
+
+
+def test_a_report_file_is_written_in_folders_that_do_not_exist_yet(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    result = run_cli(".", "-f", "json:reports/ci/tprlint.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "reports" / "ci" / "tprlint.json").read_text(encoding="utf-8"))["findings"]

@@ -151,10 +151,11 @@ def test_a_one_letter_word_gets_one_caret(tmp_path: Path) -> None:
 def test_after_ten_findings_of_a_rule_the_rest_are_counted_once(tmp_path: Path) -> None:
     (tmp_path / "worker.py").write_text("x = 1\n" * 20, encoding="utf-8")
     findings = [Finding("TPR101", Severity.WARNING, f"m{n}", Location("worker.py", n)) for n in range(1, 13)]
+    findings.append(Finding("TPR201", Severity.NOTE, "a note after them", Location("worker.py", 1)))
     context = ReportContext(rules=load_catalog(), version="test", files_scanned=1, color=False, base_dir=tmp_path)
     text = load_reporter("console")(findings, context)
-    assert [line.split()[0] for line in text.splitlines() if line.startswith("worker.py:")] == [
-        f"worker.py:{n}:1" for n in range(1, 11)]
+    assert [line.split()[:2] for line in text.splitlines() if line.startswith("worker.py:")] == [
+        [f"worker.py:{n}:1", "TPR101"] for n in range(1, 11)] + [["worker.py:1:1", "TPR201"]]
     more = "... and 2 more TPR101 findings like this in 1 file"
     assert text.count(more) == 1
     assert text.index("worker.py:10:1") < text.index(more) < text.index("Rule ")
