@@ -60,7 +60,7 @@ SUITES = {
     "tprlint/rules/temporal_server.py": ["tests/test_temporal_server.py", "tests/test_one_problem_one_finding.py"],
     "tprlint/rules/versioning.py": ["tests/test_versioning_rules.py"],
     "tprlint/cli.py": ["tests/test_cli.py", "tests/test_cli_options.py", "tests/test_boundaries.py",
-                       "tests/test_internal_errors.py", "tests/test_hostile_output.py"],
+                       "tests/test_internal_errors.py", "tests/test_hostile_output.py", "tests/test_helm.py"],
 }
 RULE_EXAMPLES = "tests/test_rule_examples.py"
 # A mutant that loops forever is stopped (and counts as killed) after this many times the time its test

@@ -116,6 +116,8 @@ def test_the_rules_table_lines_up_its_columns() -> None:
     widest_name, widest_severity = (max(len(row[i]) for row in rows) for i in (1, 2))
     assert columns[1] - columns[0] == widest_name + 2
     assert columns[2] - columns[1] == max(widest_severity, len("SEVERITY")) + 2
+    by_id = {row[0]: row for row in rows}
+    assert (by_id["TPR601"][3], by_id["TPR000"][3]) == ("shutdown.grace-period", "-")  # "-": on no checklist
     assert "TPR000  internal-error " in result.stdout and result.stdout.rstrip().endswith(
         f"{len(table) - 1} rules. `tprlint explain ID` shows one in full.")
 

@@ -181,3 +181,9 @@ def test_one_case_a_rule_could_not_check_is_named_alone(tmp_path: Path) -> None:
                             not_checked=(("TPR602", "compose.yml:4", "the grace is ${GRACE}"),))
     assert load_reporter("console")([], context).splitlines()[-1] == (
         "TPR602: not checked for 1 compose service: compose.yml:4: the grace is ${GRACE}.")
+
+
+def test_an_end_column_at_the_start_column_is_no_span_so_the_word_is_underlined(tmp_path: Path) -> None:
+    lines = _one(tmp_path, Finding("TPR101", Severity.WARNING, "m", Location("worker.py", 1, 1, 1, 1)),
+                 "worker = 1\n")
+    assert lines[3] == "      │ ^^^^^^"
