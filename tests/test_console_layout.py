@@ -187,3 +187,14 @@ def test_an_end_column_at_the_start_column_is_no_span_so_the_word_is_underlined(
     lines = _one(tmp_path, Finding("TPR101", Severity.WARNING, "m", Location("worker.py", 1, 1, 1, 1)),
                  "worker = 1\n")
     assert lines[3] == "      │ ^^^^^^"
+
+
+def test_a_word_that_ends_the_line_is_underlined_to_its_last_letter(tmp_path: Path) -> None:
+    lines = _one(tmp_path, Finding("TPR101", Severity.WARNING, "m", Location("worker.py", 1, 5)), "x = Worker\n")
+    assert lines[3] == "      │     ^^^^^^"
+
+
+def test_a_span_that_starts_in_trailing_blanks_underlines_one_character(tmp_path: Path) -> None:
+    lines = _one(tmp_path, Finding("TPR201", Severity.NOTE, "m", Location("worker.py", 1, 11, 2, 1)),
+                 "config = {  \n}\n")
+    assert lines[3] == "      │ " + " " * 10 + "^"
