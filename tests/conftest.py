@@ -12,6 +12,14 @@ FIXTURES = REPO / "fixtures"
 SHARED = REPO.parent / "shared"
 
 
+def write_tree(root: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` (relative path to bytes) under ``root``, making folders as needed."""
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
 def run_cli(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run tprlint the way a user does: a separate process, real exit code and output."""
     environment = {**os.environ, "NO_COLOR": "1", **(env or {})}

@@ -6,21 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write_tree
 from tprlint.discover import FileKind, classify, discover
 
 WORKER = b"from temporalio.worker import Worker\n"
 MANIFEST = b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\n"
 
 
-def _tree(root: Path, files: dict[str, bytes]) -> None:
-    for name, data in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-
 def test_gitignore_vendored_trees_and_config_excludes(tmp_path: Path) -> None:
-    _tree(tmp_path, {
+    write_tree(tmp_path, {
         ".gitignore": b"build/\n*.generated.yaml\n",
         "app/worker.py": WORKER,
         "app/.gitignore": b"scratch.py\n",
@@ -40,7 +34,7 @@ def test_gitignore_vendored_trees_and_config_excludes(tmp_path: Path) -> None:
 
 
 def test_an_explicit_file_is_read_even_when_ignored(tmp_path: Path) -> None:
-    _tree(tmp_path, {".gitignore": b"*.py\n", "w.py": WORKER})
+    write_tree(tmp_path, {".gitignore": b"*.py\n", "w.py": WORKER})
     assert [f.display for f in discover([tmp_path / "w.py"], base=tmp_path)] == ["w.py"]
 
 
@@ -104,7 +98,7 @@ def test_huge_files_are_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     import tprlint.discover.read as read
 
     monkeypatch.setattr(read, "MAX_FILE_BYTES", 1000)
-    _tree(tmp_path, {"big.yaml": MANIFEST + b"#" * 5000})
+    write_tree(tmp_path, {"big.yaml": MANIFEST + b"#" * 5000})
     (source,) = discover([tmp_path], base=tmp_path)
     assert source.too_large and source.data == b""
 
@@ -147,7 +141,7 @@ def test_import_words_find_module_names_only_in_import_statements(source: bytes,
 
 
 def test_symlinked_folders_are_not_followed_so_a_loop_cannot_hang_the_walk(tmp_path: Path) -> None:
-    _tree(tmp_path, {"app/worker.py": WORKER})
+    write_tree(tmp_path, {"app/worker.py": WORKER})
     (tmp_path / "app" / "loop").symlink_to(tmp_path)
     (tmp_path / "app" / "alias.py").symlink_to(tmp_path / "app" / "worker.py")
     assert [f.display for f in discover([tmp_path], base=tmp_path)] == ["app/alias.py", "app/worker.py"]
@@ -169,5 +163,5 @@ def test_the_combined_gitignore_regex_matches_what_pathspec_matches(patterns: li
 
 
 def test_a_gitignore_line_pathspec_rejects_is_dropped_not_fatal(tmp_path: Path) -> None:
-    _tree(tmp_path, {".gitignore": b"!\nbuild/\n", "build/w.py": WORKER, "app/w.py": WORKER})
+    write_tree(tmp_path, {".gitignore": b"!\nbuild/\n", "build/w.py": WORKER, "app/w.py": WORKER})
     assert [f.display for f in discover([tmp_path], base=tmp_path)] == ["app/w.py"]

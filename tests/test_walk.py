@@ -9,23 +9,16 @@ from pathlib import Path
 import pytest
 
 import tprlint.discover.read as read
-from tests.conftest import run_cli
+from tests.conftest import run_cli, write_tree
 from tprlint.discover import FileKind
 from tprlint.discover.walk import discover, find_candidates, read_sources
 
 WORKER = b"import temporalio\n"
 
 
-def _tree(root: Path, files: dict[str, bytes]) -> None:
-    for name, data in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-
 def test_excludes_are_read_from_the_base_folder_when_no_exclude_root_is_given(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _tree(tmp_path / "repo", {"legacy/worker.py": WORKER, "app/worker.py": WORKER})
+    write_tree(tmp_path / "repo", {"legacy/worker.py": WORKER, "app/worker.py": WORKER})
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")  # not the base: the excludes must not be read from here
     found = find_candidates([tmp_path / "repo"], exclude=("legacy",), base=tmp_path / "repo")
@@ -33,32 +26,32 @@ def test_excludes_are_read_from_the_base_folder_when_no_exclude_root_is_given(
 
 
 def test_an_exclude_can_name_one_file_and_the_walk_goes_on_after_it(tmp_path: Path) -> None:
-    _tree(tmp_path, {"app/a_settings.py": WORKER, "app/worker.py": WORKER, "app/sub/worker.py": WORKER})
+    write_tree(tmp_path, {"app/a_settings.py": WORKER, "app/worker.py": WORKER, "app/sub/worker.py": WORKER})
     found = find_candidates([tmp_path], exclude=("app/a_settings.py",), exclude_root=tmp_path, base=tmp_path)
     assert [c.display for c in found] == ["app/sub/worker.py", "app/worker.py"]
 
 
 def test_anchored_gitignore_patterns_are_read_from_their_own_folder(tmp_path: Path) -> None:
-    _tree(tmp_path, {".gitignore": b"/legacy.py\n", "legacy.py": WORKER, "sub/legacy.py": WORKER,
+    write_tree(tmp_path, {".gitignore": b"/legacy.py\n", "legacy.py": WORKER, "sub/legacy.py": WORKER,
                      "sub/.gitignore": b"/old.py\n", "sub/old.py": WORKER, "old.py": WORKER})
     assert [c.display for c in find_candidates([tmp_path], base=tmp_path)] == ["old.py", "sub/legacy.py"]
 
 
 def test_every_line_of_a_gitignore_counts_after_a_comment_a_blank_and_many_stars(tmp_path: Path) -> None:
-    _tree(tmp_path, {".gitignore": b"# build output\n\na*b*c*d\n[Ss]ecret.py\nlocal.py\n", "secret.py": WORKER,
+    write_tree(tmp_path, {".gitignore": b"# build output\n\na*b*c*d\n[Ss]ecret.py\nlocal.py\n", "secret.py": WORKER,
                      "local.py": WORKER, "worker.py": WORKER})
     assert [c.display for c in find_candidates([tmp_path], base=tmp_path)] == ["worker.py"]
 
 
 def test_a_virtual_environment_is_skipped_unless_it_is_what_was_asked_for(tmp_path: Path) -> None:
-    _tree(tmp_path, {"venv2/pyvenv.cfg": b"home = /usr\n", "venv2/lib/worker.py": WORKER, "worker.py": WORKER})
+    write_tree(tmp_path, {"venv2/pyvenv.cfg": b"home = /usr\n", "venv2/lib/worker.py": WORKER, "worker.py": WORKER})
     assert [c.display for c in find_candidates([tmp_path], base=tmp_path)] == ["worker.py"]
     assert [c.display for c in find_candidates([tmp_path / "venv2"], base=tmp_path)] == ["venv2/lib/worker.py"]
 
 
 def test_a_folder_only_gitignore_pattern_does_not_ignore_a_file_of_that_name(tmp_path: Path) -> None:
     # git ignores `worker.py/` folders only; the file worker.py is still tracked, and still scanned.
-    _tree(tmp_path, {".gitignore": b"worker.py/\nbuild/\n", "worker.py": WORKER, "build/worker.py": WORKER})
+    write_tree(tmp_path, {".gitignore": b"worker.py/\nbuild/\n", "worker.py": WORKER, "build/worker.py": WORKER})
     assert [c.display for c in find_candidates([tmp_path], base=tmp_path)] == ["worker.py"]
 
 
@@ -66,12 +59,12 @@ def test_a_folder_only_gitignore_pattern_does_not_ignore_a_file_of_that_name(tmp
 def test_a_gitignore_that_is_no_regular_file_ignores_nothing(tmp_path: Path, make: object) -> None:
     assert callable(make)
     make(tmp_path / ".gitignore")
-    _tree(tmp_path, {"worker.py": WORKER})
+    write_tree(tmp_path, {"worker.py": WORKER})
     assert [c.display for c in find_candidates([tmp_path], base=tmp_path)] == ["worker.py"]
 
 
 def test_a_file_that_vanished_since_the_walk_is_left_out_and_the_others_are_read(tmp_path: Path) -> None:
-    _tree(tmp_path, {"a_worker.py": WORKER, "b_worker.py": WORKER})
+    write_tree(tmp_path, {"a_worker.py": WORKER, "b_worker.py": WORKER})
     candidates = find_candidates([tmp_path], base=tmp_path)
     (tmp_path / "a_worker.py").unlink()
     assert [s.display for s in read_sources(candidates)] == ["b_worker.py"]
@@ -92,7 +85,7 @@ def test_a_file_too_large_to_analyse_is_classified_by_its_first_64_kib(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offset: int, kind: FileKind | None) -> None:
     monkeypatch.setattr(read, "MAX_FILE_BYTES", 100_000)
     data = b"#" * (offset - 8) + b"\nimport temporalio\n"  # the word starts at offset, 10 bytes long
-    _tree(tmp_path, {"worker.py": data + b"#" * (120_000 - len(data))})
+    write_tree(tmp_path, {"worker.py": data + b"#" * (120_000 - len(data))})
     found = discover([tmp_path], base=tmp_path)
     # Temporal code: reported as too large. Not, as far as 64 KiB tell: not ours, left out.
     assert [(s.kind, s.too_large) for s in found] == ([(kind, True)] if kind else [])
@@ -105,6 +98,6 @@ def test_a_dangling_link_out_of_the_tree_is_listed_as_a_link_out(tmp_path: Path)
 
 
 def test_a_manifest_named_on_the_command_line_is_read_as_a_manifest(tmp_path: Path) -> None:
-    _tree(tmp_path, {"deploy.yaml": b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\n"})
+    write_tree(tmp_path, {"deploy.yaml": b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\n"})
     (source,) = discover([tmp_path / "deploy.yaml"], base=tmp_path)
     assert source.kind is FileKind.KUBERNETES

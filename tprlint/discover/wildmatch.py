@@ -215,21 +215,17 @@ def _bracket(pattern: str, start: int) -> tuple[Callable[[str], bool], int] | No
             return None
         char = pattern[i]
         if char == "\\":
-            i += 1
-            if i >= len(pattern):
+            escaped = _unescaped(pattern, i)
+            if escaped is None:
                 return None
-            char = pattern[i]
+            i, char = escaped, pattern[escaped]
             members.append((char, char))
         elif char == "-" and previous and i + 1 < len(pattern) and pattern[i + 1] != "]":
-            i += 1
-            high = pattern[i]
-            if high == "\\":
-                i += 1
-                if i >= len(pattern):
-                    return None
-                high = pattern[i]
-            members.append((previous, high))
-            char = ""
+            high = _unescaped(pattern, i + 1)
+            if high is None:
+                return None
+            members.append((previous, pattern[high]))
+            i, char = high, ""
         elif char == "[" and pattern.startswith(":", i + 1):
             close = pattern.find("]", i + 2)
             if close == -1:
@@ -257,3 +253,12 @@ def _bracket(pattern: str, start: int) -> tuple[Callable[[str], bool], int] | No
         return char != "/" and inside != negate
 
     return test, i + 1
+
+
+def _unescaped(pattern: str, i: int) -> int | None:
+    """Where the character at ``i`` is, past the backslash that escapes it; None when the pattern ends
+    first (git gives up on such a pattern)."""
+    if pattern[i] == "\\":
+        i += 1
+    return i if i < len(pattern) else None
+
