@@ -71,14 +71,17 @@ MIN_TIMEOUT_SECONDS = 20.0
 
 def main() -> int:
     if sys.argv[1:2] == ["--mutant"]:  # the test command cosmic-ray runs for each mutant (see _run)
-        module, lines, pytest_command = sys.argv[2], Path(sys.argv[4]), sys.argv[6:]
-        return _run_mutant(module, lines, pytest_command)
+        own, pytest_command = _split_at(sys.argv[2:])
+        return _run_mutant(own[0], Path(own[own.index("--lines") + 1]), pytest_command, "--quick" in own)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("targets", nargs="*", default=DEFAULT_TARGETS, help="packages or modules to mutate")
     parser.add_argument("--tests", nargs="*", help="test files to run against each mutant (default: SUITES)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="modules mutated side by side")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it (sessions, to inspect)")
     parser.add_argument("--json", type=Path, help="also write every mutant and its outcome to this file")
+    parser.add_argument("--quick", action="store_true",
+                        help="run each mutant against the tests that reach its lines only (as mutmut does), "
+                             "not also against the rest of the selection; recheck the survivors later")
     args = parser.parse_args()
 
     modules = [module for target in args.targets for module in _modules(target)]
@@ -101,7 +104,7 @@ def main() -> int:
                         return
                     module = _next_module(pending, copy, copies)
                 try:
-                    found = _run(copy, module, args.tests or _tests_for(module))
+                    found = _run(copy, module, args.tests or _tests_for(module), args.quick)
                 except (Exception, SystemExit) as exc:  # a thread's exception would end it without a word
                     print(f"[mutation] {module}: not run: {exc}", file=sys.stderr, flush=True)
                     continue
@@ -164,7 +167,7 @@ def _copy_repository(target: Path) -> None:
             shutil.copy2(source, target / name)
 
 
-def _run(scratch: Path, module: str, tests: list[str]) -> list[dict[str, str]]:
+def _run(scratch: Path, module: str, tests: list[str], quick: bool = False) -> list[dict[str, str]]:
     name = module.strip("/").replace("/", "_")
     config, session, lines = scratch / f"{name}.toml", scratch / f"{name}.sqlite", scratch / f"{name}.lines.json"
     pytest_command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *_split(tests)]
@@ -184,10 +187,12 @@ def _run(scratch: Path, module: str, tests: list[str]) -> list[dict[str, str]]:
     timeout = max(MIN_TIMEOUT_SECONDS, TIMEOUT_FACTOR * (time.monotonic() - started))
     # Each mutant first runs the tests that reached its line on the unmutated code (most mutants are killed
     # there, in a fraction of the selection); only if they all pass does the whole selection run, so a
-    # survivor has always survived every test of the selection.
+    # survivor has always survived every test of the selection. With --quick it does not: a test that
+    # never reaches the changed lines cannot see the change, unless the map missed it (a process that
+    # coverage does not follow), which a recheck of the survivors finds.
     test_command = " ".join(shlex.quote(part) for part in
                             [sys.executable, "scripts/mutation.py", "--mutant", module, "--lines", str(lines),
-                             "--", *pytest_command[1:]])
+                             *(["--quick"] if quick else []), "--", *pytest_command[1:]])
     config.write_text(
         "[cosmic-ray]\n"
         f'module-path = "{module}"\n'
@@ -277,9 +282,15 @@ if os.environ.get("COVERAGE_PROCESS_START"):
 """
 
 
-def _run_mutant(module: str, lines: Path, pytest_command: list[str]) -> int:
+def _split_at(argv: list[str]) -> tuple[list[str], list[str]]:
+    """``--mutant MODULE --lines FILE [--quick] -- PYTEST-ARGS``: the script's own words, the pytest ones."""
+    cut = argv.index("--")
+    return argv[:cut], argv[cut + 1 :]
+
+
+def _run_mutant(module: str, lines: Path, pytest_command: list[str], quick: bool = False) -> int:
     """The test command of one mutant (cosmic-ray has written it into the module): the tests that reach
-    the changed lines first, then, if none fails, the whole selection."""
+    the changed lines first, then, if none fails (and not ``quick``), the whole selection."""
     scratch = Path.cwd()
     before = (scratch / ".pristine" / module).read_text(encoding="utf-8").splitlines()
     after = (scratch / module).read_text(encoding="utf-8").splitlines()
@@ -291,7 +302,7 @@ def _run_mutant(module: str, lines: Path, pytest_command: list[str]) -> int:
         first = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                                 *dict.fromkeys(contexts)], check=False,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if first.returncode != 0:
+        if first.returncode != 0 or quick:
             return first.returncode
     return subprocess.run([sys.executable, *pytest_command], check=False,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode

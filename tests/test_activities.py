@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.activity_helpers import WF, at, lint, messages, workflow_calling
 from tprlint.config import Config, Thresholds
-from tprlint.engine import run
 from tprlint.facts.python.activities import ActivityFacts
 from tprlint.facts.python.extract import extract_python
 from tprlint.facts.python.values import Dur, Lit
@@ -21,43 +21,6 @@ from tprlint.facts.python.values import Dur, Lit
 
 def facts(source: str, path: str = "app/mod.py") -> ActivityFacts:
     return extract_python(ast.parse(textwrap.dedent(source)), path).activity
-
-
-def lint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], rule: str,
-         config: Config | None = None) -> list[tuple[str, int]]:
-    monkeypatch.chdir(tmp_path)
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-    base = config or Config(root=tmp_path)
-    result = run([tmp_path], base.with_overrides(select=(rule,), root=tmp_path), use_cache=False, jobs=1)
-    return sorted((f.location.path, f.location.line) for f in result.findings if f.rule_id == rule)
-
-
-def messages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], rule: str) -> list[str]:
-    monkeypatch.chdir(tmp_path)
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-    result = run([tmp_path], Config(root=tmp_path).with_overrides(select=(rule,)), use_cache=False, jobs=1)
-    return [f.message for f in result.findings if f.rule_id == rule]
-
-
-WF = "from datetime import timedelta\nfrom temporalio import workflow\n"
-
-
-def at(files: dict[str, str], path: str, *markers: str) -> list[tuple[str, int]]:
-    """(path, line) of the first line of ``files[path]`` (as written to disk) containing each marker."""
-    lines = textwrap.dedent(files[path]).splitlines()
-    return sorted((path, next(i for i, line in enumerate(lines, 1) if marker in line)) for marker in markers)
-
-
-def workflow_calling(*lines: str) -> str:
-    """A workflow module whose run method makes the given calls (one per line)."""
-    body = "\n".join(f"        {line}" for line in lines)
-    return WF + f"\n@workflow.defn\nclass W:\n    @workflow.run\n    async def run(self, x):\n{body}\n"
 
 
 # -- facts -----------------------------------------------------------------------------------------------
