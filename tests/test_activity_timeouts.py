@@ -97,3 +97,19 @@ def test_one_finding_for_many_call_sites_names_each_caller(tmp_path: Path, monke
     assert [r.message for r in found.related[:2]] == ["called the same way here (W.run)",
                                                       "called the same way here (W.refund)"]
     assert [r.location.line for r in found.related[:2]] == [first[1] + 1, second[1] + 1]
+
+
+def test_one_finding_at_the_definition_does_not_point_at_itself(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {
+        "app/activities.py": ACTIVITIES,
+        "app/workflows.py": "from app.activities import quiet\n" + workflow_calling(
+            "await workflow.execute_activity(quiet, 1)",
+            "await workflow.execute_activity(quiet, 2)",
+        ),
+    }
+    (found,) = findings(tmp_path, monkeypatch, files, "TPR201")
+    assert (found.location.path, found.location.line) == at(files, "app/activities.py", "async def quiet")[0]
+    assert [(r.location.path, r.location.line) for r in found.related] == at(
+        files, "app/workflows.py", "quiet, 1", "quiet, 2")
+    assert all("is defined here" not in r.message for r in found.related)
