@@ -345,8 +345,10 @@ class ActivityIndex:
             head = name.split(".", 1)[0]
             if name in module.activity.summaries or name in module.functions:
                 stack.append((key, name, certain))
-            elif head in module.classes:
-                stack.append((key, f"{name}.__init__" if name == head else name, certain))
+            elif name == head and head in module.classes:
+                stack.append((key, f"{name}.__init__", certain))
+            elif head in module.classes:  # `Tools.beat()`, not defined in Tools: maybe in one of its bases
+                stack.extend((k, q, False) for k, q in self.methods.get(name.rsplit(".", 1)[1], ()))
             elif isinstance(module.constants.get(head), Ref) and depth < 5:
                 reexport = module.constants[head]
                 assert isinstance(reexport, Ref)
