@@ -10,8 +10,9 @@ import textwrap
 import pytest
 
 from tprlint.facts.python.extract import extract_python
+from tprlint.facts.python.values import Dur, Expr, Lit, Missing
 from tprlint.link.python_project import PythonProject
-from tprlint.rules.activities import ActivityIndex
+from tprlint.rules.activities import ActivityIndex, absent
 
 # How many re-exports in a row are followed (`from .a import charge` in a package that re-exports
 # another package...): a bound, so that a cycle or a generated chain costs nothing.
@@ -125,3 +126,119 @@ def test_a_helper_inherited_from_a_base_class_may_heartbeat() -> None:
     (resolved,) = [r for r in found.definitions.values() if r.definition.qualname == "export"]
     # Which `beat` runs depends on the class hierarchy, which is not followed: not "no".
     assert found.heartbeats(resolved) == "unknown"
+
+
+# How many levels of base classes are searched for a wrapper method (`self.run_activity(...)`).
+BASE_LEVELS = 4
+
+
+def wrapper_in_base(levels: int) -> dict[str, str]:
+    """``W`` derives from ``B{levels-1}``, ... from ``B0``, which defines the wrapper ``run_activity``."""
+    files = {"acts.py": ACTS, "b0.py": """\
+        from temporalio import workflow
+
+        class B0:
+            async def run_activity(self, fn, *args, **kwargs):
+                return await workflow.execute_activity(fn, args=args, **kwargs)
+        """}
+    for k in range(1, levels):
+        files[f"b{k}.py"] = f"from b{k - 1} import B{k - 1}\n\n\nclass B{k}(B{k - 1}):\n    pass\n"
+    top = f"B{levels - 1}"
+    files["wf.py"] = f"""\
+        from temporalio import workflow
+        from acts import charge
+        from b{levels - 1} import {top}
+
+        @workflow.defn
+        class W({top}):
+            @workflow.run
+            async def run(self):
+                await self.run_activity(charge, 1)
+                await self.run_activity(fn=charge)
+        """
+    return files
+
+
+@pytest.mark.parametrize(("levels", "linked"), [(1, 2), (BASE_LEVELS, 2), (BASE_LEVELS + 1, 0)])
+def test_wrappers_inherited_from_base_classes(levels: int, linked: int) -> None:
+    calls = index(wrapper_in_base(levels)).calls
+    assert len(calls) == linked
+    for call in calls:  # positional and keyword: both name the activity
+        assert call.target is not None and call.target.label == "charge"
+        assert call.describe() == "`run_activity(charge)` (which calls workflow.execute_activity)"
+        assert [r.message for r in call.related()] == ["the workflow.execute_activity call inside run_activity()",
+                                                        "activity charge is defined here"]
+
+
+def heartbeat_answer(files: dict[str, str]) -> str:
+    found = index(files)
+    (resolved,) = [r for r in found.definitions.values() if r.definition.qualname == "export"]
+    return found.heartbeats(resolved)
+
+
+HEARTBEAT = "from temporalio import activity\n"
+
+
+@pytest.mark.parametrize(("source", "answer"), [
+    # Callees are searched last name first: `shared` is met again before `beat`.
+    pytest.param("def beat():\n    activity.heartbeat()\ndef shared():\n    pass\ndef hub():\n    beat()\n    shared()\n"
+                 "@activity.defn\nasync def export(x):\n    hub()\n    shared()\n", "yes", id="a helper reached twice"),
+    pytest.param("class Helper:\n    pass\ndef beat():\n    activity.heartbeat()\n"
+                 "@activity.defn\nasync def export(x):\n    beat()\n    Helper()\n", "yes",
+                 id="a class without __init__ called first"),
+    pytest.param("def helper():\n    pass\n@activity.defn\nasync def export(x):\n    helper()\n", "no", id="no heartbeat"),
+])
+def test_heartbeat_search_goes_on_past_what_it_cannot_use(source: str, answer: str) -> None:
+    assert heartbeat_answer({"acts.py": HEARTBEAT + source}) == answer
+
+
+def test_a_decorator_from_unseen_project_code_may_heartbeat() -> None:
+    # `@auto_heartbeat` wraps the activity; its module is the project's but was not parsed.
+    files = {"app/acts.py": HEARTBEAT + "from app.helpers import auto_heartbeat\n\n"
+                            "@activity.defn\n@auto_heartbeat\nasync def export(x):\n    pass\n"}
+    assert heartbeat_answer(files) == "unknown"
+
+
+def test_a_method_of_a_module_level_object_may_heartbeat() -> None:
+    files = {
+        "tools.py": HEARTBEAT + "class Client:\n    def fetch(self):\n        activity.heartbeat()\n\nclient = Client()\n",
+        "acts.py": HEARTBEAT + "from tools import client\n\n@activity.defn\nasync def export(x):\n    client.fetch()\n",
+    }
+    # Which class `client` is an instance of is not followed: some `fetch` heartbeats, so maybe.
+    assert heartbeat_answer(files) == "unknown"
+
+
+# The heartbeat search visits at most this many functions, then answers "unknown".
+SEARCHED = 2000
+
+
+@pytest.mark.parametrize(("helpers", "answer"), [(SEARCHED - 2, "yes"), (SEARCHED - 1, "unknown")])
+def test_the_heartbeat_search_is_bounded(helpers: int, answer: str) -> None:
+    # export -> f0 -> f1 -> ... -> f{helpers}, which heartbeats: helpers + 2 functions in all.
+    chain = "".join(f"def f{i}():\n    f{i + 1}()\n" for i in range(helpers))
+    source = chain + f"def f{helpers}():\n    activity.heartbeat()\n@activity.defn\nasync def export(x):\n    f0()\n"
+    assert heartbeat_answer({"acts.py": HEARTBEAT + source}) == answer
+
+
+def test_an_unseen_option_splat_is_named_briefly() -> None:
+    workflow = """\
+        from temporalio import workflow
+        from .opts import OPTS
+
+        @workflow.defn
+        class W:
+            @workflow.run
+            async def run(self):
+                await workflow.execute_activity("x", **OPTS)
+        """
+    (call,) = index({"app/wf.py": workflow}).calls
+    assert call.unresolved == "**opts.OPTS"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (Lit(None), True), (Lit(False), True), (Lit(0), True), (Lit(""), True), (Missing(), True),
+    (Lit(1), False), (Lit(True), False), (Lit("x"), False),
+    (Dur(0), True), (Dur(0, "from settings.TIMEOUT"), False), (Dur(1), False),
+])
+def test_values_the_sdk_treats_as_not_given(value: Expr, expected: bool) -> None:
+    assert absent(value) is expected
