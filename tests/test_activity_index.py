@@ -181,12 +181,14 @@ HEARTBEAT = "from temporalio import activity\n"
 
 @pytest.mark.parametrize(("source", "answer"), [
     # Callees are searched last name first: `shared` is met again before `beat`.
-    pytest.param("def beat():\n    activity.heartbeat()\ndef shared():\n    pass\ndef hub():\n    beat()\n    shared()\n"
+    pytest.param("def beat():\n    activity.heartbeat()\ndef shared():\n    pass\n"
+                 "def hub():\n    beat()\n    shared()\n"
                  "@activity.defn\nasync def export(x):\n    hub()\n    shared()\n", "yes", id="a helper reached twice"),
     pytest.param("class Helper:\n    pass\ndef beat():\n    activity.heartbeat()\n"
                  "@activity.defn\nasync def export(x):\n    beat()\n    Helper()\n", "yes",
                  id="a class without __init__ called first"),
-    pytest.param("def helper():\n    pass\n@activity.defn\nasync def export(x):\n    helper()\n", "no", id="no heartbeat"),
+    pytest.param("def helper():\n    pass\n@activity.defn\nasync def export(x):\n    helper()\n", "no",
+                 id="no heartbeat"),
 ])
 def test_heartbeat_search_goes_on_past_what_it_cannot_use(source: str, answer: str) -> None:
     assert heartbeat_answer({"acts.py": HEARTBEAT + source}) == answer
@@ -201,7 +203,8 @@ def test_a_decorator_from_unseen_project_code_may_heartbeat() -> None:
 
 def test_a_method_of_a_module_level_object_may_heartbeat() -> None:
     files = {
-        "tools.py": HEARTBEAT + "class Client:\n    def fetch(self):\n        activity.heartbeat()\n\nclient = Client()\n",
+        "tools.py": HEARTBEAT + "class Client:\n    def fetch(self):\n        activity.heartbeat()\n\n"
+                                "client = Client()\n",
         "acts.py": HEARTBEAT + "from tools import client\n\n@activity.defn\nasync def export(x):\n    client.fetch()\n",
     }
     # Which class `client` is an instance of is not followed: some `fetch` heartbeats, so maybe.
