@@ -1,0 +1,124 @@
+"""What TPR301-TPR306 say, not only where: the reason a connection is plaintext, the advice for each
+kind of credential, the namespace to use on Temporal Cloud, distinct anchors for repeated credentials,
+and the bounds of the data-converter search."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tprlint.config import Config
+from tprlint.engine import run
+from tprlint.model import Finding
+
+
+def findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, rule: str) -> list[Finding]:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "client.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    result = run([tmp_path], Config(root=tmp_path).with_overrides(select=(rule,)), use_cache=False, jobs=1)
+    return [f for f in result.findings if f.rule_id == rule]
+
+
+def message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, rule: str) -> str:
+    (found,) = findings(tmp_path, monkeypatch, source, rule)
+    return found.message
+
+
+CONNECT = "import os\nfrom temporalio.client import Client\n\n"
+
+
+@pytest.mark.parametrize(("call", "reason"), [
+    ('Client.connect("temporal.example.com:7233")', "sets no tls and no api_key"),
+    ('Client.connect("temporal.example.com:7233", tls=None)', "sets tls=None and no api_key"),
+    ('Client.connect("temporal.example.com:7233", tls=False)', "sets tls=False"),
+    ('Client.connect("http://temporal.example.com:7233")', "uses the http:// scheme"),
+])
+def test_tpr301_says_why_the_connection_is_plaintext(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str,
+                                                     reason: str) -> None:
+    text = message(tmp_path, monkeypatch, CONNECT + f"client = await {call}\n", "TPR301")
+    assert text.startswith(f"Client.connect to `{call.split(chr(34))[1]}` {reason}, so the SDK connects")
+    assert "Temporal Cloud refuses plaintext connections" not in text
+
+
+def test_tpr301_on_cloud_and_from_an_environment_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = CONNECT + 'client = await Client.connect(os.environ.get("TEMPORAL_ADDRESS", "ns.acct.tmprl.cloud:7233"))\n'
+    text = message(tmp_path, monkeypatch, source, "TPR301")
+    assert text.startswith("Client.connect to `ns.acct.tmprl.cloud:7233` (the default of $TEMPORAL_ADDRESS) sets no")
+    assert "Temporal Cloud refuses plaintext connections, so this cannot even connect." in text
+
+
+@pytest.mark.parametrize(("host", "suggestion"), [
+    ("ns.acct.tmprl.cloud", 'namespace="ns.acct"'),
+    ("us-east-1.aws.api.temporal.io", 'namespace="<namespace>.<account>"'),
+])
+def test_tpr304_suggests_the_cloud_namespace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host: str,
+                                             suggestion: str) -> None:
+    source = CONNECT + f'client = await Client.connect("{host}:7233", api_key=os.environ["K"])\n'
+    text = message(tmp_path, monkeypatch, source, "TPR304")
+    assert f"Temporal Cloud has no `default` namespace: every call fails until {suggestion}" in text
+
+
+def test_tpr304_on_a_self_hosted_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = CONNECT + 'client = await Client.connect("temporal.example.com:7233", tls=True)\n'
+    text = message(tmp_path, monkeypatch, source, "TPR304")
+    assert "sets no namespace, so it uses `default`. A production namespace of its own" in text
+
+
+@pytest.mark.parametrize(("assignment", "opening", "advice"), [
+    ('API_KEY = "tcld_4f7Hq9ZkP2mX8vR1sT6wY3bN5cJ0dL"', "An API key is written into the source (`API_KEY`).",
+     "Revoke and rotate the key"),
+    ('KEY = "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----"',
+     "A PEM private key is written into the source (`KEY`).", "Rotate the certificate and key"),
+    ('DB_PASSWORD = "Zq8#kV2!pL9@xR4w"', "A password is written into the source (`DB_PASSWORD`).",
+     "Rotate it, then read it at run time"),
+])
+def test_tpr302_names_the_kind_and_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, assignment: str,
+                                           opening: str, advice: str) -> None:
+    text = message(tmp_path, monkeypatch, CONNECT + assignment + "\n", "TPR302")
+    assert text.startswith(opening)
+    assert advice in text
+
+
+def test_tpr302_without_a_name_and_repeated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = """\
+        def connect_db(engine):
+            url = "postgresql://app:Zq8kV2pL9xR4wT7m@db.example.com/app"
+            if os.environ.get("REPLICA"):
+                url = "postgresql://app:Zq8kV2pL9xR4wT7m@replica.example.com/app"
+            engine.connect("postgresql://app:Zq8kV2pL9xR4wT7m@db.example.com/app")
+        """
+    found = findings(tmp_path, monkeypatch, CONNECT + textwrap.dedent(source), "TPR302")
+    assert [f.message.split(". Everyone")[0] for f in found] == [
+        "A password inside a connection URL is written into the source (`url`)",
+        "A password inside a connection URL is written into the source (`url`)",
+        "A password inside a connection URL is written into the source",
+    ]
+    # The same binding twice in one function: two findings, two fingerprints.
+    assert found[1].anchor == found[0].anchor + "#2"
+
+
+def converter(depth: int) -> str:
+    """A data converter wrapped in ``dataclasses.replace`` ``depth`` times, none adding a codec."""
+    value = "DataConverter.default"
+    for _ in range(depth):
+        value = f"dataclasses.replace({value})"
+    return value
+
+
+# How many `dataclasses.replace(...)` are looked through to find the converter they copy.
+REPLACES = 5
+
+
+@pytest.mark.parametrize(("depth", "flagged"), [(1, True), (REPLACES, True), (REPLACES + 1, False)])
+def test_tpr305_looks_through_copies_of_a_converter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, depth: int,
+                                                    flagged: bool) -> None:
+    source = ("import dataclasses\nimport os\nfrom temporalio.client import Client\n"
+              "from temporalio.converter import DataConverter\n\n"
+              f'client = await Client.connect("temporal.example.com:7233", tls=True, data_converter={converter(depth)})\n')
+    found = findings(tmp_path, monkeypatch, source, "TPR305")
+    assert len(found) == flagged
+    if found:
+        assert "uses a data converter without a payload_codec" in found[0].message
