@@ -117,7 +117,8 @@ def test_tpr305_looks_through_copies_of_a_converter(tmp_path: Path, monkeypatch:
                                                     flagged: bool) -> None:
     source = ("import dataclasses\nimport os\nfrom temporalio.client import Client\n"
               "from temporalio.converter import DataConverter\n\n"
-              f'client = await Client.connect("temporal.example.com:7233", tls=True, data_converter={converter(depth)})\n')
+              f'client = await Client.connect("temporal.example.com:7233", tls=True,'
+              f' data_converter={converter(depth)})\n')
     found = findings(tmp_path, monkeypatch, source, "TPR305")
     assert len(found) == flagged
     if found:
