@@ -245,3 +245,61 @@ def test_an_unseen_option_splat_is_named_briefly() -> None:
 ])
 def test_values_the_sdk_treats_as_not_given(value: Expr, expected: bool) -> None:
     assert absent(value) is expected
+
+
+def test_a_function_named_like_its_module_in_a_package() -> None:
+    # `acts/charge.py` defines `charge`, which `acts/__init__.py` re-exports: `acts.charge` is the
+    # function, not the module.
+    files = {
+        "acts/__init__.py": "from acts.charge import charge\n",
+        "acts/charge.py": ACTS.split("\n\nclass Payments")[0] + "\n",
+    }
+    found = index(files).definition("acts.charge")
+    assert found is not None and found.path == "acts/charge.py"
+
+
+def test_calls_after_a_wrapper_in_the_same_module_are_linked() -> None:
+    workflow = """\
+        from temporalio import workflow
+        from acts import charge
+
+        async def run_activity(fn, *args, **kwargs):
+            return await workflow.execute_activity(fn, args=args, **kwargs)
+
+        @workflow.defn
+        class W:
+            @workflow.run
+            async def run(self):
+                await workflow.execute_activity(charge, 1)
+        """
+    (call,) = index({"acts.py": ACTS, "wf.py": workflow}).calls
+    assert call.target is not None and call.target.label == "charge" and call.via is None
+
+
+def test_heartbeat_helpers_on_reexported_classes_and_object_attributes() -> None:
+    tools = HEARTBEAT + """\
+class Tools:
+    @staticmethod
+    def beat():
+        activity.heartbeat()
+
+
+class Client:
+    def fetch(self):
+        activity.heartbeat()
+
+
+class State:
+    client = Client()
+
+
+state = State()
+"""
+    via_package = HEARTBEAT + "from pkg import Tools\n\n@activity.defn\nasync def export(x):\n    Tools.beat()\n"
+    files = {"tools.py": tools, "pkg/__init__.py": "from tools import Tools\n", "acts.py": via_package}
+    assert heartbeat_answer(files) == "yes"
+    chained = HEARTBEAT + "from tools import state\n\n@activity.defn\nasync def export(x):\n    state.client.fetch()\n"
+    # `fetch` of whatever `state.client` is: some `fetch` heartbeats, so maybe.
+    assert heartbeat_answer({"tools.py": tools, "acts.py": chained}) == "unknown"
+    nested = HEARTBEAT + "from tools import Tools\n\n@activity.defn\nasync def export(x):\n    Tools.helpers.fetch()\n"
+    assert heartbeat_answer({"tools.py": tools, "acts.py": nested}) == "unknown"

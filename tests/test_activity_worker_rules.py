@@ -185,3 +185,49 @@ def test_tpr205_a_test_module_does_not_end_the_search(tmp_path: Path, monkeypatc
     # "test_wait.py" sorts before "worker/": the test module is met first.
     files = {"test_wait.py": blocking, "worker/activities.py": blocking}
     assert lint(tmp_path, monkeypatch, files, "TPR205") == at(files, "worker/activities.py", "time.sleep")
+
+
+def test_tpr102_a_zero_drain_is_left_to_tpr101(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = worker_with("timedelta(0)", "await workflow.execute_activity(export, x,"
+                                        " start_to_close_timeout=timedelta(hours=1))")
+    assert lint(tmp_path, monkeypatch, files, "TPR102") == []
+
+
+def test_tpr102_says_where_the_drain_comes_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = worker_with("timedelta(seconds=int(os.environ.get('DRAIN_SECONDS', '60')))",
+                        "await workflow.execute_activity(export, x, start_to_close_timeout=timedelta(hours=1))")
+    files["app/main.py"] = "import os\n" + files["app/main.py"]
+    (message,) = messages(tmp_path, monkeypatch, files, "TPR102")
+    assert message.startswith("This Worker's graceful_shutdown_timeout is 60 s (default of env DRAIN_SECONDS), but")
+    plain = worker_with("timedelta(seconds=60)",
+                        "await workflow.execute_activity(export, x, start_to_close_timeout=timedelta(hours=1))")
+    (message,) = messages(tmp_path, monkeypatch, plain, "TPR102")
+    assert message.startswith("This Worker's graceful_shutdown_timeout is 60 s, but")
+
+
+def test_tpr107_a_worker_of_async_activities_does_not_end_the_search(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    files = sync_worker("[first]", before="ok = Worker(client, task_queue='p', activities=[])")
+    assert lint(tmp_path, monkeypatch, files, "TPR107") == at(files, "app/main.py", "worker =")
+
+
+@pytest.mark.parametrize(("definition", "how"), [
+    ("async def", "reaches an activity as asyncio.CancelledError - when"),
+    ("def", "reaches an activity as temporalio.exceptions.CancelledError (raised into the activity's thread) - when"),
+])
+def test_tpr206_names_the_exception_of_async_and_sync_activities(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 definition: str, how: str) -> None:
+    files = {"app/activities.py": f"""
+        import asyncio
+        from temporalio import activity
+        from temporalio.exceptions import CancelledError
+
+        @activity.defn
+        {definition} work(x):
+            try:
+                return x
+            except (asyncio.CancelledError, CancelledError):
+                return None
+    """}
+    (message,) = messages(tmp_path, monkeypatch, files, "TPR206")
+    assert how in message
