@@ -1,6 +1,6 @@
 """What TPR301-TPR306 say, not only where: the reason a connection is plaintext, the advice for each
 kind of credential, the namespace to use on Temporal Cloud, distinct anchors for repeated credentials,
-and the bounds of the data-converter search."""
+the bounds of the data-converter search, and which runtimes TPR306 trusts to export metrics."""
 
 from __future__ import annotations
 
@@ -123,3 +123,26 @@ def test_tpr305_looks_through_copies_of_a_converter(tmp_path: Path, monkeypatch:
     assert len(found) == flagged
     if found:
         assert "uses a data converter without a payload_codec" in found[0].message
+
+
+@pytest.mark.parametrize(("runtime", "flagged"), [
+    ("Runtime(telemetry=TelemetryConfig(metrics=None))", True),  # telemetry, but no metrics
+    ("Runtime(telemetry=TelemetryConfig())", True),
+    ("None", True),
+    ("RUNTIME", False),  # the project's own runtime, built where tprlint cannot see: maybe with metrics
+    ("make_runtime()", False),
+])
+def test_tpr306_trusts_only_runtimes_it_can_see(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runtime: str,
+                                                flagged: bool) -> None:
+    source = f"""\
+        import os
+        from temporalio.client import Client
+        from temporalio.runtime import Runtime, TelemetryConfig
+        from temporalio.worker import Worker
+        from app.observability import RUNTIME, make_runtime
+
+        async def main():
+            client = await Client.connect(os.environ["TEMPORAL_ADDRESS"], runtime={runtime})
+            await Worker(client, task_queue="q", workflows=[]).run()
+        """
+    assert len(findings(tmp_path, monkeypatch, source, "TPR306")) == flagged
