@@ -12,11 +12,12 @@ import pytest
 from tprlint.config import Config
 from tprlint.engine import run
 from tprlint.model import Finding
+from tprlint.rules.client import split_target
 
 
 def findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, rule: str) -> list[Finding]:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "app").mkdir()
+    (tmp_path / "app").mkdir(exist_ok=True)
     (tmp_path / "app" / "client.py").write_text(textwrap.dedent(source), encoding="utf-8")
     result = run([tmp_path], Config(root=tmp_path).with_overrides(select=(rule,)), use_cache=False, jobs=1)
     return [f for f in result.findings if f.rule_id == rule]
@@ -131,6 +132,7 @@ def test_tpr305_looks_through_copies_of_a_converter(tmp_path: Path, monkeypatch:
     ("None", True),
     ("RUNTIME", False),  # the project's own runtime, built where tprlint cannot see: maybe with metrics
     ("make_runtime()", False),
+    ("Runtime(telemetry=make_telemetry())", False),  # telemetry built where tprlint cannot see
 ])
 def test_tpr306_trusts_only_runtimes_it_can_see(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runtime: str,
                                                 flagged: bool) -> None:
@@ -139,10 +141,45 @@ def test_tpr306_trusts_only_runtimes_it_can_see(tmp_path: Path, monkeypatch: pyt
         from temporalio.client import Client
         from temporalio.runtime import Runtime, TelemetryConfig
         from temporalio.worker import Worker
-        from app.observability import RUNTIME, make_runtime
+        from app.observability import RUNTIME, make_runtime, make_telemetry
 
         async def main():
             client = await Client.connect(os.environ["TEMPORAL_ADDRESS"], runtime={runtime})
             await Worker(client, task_queue="q", workflows=[]).run()
         """
     assert len(findings(tmp_path, monkeypatch, source, "TPR306")) == flagged
+
+
+def test_a_connection_that_is_fine_does_not_end_the_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = """\
+        import os
+        from temporalio.client import Client
+
+        async def starter():
+            local = await Client.connect("localhost:7233")
+            configured = await Client.connect(os.environ.get("TEMPORAL_ADDRESS", "temporal.example.com:7233"))
+            remote = await Client.connect("temporal.example.com:7233")
+        """
+    # TPR301 skips the loopback one, TPR303 the loopback one (a starter script) and the configured one.
+    assert [f.location.line for f in findings(tmp_path, monkeypatch, source, "TPR301")] == [6, 7]
+    assert [f.location.line for f in findings(tmp_path, monkeypatch, source, "TPR303")] == [7]
+
+
+def test_tpr302_a_test_module_first_does_not_end_the_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    secret = CONNECT + 'DB_PASSWORD = "Zq8#kV2!pL9@xR4w"\n'
+    for name in ("tests/test_settings.py", "zz/settings.py"):  # the test module sorts first
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(secret, encoding="utf-8")
+    result = run([tmp_path], Config(root=tmp_path).with_overrides(select=("TPR302",)), use_cache=False, jobs=1)
+    assert [f.location.path for f in result.findings] == ["zz/settings.py"]
+
+
+def test_tpr305_without_any_converter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = CONNECT + 'client = await Client.connect("temporal.example.com:7233", tls=True)\n'
+    assert "Client.connect to `temporal.example.com:7233` sets no data_converter, so workflow" in message(
+        tmp_path, monkeypatch, source, "TPR305")
+
+
+def test_a_path_after_the_host_is_not_part_of_it() -> None:
+    assert split_target("https://temporal.example.com/api") == ("https", "temporal.example.com")
