@@ -231,3 +231,18 @@ def test_tpr206_names_the_exception_of_async_and_sync_activities(tmp_path: Path,
     """}
     (message,) = messages(tmp_path, monkeypatch, files, "TPR206")
     assert how in message
+
+
+def test_tpr205_advice_follows_the_client_class_not_the_variable_name(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"app/activities.py": """
+        import httpx
+        from temporalio import activity
+
+        @activity.defn
+        async def fetch(url):
+            requests = httpx.Client()
+            requests.get(url)
+    """}
+    (message,) = messages(tmp_path, monkeypatch, files, "TPR205")
+    assert "Use `httpx.AsyncClient`, wrap the call" in message
