@@ -303,3 +303,27 @@ state = State()
     assert heartbeat_answer({"tools.py": tools, "acts.py": chained}) == "unknown"
     nested = HEARTBEAT + "from tools import Tools\n\n@activity.defn\nasync def export(x):\n    Tools.helpers.fetch()\n"
     assert heartbeat_answer({"tools.py": tools, "acts.py": nested}) == "unknown"
+
+
+# How many modules of activity lists (`ALL = [*billing.ALL, *shipping.ALL]`) are followed.
+LIST_MODULES = 5
+
+
+@pytest.mark.parametrize(("modules", "registered"), [(1, ["charge"]), (LIST_MODULES, ["charge"]),
+                                                     (LIST_MODULES + 1, [])])
+def test_registrations_through_lists_of_other_modules(modules: int, registered: list[str]) -> None:
+    files = {"acts.py": ACTS}
+    for k in range(modules):
+        last = k + 1 == modules
+        files[f"l{k}.py"] = "from acts import charge\nALL = [charge]\n" if last else (
+            f"from l{k + 1} import ALL as NEXT\nALL = [*NEXT]\n")
+    files["w.py"] = """\
+        from temporalio.worker import Worker
+        from l0 import ALL
+
+        async def main(client):
+            worker = Worker(client, task_queue="q", activities=ALL)
+        """
+    found = index(files)
+    (worker,) = found.python.workers
+    assert [r.label for r in found.registered(worker)] == registered
