@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from tprlint.facts.python.extract import extract_python
-from tprlint.facts.python.values import Dur, Expr, Lit, Missing
+from tprlint.facts.python.values import Dur, Expr, Lit, Missing, Obj, Ref, Seq, Sym
 from tprlint.link.python_project import PythonProject
 from tprlint.rules.activities import ActivityIndex, absent
 
@@ -327,3 +327,28 @@ def test_registrations_through_lists_of_other_modules(modules: int, registered: 
     found = index(files)
     (worker,) = found.python.workers
     assert [r.label for r in found.registered(worker)] == registered
+
+
+SEQ_DEPTH = 3  # nested lists in an `activities=` value that only folding could see (a **kwargs dict)
+
+
+@pytest.mark.parametrize(("value", "registered"), [
+    (Sym("acts.charge"), ["charge"]),
+    (Ref("acts", "charge"), ["charge"]),
+    (Sym("acts.Payments.refund"), ["Payments.refund"]),
+    (Obj("acts.Payments"), []),  # an instance of a class that is not an activity class
+    (Obj("acts.charge"), []),  # the result of calling the activity function
+    (Sym("acts.elsewhere"), []),
+    (Lit("charge"), []),
+])
+def test_registered_values_seen_only_by_folding(value: Expr, registered: list[str]) -> None:
+    found = index({"acts.py": ACTS})
+    assert [r.label for r in found._from_value(value, 0)] == registered
+    if isinstance(value, Ref):
+        return  # items of a sequence are folded first: a reference is followed to what it names
+    nested: Expr = value
+    for _ in range(SEQ_DEPTH):
+        nested = Seq((Lit(1), nested))
+    assert [r.label for r in found._from_value(nested, 0)] == registered
+    assert found._from_value(Seq((nested,)), 0) == []
+
