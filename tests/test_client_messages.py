@@ -163,6 +163,15 @@ def test_a_connection_that_is_fine_does_not_end_the_search(tmp_path: Path, monke
     # TPR301 skips the loopback one, TPR303 the loopback one (a starter script) and the configured one.
     assert [f.location.line for f in findings(tmp_path, monkeypatch, source, "TPR301")] == [6, 7]
     assert [f.location.line for f in findings(tmp_path, monkeypatch, source, "TPR303")] == [7]
+    # TPR304 and TPR305 skip the loopback one too.
+    assert [f.location.line for f in findings(tmp_path, monkeypatch, source, "TPR304")] == [6, 7]
+    assert [f.location.line for f in findings(tmp_path, monkeypatch, source, "TPR305")] == [6, 7]
+
+
+def test_tpr301_tls_from_the_environment_may_be_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = CONNECT + ('client = await Client.connect("temporal.example.com:7233",'
+                        ' tls=os.environ.get("TEMPORAL_TLS"))\n')
+    assert findings(tmp_path, monkeypatch, source, "TPR301") == []
 
 
 def test_tpr302_a_test_module_first_does_not_end_the_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,3 +192,41 @@ def test_tpr305_without_any_converter(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_a_path_after_the_host_is_not_part_of_it() -> None:
     assert split_target("https://temporal.example.com/api") == ("https", "temporal.example.com")
+
+
+def test_tpr306_is_placed_at_the_first_connect_a_worker_process_runs(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    source = """\
+        import os
+        from temporalio.client import Client
+        from temporalio.worker import Worker
+
+        async def main():
+            client = await Client.connect(os.environ["TEMPORAL_ADDRESS"])
+            other = await Client.connect(os.environ["OTHER_ADDRESS"])
+            first = Worker(client, task_queue="a", workflows=[])
+            second = Worker(other, task_queue="b", workflows=[])
+        """
+    (found,) = findings(tmp_path, monkeypatch, source, "TPR306")
+    assert found.location.line == 6
+    assert [(r.location.line, r.message) for r in found.related] == [(8, "a Worker this project runs")]
+
+
+def test_tpr306_without_a_connect_sits_at_the_first_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = """\
+        from temporalio.worker import Worker
+
+        async def main(client):
+            first = Worker(client, task_queue="a", workflows=[])
+            second = Worker(client, task_queue="b", workflows=[])
+        """
+    (found,) = findings(tmp_path, monkeypatch, source, "TPR306")
+    assert (found.location.line, found.related, found.redact_source) == (4, (), False)
+
+
+def test_tpr304_a_call_with_unseen_keywords_does_not_end_the_search(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    source = CONNECT + ('async def connect(extra):\n'
+                        '    first = await Client.connect("temporal.example.com:7233", tls=True, **extra)\n'
+                        '    second = await Client.connect("temporal.example.com:7233", tls=True)\n')
+    assert [f.location.line for f in findings(tmp_path, monkeypatch, source, "TPR304")] == [6]
