@@ -230,3 +230,42 @@ def test_tpr304_a_call_with_unseen_keywords_does_not_end_the_search(tmp_path: Pa
                         '    first = await Client.connect("temporal.example.com:7233", tls=True, **extra)\n'
                         '    second = await Client.connect("temporal.example.com:7233", tls=True)\n')
     assert [f.location.line for f in findings(tmp_path, monkeypatch, source, "TPR304")] == [6]
+
+
+WORKER_FACTORY = """\
+from temporalio.worker import Worker
+
+TASK_QUEUE = "orders"
+
+
+def build_worker(client):
+    return Worker(client, task_queue=TASK_QUEUE, workflows=[])
+"""
+
+
+def test_tpr303_loopback_only_in_processes_that_run_a_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    files = {
+        "app/factory.py": WORKER_FACTORY,
+        # An entrypoint that builds the worker through the factory (and runs it out of sight, in a
+        # library): its connect is the worker's.
+        "app/run_worker.py": CONNECT + (
+            "from app.factory import build_worker\n"
+            "from lifecycle import serve_until_sigterm\n\n"
+            "async def main():\n"
+            '    client = await Client.connect("localhost:7233")\n'
+            "    await serve_until_sigterm(build_worker(client))\n\n"
+            'if __name__ == "__main__":\n'
+            "    import asyncio\n    asyncio.run(main())\n"),
+        # A library module that reads the factory's task queue: nothing says a worker process loads it.
+        "app/api.py": CONNECT + (
+            "from app.factory import TASK_QUEUE\n\n"
+            "async def start(order):\n"
+            '    client = await Client.connect("localhost:7233")\n'
+            '    await client.start_workflow("Order", order, id="o", task_queue=TASK_QUEUE)\n'),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    result = run([tmp_path], Config(root=tmp_path).with_overrides(select=("TPR303",)), use_cache=False, jobs=1)
+    assert [(f.location.path, f.location.line) for f in result.findings] == [("app/run_worker.py", 8)]
