@@ -246,3 +246,45 @@ def test_tpr205_advice_follows_the_client_class_not_the_variable_name(tmp_path: 
     """}
     (message,) = messages(tmp_path, monkeypatch, files, "TPR205")
     assert "Use `httpx.AsyncClient`, wrap the call" in message
+
+
+def test_tpr102_of_two_equally_long_activities_names_the_first_call(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    files = worker_with(
+        "timedelta(minutes=1)",
+        "await workflow.execute_activity(report, x, start_to_close_timeout=timedelta(hours=1))",
+        "await workflow.execute_activity(export, x, start_to_close_timeout=timedelta(hours=1))",
+    )
+    (message,) = messages(tmp_path, monkeypatch, files, "TPR102")
+    assert "activity `report` registered on it" in message
+
+
+def test_tpr102_a_worker_that_drains_long_enough_does_not_end_the_search(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    files = worker_with(
+        "timedelta(minutes=1)",
+        "await workflow.execute_activity(export, x, start_to_close_timeout=timedelta(hours=1))",
+        second="first = Worker(client, task_queue='q', activities=[export],"
+               " graceful_shutdown_timeout=timedelta(hours=2))",
+    )
+    assert lint(tmp_path, monkeypatch, files, "TPR102") == at(files, "app/main.py", "worker =")
+
+
+def test_tpr201_a_call_in_test_code_does_not_end_the_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    call = "await workflow.execute_activity('charge', x)"
+    # "tests/" sorts before "zz/": the test module's call is met first.
+    files = {"tests/test_flow.py": workflow_calling(call), "zz/workflows.py": workflow_calling(call)}
+    assert lint(tmp_path, monkeypatch, files, "TPR201") == at(files, "zz/workflows.py", "'charge'")
+
+
+def test_tpr205_advice_for_a_database_driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"app/activities.py": """
+        import psycopg2
+        from temporalio import activity
+
+        @activity.defn
+        async def load(dsn):
+            psycopg2.connect(dsn)
+    """}
+    (message,) = messages(tmp_path, monkeypatch, files, "TPR205")
+    assert "Use an async driver (asyncpg, psycopg's AsyncConnection, aiomysql, aiosqlite)," in message
