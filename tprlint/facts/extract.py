@@ -16,7 +16,6 @@ from tprlint.facts.kubernetes import KubeFacts, extract_kubernetes
 from tprlint.facts.pyproject import PyprojectError, PyprojectFacts, parse_pyproject
 from tprlint.facts.python.extract import extract_python
 from tprlint.facts.python.facts import PythonFacts
-from tprlint.facts.python.newer_grammar import rewrite_in_child, worth_trying
 from tprlint.facts.temporal_server import (
     TemporalFileFacts,
     extract_temporal_manifests,
@@ -130,6 +129,9 @@ def _parse(data: bytes, path: str) -> ast.Module:
 def _parse_newer_grammar(facts: FileFacts, data: bytes, error: SyntaxError) -> ast.Module | None:
     """The tree of a file valid only under a newer Python than this one (rewritten in place, positions
     kept), or None with ``facts.error`` set: the running Python's syntax error when it is one."""
+    # Imported here: only a file the running Python rejects needs it.
+    from tprlint.facts.python.newer_grammar import rewrite_in_child, worth_trying
+
     reason = ""
     if worth_trying(data, error):
         rewritten = rewrite_in_child(data)
