@@ -113,3 +113,14 @@ def test_one_finding_at_the_definition_does_not_point_at_itself(tmp_path: Path,
     assert [(r.location.path, r.location.line) for r in found.related] == at(
         files, "app/workflows.py", "quiet, 1", "quiet, 2")
     assert all("is defined here" not in r.message for r in found.related)
+
+
+@pytest.mark.parametrize("options", [
+    "start_to_close_timeout=timedelta(0), schedule_to_close_timeout=timedelta(hours=1),"
+    " heartbeat_timeout=timedelta(seconds=30)",
+    "start_to_close_timeout=timedelta(hours=1), schedule_to_close_timeout=timedelta(0)",
+])
+def test_tpr204_a_zero_timeout_is_not_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: str) -> None:
+    # The SDK treats timedelta(0) as not given: no limit to compare with.
+    files = {"app/workflows.py": workflow_calling(f"await workflow.execute_activity('a', {options})")}
+    assert lint(tmp_path, monkeypatch, files, "TPR204") == []

@@ -288,3 +288,19 @@ def test_tpr205_advice_for_a_database_driver(tmp_path: Path, monkeypatch: pytest
     """}
     (message,) = messages(tmp_path, monkeypatch, files, "TPR205")
     assert "Use an async driver (asyncpg, psycopg's AsyncConnection, aiomysql, aiosqlite)," in message
+
+
+def test_tpr205_a_client_built_inline_with_parentheses_in_its_arguments(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"app/activities.py": """
+        import boto3
+        from temporalio import activity
+
+        @activity.defn
+        async def fetch(key, region, fallback):
+            boto3.client("s3", region_name=region or (fallback or "eu-west-1")).get_object(Key=key)
+    """}
+    (message,) = messages(tmp_path, monkeypatch, files, "TPR205")
+    assert ("calls `boto3.client('s3', region_name=region or (fallback or 'eu-west-1')).get_object()` on a"
+            " synchronous `boto3.client(...)` client" in message)
+    assert "Use aioboto3 (or `await asyncio.to_thread(...)`)," in message

@@ -347,8 +347,14 @@ class ActivityIndex:
                 stack.append((key, name, certain))
             elif name == head and head in module.classes:
                 stack.append((key, f"{name}.__init__", certain))
-            elif head in module.classes:  # `Tools.beat()`, not defined in Tools: maybe in one of its bases
-                stack.extend((k, q, False) for k, q in self.methods.get(name.rsplit(".", 1)[1], ()))
+            elif head in module.classes:
+                # `Tools.beat()` with no summary of its own: a method that calls nothing of the project,
+                # or one inherited (only a class with bases can inherit it). `State.client.fetch()`: a
+                # method of whatever the attribute holds. Which method runs is not followed, so any
+                # method of that name may be the one.
+                stack.append((key, name, certain))
+                if module.classes[head].bases or name.count(".") > 1:
+                    stack.extend((k, q, False) for k, q in self.methods.get(name.rsplit(".", 1)[1], ()))
             elif isinstance(module.constants.get(head), Ref) and depth < 5:
                 reexport = module.constants[head]
                 assert isinstance(reexport, Ref)
@@ -479,13 +485,13 @@ _BETTER = (
 
 
 def _better(call: str) -> str:
-    name = call.split(" (")[-1].rstrip(")") if " (" in call else call
+    name = call.rpartition(" (")[2].rstrip(")") if " (" in call else call
     return next((better for prefix, better in _BETTER if name.startswith(prefix) or prefix in name),
                 "`await asyncio.to_thread(...)`")
 
 
 def _blocking_text(blocking: BlockingCall) -> str:
-    name, _, client = blocking.call.partition(" (")
+    name, _, client = blocking.call.rpartition(" (") if " (" in blocking.call else (blocking.call, "", "")
     what = f"`{name}()`" + (f" on a synchronous `{client.rstrip(')')}(...)` client" if client else "")
     if not blocking.via:
         return f"calls {what}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from tprlint.facts.python.values import describe_seconds
+from tprlint.facts.python.values import Expr, describe_seconds
 from tprlint.model import RelatedLocation
 from tprlint.rules.activities import (
     HEARTBEAT_TIMEOUT,
@@ -133,8 +133,8 @@ def _heartbeat_timeout_never_heartbeats(project: Project) -> Iterator[tuple[Link
 def _activity_timeouts_inconsistent(project: Project) -> Iterator[tuple[LinkedCall, Hit]]:
     """TPR204: heartbeat ≥ start-to-close, or start-to-close > schedule-to-close."""
     for call, option in production_calls(project):
-        stc, sctc = seconds_or_none(option(STC)), seconds_or_none(option(SCTC))
-        heartbeat = None if call.local else seconds_or_none(option(HEARTBEAT_TIMEOUT))
+        stc, sctc = _given_seconds(option(STC)), _given_seconds(option(SCTC))
+        heartbeat = None if call.local else _given_seconds(option(HEARTBEAT_TIMEOUT))
         problems = []
         if stc is not None and sctc is not None and stc > sctc:
             problems.append(
@@ -169,3 +169,8 @@ RULES = {
     "TPR203": _per_activity(_heartbeat_timeout_never_heartbeats),
     "TPR204": _per_activity(_activity_timeouts_inconsistent),
 }
+
+
+def _given_seconds(value: Expr) -> float | None:
+    """The seconds of a timeout that is set: `timedelta(0)` is "not set" to the SDK, not a zero limit."""
+    return None if absent(value) else seconds_or_none(value)
