@@ -54,6 +54,7 @@ SUITES = {
     "tprlint/rules": ["tests/test_boundaries.py", "tests/test_one_problem_one_finding.py"],
     "tprlint/rules/activities.py": ["tests/test_activities.py", "tests/test_activity_index.py",
                                     "tests/test_activity_worker_rules.py", "tests/test_activity_timeouts.py"],
+    "tprlint/rules/activity_bodies.py": ["tests/test_activities.py", "tests/test_activity_worker_rules.py"],
     "tprlint/rules/activity_timeouts.py": ["tests/test_activities.py", "tests/test_activity_timeouts.py",
                                            "tests/test_one_problem_one_finding.py"],
     "tprlint/rules/client.py": ["tests/test_client.py", "tests/test_client_messages.py", "tests/test_boundaries.py"],

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 
 from tprlint.rules import (
     activities,
+    activity_bodies,
     activity_timeouts,
     client,
     compose,
@@ -37,6 +38,7 @@ REGISTRY: dict[str, RuleFunction] = {
     **compose.RULES,
     **determinism.RULES,
     **activities.RULES,
+    **activity_bodies.RULES,
     **activity_timeouts.RULES,
     **client.RULES,
     **process.RULES,
