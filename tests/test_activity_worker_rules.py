@@ -205,7 +205,7 @@ def test_tpr102_says_where_the_drain_comes_from(tmp_path: Path, monkeypatch: pyt
     assert message.startswith("This Worker's graceful_shutdown_timeout is 60 s, but")
 
 
-def test_tpr107_a_worker_of_async_activities_does_not_end_the_search(tmp_path: Path,
+def test_tpr107_a_worker_without_sync_activities_does_not_end_the_search(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     files = sync_worker("[first]", before="ok = Worker(client, task_queue='p', activities=[])")
     assert lint(tmp_path, monkeypatch, files, "TPR107") == at(files, "app/main.py", "worker =")
