@@ -133,6 +133,7 @@ def test_tpr305_looks_through_copies_of_a_converter(tmp_path: Path, monkeypatch:
     ("RUNTIME", False),  # the project's own runtime, built where tprlint cannot see: maybe with metrics
     ("make_runtime()", False),
     ("Runtime(telemetry=make_telemetry())", False),  # telemetry built where tprlint cannot see
+    ("observability_lib.RUNTIME", False),  # a library's runtime: maybe with metrics
 ])
 def test_tpr306_trusts_only_runtimes_it_can_see(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runtime: str,
                                                 flagged: bool) -> None:
@@ -141,6 +142,7 @@ def test_tpr306_trusts_only_runtimes_it_can_see(tmp_path: Path, monkeypatch: pyt
         from temporalio.client import Client
         from temporalio.runtime import Runtime, TelemetryConfig
         from temporalio.worker import Worker
+        import observability_lib
         from app.observability import RUNTIME, make_runtime, make_telemetry
 
         async def main():
@@ -269,3 +271,10 @@ def test_tpr303_loopback_only_in_processes_that_run_a_worker(tmp_path: Path, mon
         (tmp_path / name).write_text(text, encoding="utf-8")
     result = run([tmp_path], Config(root=tmp_path).with_overrides(select=("TPR303",)), use_cache=False, jobs=1)
     assert [(f.location.path, f.location.line) for f in result.findings] == [("app/run_worker.py", 8)]
+
+
+def test_tpr301_the_http_scheme_with_a_tls_config_is_left_alone(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    source = CONNECT + ("from temporalio.service import TLSConfig\n"
+                        'client = await Client.connect("http://temporal.example.com:7233", tls=TLSConfig())\n')
+    assert findings(tmp_path, monkeypatch, source, "TPR301") == []
