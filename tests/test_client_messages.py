@@ -12,7 +12,7 @@ import pytest
 from tprlint.config import Config
 from tprlint.engine import run
 from tprlint.model import Finding
-from tprlint.rules.client import split_target
+from tprlint.rules.client import classify_host, split_target
 
 
 def findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, rule: str) -> list[Finding]:
@@ -278,3 +278,12 @@ def test_tpr301_the_http_scheme_with_a_tls_config_is_left_alone(tmp_path: Path,
     source = CONNECT + ("from temporalio.service import TLSConfig\n"
                         'client = await Client.connect("http://temporal.example.com:7233", tls=TLSConfig())\n')
     assert findings(tmp_path, monkeypatch, source, "TPR301") == []
+
+
+@pytest.mark.parametrize(("host", "kind"), [
+    ("example.com", "network"), ("temporal.de", "network"), ("temporal.internal", "network"),
+    ("frontend.t1", "cluster"), ("frontend.x", "cluster"), ("frontend.temporal", "cluster"),
+])
+def test_two_label_hosts(host: str, kind: str) -> None:
+    # A public top-level domain (listed, or any two letters) makes a host; else it is service.namespace.
+    assert classify_host(host) == kind
