@@ -63,7 +63,7 @@ SUITES = {
                                         "tests/test_python_project.py", "tests/test_boundaries.py",
                                         "tests/test_settings_objects.py", "tests/test_worker_kwargs.py",
                                         "tests/test_realistic_project.py", "tests/test_kustomize.py"],
-    "tprlint/rules/drain.py": ["tests/test_boundaries.py", "tests/test_settings_objects.py",
+    "tprlint/rules/drain.py": ["tests/test_drain.py", "tests/test_boundaries.py", "tests/test_settings_objects.py",
                                "tests/test_worker_kwargs.py", "tests/test_compose.py", "tests/test_helm.py",
                                "tests/test_kustomize.py", "tests/test_real_shaped_tree.py"],
     "tprlint/rules/kubernetes.py": ["tests/test_kubernetes_policies.py", "tests/test_kubernetes_facts.py",
