@@ -1,0 +1,60 @@
+"""TPR101 and TPR103 at their edges: a one-second drain, test code met first, an entrypoint running two
+workers, several entrypoints of which only a later one is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.activity_helpers import at, findings, lint
+
+MAIN = """\
+import asyncio
+from datetime import timedelta
+from temporalio.worker import Worker
+
+
+async def main(client):
+    first = Worker(client, task_queue="a", workflows=[], graceful_shutdown_timeout=DRAIN)
+    second = Worker(client, task_queue="b", workflows=[], graceful_shutdown_timeout=DRAIN)
+    await first.run()
+    await second.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(None))
+"""
+
+
+@pytest.mark.parametrize(("drain", "flagged"), [("timedelta(0)", True), ("timedelta(seconds=1)", False)])
+def test_tpr101_a_one_second_drain_is_a_drain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, drain: str,
+                                              flagged: bool) -> None:
+    files = {"app/main.py": MAIN.replace("DRAIN", drain)}
+    expected = at(files, "app/main.py", "first =", "second =") if flagged else []
+    assert lint(tmp_path, monkeypatch, files, "TPR101") == expected
+
+
+def test_tpr101_test_code_met_first_does_not_end_the_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = MAIN.replace("DRAIN", "timedelta(0)")
+    # "tests/" sorts before "zz/".
+    files = {"tests/test_main.py": source, "zz/main.py": source}
+    assert lint(tmp_path, monkeypatch, files, "TPR101") == at(files, "zz/main.py", "first =", "second =")
+
+
+def test_tpr103_points_at_the_first_run_and_the_first_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"app/main.py": MAIN.replace("DRAIN", "timedelta(seconds=30)")}
+    (found,) = findings(tmp_path, monkeypatch, files, "TPR103")
+    assert (found.location.path, found.location.line) == at(files, "app/main.py", "await first.run()")[0]
+    assert [(r.location.line, r.message) for r in found.related] == [
+        (at(files, "app/main.py", "first =")[0][1], "the Worker this process runs")]
+
+
+def test_tpr103_an_entrypoint_with_a_handler_does_not_end_the_search(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    source = MAIN.replace("DRAIN", "timedelta(seconds=30)")
+    handled = source.replace("async def main(client):\n", "async def main(client):\n"
+                             "    import signal\n"
+                             "    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: None)\n")
+    files = {"a_handled/main.py": handled, "b_plain/main.py": source}
+    assert lint(tmp_path, monkeypatch, files, "TPR103") == at(files, "b_plain/main.py", "await first.run()")
