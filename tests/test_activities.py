@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.activity_helpers import WF, at, lint, messages, workflow_calling
+from tests.project_helpers import WF, at, lint, messages, workflow_calling
 from tprlint.config import Config, Thresholds
 from tprlint.facts.python.activities import ActivityFacts
 from tprlint.facts.python.extract import extract_python

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.activity_helpers import WF, at, findings, lint, messages, workflow_calling
+from tests.project_helpers import WF, at, findings, lint, messages, workflow_calling
 
 ACTIVITIES = """\
 from temporalio import activity

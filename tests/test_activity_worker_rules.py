@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.activity_helpers import at, lint, messages, workflow_calling
+from tests.project_helpers import at, lint, messages, workflow_calling
 
 ACTIVITIES = """\
 from temporalio import activity

@@ -9,18 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tprlint.config import Config
-from tprlint.engine import run
+from tests.project_helpers import findings as project_findings
 from tprlint.model import Finding
 from tprlint.rules.client import classify_host, split_target
 
 
 def findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, rule: str) -> list[Finding]:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "app").mkdir(exist_ok=True)
-    (tmp_path / "app" / "client.py").write_text(textwrap.dedent(source), encoding="utf-8")
-    result = run([tmp_path], Config(root=tmp_path).with_overrides(select=(rule,)), use_cache=False, jobs=1)
-    return [f for f in result.findings if f.rule_id == rule]
+    """The findings of ``rule`` on a project whose one module, app/client.py, is ``source``."""
+    return project_findings(tmp_path, monkeypatch, {"app/client.py": source}, rule)
 
 
 def message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, rule: str) -> str:
@@ -177,13 +173,11 @@ def test_tpr301_tls_from_the_environment_may_be_on(tmp_path: Path, monkeypatch: 
 
 
 def test_tpr302_a_test_module_first_does_not_end_the_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
     secret = CONNECT + 'DB_PASSWORD = "Zq8#kV2!pL9@xR4w"\n'
-    for name in ("tests/test_settings.py", "zz/settings.py"):  # the test module sorts first
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(secret, encoding="utf-8")
-    result = run([tmp_path], Config(root=tmp_path).with_overrides(select=("TPR302",)), use_cache=False, jobs=1)
-    assert [f.location.path for f in result.findings] == ["zz/settings.py"]
+    # The test module sorts first.
+    found = project_findings(tmp_path, monkeypatch, {"tests/test_settings.py": secret, "zz/settings.py": secret},
+                             "TPR302")
+    assert [f.location.path for f in found] == ["zz/settings.py"]
 
 
 def test_tpr305_without_any_converter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,7 +240,6 @@ def build_worker(client):
 
 
 def test_tpr303_loopback_only_in_processes_that_run_a_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
     files = {
         "app/factory.py": WORKER_FACTORY,
         # An entrypoint that builds the worker through the factory (and runs it out of sight, in a
@@ -266,11 +259,8 @@ def test_tpr303_loopback_only_in_processes_that_run_a_worker(tmp_path: Path, mon
             '    client = await Client.connect("localhost:7233")\n'
             '    await client.start_workflow("Order", order, id="o", task_queue=TASK_QUEUE)\n'),
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    result = run([tmp_path], Config(root=tmp_path).with_overrides(select=("TPR303",)), use_cache=False, jobs=1)
-    assert [(f.location.path, f.location.line) for f in result.findings] == [("app/run_worker.py", 8)]
+    found = project_findings(tmp_path, monkeypatch, files, "TPR303")
+    assert [(f.location.path, f.location.line) for f in found] == [("app/run_worker.py", 8)]
 
 
 def test_tpr301_the_http_scheme_with_a_tls_config_is_left_alone(tmp_path: Path,

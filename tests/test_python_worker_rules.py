@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.activity_helpers import at, findings, lint
+from tests.project_helpers import at, findings, lint
 
 MAIN = """\
 import asyncio

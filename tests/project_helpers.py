@@ -1,5 +1,5 @@
-"""Small Temporal projects written to a temporary folder and linted with one rule selected: the helpers of
-the activity tests (tests/test_activities.py, tests/test_activity_timeouts.py)."""
+"""Small projects written to a temporary folder and linted with one rule selected: the helpers of the
+rule tests (activities, timeouts, workers, clients)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write_tree
 from tprlint.config import Config
 from tprlint.engine import run
 from tprlint.model import Finding
 
 
 def write(tmp_path: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    write_tree(tmp_path, {name: textwrap.dedent(text).encode("utf-8") for name, text in files.items()})
 
 
 def findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], rule: str,
@@ -53,5 +51,3 @@ def workflow_calling(*lines: str) -> str:
     """A workflow module whose run method makes the given calls (one per line)."""
     body = "\n".join(f"        {line}" for line in lines)
     return WF + f"\n@workflow.defn\nclass W:\n    @workflow.run\n    async def run(self, x):\n{body}\n"
-
-
