@@ -5,7 +5,10 @@ TPR002, and the other charts' results are unaffected."""
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import run_cli
 from tprlint.helm.render import RenderJob, RenderLimits, start_render
@@ -61,9 +64,14 @@ def test_a_chart_that_recurses_without_end_is_stopped(tmp_path: Path) -> None:
     assert stopped["path"].startswith("recursive/")
 
 
-def test_a_chart_over_its_time_is_stopped_and_the_next_one_still_renders(tmp_path: Path) -> None:
+def test_a_chart_over_its_time_is_stopped_and_the_next_one_still_renders(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     renderer, _ = find_renderer()
     assert renderer is not None
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
     slow = _chart(tmp_path, "slow", {"cm.yaml": GREEDY.replace("10000000", "3000000")})
     quick = _chart(tmp_path, "quick", {"deploy.yaml": DEPLOYMENT})
     jobs = [RenderJob("slow", str(slow), "slow", ()), RenderJob("quick", str(quick), "quick", ())]
@@ -72,6 +80,8 @@ def test_a_chart_over_its_time_is_stopped_and_the_next_one_still_renders(tmp_pat
     results = start_render(renderer, jobs, limits).results()
     assert "did not finish rendering this chart in 1 s" in results["slow"].error
     assert not results["quick"].error and results["quick"].manifests
+    # The killed child never removed its scratch folder; this process did.
+    assert list(temporary.iterdir()) == []
 
 
 def test_the_runs_time_limit_stops_rendering_and_says_which_charts(tmp_path: Path) -> None:

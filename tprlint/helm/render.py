@@ -70,6 +70,9 @@ class _Child:
     errors: Any
     started: float
     error: str = ""  # why the child could not be started
+    # The child's temporary folder (its TMPDIR), removed by _close: a child killed over its time or
+    # memory never cleans up after itself, nor does a `helm` it was running.
+    scratch: str = ""
 
 
 @dataclass
@@ -160,7 +163,7 @@ def _start_child(renderer: Renderer, jobs: list[RenderJob], limits: RenderLimits
                           "jobs": [job.__dict__ for job in jobs]})
     # Closed by _close once the child has ended: they outlive this function.
     output, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115
-    child = _Child(jobs, None, output, errors, time.monotonic())
+    child = _Child(jobs, None, output, errors, time.monotonic(), scratch=tempfile.mkdtemp(prefix="tprlint-helm-"))
     try:
         # Isolated mode (-I): the scanned repository is usually the working directory, and nothing
         # in it (a stray `yaml.py`) may ever be imported. tprlint itself is found where it is loaded from.
@@ -169,6 +172,7 @@ def _start_child(renderer: Renderer, jobs: list[RenderJob], limits: RenderLimits
         child.process = subprocess.Popen(
             [sys.executable, "-I", "-c", bootstrap], stdin=subprocess.PIPE, stdout=output, stderr=errors,
             preexec_fn=_limited(limits),  # no threads run in this process when it forks
+            env={**os.environ, "TMPDIR": child.scratch},
         )
         assert child.process.stdin is not None
         # The request is small: it fits the pipe, so this never waits for the child.
@@ -245,6 +249,8 @@ def _read(handle: Any) -> str:
 def _close(child: _Child) -> None:
     child.output.close()
     child.errors.close()
+    if child.scratch:
+        shutil.rmtree(child.scratch, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------------
