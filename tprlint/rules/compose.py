@@ -217,9 +217,10 @@ def compose_server_image_unpinned(project: Project) -> Iterator[Hit]:
 
     def check(config: ComposeConfig, service: ComposeService) -> Hit | None:
         wanted = _server_repo(service)
-        if wanted is None or service.image is None or service.image_unresolved:
-            return None  # not a Temporal image, or a tag from a variable tprlint cannot know
+        if wanted is None or service.image is None:
+            return None  # not a Temporal image
         _, tag, digest = image_parts(service.image)
+        # A tag or digest from a variable tprlint cannot know is one, whatever its value (`:${TAG}`).
         if digest or (tag is not None and tag.lower() != "latest"):
             return None
         problem = "no tag (so `latest`)" if tag is None else "the tag `latest`"
