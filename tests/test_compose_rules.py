@@ -293,3 +293,34 @@ def test_tpr510_an_image_from_a_registry_variable_without_a_tag(tmp_path: Path,
     }, "TPR510")
     assert [(f.location.path, f.location.line) for f in found] == [("docker-compose.yml", 3)]
     assert "runs `${REGISTRY}/temporalio/server` with no tag (so `latest`)" in found[0].message
+
+
+def test_tpr602_undecided_when_a_settings_field_may_come_from_the_env_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pydantic reads WORKER_DRAIN_SECONDS from the environment, which the env_file may set: its default
+    # (120 s, reported against the 10 s compose default) is not what the container runs with.
+    settings = """
+        from pydantic_settings import BaseSettings, SettingsConfigDict
+
+        class Settings(BaseSettings):
+            model_config = SettingsConfigDict(env_prefix="WORKER_")
+            drain_seconds: int = 120
+
+        settings = Settings()
+    """
+    files = {
+        "Dockerfile": DOCKERFILE,
+        "app/__init__.py": "",
+        "app/settings.py": settings,
+        "app/worker.py": worker("settings.drain_seconds", "from app.settings import settings"),
+    }
+    where, _, not_checked = tpr602(tmp_path, monkeypatch, {
+        **files, "docker-compose.yml": worker_service(extra="    env_file: worker.env\n")})
+    assert where == []
+    assert not_checked == (("TPR602", "compose service orders-worker",
+                            "the drain comes from $WORKER_drain_seconds, whose value is not in the file"),)
+    # Set in the service's own environment, the value is known and judged.
+    where, messages, _ = tpr602(tmp_path, monkeypatch, {
+        **files, "docker-compose.yml": worker_service("[WORKER_DRAIN_SECONDS=300]",
+                                                      "    env_file: worker.env\n")})
+    assert where == [("docker-compose.yml", 2)] and "300 s" in messages[0]

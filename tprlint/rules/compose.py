@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from tprlint.facts.compose import COMPOSE_DEFAULT_GRACE, ComposeConfig, ComposeService, is_dev_service
-from tprlint.facts.python.values import Arith, DurOf, Env, Expr, Obj, Ref, Seq, describe_seconds
+from tprlint.facts.python.values import describe_seconds
 from tprlint.link.compose_links import compose_env, in_config, links_by_service, per_service, production_configs
-from tprlint.link.python_project import PythonProject
 from tprlint.model import RelatedLocation
 from tprlint.rules.context import Hit, Project
 from tprlint.rules.drain import drain_text, longest_drain, undecided_drain
@@ -40,12 +39,15 @@ def compose_stop_grace_shorter_than_drain(project: Project) -> Iterator[Hit]:
         what = f"compose service {service.name}"
         if not workers:
             return None
-        unknown = sorted({name for w in workers for name in env_names(w.graceful_expr, project.python)
-                          if env.is_unknown(name)})
+        consulted = _Consulted(env.known)
+        resolved = [replace(w, graceful=project.python.graceful_with(w, consulted)) for w in workers]
+        # A settings field is read case-insensitively (pydantic's default): `WORKER_DRAIN_SECONDS` in
+        # `environment` sets `drain_seconds` of `env_prefix="WORKER_"`.
+        given = {name.lower() for name in env.known}
+        unknown = sorted(name for name in consulted.asked if env.is_unknown(name) and name.lower() not in given)
         if unknown:  # a timeout read from a variable whose value is not in the file
             project.undecided("TPR602", what, f"the drain comes from ${unknown[0]}, whose value is not in the file")
             return None
-        resolved = [replace(w, graceful=project.python.graceful_with(w, env.known)) for w in workers]
         drain = longest_drain(resolved)
         if drain is None:  # some worker's timeout is unknown: never guess, but say so
             project.undecided("TPR602", what, undecided_drain(resolved))
@@ -87,26 +89,19 @@ def compose_stop_grace_shorter_than_drain(project: Project) -> Iterator[Hit]:
     yield from per_service(project.compose_configs, check)
 
 
-def env_names(expr: Expr, python: PythonProject, depth: int = 0) -> set[str]:
-    """Environment variables a value depends on, following constants imported from other modules."""
-    if depth > 20:
-        return set()
-    if isinstance(expr, Env):
-        inner = env_names(expr.default, python, depth + 1) if expr.default is not None else set()
-        return {expr.name} | inner
-    if isinstance(expr, Ref):
-        target = python.lookup(expr)
-        return env_names(target, python, depth + 1) if target is not None else set()
-    children: list[Expr] = []
-    if isinstance(expr, DurOf):
-        children = [part for _, part in expr.parts]
-    elif isinstance(expr, Arith):
-        children = [expr.left] + ([expr.right] if expr.right is not None else [])
-    elif isinstance(expr, Seq):
-        children = list(expr.items)
-    elif isinstance(expr, Obj):
-        children = [*expr.args, *(value for _, value in expr.keywords)]
-    return {name for child in children for name in env_names(child, python, depth + 1)}
+class _Consulted(dict[str, str]):
+    """The service's known environment, noting every variable the folding of a drain asks for: an
+    `os.environ` read, a settings field read from `env_prefix` + its name, a constant imported from
+    another module that reads one. Asked means the drain depends on it."""
+
+    def __init__(self, known: dict[str, str]) -> None:
+        super().__init__(known)
+        self.asked: set[str] = set()
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.asked.add(name)
+        return super().__contains__(name)
 
 
 # -- compose parts of the server rules (TPR503, TPR509, TPR510), wired by the server module ------
