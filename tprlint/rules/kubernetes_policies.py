@@ -136,8 +136,8 @@ def _amount(text: str, total: int, *, round_up: bool) -> int | None:
         # An integer longer than any pod count (thousands of digits) would hit Python's digit limit.
         return int(text) if len(text) <= 18 else None
     percent = _PERCENT.match(text)
-    if not percent:
-        return None
+    if not percent or len(text) > 18:
+        return None  # likewise: hundreds of digits overflow a float, and math.ceil(inf) raises
     exact = total * float(percent.group(1)) / 100
     return math.ceil(exact) if round_up else math.floor(exact)
 
