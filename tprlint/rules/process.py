@@ -370,6 +370,8 @@ def _always_2xx(route: HealthRoute, framework: str, path: str) -> Hit | None:
         if framework in ("aiohttp", "starlette") and found.shape != "response":
             return None  # not a Response: the framework answers 500, which does fail the probe
         serialised = framework == "fastapi" and found.shape == "tuple"
+        if serialised and route.annotation not in _TUPLE_ANNOTATIONS:
+            return None  # the return annotation rejects the tuple: a 500, which does fail the probe
         statuses = (default,) if serialised or not found.statuses else found.statuses
         if any(_fails_probe(code) for code in statuses):
             return None  # some branch can fail the probe
@@ -377,7 +379,8 @@ def _always_2xx(route: HealthRoute, framework: str, path: str) -> Hit | None:
             failing = found
     if failing is None:
         return None
-    status = failing.statuses[0] if failing.statuses and failing.shape != "tuple" else default
+    sent = failing.statuses if framework != "fastapi" or failing.shape != "tuple" else ()
+    status = sent[0] if sent else default
     return Hit(
         failing.location,
         f"This `{path}` handler reports failure only in the response body (`{failing.text}`) and answers "
