@@ -281,11 +281,11 @@ def test_tpr410_with_scope_all_judges_the_floor_of_autoscalers_whose_target_is_n
     assert [(f.location.line, f.anchor, f.message) for f in found] == [
         (2, "HorizontalPodAutoscaler/default/reports-api/hpa/reports-api",
          "HorizontalPodAutoscaler reports-api (scaling Deployment reports-api) has minReplicas: 1 (unset, default "
-         "1), below the minimum of 2: at low load one pod carries everything, and its eviction or crash leaves the "
-         "task queues unpolled. Set minReplicas: 2 or more."),
+         "1), below the minimum of 2: at low load one pod carries everything, and its eviction or crash leaves "
+         "nothing running. Set minReplicas: 2 or more."),
         (14, "HorizontalPodAutoscaler/default/search-api/hpa/search-api",
          "HorizontalPodAutoscaler search-api (scaling Deployment search-api) has minReplicas: 1, below the minimum "
-         "of 2: at low load one pod carries everything, and its eviction or crash leaves the task queues unpolled. "
+         "of 2: at low load one pod carries everything, and its eviction or crash leaves nothing running. "
          "Set minReplicas: 2 or more."),
     ]
 
@@ -370,3 +370,18 @@ def test_tpr415_lists_five_workers_of_a_namespace_then_an_ellipsis(
     first = names[0]
     assert finding.message.startswith(f"Namespace orders ({shown} Deployment {first}: {TASK_QUEUE}) has no "
                                       "NetworkPolicy in the scanned manifests: the pods accept connections")
+
+
+def test_the_temporal_ui_gets_no_worker_wording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The UI is a Temporal server component, judged by the workload rules, but it polls no task queue.
+    ui = (worker("temporal-web", spec="  strategy: {type: Recreate}\n")
+          .replace("ghcr.io/acme/temporal-web:1.4.2", "temporalio/ui:2.31.2")
+          .replace("[{name: TEMPORAL_TASK_QUEUE, value: temporal-web}]", "[{name: TEMPORAL_ADDRESS, value: x:7233}]"))
+    files = {"deploy/ui.yaml": ui}
+    (missing,) = lint(tmp_path, monkeypatch, files, "TPR407")
+    assert "(Temporal server component)" in missing.message
+    assert "leaving it with no running pod. Add a PodDisruptionBudget" in missing.message
+    (recreate,) = lint(tmp_path, monkeypatch, files, "TPR408")
+    assert ("so it is down until the new pods are ready. Use type: RollingUpdate with maxUnavailable: 0 and "
+            "maxSurge: 1 (pods are replaced one at a time).") in recreate.message
+    assert "task queue" not in missing.message + recreate.message

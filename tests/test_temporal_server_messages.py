@@ -175,7 +175,7 @@ def test_helm_values_messages_name_the_keys_their_state_and_the_values_fix(
         f"No PodDisruptionBudget protects the Temporal matching service of {NAME}: a node drain or cluster "
         "upgrade may evict every pod of a service at once. To fix, set server.<service>.podDisruptionBudget "
         "(e.g. {maxUnavailable: 1}).",
-        f"The Temporal worker service of {NAME} request no CPU or memory and have no memory limit: the scheduler "
+        f"The Temporal worker service of {NAME} requests no CPU or memory and has no memory limit: the scheduler "
         "packs them blindly, history and matching (large shard and task-queue caches) are the first pods evicted "
         "under node pressure, and a leak can take the node down. Set server.resources (or "
         "server.<service>.resources) with cpu/memory requests and a memory limit.",
@@ -288,7 +288,7 @@ def test_operator_cluster_messages_name_the_spec_fields_and_the_operator_fix(
         "No PodDisruptionBudget protects the Temporal worker service of TemporalCluster prod: a node drain or "
         "cluster upgrade may evict every pod of a service at once. To fix, add PodDisruptionBudgets selecting "
         "app.kubernetes.io/name: <cluster> and app.kubernetes.io/component: <service>.",
-        "The Temporal worker service of TemporalCluster prod request no CPU or memory and have no memory limit: the "
+        "The Temporal worker service of TemporalCluster prod requests no CPU or memory and has no memory limit: the "
         "scheduler packs them blindly, history and matching (large shard and task-queue caches) are the first pods "
         "evicted under node pressure, and a leak can take the node down. Set spec.services.<service>.resources "
         "with cpu/memory requests and a memory limit.",

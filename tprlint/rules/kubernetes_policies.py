@@ -63,12 +63,19 @@ def pdb_missing_or_blocking(project: Project) -> Iterator[Hit]:
         yield from _orphan_blocking_budgets(project)
 
 
+def _lost(reason: str | None, worker: str, other: str) -> str:
+    """What an outage costs, in words that fit the workload: only a worker has task queues to leave unpolled
+    (a Temporal server component or the UI, or any workload under scope = all, does not)."""
+    return worker if reason is not None and reason.startswith("Temporal worker") else other
+
+
 def _missing_budget(workload: Workload, reason: str, floor: int, source: str) -> Hit:
     return Hit(
         workload.location,
         f"No PodDisruptionBudget selects the pods of {workload.kind} {workload.name} ({reason}), which runs at "
         f"least {floor} pods ({source}): a node drain or cluster upgrade may evict all of them at once, leaving "
-        "its task queues without a poller. Add a PodDisruptionBudget in the same namespace whose "
+        f"{_lost(reason, 'its task queues without a poller', 'it with no running pod')}. Add a PodDisruptionBudget "
+        "in the same namespace whose "
         "spec.selector.matchLabels match the pod template labels, with maxUnavailable: 1.",
         anchor=f"{workload.ref}/pdb",
     )
@@ -155,9 +162,11 @@ def unsafe_rollout_strategy(project: Project) -> Iterator[Hit]:
             yield Hit(
                 workload.strategy_location or workload.location,
                 f"{workload.kind} {workload.name} ({reason}) uses strategy Recreate: every rollout stops all "
-                "its pods before starting new ones, so its task queues have no poller until the new pods are "
-                "ready and every running activity is interrupted at once. Use type: RollingUpdate with "
-                "maxUnavailable: 0 and maxSurge: 1 (workers drain and are replaced one at a time).",
+                "its pods before starting new ones, so "
+                f"{_lost(reason, 'its task queues have no poller', 'it is down')} until the new pods are ready"
+                f"{_lost(reason, ' and every running activity is interrupted at once', '')}. Use type: "
+                "RollingUpdate with maxUnavailable: 0 and maxSurge: 1 ("
+                f"{_lost(reason, 'workers drain and are replaced', 'pods are replaced')} one at a time).",
                 anchor=f"{workload.ref}/strategy",
             )
             continue
@@ -172,7 +181,9 @@ def unsafe_rollout_strategy(project: Project) -> Iterator[Hit]:
                 workload.max_unavailable_location or workload.strategy_location or workload.location,
                 f"{workload.kind} {workload.name} ({reason}) sets {where}: {workload.max_unavailable.strip()}, "
                 f"which at its floor of {floor} pod{_s(floor)} ({source}) lets a rollout stop every pod before "
-                "a new one is ready: its task queues go unpolled and running activities are interrupted. Set "
+                f"a new one is ready: "
+                f"{_lost(reason, 'its task queues go unpolled and running activities are interrupted', 'it is down')}"
+                ". Set "
                 "maxUnavailable: 0 with maxSurge: 1 (or at least below the replica count).",
                 anchor=f"{workload.ref}/strategy",
             )
@@ -268,8 +279,8 @@ def hpa_unsafe(project: Project) -> Iterator[Hit]:
             yield Hit(
                 target.min_location or target.location,
                 f"{what} has minReplicas: {target.min_replicas}{given}, below the minimum of {minimum}: at "
-                "low load one pod carries everything, and its eviction or crash leaves the task queues "
-                f"unpolled. Set minReplicas: {minimum} or more.",
+                "low load one pod carries everything, and its eviction or crash leaves "
+                f"{_lost(reason, 'the task queues unpolled', 'nothing running')}. Set minReplicas: {minimum} or more.",
                 anchor=f"{anchor}/hpa/{target.name}",
             )
         if target.scale_down_window == 0 and not target.scale_down_disabled:

@@ -357,6 +357,10 @@ def plaintext_db_password(project: Project) -> Iterator[Hit]:
     yield from _unique(hits)
 
 
+# The UI has no schema: what moves under it is its compatibility with the server it talks to.
+_UI_DRIFT = "a pod restart can bring a UI release made for another server version than the one it talks to"
+
+
 def server_image_unpinned(project: Project) -> Iterator[Hit]:
     """TPR510. Plain Kubernetes manifests are TPR409's: this rule reads Helm values and operator resources."""
     hits = []
@@ -366,12 +370,13 @@ def server_image_unpinned(project: Project) -> Iterator[Hit]:
         for image in config.images:
             if (image.tag or "").lower() != "latest" and not image.reference.lower().endswith(":latest"):
                 continue
+            risk = (_UI_DRIFT if image.component == "ui" else
+                    "a pod restart can upgrade the server past its database schema (schema upgrades must run "
+                    "first, with admin-tools of the same version) or skip required intermediate versions")
             hits.append(((image.location,), Hit(
                 image.location,
                 f"The Temporal {image.component} image of {config.name} is `{image.reference}` ({image.key}): "
-                "`latest` moves with every release, so a pod restart can upgrade the server past its database "
-                "schema (schema upgrades must run first, with admin-tools of the same version) or skip "
-                "required intermediate versions. Pin an explicit version tag (or a digest).",
+                f"`latest` moves with every release, so {risk}. Pin an explicit version tag (or a digest).",
                 anchor=f"{config.anchor}/{image.component}",
             )))
     yield from _unique(hits)
@@ -393,7 +398,8 @@ def server_no_pdb_or_resources(project: Project) -> Iterator[Hit]:
             hits.append(((where, "resources"), Hit(
                 where,
                 f"The Temporal {', '.join(bare)} service{'' if len(bare) == 1 else 's'} of {config.name} "
-                "request no CPU or memory and have no memory limit: the scheduler packs them blindly, history "
+                f"{'requests' if len(bare) == 1 else 'request'} no CPU or memory and "
+                f"{'has' if len(bare) == 1 else 'have'} no memory limit: the scheduler packs them blindly, history "
                 "and matching (large shard and task-queue caches) are the first pods evicted under node "
                 f"pressure, and a leak can take the node down. Set {fix} with cpu/memory requests and a memory "
                 "limit.",
