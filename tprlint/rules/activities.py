@@ -137,6 +137,8 @@ class ActivityIndex:
             rest = qualname[len("path:"):]
             slash = rest.rfind("/") + 1
             head, parts = rest[:slash], rest[slash:].split(".")
+            if rest.startswith(".."):  # the root package's key is "path:.", so its own names are "path:..charge"
+                parts = [".", *parts[2:]]
             keys = [("path:" + head + "/".join(parts[:i]), i) for i in range(len(parts) - 1, 0, -1)]
         else:
             parts = qualname.split(".")
