@@ -14,7 +14,6 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from tprlint.facts.python.activities import (
     ActivityCall,
@@ -103,8 +102,11 @@ class ActivityIndex:
         self.methods: dict[str, list[tuple[str, str]]] = {}  # method name -> (module, "Class.method")
         self.roots: set[str] = set()  # folder and module names of the project: imports of these are ours
         self._heartbeats: dict[tuple[str, str], str] = {}
+        # Every Worker's registrations and every call ask for the same few names: each is looked up once.
+        self._locations: dict[str, list[tuple[str, PythonFacts | None, str]]] = {}
         for key, module in python.modules.items():
-            self.roots.update(PurePosixPath(key[len("path:"):]).parts)
+            # The parts PurePosixPath would give, without building one per module.
+            self.roots.update(part for part in key[len("path:"):].split("/") if part not in ("", "."))
             for definition in module.activity.definitions:
                 name = self._activity_name(definition)
                 resolved = Resolved(key, module.path, definition, name)
@@ -132,6 +134,12 @@ class ActivityIndex:
     def locations(self, qualname: str) -> list[tuple[str, PythonFacts | None, str]]:
         """The (module key, parsed module or None, name in it) a dotted name may denote, most
         specific module first: ``app.acts.Payments.charge`` is ``Payments.charge`` of ``app.acts``."""
+        found = self._locations.get(qualname)
+        if found is None:
+            found = self._locations[qualname] = self._locate(qualname)
+        return found
+
+    def _locate(self, qualname: str) -> list[tuple[str, PythonFacts | None, str]]:
         qualname = qualname.removeprefix("mod:")
         if qualname.startswith("path:"):
             rest = qualname[len("path:"):]
@@ -482,33 +490,56 @@ def _attempt_limit(option: Callable[[str], Expr]) -> tuple[float, str] | None:
     return (seconds, SCTC) if seconds is not None and seconds > 0 else None
 
 
-def _same_queue(option: Callable[[str], Expr], worker_queue: Expr) -> bool:
-    queue = option("task_queue")
+def _same_queue(queue: Expr, worker_queue: Expr) -> bool:
     if absent(queue):
         return True  # the workflow's own task queue
     return isinstance(queue, Lit) and isinstance(worker_queue, Lit) and queue.value == worker_queue.value
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """A production call of an activity with a known attempt limit: what TPR102 compares Workers with."""
+
+    order: int  # the call's place among the calls, so that the first of equal limits is the one named
+    seconds: float
+    which: str  # the option that sets the limit
+    queue: Expr  # the call's task_queue, folded
+    call: LinkedCall
+
+
+def _attempts_by_activity(project: Project) -> dict[tuple[str, str], list[_Attempt]]:
+    """Each call's limit and queue folded once, by (module, qualname) of the activity called: every Worker
+    of a large project is compared with them, and folding is the cost."""
+    found: dict[tuple[str, str], list[_Attempt]] = {}
+    for order, (call, option) in enumerate(production_calls(project)):
+        if call.local or call.unresolved or call.target is None:
+            continue
+        limit = _attempt_limit(option)
+        if limit is not None:
+            key = (call.target.module, call.target.definition.qualname)
+            found.setdefault(key, []).append(_Attempt(order, limit[0], limit[1], option("task_queue"), call))
+    return found
+
+
 def worker_shutdown_shorter_than_activity(project: Project) -> Iterator[Hit]:
     """TPR102: graceful_shutdown_timeout shorter than an attempt of an activity the worker runs."""
     index = index_of(project)
-    calls = [(c, o) for c, o in production_calls(project) if not c.local and not c.unresolved and c.target]
+    attempts: dict[tuple[str, str], list[_Attempt]] | None = None  # built for the first Worker that needs it
     for worker in _production_workers(project):
         graceful = seconds_or_none(worker.graceful)
         if graceful is None or graceful <= 0:
             continue  # not resolved, or TPR101's case
+        if attempts is None:
+            attempts = _attempts_by_activity(project)
         registered = {(r.module, r.definition.qualname) for r in index.registered(worker)}
         queue = project.python.fold(worker.option("task_queue"))
+        runs = sorted((a for key in registered for a in attempts.get(key, ())), key=lambda a: a.order)
         worst: tuple[float, str, LinkedCall] | None = None
-        for call, option in calls:
-            assert call.target is not None
-            if (call.target.module, call.target.definition.qualname) not in registered:
+        for attempt in runs:
+            if not _same_queue(attempt.queue, queue):
                 continue
-            limit = _attempt_limit(option)
-            if limit is None or not _same_queue(option, queue):
-                continue
-            if limit[0] > graceful and (worst is None or limit[0] > worst[0]):
-                worst = (limit[0], limit[1], call)
+            if attempt.seconds > graceful and (worst is None or attempt.seconds > worst[0]):
+                worst = (attempt.seconds, attempt.which, attempt.call)
         if worst is None:
             continue
         seconds, which, call = worst
