@@ -210,7 +210,8 @@ class _IgnoreFile:
 def _needs_wildmatch(line: str) -> bool:
     # Many stars backtrack without bound in a regex. pathspec's regex can also differ from git, or not
     # compile: escapes, a closing `**/` (`a/**/` matches the file `a/x`), and character classes other
-    # than plain ones (a reversed range `[c-a]`, `[[:digit:]]`, `]` first, an unclosed `[`). Such lines
+    # than plain ones (a reversed range `[c-a]`, `[[:digit:]]`, `]` first, an unclosed `[`, a negated `[!_]`:
+    # its regex `[^_]` matches the `/` between folders, which no class matches in git). Such lines
     # are few; wildmatch answers them as git does (tests/test_wildmatch.py). Plain classes such as
     # `*.py[cod]`, in most Python projects' .gitignore, stay with the one combined regex: wildmatch costs
     # a Python call per path.
@@ -218,12 +219,12 @@ def _needs_wildmatch(line: str) -> bool:
             or ("[" in line and not _plain_classes(line)))
 
 
-_PLAIN_CLASS = re.compile(r"\[[!^]?([^\[\]:]+)\]")
+_PLAIN_CLASS = re.compile(r"\[(?![!^])([^\[\]:]+)\]")
 _RANGE = re.compile(r"(.)-(.)")
 
 
 def _plain_classes(line: str) -> bool:
-    """Every `[` opens a class of plain characters and increasing ranges, closed by a `]`."""
+    """Every `[` opens a class (not negated) of plain characters and increasing ranges, closed by a `]`."""
     classes = _PLAIN_CLASS.findall(line)
     return len(classes) == line.count("[") == line.count("]") and all(
         low <= high for members in classes for low, high in _RANGE.findall(members))
