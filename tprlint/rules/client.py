@@ -441,7 +441,8 @@ def _runtime_unseen(project: Project, connect: ClientConnect) -> bool:
         if isinstance(telemetry, Obj) and telemetry.callee in TELEMETRY_CONFIG:
             metrics = project.python.fold(telemetry.keyword("metrics"))
             return not (isinstance(metrics, Missing) or metrics == Lit(None))
-        return runtime.callee == "temporalio.runtime.Runtime" and not isinstance(telemetry, Missing)
+        # `Runtime()` needs telemetry=, so a Runtime without one visible got it from **options.
+        return runtime.callee == "temporalio.runtime.Runtime"
     return not isinstance(runtime, Sym) or not runtime.qualname.startswith("temporalio.")
 
 
