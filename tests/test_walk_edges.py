@@ -97,4 +97,9 @@ def test_an_unreadable_folder_does_not_stop_the_scan_of_the_others(tmp_path: Pat
         (tmp_path / "private").chmod(0o755)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    assert json.loads(result.stdout)["summary"]["files"] == 2  # app.py and zz/worker.py, after the folder
+    report = json.loads(result.stdout)
+    assert report["summary"]["files"] == 2  # app.py and zz/worker.py, after the folder
+    # What the folder holds is unknown: said, never a silent pass.
+    assert [(f["rule"], f["path"], f["message"]) for f in report["findings"] if f["rule"] == "TPR001"] == [
+        ("TPR001", "private", "folder cannot be listed: Permission denied; nothing in it was analysed. The folder "
+                              "was skipped; every other file was still analysed.")]

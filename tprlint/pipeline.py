@@ -13,7 +13,7 @@ from typing import TypeVar
 from tprlint.catalog import load_catalog
 from tprlint.config import Config
 from tprlint.discover import FileKind
-from tprlint.discover.walk import Candidate, read_sources
+from tprlint.discover.walk import UNLISTED_FOLDER, Candidate, read_sources
 from tprlint.facts.extract import FileFacts, ParseError
 from tprlint.facts.python.names import module_key_for
 from tprlint.facts.temporal_server import build_server_project
@@ -210,7 +210,8 @@ def build_project(facts: Iterable[FileFacts], config: Config, python_keys: Itera
 
 def _parse_error_hit(error: ParseError | None) -> Hit:
     assert error is not None
-    return Hit(error.location, f"{error.message}. The file was skipped; every other file was still analysed.")
+    what = "folder" if error.message.startswith(UNLISTED_FOLDER) else "file"
+    return Hit(error.location, f"{error.message}. The {what} was skipped; every other file was still analysed.")
 
 
 def _finding(rule_id: str, hit: Hit, catalog: Mapping[str, RuleMeta], config: Config) -> Finding:

@@ -217,7 +217,7 @@ def _scan_file(candidate: Candidate) -> ScannedFile:
         source = read_source(candidate)
     except OSError as exc:  # permissions, a file removed since the walk, an I/O error: maybe not next time
         kind = kind_by_name(candidate.display)
-        reason = f"{_UNREADABLE}: {exc.strerror or exc}; not analysed"
+        reason = candidate.unlisted or f"{_UNREADABLE}: {exc.strerror or exc}; not analysed"
         return ScannedFile(candidate.display, candidate.abspath, kind, key, unreadable=True,
                            facts=_not_read(candidate.display, kind, reason))
     if source is None:

@@ -7,6 +7,7 @@ files whose name may matter, with their size and modification time (no file is o
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import posixpath
@@ -47,9 +48,13 @@ class Candidate:
     mtime_ns: int
     outside: bool  # a symbolic link that leads out of the scanned tree: never read
     explicit: bool  # named on the command line: analysed in full, whatever its content
+    # Set for a folder the walk could not list (its permissions): reported, so that what it holds is
+    # never silently missing from a run that looks clean.
+    unlisted: str = ""
 
 
 OUTSIDE_LINK = "a symbolic link to a file outside the scanned tree; not read"
+UNLISTED_FOLDER = "folder cannot be listed"
 
 
 @dataclass
@@ -94,13 +99,13 @@ def find_candidates(paths: list[Path], exclude: tuple[str, ...] = (), exclude_ro
         root = root.resolve()
         explicit = root.is_file()  # once per root: not a stat per file of the tree
         # An explicit file is read even when ignored.
-        entries = [(str(root), root.stat(), False)] if explicit else _walk(str(root))
-        for abspath, stat, outside in entries:
+        entries = [(str(root), root.stat(), False, "")] if explicit else _walk(str(root))
+        for abspath, stat, outside, unlisted in entries:
             if abspath in seen or _excluded(abspath, exclude, excluded_root):
                 continue
             seen.add(abspath)
             found.append(Candidate(abspath, display_path(abspath, folder), stat.st_size, stat.st_mtime_ns, outside,
-                                   explicit=explicit))
+                                   explicit=explicit, unlisted=unlisted))
     found.sort(key=lambda c: c.display)
     return found
 
@@ -118,10 +123,11 @@ def read_sources(candidates: list[Candidate]) -> list[SourceFile]:
     return sources
 
 
-def _walk(root: str) -> list[tuple[str, os.stat_result, bool]]:
+def _walk(root: str) -> list[tuple[str, os.stat_result, bool, str]]:
     """Depth-first, sorted, with string paths: this runs for every file and folder of a monorepo.
-    Each file comes with its stat and whether it is a symbolic link that leaves the tree."""
-    found: list[tuple[str, os.stat_result, bool]] = []
+    Each file comes with its stat and whether it is a symbolic link that leaves the tree; a folder that
+    cannot be listed comes with why (its own stat, as a file's)."""
+    found: list[tuple[str, os.stat_result, bool, str]] = []
     real_root = os.path.realpath(root)
     ignore_stack: list[tuple[str, _IgnoreFile]] = []
 
@@ -129,7 +135,11 @@ def _walk(root: str) -> list[tuple[str, os.stat_result, bool]]:
         try:
             with os.scandir(directory) as scan:
                 entries = sorted(scan, key=lambda e: e.name)
-        except OSError:
+        except OSError as exc:
+            if not is_root:  # a root that cannot be listed is the caller's error to report
+                with contextlib.suppress(OSError):  # gone since it was listed: nothing to say
+                    found.append((directory, os.stat(directory, follow_symlinks=False), False,
+                                  f"{UNLISTED_FOLDER}: {exc.strerror or exc}; nothing in it was analysed"))
             return
         names = {entry.name for entry in entries}
         if "pyvenv.cfg" in names and not is_root:
@@ -149,9 +159,9 @@ def _walk(root: str) -> list[tuple[str, os.stat_result, bool]]:
                     continue  # decided by name: no stat, no ignore matching
                 if not _ignored(entry.path, ignore_stack, is_dir=False):
                     if entry.is_symlink() and not inside(entry.path, real_root):
-                        found.append((entry.path, entry.stat(follow_symlinks=False), True))
+                        found.append((entry.path, entry.stat(follow_symlinks=False), True, ""))
                     else:
-                        found.append((entry.path, entry.stat(), False))
+                        found.append((entry.path, entry.stat(), False, ""))
             except OSError:
                 continue
         for path in folders:
@@ -278,6 +288,8 @@ def read_source(candidate: Candidate) -> SourceFile | None:
     FIFO or device, a link out of the tree) comes back with its ``problem``. Raises OSError when it
     cannot be read: that is not a verdict on the file, and must not be cached as one."""
     display = candidate.display
+    if candidate.unlisted:
+        raise OSError(candidate.unlisted)  # not a verdict on what the folder holds: never cached
     kind = classify_by_name(posixpath.basename(display))
     if kind is FileKind.SKIP:
         return None
