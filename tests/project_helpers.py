@@ -51,3 +51,13 @@ def workflow_calling(*lines: str) -> str:
     """A workflow module whose run method makes the given calls (one per line)."""
     body = "\n".join(f"        {line}" for line in lines)
     return WF + f"\n@workflow.defn\nclass W:\n    @workflow.run\n    async def run(self, x):\n{body}\n"
+
+
+def run_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], *rules: str) -> list[Finding]:
+    """Every finding, internal errors included, of one run with ``rules`` selected. Each file's text is
+    dedented and its leading newline dropped: line 1 is the line after the opening quotes."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(tmp_path)
+    write_tree(tmp_path, {name: textwrap.dedent(text).lstrip("\n").encode("utf-8") for name, text in files.items()})
+    config = Config(root=tmp_path).with_overrides(select=rules, root=tmp_path)
+    return run([tmp_path], config, use_cache=False, jobs=1).findings

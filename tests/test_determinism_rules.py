@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.project_helpers import run_rules
 from tprlint.config import Config
-from tprlint.engine import run
 from tprlint.facts.python.extract import extract_python
 from tprlint.link.python_project import PythonProject
 from tprlint.model import Finding
@@ -20,13 +20,7 @@ from tprlint.rules.determinism import RULES
 
 
 def lint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], rule: str = "TPR21") -> list[Finding]:
-    monkeypatch.chdir(tmp_path)
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    result = run([tmp_path], Config(root=tmp_path).with_overrides(select=(rule,)), use_cache=False, jobs=1)
-    return sorted((f for f in result.findings if f.rule_id.startswith(rule)),
+    return sorted((f for f in run_rules(tmp_path, monkeypatch, files, rule) if f.rule_id.startswith(rule)),
                   key=lambda f: (f.location.path, f.location.line))
 
 

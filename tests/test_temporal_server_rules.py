@@ -10,20 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tprlint.config import Config
-from tprlint.engine import run
+from tests.project_helpers import run_rules as lint
 from tprlint.model import Finding
-
-
-def lint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], *rules: str) -> list[Finding]:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    monkeypatch.chdir(tmp_path)
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    result = run([tmp_path], Config(root=tmp_path).with_overrides(select=rules, root=tmp_path), use_cache=False, jobs=1)
-    return result.findings
 
 
 def where(found: list[Finding], rule: str) -> list[tuple[str, int]]:

@@ -5,25 +5,18 @@ modules under tests never stop production modules from being judged."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from tprlint.config import Config
-from tprlint.engine import run
+from tests.project_helpers import run_rules
 from tprlint.model import Finding
 
 
 def lint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], rule: str) -> list[Finding]:
-    monkeypatch.chdir(tmp_path)
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    result = run([tmp_path], Config(root=tmp_path).with_overrides(select=(rule,)), use_cache=False, jobs=1)
-    assert [f for f in result.findings if f.rule_id == "TPR000"] == []
-    return sorted((f for f in result.findings if f.rule_id == rule), key=lambda f: (f.location.path, f.location.line))
+    found = run_rules(tmp_path, monkeypatch, files, rule)
+    assert [f for f in found if f.rule_id == "TPR000"] == []
+    return sorted((f for f in found if f.rule_id == rule), key=lambda f: (f.location.path, f.location.line))
 
 
 def workflow_module(name: str, decorator: str = "@workflow.defn") -> str:
