@@ -13,6 +13,7 @@ restored onto a fresh checkout (new modification times, as in CI) still saves th
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -107,7 +108,13 @@ class Scanner:
         # batch gets a fair share of the expensive ones.
         count = self.jobs * 4
         batches = [misses[i::count] for i in range(count)]
-        self._pending = [(self._executor().submit(scan_batch, batch), batch) for batch in batches]
+        # The workers are forked at the first submit. Frozen, what the parent holds by then (modules,
+        # the walk) is never walked again by a worker's cyclic collector, nor are its pages copied.
+        gc.freeze()
+        try:
+            self._pending = [(self._executor().submit(scan_batch, batch), batch) for batch in batches]
+        finally:
+            gc.unfreeze()
 
     def _from_cache(self, candidate: Candidate) -> ScannedFile | None:
         if not self.cache or self.cache.empty or candidate.explicit:
