@@ -137,7 +137,7 @@ class Scanner:
         timed_out = False
         for future, batch in self._pending:
             try:
-                self._record(future.result(timeout=self.deadline.remaining()))
+                self._record(_with_paths(future.result(timeout=self.deadline.remaining()), batch, bool(self.cache)))
             except FutureTimeout:
                 timed_out = True
                 self.deadline.skipped_files += [c.display for c in batch]
@@ -210,7 +210,20 @@ class Scanner:
 
 
 def scan_batch(batch: list[Candidate]) -> list[ScannedFile]:
-    return [scan_file(candidate) for candidate in batch]
+    """A worker's results, without the paths and stamps the parent already has (``_with_paths``):
+    on a large tree they were a third of what crossed back and had to be unpickled."""
+    found = [scan_file(candidate) for candidate in batch]
+    for file in found:
+        file.display = file.abspath = file.stamp = ""
+    return found
+
+
+def _with_paths(found: list[ScannedFile], batch: list[Candidate], cached: bool) -> list[ScannedFile]:
+    for file, candidate in zip(found, batch, strict=True):
+        file.display, file.abspath = candidate.display, candidate.abspath
+        if cached:  # the stamp is a cache key, nothing else
+            file.stamp = stamp(candidate)
+    return found
 
 
 def scan_file(candidate: Candidate) -> ScannedFile:
