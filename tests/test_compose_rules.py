@@ -44,7 +44,8 @@ def tpr602(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str
     write(tmp_path, files)
     result = run([tmp_path], Config(root=tmp_path).with_overrides(select=("TPR602",)), use_cache=False, jobs=1)
     found = [f for f in result.findings if f.rule_id == "TPR602"]
-    return [(f.location.path, f.location.line) for f in found], [f.message for f in found], result.not_checked
+    return ([(f.location.path, f.location.line) for f in found], [f.message for f in found],
+            tuple((u.rule_id, u.what, u.why) for u in result.not_checked))
 
 
 def worker_service(environment: str = "", extra: str = "") -> str:

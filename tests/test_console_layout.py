@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tprlint.catalog import load_catalog
-from tprlint.model import Finding, Location, RuleMeta, Severity
+from tprlint.model import Finding, Location, RuleMeta, Severity, Undecided
 from tprlint.report import ReportContext, load_reporter
 
 SOURCE = 'import temporalio\nworker = Worker(client, task_queue="orders")\nx = f(a)\nconfig = {  \n    "a": 1,\n}\n'
@@ -163,8 +163,8 @@ def test_after_ten_findings_of_a_rule_the_rest_are_counted_once(tmp_path: Path) 
 
 def test_what_a_rule_could_not_check_names_the_first_case_and_counts_the_rest(tmp_path: Path) -> None:
     context = ReportContext(rules=load_catalog(), version="test", files_scanned=1, color=False, base_dir=tmp_path,
-                            not_checked=(("TPR601", "worker.py:48", "the drain comes from `cfg.timeout`"),
-                                         ("TPR601", "jobs.py:9", "the grace period comes from a Helm value")))
+                            not_checked=(Undecided("TPR601", "worker.py:48", "the drain comes from `cfg.timeout`"),
+                                         Undecided("TPR601", "jobs.py:9", "the grace period comes from a Helm value")))
     text = load_reporter("console")([], context)
     assert text.splitlines()[-1] == ("TPR601: not checked for 2 workloads: worker.py:48: the drain comes from "
                                      "`cfg.timeout` (and 1 more).")
@@ -178,7 +178,7 @@ def test_a_line_outside_the_file_shows_no_frame(tmp_path: Path) -> None:
 
 def test_one_case_a_rule_could_not_check_is_named_alone(tmp_path: Path) -> None:
     context = ReportContext(rules=load_catalog(), version="test", files_scanned=1, color=False, base_dir=tmp_path,
-                            not_checked=(("TPR602", "compose.yml:4", "the grace is ${GRACE}"),))
+                            not_checked=(Undecided("TPR602", "compose.yml:4", "the grace is ${GRACE}"),))
     assert load_reporter("console")([], context).splitlines()[-1] == (
         "TPR602: not checked for 1 compose service: compose.yml:4: the grace is ${GRACE}.")
 

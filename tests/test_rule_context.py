@@ -133,7 +133,7 @@ def test_a_drain_the_compose_file_cannot_tell_is_reported_as_not_checked(tmp_pat
     })
     result = run([tmp_path], Config(root=tmp_path).with_overrides(select=("TPR602",)), use_cache=False, jobs=1)
     assert [f for f in result.findings if f.rule_id == "TPR602"] == []
-    assert [(rule, what) for rule, what, _ in result.not_checked] == [("TPR602", "compose service orders-worker")]
+    assert [(u.rule_id, u.what) for u in result.not_checked] == [("TPR602", "compose service orders-worker")]
 
 
 # -- source frames --------------------------------------------------------------------------------------

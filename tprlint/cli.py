@@ -12,7 +12,7 @@ import gc
 import io
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -29,13 +29,14 @@ manifests and Dockerfiles, and the links between them.
 commands:
   tprlint [PATHS...]       lint the paths (default: the current directory)
   tprlint rules            list every rule: id, name, severity, checklist item
+  tprlint checklist        list the production checklists' items, their evidence and rules
   tprlint explain RULE     show a rule's documentation and examples (e.g. TPR601)
 """
 
 EPILOG = """\
 exit codes:
-  0  no finding at or above --fail-on (or --exit-zero)
-  1  findings at or above --fail-on
+  0  no finding at or above --fail-on, no checklist gate failed (or --exit-zero)
+  1  findings at or above --fail-on, or an item failed --fail-on-item or --require
   2  usage or configuration error (unknown option, rule id or config key; missing path), or an
      incomplete run: tprlint failed on a file, rule or stage (TPR000), also with --exit-zero
 
@@ -61,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
                              "with :PATH the report goes to that file (default: console to stdout)")
     parser.add_argument("--fail-on", choices=("error", "warning", "note"),
                         help="lowest severity that makes the exit code 1 (default: error)")
+    parser.add_argument("--fail-on-item", metavar="STATUSES", action="append",
+                        help="comma-separated checklist item statuses that make the exit code 1 "
+                             "(e.g. fail,unknown); repeatable; default: none")
+    parser.add_argument("--require", metavar="STATUSES", action="append",
+                        help="every checklist item that applies must have one of these statuses, else exit 1 "
+                             "(e.g. pass,attested for a release gate); repeatable")
     parser.add_argument("--exit-zero", action="store_true", help="always exit 0 when the run completes")
     parser.add_argument("--statistics", action="store_true",
                         help="instead of the findings, count them per rule (on standard output)")
@@ -118,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rules_command(args_list[1:])
         if args_list[:1] == ["explain"]:
             return _explain_command(args_list[1:])
+        if args_list[:1] == ["checklist"]:
+            from tprlint.checklist.listing import checklist_command
+
+            return checklist_command(args_list[1:])
         return _lint_command(args_list)
     except BrokenPipeError:
         # `tprlint rules | head -1`: the reader has gone. Nothing more can be shown, and Python must not
@@ -141,7 +152,7 @@ def _lint_command(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     from tprlint.catalog import load_catalog
-    from tprlint.config import ConfigError, add_helm_values, find_config, load_config
+    from tprlint.config import ConfigError, add_helm_values, check_statuses, find_config, load_config
     from tprlint.model import Severity
 
     paths = [Path(p) for p in (args.paths or ["."])]
@@ -163,6 +174,8 @@ def _lint_command(argv: list[str]) -> int:
             scope=args.scope,
             fail_on=Severity.parse(args.fail_on) if args.fail_on else None,
             helm=add_helm_values(config.helm, args.helm_values, Path.cwd()) if args.helm_values else None,
+            fail_on_item=_statuses(args.fail_on_item, check_statuses),
+            require=_statuses(args.require, check_statuses),
         )
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
@@ -172,17 +185,22 @@ def _lint_command(argv: list[str]) -> int:
         raise UsageError("--jobs must be at least 1")
 
     from tprlint.engine import run
-    from tprlint.report import ReportContext, load_reporter
+    from tprlint.report import CHECKLIST_FORMATS, ReportContext, load_reporter
 
     result = run(paths, config, use_cache=not args.no_cache, jobs=args.jobs, cache_dir=args.cache_dir,
                  timeout=args.timeout)
+    checklist = None
+    if config.fail_on_item or config.require or any(name in CHECKLIST_FORMATS for name, _ in outputs):
+        from tprlint.checklist.report import checklist_of
+
+        checklist = checklist_of(result, config)
     complete = True
     for name, target in outputs:
         color = _use_color(args.color) if target is None else False
         context = ReportContext(rules=catalog, version=__version__, fail_on=config.fail_on,
                                 files_scanned=result.files_scanned, color=color, rules_run=result.rules_run,
                                 roots=tuple(os.path.realpath(p) for p in paths), quiet=args.quiet,
-                                not_checked=result.not_checked)
+                                not_checked=result.not_checked, checklist=checklist)
         try:
             if args.statistics and target is None:
                 from tprlint.report.statistics import render_statistics
@@ -213,6 +231,13 @@ def _lint_command(argv: list[str]) -> int:
     if args.exit_zero:
         return EXIT_CLEAN
     gating = [f for f in result.findings if not f.is_suppressed and f.severity >= config.fail_on]
+    if checklist is not None and (config.fail_on_item or config.require):
+        from tprlint.checklist.report import explain_gate
+
+        failed = explain_gate(checklist, config)
+        if failed:
+            print(failed, file=sys.stderr)
+            return EXIT_FINDINGS
     return EXIT_FINDINGS if gating else EXIT_CLEAN
 
 
@@ -224,6 +249,12 @@ def _ids(values: list[str] | None, known: set[str]) -> tuple[str, ...] | None:
     ids = [part.strip().upper() for value in values for part in value.split(",") if part.strip()]
     ids = list(dict.fromkeys(ids))  # each once, in the order given
     return check_rule_selectors(ids, known, "command line")
+
+
+def _statuses(values: list[str] | None, check: Callable[[list[str], str], tuple[str, ...]]) -> tuple[str, ...] | None:
+    if values is None:
+        return None
+    return check([part.strip() for value in values for part in value.split(",") if part.strip()], "command line")
 
 
 def _parse_format(spec: str) -> tuple[str, Path | None]:

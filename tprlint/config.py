@@ -86,6 +86,13 @@ class Config:
     deterministic: tuple[str, ...] = ()
     non_deterministic: tuple[str, ...] = ()
     helm: HelmConfig = field(default_factory=HelmConfig)
+    # `[tool.tprlint.attest]`: checklist item id -> paths (relative to ``root``) of the evidence for it.
+    attest: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Checklist gates (item statuses as their slugs, e.g. "fail", "needs-attestation"), see
+    # tprlint.checklist.status: fail when an item has one of `fail_on_item`, or when `require` is set and
+    # an item that applies has a status outside it.
+    fail_on_item: tuple[str, ...] = ()
+    require: tuple[str, ...] = ()
 
     def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -93,7 +100,8 @@ class Config:
 
 _KEYS = {
     "select", "extend-select", "ignore", "per-file-ignores", "exclude", "fail-on", "scope",
-    "severity", "thresholds", "links", "deterministic", "non-deterministic", "helm",
+    "severity", "thresholds", "links", "deterministic", "non-deterministic", "helm", "attest", "fail-on-item",
+    "require",
 }
 _THRESHOLD_KEYS = {
     "grace-margin-seconds": "grace_margin_seconds",
@@ -203,7 +211,39 @@ def parse_table(table: dict[str, Any], known_rules: set[str], source: Path) -> C
         deterministic=_str_list(table.get("deterministic", []), f"{where}: deterministic"),
         non_deterministic=_str_list(table.get("non-deterministic", []), f"{where}: non-deterministic"),
         helm=_helm(_table(table.get("helm", {}), f"{where}: helm"), where, source.parent.resolve()),
+        attest=_attest(_table(table.get("attest", {}), f"{where}: attest"), where),
+        fail_on_item=check_statuses(_str_list(table.get("fail-on-item", []), f"{where}: fail-on-item"), where),
+        require=check_statuses(_str_list(table.get("require", []), f"{where}: require"), where),
     )
+
+
+def _attest(table: dict[str, Any], where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    from tprlint.checklist.catalog import all_items  # read only by configurations that attest
+
+    items = {item.id: item for item in all_items()}
+    found = []
+    for item_id, paths in table.items():
+        item = items.get(item_id)
+        if item is None:
+            raise ConfigError(f"{where}: attest: unknown checklist item {item_id!r} (see `tprlint checklist`)")
+        if not item.attestable:
+            raise ConfigError(f"{where}: attest: {item_id} cannot be attested: its evidence is "
+                              f"{' and '.join(item.evidence)}, not a person's word")
+        listed = (paths,) if isinstance(paths, str) else _str_list(paths, f"{where}: attest.{item_id}")
+        if not listed or any(not p.strip() for p in listed):
+            raise ConfigError(f"{where}: attest.{item_id} must name a file or folder")
+        found.append((item_id, tuple(listed)))
+    return tuple(found)
+
+
+def check_statuses(values: list[str] | tuple[str, ...], where: str) -> tuple[str, ...]:
+    """Checklist item statuses given by their slugs (`fail`, `unknown`, `needs-attestation`...)."""
+    from tprlint.checklist.status import Status
+
+    try:
+        return tuple(dict.fromkeys(Status.parse(v).slug for v in values))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def check_rule_selectors(selectors: list[str] | tuple[str, ...], known: set[str], where: str) -> tuple[str, ...]:

@@ -75,6 +75,17 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Undecided:
+    """Something a rule applies to but could not judge (a drain from a value it cannot resolve): shown as
+    the checklist's `unknown` with this reason, so that a silent skip never looks like a pass."""
+
+    rule_id: str
+    what: str  # "Deployment orders-worker", "Worker at worker.py:48"
+    why: str  # "the drain comes from `cfg.timeout`, which could not be resolved"
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
 class Example:
     """One example of a rule's catalogue file: files of a tiny repository and the verdict."""
 

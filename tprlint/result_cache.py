@@ -28,7 +28,7 @@ from tprlint.cache_store import read_bounded, write_atomic
 from tprlint.catalog import catalog_dir
 from tprlint.config import Config
 from tprlint.discover.walk import Candidate
-from tprlint.model import Finding
+from tprlint.model import Finding, Undecided
 
 RESULT_FILE = "last-run.json"
 RESULT_FORMAT = "tprlint-last-run/1"
@@ -43,8 +43,10 @@ class RunResult:
     parsed: int = 0
     cache_hits: int = 0
     timings: dict[str, float] = field(default_factory=dict)
-    # What the headline rules could not decide: (rule id, what, why); see Project.undecided.
-    not_checked: tuple[tuple[str, str, str], ...] = ()
+    # What the rules could not decide; see Project.undecided.
+    not_checked: tuple[Undecided, ...] = ()
+    # How many things each rule that ran applied to (see tprlint.checklist.subjects): 0 is no evidence.
+    applied: dict[str, int] = field(default_factory=dict)
     incomplete: bool = False  # the run's time limit expired: something was not analysed (exit 2)
     replayed: bool = False  # the findings are the last run's: nothing they depend on changed
 

@@ -11,15 +11,21 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tprlint.model import Finding, RuleMeta, Severity
+from tprlint.model import Finding, RuleMeta, Severity, Undecided
 from tprlint.secrets import mask_lines
 
-FORMATS = ("console", "concise", "json", "sarif", "github")
+if TYPE_CHECKING:
+    from tprlint.checklist.status import ChecklistReport
+
+FORMATS = ("console", "concise", "json", "sarif", "github", "checklist", "markdown", "html", "junit", "gitlab")
 # Formats read line by line, by people and by CI runners: every text from the input is made printable
 # first (tprlint.report.text). JSON and SARIF keep the input's text as it is; their encoder escapes every
 # control and non-ASCII character, so they cannot end a line or carry an escape either.
-LINE_FORMATS = frozenset({"console", "concise", "github"})
+LINE_FORMATS = frozenset({"console", "concise", "github", "checklist"})
+# Formats that show the checklist report (ReportContext.checklist): built only when one is asked for.
+CHECKLIST_FORMATS = frozenset({"checklist", "markdown", "html", "junit", "json", "sarif"})
 
 
 @dataclass
@@ -39,8 +45,10 @@ class ReportContext:
     # The folders that were scanned: a reported file reached through a symlink must resolve inside one.
     roots: tuple[str, ...] = ()
     quiet: bool = False  # console: the findings only, no rule table or summary line (`-q`)
-    # What the headline rules could not decide: (rule id, what, why). Shown, so a skip is not a pass.
-    not_checked: tuple[tuple[str, str, str], ...] = ()
+    # What the rules could not decide. Shown, so a skip is not a pass.
+    not_checked: tuple[Undecided, ...] = ()
+    # The checklist report (tprlint.checklist.status), for the formats that show it.
+    checklist: ChecklistReport | None = None
 
     def source_lines(self, path: str) -> list[str]:
         """Lines of a reported file, read on demand; empty when it cannot be shown: unreadable, not a

@@ -276,8 +276,8 @@ def _summary_line(active: list[Finding], suppressed: int, ctx: ReportContext) ->
 def not_checked_lines(ctx: ReportContext) -> list[str]:
     """One line per rule that could not decide somewhere: "TPR601: not checked for 2 workloads: ..."."""
     by_rule: dict[str, list[tuple[str, str]]] = {}
-    for rule_id, what, why in ctx.not_checked:
-        by_rule.setdefault(rule_id, []).append((what, why))
+    for entry in ctx.not_checked:
+        by_rule.setdefault(entry.rule_id, []).append((entry.what, entry.why))
     lines = []
     for rule_id, items in sorted(by_rule.items()):
         subjects = sorted({what for what, _ in items})

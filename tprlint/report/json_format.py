@@ -45,7 +45,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tprlint.model import Finding, RelatedLocation, Severity
+from tprlint.model import Finding, RelatedLocation, Severity, Undecided
 from tprlint.report import ReportContext
 from tprlint.report.fingerprint import fingerprints
 
@@ -77,8 +77,14 @@ def _summary(findings: list[Finding], ctx: ReportContext) -> dict[str, Any]:
         "by_severity": by_severity,
         "fail_on": ctx.fail_on.label,
         # What the headline rules could not decide, so a skip never looks like a pass.
-        "not_checked": [{"rule": rule_id, "what": what, "why": why} for rule_id, what, why in ctx.not_checked],
+        "not_checked": [_undecided(entry) for entry in ctx.not_checked],
     }
+
+
+def _undecided(entry: Undecided) -> dict[str, Any]:
+    where = entry.location
+    return {"rule": entry.rule_id, "what": entry.what, "why": entry.why,
+            "location": {"path": where.path, "line": where.line} if where else None}
 
 
 def _finding(finding: Finding, ctx: ReportContext, fp: str) -> dict[str, Any]:

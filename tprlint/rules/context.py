@@ -17,7 +17,7 @@ from tprlint.facts.temporal_server import ServerProject
 from tprlint.link.compose_links import ComposeLink, link_compose
 from tprlint.link.python_project import PythonProject, ResolvedWorker
 from tprlint.link.workloads import SERVER_IMAGES, WorkloadLink, link_workloads, worker_reason
-from tprlint.model import Location, RelatedLocation
+from tprlint.model import Location, RelatedLocation, Undecided
 
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
 
@@ -54,12 +54,13 @@ class Project:
     compose_chains: list[ComposeChain] = field(default_factory=list)  # COMPOSE_FILE, -f chains in scripts
     # Temporal server deployments (Helm values, operator clusters, server manifests) and ops evidence
     temporal_servers: ServerProject = field(default_factory=ServerProject)
-    # What a rule could not decide, as (rule id, what, why): a silent skip must never look like a pass.
-    not_checked: list[tuple[str, str, str]] = field(default_factory=list)
+    # What a rule could not decide: a silent skip must never look like a pass.
+    not_checked: list[Undecided] = field(default_factory=list)
 
-    def undecided(self, rule_id: str, what: str, why: str) -> None:
-        if (rule_id, what, why) not in self.not_checked:
-            self.not_checked.append((rule_id, what, why))
+    def undecided(self, rule_id: str, what: str, why: str, location: Location | None = None) -> None:
+        entry = Undecided(rule_id, what, why, location)
+        if entry not in self.not_checked:
+            self.not_checked.append(entry)
 
     @cached_property
     def links(self) -> list[WorkloadLink]:

@@ -1,0 +1,106 @@
+"""The checklists as data: one TOML file per checklist under ``checklists/``, in chapter order.
+
+Like the rule catalogue (``tprlint.catalog``), it ships in a wheel as ``tprlint/_checklists`` and is the
+top-level ``checklists/`` folder in a source checkout. Its item ids are a public contract: the report,
+JSON, SARIF, JUnit and ``[tool.tprlint.attest]`` all use them.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+EVIDENCE_KINDS = ("static", "live", "attest")
+
+
+class ChecklistError(Exception):
+    """A checklist file is malformed: a bug in tprlint, reported clearly rather than as a traceback."""
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    text: str
+    evidence: tuple[str, ...]  # of EVIDENCE_KINDS
+    rules: tuple[str, ...] = ()  # rules whose findings are its static evidence
+    # When set, only findings whose anchor ends with one of these count (one rule, several items: TPR501
+    # reports each Temporal service on its own).
+    anchors: tuple[str, ...] = ()
+    not_yet: str = ""  # for a static item without rules: why no rule checks it yet
+    checklist: str = ""  # the id of the checklist it belongs to
+
+    @property
+    def attestable(self) -> bool:
+        return "attest" in self.evidence
+
+
+@dataclass(frozen=True)
+class Checklist:
+    id: str  # the file's name: "shutdown", "pre-deployment"
+    title: str
+    source: str  # the chapter's section
+    items: tuple[Item, ...]
+
+
+def checklists_dir() -> Path:
+    packaged = Path(__file__).resolve().parent.parent / "_checklists"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent.parent / "checklists"
+
+
+@lru_cache(maxsize=1)
+def load_checklists() -> tuple[Checklist, ...]:
+    """Every checklist, in the chapter's order."""
+    found = [_parse(path) for path in sorted(checklists_dir().glob("*.toml"))]
+    found.sort(key=lambda pair: pair[0])
+    checklists = tuple(checklist for _, checklist in found)
+    seen: set[str] = set()
+    for item in all_items(checklists):
+        if item.id in seen:
+            raise ChecklistError(f"item {item.id!r} is listed twice")
+        seen.add(item.id)
+    return checklists
+
+
+def all_items(checklists: tuple[Checklist, ...] | None = None) -> list[Item]:
+    return [item for checklist in (checklists or load_checklists()) for item in checklist.items]
+
+
+def item_ids() -> frozenset[str]:
+    return frozenset(item.id for item in all_items())
+
+
+def _parse(path: Path) -> tuple[int, Checklist]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        items = tuple(_item(raw, path.stem) for raw in data["item"])
+        return int(data["order"]), Checklist(path.stem, str(data["title"]), str(data["source"]), items)
+    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ChecklistError(f"checklists/{path.name}: {exc}") from exc
+
+
+def _item(raw: dict[str, Any], checklist: str) -> Item:
+    evidence = tuple(raw["evidence"])
+    if not evidence or any(kind not in EVIDENCE_KINDS for kind in evidence):
+        raise ValueError(f"{raw['id']}: evidence must be some of {', '.join(EVIDENCE_KINDS)}")
+    rules = tuple(raw.get("rules", ()))
+    not_yet = str(raw.get("not_yet", "")).strip()
+    if rules and "static" not in evidence:
+        raise ValueError(f"{raw['id']}: rules give static evidence, but its evidence is not static")
+    if "static" in evidence and not rules and not not_yet:
+        raise ValueError(f"{raw['id']}: a static item names its rules, or says why there is none yet (not_yet)")
+    return Item(id=str(raw["id"]), text=str(raw["text"]), evidence=evidence, rules=rules,
+                anchors=tuple(raw.get("anchors", ())), not_yet=not_yet, checklist=checklist)
+
+
+def items_of_rule(rule_id: str) -> list[Item]:
+    return [item for item in all_items() if rule_id in item.rules]

@@ -1,0 +1,29 @@
+"""From a run's result and the configuration to the checklist report, and the checklist gates."""
+
+from __future__ import annotations
+
+from tprlint.checklist.attest import check_attestations
+from tprlint.checklist.status import ChecklistReport, Status, build_report
+from tprlint.config import Config
+from tprlint.result_cache import RunResult
+
+
+def checklist_of(result: RunResult, config: Config) -> ChecklistReport:
+    return build_report(result.findings, result.rules_run, result.applied, result.not_checked,
+                        check_attestations(config.attest, config.root))
+
+
+def explain_gate(report: ChecklistReport, config: Config) -> str:
+    """The line that says why a checklist gate fails the run ("" when none does)."""
+    fail_on = [Status.parse(s) for s in config.fail_on_item]
+    require = [Status.parse(s) for s in config.require]
+    failed = report.failing_gate(fail_on, require)
+    if not failed:
+        return ""
+    shown = ", ".join(f"{r.item.id} ({r.status.value})" for r in failed[:8])
+    more = f" and {len(failed) - 8} more" if len(failed) > 8 else ""
+    gates = " and ".join(part for part in (
+        f"--fail-on-item {','.join(config.fail_on_item)}" if config.fail_on_item else "",
+        f"--require {','.join(config.require)}" if config.require else "") if part)
+    noun = "item" if len(failed) == 1 else "items"
+    return f"tprlint: {len(failed)} checklist {noun} fail {gates}: {shown}{more}."

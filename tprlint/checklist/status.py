@@ -1,0 +1,181 @@
+"""The status of every checklist item, after suppressions (see ``../shared/checklists.md``).
+
+In order of precedence, an item's static answer is:
+
+- **fail**: an unsuppressed finding of a rule behind it;
+- **unknown**: a rule behind it met something it could not decide (the reason says what), or none of
+  its rules ran (deselected, or the run's time limit), or no rule checks it yet;
+- **pass**: a rule behind it applied to something in the scan, and none found or left anything;
+- **n/a**: no rule behind it applied to anything in the scan.
+
+An item without a decided static answer (n/a, or no rule yet) that a live probe can answer **needs
+probe**; one that a person can attest is **attested** (``[tool.tprlint.attest]`` points at evidence that
+exists) or **needs attestation**. A pass is never inferred: a rule that met nothing gives no evidence.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from tprlint.checklist.attest import Attestation
+from tprlint.checklist.catalog import Checklist, Item, load_checklists
+from tprlint.model import Finding, Undecided
+
+ENGINE_RULES = ("TPR000", "TPR001", "TPR002")  # parts of the tree that were not analysed
+
+
+class Status(enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    NA = "n/a"
+    NEEDS_PROBE = "needs probe"
+    ATTESTED = "attested"
+    NEEDS_ATTESTATION = "needs attestation"
+
+    @property
+    def slug(self) -> str:
+        """The word for it on the command line and in JUnit: `needs-probe`, `na`."""
+        return "na" if self is Status.NA else self.value.replace(" ", "-")
+
+    @classmethod
+    def parse(cls, text: str) -> Status:
+        wanted = text.strip().lower().replace("_", "-")
+        for status in cls:
+            if wanted in (status.slug, status.value):
+                return status
+        raise ValueError(f"unknown item status {text!r} (expected one of {', '.join(s.slug for s in cls)})")
+
+
+# Statuses that say the item holds: what a release gate counts as earned.
+EARNED = frozenset({Status.PASS, Status.ATTESTED})
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    item: Item
+    status: Status
+    reason: str = ""  # one line: why this status (not for a plain pass or fail)
+    findings: tuple[Finding, ...] = ()  # the unsuppressed findings behind a fail, in report order
+    suppressed: int = 0  # findings of its rules that a suppression accepted
+    undecided: tuple[Undecided, ...] = ()  # what its rules could not decide
+    rules: tuple[str, ...] = ()  # its rules that ran
+    applied: int = 0  # things its rules applied to
+    attestation: Attestation | None = None
+
+
+@dataclass(frozen=True)
+class ChecklistResult:
+    checklist: Checklist
+    items: tuple[ItemResult, ...]
+
+    @property
+    def counts(self) -> Counter[Status]:
+        return Counter(result.status for result in self.items)
+
+    @property
+    def compliance(self) -> float | None:
+        """Earned items (pass, attested) over the items that apply (all but n/a); None when none applies."""
+        counts = self.counts
+        applicable = len(self.items) - counts[Status.NA]
+        return (counts[Status.PASS] + counts[Status.ATTESTED]) / applicable if applicable else None
+
+
+@dataclass(frozen=True)
+class ChecklistReport:
+    checklists: tuple[ChecklistResult, ...]
+    # Parts of the tree that were not analysed (TPR000/TPR001/TPR002 findings): their evidence is missing.
+    not_analysed: int = 0
+    counts: Counter[Status] = field(default_factory=Counter)
+
+    @property
+    def items(self) -> list[ItemResult]:
+        return [result for checklist in self.checklists for result in checklist.items]
+
+    def failing_gate(self, fail_on: Iterable[Status], require: Iterable[Status]) -> list[ItemResult]:
+        """Items that fail `--fail-on-item` (their status is listed) or `--require` (an applicable item
+        whose status is not listed)."""
+        fail_on, require = frozenset(fail_on), frozenset(require)
+        return [r for r in self.items if r.status in fail_on
+                or (require and r.status is not Status.NA and r.status not in require)]
+
+
+def build_report(findings: list[Finding], rules_run: Iterable[str], applied: Mapping[str, int],
+                 undecided: Iterable[Undecided], attestations: Mapping[str, Attestation],
+                 checklists: tuple[Checklist, ...] | None = None) -> ChecklistReport:
+    ran = frozenset(rules_run)
+    by_rule: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_rule.setdefault(finding.rule_id, []).append(finding)
+    undecided_by_rule: dict[str, list[Undecided]] = {}
+    for entry in undecided:
+        undecided_by_rule.setdefault(entry.rule_id, []).append(entry)
+    results = tuple(
+        ChecklistResult(checklist, tuple(
+            item_status(item, ran, by_rule, applied, undecided_by_rule, attestations.get(item.id))
+            for item in checklist.items))
+        for checklist in (checklists or load_checklists()))
+    not_analysed = sum(1 for f in findings if f.rule_id in ENGINE_RULES and not f.is_suppressed)
+    counts = Counter(r.status for c in results for r in c.items)
+    return ChecklistReport(results, not_analysed, counts)
+
+
+def item_status(item: Item, ran: frozenset[str], findings: Mapping[str, list[Finding]], applied: Mapping[str, int],
+                undecided: Mapping[str, list[Undecided]], attestation: Attestation | None) -> ItemResult:
+    static = _static(item, ran, findings, applied, undecided)
+    if static.status in (Status.FAIL, Status.UNKNOWN, Status.PASS) and not (
+            static.status is Status.UNKNOWN and not item.rules):
+        return static
+    # Nothing decided it statically: n/a, or no rule checks it yet.
+    if item.attestable:
+        if attestation is not None and attestation.ok:
+            return _with(static, Status.ATTESTED, f"attested by {attestation.reason}", attestation)
+        why = (f"the configured evidence does not hold: {attestation.reason}" if attestation is not None
+               else f"point [tool.tprlint.attest] \"{item.id}\" at the evidence")
+        return _with(static, Status.NEEDS_ATTESTATION, why, attestation)
+    if "live" in item.evidence:
+        why = "only the running system can say (a live check)"
+        if static.status is Status.NA:
+            why = f"{static.reason}; {why}"
+        return _with(static, Status.NEEDS_PROBE, why, None)
+    return static
+
+
+def _with(base: ItemResult, status: Status, reason: str, attestation: Attestation | None) -> ItemResult:
+    return ItemResult(base.item, status, reason, base.findings, base.suppressed, base.undecided, base.rules,
+                      base.applied, attestation)
+
+
+def _static(item: Item, ran: frozenset[str], findings: Mapping[str, list[Finding]], applied: Mapping[str, int],
+            undecided: Mapping[str, list[Undecided]]) -> ItemResult:
+    if not item.rules:
+        return ItemResult(item, Status.UNKNOWN, f"not checked: {item.not_yet}" if item.not_yet else "")
+    rules = tuple(r for r in item.rules if r in ran and r in applied)
+    evidence = [f for r in rules for f in findings.get(r, ()) if _counts_for(item, f)]
+    failing = tuple(f for f in evidence if not f.is_suppressed)
+    suppressed = len(evidence) - len(failing)
+    open_questions = tuple(u for r in rules for u in undecided.get(r, ()))
+    met = sum(applied[r] for r in rules)
+    if failing:
+        return ItemResult(item, Status.FAIL, "", failing, suppressed, open_questions, rules, met)
+    if open_questions:
+        first = open_questions[0]
+        more = f" (and {len(open_questions) - 1} more)" if len(open_questions) > 1 else ""
+        return ItemResult(item, Status.UNKNOWN, f"{first.rule_id} could not decide {first.what}: {first.why}{more}",
+                          (), suppressed, open_questions, rules, met)
+    if not rules:
+        deselected = [r for r in item.rules if r not in ran]
+        why = (f"{', '.join(deselected)} not selected" if len(deselected) == len(item.rules)
+               else f"{', '.join(r for r in item.rules if r not in applied)} did not run: the run's time limit")
+        return ItemResult(item, Status.UNKNOWN, f"no evidence: {why}")
+    if met:
+        return ItemResult(item, Status.PASS, "", (), suppressed, (), rules, met)
+    return ItemResult(item, Status.NA, f"nothing in the scan that {', '.join(rules)} applies to", (), suppressed,
+                      (), rules, 0)
+
+
+def _counts_for(item: Item, finding: Finding) -> bool:
+    return not item.anchors or any(finding.anchor.endswith(suffix) for suffix in item.anchors)
