@@ -153,12 +153,13 @@ def _static(item: Item, ran: frozenset[str], findings: Mapping[str, list[Finding
             undecided: Mapping[str, list[Undecided]]) -> ItemResult:
     if not item.rules:
         return ItemResult(item, Status.UNKNOWN, f"not checked: {item.not_yet}" if item.not_yet else "")
-    rules = tuple(r for r in item.rules if r in ran and r in applied)
+    # A rule with a finding applied to something, whatever the count says.
+    rules = tuple(r for r in item.rules if r in ran and (r in applied or findings.get(r)))
     evidence = [f for r in rules for f in findings.get(r, ()) if _counts_for(item, f)]
     failing = tuple(f for f in evidence if not f.is_suppressed)
     suppressed = len(evidence) - len(failing)
     open_questions = tuple(u for r in rules for u in undecided.get(r, ()))
-    met = sum(applied[r] for r in rules)
+    met = sum(applied.get(r, 0) or len(findings.get(r, ())) for r in rules)
     if failing:
         return ItemResult(item, Status.FAIL, "", failing, suppressed, open_questions, rules, met)
     if open_questions:
@@ -179,3 +180,8 @@ def _static(item: Item, ran: frozenset[str], findings: Mapping[str, list[Finding
 
 def _counts_for(item: Item, finding: Finding) -> bool:
     return not item.anchors or any(finding.anchor.endswith(suffix) for suffix in item.anchors)
+
+
+def item_findings(item: Item, findings: Iterable[Finding]) -> list[Finding]:
+    """The unsuppressed findings that are this item's evidence, from a report's (redacted) findings."""
+    return [f for f in findings if f.rule_id in item.rules and not f.is_suppressed and _counts_for(item, f)]

@@ -77,6 +77,17 @@ class ReportContext:
 Renderer = Callable[[list[Finding], ReportContext], str]
 
 
+def checklist_report(findings: list[Finding], ctx: ReportContext) -> ChecklistReport:
+    """The run's checklist report; built from the findings alone when the caller made none (a library
+    caller rendering findings it has: only the items with findings are then decided)."""
+    if ctx.checklist is not None:
+        return ctx.checklist
+    from tprlint.checklist.status import build_report
+
+    ran = ctx.rules_run or tuple(sorted({f.rule_id for f in findings}))
+    return build_report(findings, ran, {}, ctx.not_checked, {})
+
+
 def load_reporter(name: str) -> Renderer:
     if name not in FORMATS:
         raise ValueError(f"unknown format {name!r} (choose from {', '.join(FORMATS)})")
