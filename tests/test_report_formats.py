@@ -156,12 +156,21 @@ def test_sarif_help_of_a_rule_with_only_a_summary_is_the_summary(project: Path) 
     }
 
 
-def test_sarif_rule_tags_name_the_checklist_area(project: Path) -> None:
+def test_sarif_rule_tags_name_the_checklist_area_and_items(project: Path) -> None:
     rules = sarif_run(project, [], rules_run=("TPR101", "TPR402"))["tool"]["driver"]["rules"]
     assert [(rule["id"], rule["properties"]) for rule in rules] == [
-        ("TPR101", {"checklist": "shutdown.timeout", "tags": ["shutdown", "temporal"]}),
-        ("TPR402", {"checklist": "availability", "tags": ["availability", "temporal"]}),
+        ("TPR101", {"checklist": "shutdown.timeout", "tags": ["shutdown", "shutdown.timeout", "temporal"]}),
+        ("TPR402", {"checklist": "availability", "tags": ["availability", "ha.lb-health", "temporal"]}),
     ]
+
+
+def test_sarif_run_carries_the_checklist_summary(project: Path) -> None:
+    run = sarif_run(project, [replicas_finding(Location("k8s/worker.yaml", 3, 3))], rules_run=("TPR402",))
+    summary = run["properties"]["checklist"]
+    assert summary["items"] == sum(c["items"] for c in summary["checklists"]) >= 60
+    assert summary["by_status"]["fail"] == 1  # ha.lb-health, from the TPR402 finding
+    availability = next(c for c in summary["checklists"] if c["id"] == "ha")
+    assert availability["by_status"]["fail"] == 1 and availability["compliance"] == 0.0
 
 
 def test_sarif_region_on_the_first_line_and_column_keeps_them(project: Path) -> None:

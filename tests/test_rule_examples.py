@@ -14,6 +14,8 @@ from tprlint.catalog import load_catalog
 from tprlint.config import Config, parse_table
 from tprlint.engine import run
 from tprlint.model import Example, Finding, RuleMeta, Severity
+from tprlint.result_cache import RunResult
+from tprlint.rules import ENGINE_RULES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,6 +31,10 @@ CASES = [
 
 
 def run_example(example: Example, root: Path, select: tuple[str, ...] | None = None) -> list[Finding]:
+    return run_example_result(example, root, select).findings
+
+
+def run_example_result(example: Example, root: Path, select: tuple[str, ...] | None = None) -> RunResult:
     """Lint the example the way a user's repository is linted: its files in a folder, its config."""
     for name, text in example.files:
         path = root / name
@@ -37,24 +43,33 @@ def run_example(example: Example, root: Path, select: tuple[str, ...] | None = N
     base = parse_table(tomllib.loads(example.config), set(CATALOG), root / ".tprlint.toml") if example.config \
         else Config(root=root)
     config = base.with_overrides(select=select, root=root) if select else base.with_overrides(root=root)
-    return run([root], config, use_cache=False, jobs=1).findings
+    return run([root], config, use_cache=False, jobs=1)
 
 
-def lint_example(meta: RuleMeta, example: Example, root: Path) -> list[int]:
-    findings = [f for f in run_example(example, root, select=(meta.id,)) if f.rule_id == meta.id]
+def lint_example(meta: RuleMeta, example: Example, root: Path) -> tuple[list[int], tuple[str, ...]]:
+    """The lines the rule fired at, and the files of what it applied to (tprlint.checklist.subjects)."""
+    result = run_example_result(example, root, select=(meta.id,))
+    findings = [f for f in result.findings if f.rule_id == meta.id]
     first = Path(root / example.files[0][0]).resolve()
-    return [f.location.line for f in findings if Path(f.location.path).resolve() == first] \
+    lines = [f.location.line for f in findings if Path(f.location.path).resolve() == first] \
         + [-1 for f in findings if Path(f.location.path).resolve() != first]
+    return lines, result.applied.get(meta.id, ())
 
 
 @pytest.mark.parametrize(("meta", "example"), CASES)
 def test_example(meta: RuleMeta, example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    lines = lint_example(meta, example, tmp_path)
+    lines, applied = lint_example(meta, example, tmp_path)
     if example.verdict == "good":
         assert lines == [], f"{meta.id} fired on a good example ({example.title}) at lines {lines}"
+        use_instead = next(e for e in meta.examples if e.verdict == "good")
+        if example is use_instead and meta.id not in ENGINE_RULES:
+            # What to write instead is checked and passes: the checklist item behind it can pass on it.
+            assert applied, f"{meta.id}: its 'Use instead' example gives the rule nothing to apply to"
     else:
         assert lines, f"{meta.id} did not fire on its bad example ({example.title})"
+        # The checklist's "a pass must be earned" rests on this: a rule that fires met a subject it counts.
+        assert applied or meta.id in ENGINE_RULES, f"{meta.id} fired but counted nothing it applies to"
         # Compared as lists: a rule that reports one problem twice shows up as a repeated line.
         assert example.lines, f"{meta.id}: the bad example {example.title!r} must list its lines"
         assert sorted(lines) == sorted(example.lines), f"{example.title}: fired at {sorted(lines)}"

@@ -93,8 +93,16 @@ def _only_requested(result: RunResult, paths: list[Path]) -> RunResult:
         path = finding.location.path
         return path == "." or reported(os.path.normpath(os.path.join(here, path)), requested)
 
+    def inside(path: str) -> bool:
+        return reported(os.path.normpath(os.path.join(here, path)), requested)
+
     kept = [f for f in result.findings if wanted(f)]
-    return result if len(kept) == len(result.findings) else replace(result, findings=kept)
+    # What the rules applied to and could not decide counts for the checklist only inside those paths too.
+    applied = {rule_id: tuple(p for p in paths if inside(p)) for rule_id, paths in result.applied.items()}
+    undecided = tuple(u for u in result.not_checked if u.location is None or inside(u.location.path))
+    if (len(kept), applied, undecided) == (len(result.findings), result.applied, result.not_checked):
+        return result
+    return replace(result, findings=kept, applied=applied, not_checked=undecided)
 
 
 __all__ = ["RunResult", "run", "selected_rules"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from tprlint.catalog import load_catalog
-from tprlint.checklist.subjects import applied as applied_counts
+from tprlint.checklist.subjects import applied as applied_to
 from tprlint.config import Config
 from tprlint.discover import FileKind
 from tprlint.discover.walk import UNLISTED_FOLDER, Candidate, read_sources
@@ -68,7 +68,7 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     built: list[Overlay | None] = _guarded(failures, "building kustomize overlays", [], lambda: list(overlays(facts)))
     built = built or [None]
     overlay_of: dict[int, tuple[FindingKey, Overlay]] = {}
-    applied: dict[str, int] = {}  # the most subjects each rule met in any world
+    applied: dict[str, tuple[str, ...]] = {}  # the files of the subjects each rule met, in any world
     in_overlays: dict[FindingKey, list[str]] = {}
     for k in range(max(len(chart_worlds), len(built))):
         world, overlay = chart_worlds[min(k, len(chart_worlds) - 1)], built[min(k, len(built) - 1)]
@@ -87,10 +87,10 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
                 hits: list[Hit] = _guarded(failures, f"rule {rule_id}", [], partial(_run_rule, rule_id, project))
                 world_findings += [_finding(rule_id, hit, catalog, config) for hit in hits]
         ran = [r for r in rules if r in REGISTRY and r not in deadline.skipped_rules]
-        met: dict[str, int] = _guarded(failures, "counting what the rules applied to", {},
-                                       partial(applied_counts, project, ran))
-        for rule_id, count in met.items():
-            applied[rule_id] = max(applied.get(rule_id, 0), count)
+        met: dict[str, tuple[str, ...]] = _guarded(failures, "finding what the rules applied to", {},
+                                                   partial(applied_to, project, ran))
+        for rule_id, paths in met.items():  # a subject in several worlds is one subject
+            applied[rule_id] = tuple(sorted({*applied.get(rule_id, ()), *paths}))
         if overlay is not None:
             for finding in world_findings:
                 overlay_of.setdefault(id(finding), (finding_key(finding), overlay))

@@ -45,8 +45,9 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     # What the rules could not decide; see Project.undecided.
     not_checked: tuple[Undecided, ...] = ()
-    # How many things each rule that ran applied to (see tprlint.checklist.subjects): 0 is no evidence.
-    applied: dict[str, int] = field(default_factory=dict)
+    # The files of the things each rule that ran applied to, one entry per thing (see
+    # tprlint.checklist.subjects): none is no evidence.
+    applied: dict[str, tuple[str, ...]] = field(default_factory=dict)
     incomplete: bool = False  # the run's time limit expired: something was not analysed (exit 2)
     replayed: bool = False  # the findings are the last run's: nothing they depend on changed
 

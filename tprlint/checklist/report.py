@@ -9,7 +9,8 @@ from tprlint.result_cache import RunResult
 
 
 def checklist_of(result: RunResult, config: Config) -> ChecklistReport:
-    return build_report(result.findings, result.rules_run, result.applied, result.not_checked,
+    applied = {rule_id: len(paths) for rule_id, paths in result.applied.items()}
+    return build_report(result.findings, result.rules_run, applied, result.not_checked,
                         check_attestations(config.attest, config.root))
 
 

@@ -11,17 +11,18 @@ example, which makes its rule fire, must count at least one subject of that rule
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from tprlint.facts.compose import ComposeService, is_dev_service
+from tprlint.facts.python.facts import PythonFacts
 from tprlint.link.compose_links import production_configs
 from tprlint.rules.activities import production_calls
 from tprlint.rules.client import worker_process_modules
 from tprlint.rules.compose import image_parts
 from tprlint.rules.context import Project, is_test_path
 
-Counter = Callable[[Project], int]
+Finder = Callable[[Project], Iterable[str]]  # the path of each subject met
 
 _SERVER_IMAGES = ("temporalio/server", "temporalio/auto-setup", "temporalio/admin-tools", "temporalio/ui")
 _SERVER_COMMANDS = ("start-dev", "temporalite")
@@ -31,81 +32,99 @@ _SERVER_COMMANDS = ("start-dev", "temporalite")
 class Subject:
     name: str
     description: str  # what is counted, for `tprlint checklist --rules` and the reports
-    count: Counter
+    find: Finder
 
 
-def _workers(project: Project) -> int:
-    return sum(1 for w in project.python.workers if not is_test_path(w.location.path))
+def _workers(project: Project) -> Iterator[str]:
+    return (w.location.path for w in project.python.workers if not is_test_path(w.location.path))
 
 
-def _worker_processes(project: Project) -> int:
-    return len(worker_process_modules(project))
+def _worker_processes(project: Project) -> Iterator[str]:
+    modules = project.python.modules
+    return (modules[key].path for key in worker_process_modules(project) if key in modules)
 
 
-def _workflows(project: Project) -> int:
-    return sum(len(m.workflow_classes) for m in project.python.modules.values() if not is_test_path(m.path))
+def _production_modules(project: Project) -> Iterator[PythonFacts]:
+    return (m for m in project.python.modules.values() if not is_test_path(m.path))
 
 
-def _activities(project: Project) -> int:
-    return sum(len(m.activity.definitions) for m in project.python.modules.values() if not is_test_path(m.path))
+def _workflows(project: Project) -> Iterator[str]:
+    return (m.path for m in _production_modules(project) for _ in m.workflow_classes)
 
 
-def _activity_calls(project: Project) -> int:
-    return sum(1 for _ in production_calls(project))
+def _activities(project: Project) -> Iterator[str]:
+    return (m.path for m in _production_modules(project) for _ in m.activity.definitions)
 
 
-def _clients(project: Project) -> int:
-    return sum(len(m.client.connects) for m in project.python.modules.values() if not is_test_path(m.path))
+def _activity_calls(project: Project) -> Iterator[str]:
+    return (call.location.path for call, _ in production_calls(project))
 
 
-def _python_modules(project: Project) -> int:
-    return sum(1 for m in project.python.modules.values() if not is_test_path(m.path))
+def _clients(project: Project) -> Iterator[str]:
+    return (m.path for m in _production_modules(project) for _ in m.client.connects)
 
 
-def _health_routes(project: Project) -> int:
-    return sum(len(m.process.health_routes) for m in project.python.modules.values() if not is_test_path(m.path))
+def _temporal_modules(project: Project) -> Iterator[str]:
+    return (m.path for m in _production_modules(project) if m.mentions_temporal)
 
 
-def _workloads(project: Project) -> int:
-    return len(project.in_scope())
+def _temporal_modules_and_tests(project: Project) -> Iterator[str]:
+    return (m.path for m in project.python.modules.values() if m.mentions_temporal)
 
 
-def _temporal_workloads(project: Project) -> int:
-    return len(project.in_scope()) + len(project.temporal_clients())
+def _python_modules(project: Project) -> Iterator[str]:
+    return (m.path for m in _production_modules(project))
 
 
-def _rollouts(project: Project) -> int:
-    return sum(1 for w, _ in project.in_scope() if w.kind in ("Deployment", "Rollout"))
+def _health_routes(project: Project) -> Iterator[str]:
+    return (m.path for m in _production_modules(project) for _ in m.process.health_routes)
 
 
-def _progressive_rollouts(project: Project) -> int:
-    return sum(1 for w, _ in project.in_scope() if w.kind == "Rollout" and w.strategy_type in ("canary", "blueGreen"))
+def _workloads(project: Project) -> Iterator[str]:
+    return (w.location.path for w, _ in project.in_scope())
 
 
-def _autoscalers(project: Project) -> int:
-    judged = {(w.kind, w.name) for w, _ in project.in_scope()}
-    return sum(1 for t in project.scale_targets if (t.target_kind, t.target_name) in judged)
+def _temporal_workloads(project: Project) -> Iterator[str]:
+    return (w.location.path for w, _ in (*project.in_scope(), *project.temporal_clients()))
 
 
-def _linked_workloads(project: Project) -> int:
-    return sum(1 for w in project.workloads if not project.development(w) and project.worker_links(w))
+def _rollouts(project: Project) -> Iterator[str]:
+    return (w.location.path for w, _ in project.in_scope() if w.kind in ("Deployment", "Rollout"))
 
 
-def _compose_workers(project: Project) -> int:
-    return sum(1 for link in project.compose_links if project.workers_run_by(link.module))
+def _progressive_rollouts(project: Project) -> Iterator[str]:
+    return (w.location.path for w, _ in project.in_scope()
+            if w.kind == "Rollout" and w.strategy_type in ("canary", "blueGreen"))
 
 
-def _worker_deployments(project: Project) -> int:
-    return _linked_workloads(project) + _compose_workers(project)
+def _autoscalers(project: Project) -> Iterator[str]:
+    if project.config.scope == "all":  # every autoscaler is judged, also one of a workload not in the scan
+        return (t.location.path for t in project.scale_targets)
+    judged = {(w.kind, w.name, w.namespace or "default") for w, _ in project.in_scope()}
+    return (t.location.path for t in project.scale_targets
+            if (t.target_kind, t.target_name, t.namespace or "default") in judged)
 
 
-def _servers(project: Project) -> int:
-    return sum(1 for c in project.temporal_servers.judged() if not is_test_path(c.location.path))
+def _linked_workloads(project: Project) -> Iterator[str]:
+    return (w.location.path for w in project.workloads if not project.development(w) and project.worker_links(w))
 
 
-def _compose_servers(project: Project) -> int:
-    return sum(1 for config in production_configs(project.compose_configs) for service in config.services
-               if not is_dev_service(service) and _runs_server(service))
+def _compose_workers(project: Project) -> Iterator[str]:
+    return (link.service.location.path for link in project.compose_links if project.workers_run_by(link.module))
+
+
+def _worker_deployments(project: Project) -> Iterator[str]:
+    yield from _linked_workloads(project)
+    yield from _compose_workers(project)
+
+
+def _servers(project: Project) -> Iterator[str]:
+    return (c.location.path for c in project.temporal_servers.judged() if not is_test_path(c.location.path))
+
+
+def _compose_servers(project: Project) -> Iterator[str]:
+    return (service.location.path for config in production_configs(project.compose_configs)
+            for service in config.services if not is_dev_service(service) and _runs_server(service))
 
 
 def _runs_server(service: ComposeService) -> bool:
@@ -116,8 +135,9 @@ def _runs_server(service: ComposeService) -> bool:
     return any(command in words for command in _SERVER_COMMANDS)
 
 
-def _all_servers(project: Project) -> int:
-    return _servers(project) + _compose_servers(project)
+def _all_servers(project: Project) -> Iterator[str]:
+    yield from _servers(project)
+    yield from _compose_servers(project)
 
 
 SUBJECTS: dict[str, Subject] = {s.name: s for s in (
@@ -127,6 +147,9 @@ SUBJECTS: dict[str, Subject] = {s.name: s for s in (
     Subject("activities", "activity definitions in production code", _activities),
     Subject("activity-calls", "activity calls in production code", _activity_calls),
     Subject("clients", "Client.connect calls in production code", _clients),
+    Subject("temporal-modules", "production Python modules that use Temporal", _temporal_modules),
+    Subject("temporal-modules-and-tests", "Python modules that use Temporal, tests included",
+            _temporal_modules_and_tests),
     Subject("python-modules", "production Python modules analysed", _python_modules),
     Subject("health-routes", "HTTP health and readiness routes", _health_routes),
     Subject("workloads", "Kubernetes workloads of Temporal workers and servers", _workloads),
@@ -146,13 +169,13 @@ SUBJECTS: dict[str, Subject] = {s.name: s for s in (
 # The subject family of each rule (engine rules TPR000-TPR003 report on the run, not on a subject).
 RULE_SUBJECTS: dict[str, str] = {
     "TPR101": "workers", "TPR102": "workers", "TPR103": "worker-processes", "TPR104": "worker-processes",
-    "TPR105": "workers", "TPR106": "workers", "TPR107": "workers", "TPR108": "workers",
+    "TPR105": "temporal-modules", "TPR106": "workers", "TPR107": "workers", "TPR108": "workers",
     "TPR109": "health-routes",
     "TPR201": "activity-calls", "TPR202": "activity-calls", "TPR203": "activity-calls", "TPR204": "activity-calls",
     "TPR205": "activities", "TPR206": "activities",
     "TPR210": "workflows", "TPR211": "workflows", "TPR212": "workflows", "TPR213": "workflows",
-    "TPR230": "workflows", "TPR231": "workers", "TPR232": "workers", "TPR233": "python-modules",
-    "TPR250": "workflows", "TPR251": "workflows",
+    "TPR230": "workflows", "TPR231": "temporal-modules", "TPR232": "workers", "TPR233": "python-modules",
+    "TPR250": "workflows", "TPR251": "temporal-modules-and-tests",
     "TPR301": "clients", "TPR302": "python-modules", "TPR303": "clients", "TPR304": "clients",
     "TPR305": "clients", "TPR306": "workers",
     "TPR401": "workloads", "TPR402": "workloads", "TPR403": "workloads", "TPR404": "workloads",
@@ -168,9 +191,11 @@ RULE_SUBJECTS: dict[str, str] = {
 }
 
 
-def applied(project: Project, rule_ids: tuple[str, ...] | list[str]) -> dict[str, int]:
-    """How many subjects each rule met (each family counted once, however many rules share it)."""
-    counts: dict[str, int] = {}
+def applied(project: Project, rule_ids: tuple[str, ...] | list[str]) -> dict[str, tuple[str, ...]]:
+    """The files of the subjects each rule met, one entry per subject (each family looked for once,
+    however many rules share it). Paths, not counts: a run of `tprlint PATH` analyses PATH's whole
+    project but reports on PATH alone, so the engine keeps only the subjects inside PATH."""
+    found: dict[str, tuple[str, ...]] = {}
     for family in {RULE_SUBJECTS[r] for r in rule_ids if r in RULE_SUBJECTS}:
-        counts[family] = SUBJECTS[family].count(project)
-    return {r: counts[RULE_SUBJECTS[r]] for r in rule_ids if r in RULE_SUBJECTS}
+        found[family] = tuple(sorted(SUBJECTS[family].find(project)))
+    return {r: found[RULE_SUBJECTS[r]] for r in rule_ids if r in RULE_SUBJECTS}

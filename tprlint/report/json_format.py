@@ -15,14 +15,15 @@ input always produces byte-identical output. (This text is mirrored in ``docs/js
         "suppressed": 1,             # suppressed findings (listed below, flagged)
         "by_severity": {"error": 3, "warning": 2, "note": 0},   # unsuppressed only
         "fail_on": "error",          # the gate threshold of this run
-        "not_checked": []            # what a headline check could not decide: {rule, what, why}
+        "not_checked": []            # what a rule could not decide: {rule, what, why, location}
       },
       "findings": [
         {
           "rule": "TPR101",                     # rule id
           "name": "worker-shutdown-timeout",    # rule name, null if the rule is unknown
           "severity": "error",                  # "error" | "warning" | "note"
-          "checklist": "shutdown.timeout",      # checklist item, null if the rule is unknown
+          "checklist": "shutdown.timeout",      # the rule's area, null if the rule is unknown
+          "items": ["shutdown.timeout"],        # the checklist items it is evidence against
           "message": "...",
           "path": "k8s/worker.yaml",            # relative to the scan root, "/"-separated
           "line": 12, "column": 7,              # 1-based
@@ -34,7 +35,28 @@ input always produces byte-identical output. (This text is mirrored in ``docs/js
           "suppressed_by": null,                # why it is suppressed, when it is
           "fingerprint": "3f1c..."              # stable across unrelated line shifts
         }
-      ]
+      ],
+      "checklist": {                            # the production checklists, item by item
+        "summary": {
+          "items": 60, "not_analysed": 0,       # not_analysed: TPR000-TPR002 findings (evidence missing)
+          "by_status": {"pass": 12, "fail": 5, "unknown": 9, "n/a": 4, "needs probe": 10,
+                        "attested": 2, "needs attestation": 18},
+          "checklists": [{"id": "shutdown", "title": "Worker shutdown", "items": 4,
+                          "by_status": {...}, "compliance": 0.5}]   # pass+attested / items that apply
+        },
+        "checklists": [
+          {"id": "shutdown", "title": "Worker shutdown", "source": "10.1.1", "items": [
+            {"id": "shutdown.timeout", "text": "...", "evidence": ["static"],
+             "status": "fail",                  # pass|fail|unknown|n/a|needs probe|attested|needs attestation
+             "reason": null,                    # why, for every status but pass and fail
+             "rules": ["TPR101", "TPR102", "TPR206"], "applied": 3,   # things its rules applied to
+             "findings": ["3f1c..."],           # fingerprints of its unsuppressed findings
+             "suppressed": 0,
+             "undecided": [],                   # {rule, what, why, location}: what made it unknown
+             "attestation": null}               # {paths, ok, evidence} when configured
+          ]}
+        ]
+      }
     }
 
 Findings appear in report order (path, line, column, rule), suppressed ones included.
@@ -45,22 +67,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tprlint.checklist.catalog import items_of_rule
 from tprlint.model import Finding, RelatedLocation, Severity, Undecided
-from tprlint.report import ReportContext
+from tprlint.report import ReportContext, checklist_report
+from tprlint.report.checklist_data import checklist_document
 from tprlint.report.fingerprint import fingerprints
 
 FORMAT_VERSION = 1
 
 
 def render(findings: list[Finding], ctx: ReportContext) -> str:
+    prints = fingerprints(findings, ctx)
     document = {
         "version": FORMAT_VERSION,
         "tool": {"name": "tprlint", "version": ctx.version},
         "summary": _summary(findings, ctx),
-        "findings": [
-            _finding(finding, ctx, fp)
-            for finding, fp in zip(findings, fingerprints(findings, ctx), strict=True)
-        ],
+        "findings": [_finding(finding, ctx, fp) for finding, fp in zip(findings, prints, strict=True)],
+        "checklist": checklist_document(checklist_report(findings, ctx), findings,
+                                        {id(f): fp for f, fp in zip(findings, prints, strict=True)}),
     }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
@@ -95,6 +119,8 @@ def _finding(finding: Finding, ctx: ReportContext, fp: str) -> dict[str, Any]:
         "name": meta.name if meta else None,
         "severity": finding.severity.label,
         "checklist": meta.checklist if meta else None,
+        "items": [item.id for item in items_of_rule(finding.rule_id) if not item.anchors
+                  or any(finding.anchor.endswith(suffix) for suffix in item.anchors)],
         "message": finding.message,
         "path": loc.path,
         "line": loc.line,

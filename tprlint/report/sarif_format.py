@@ -29,8 +29,10 @@ from urllib.parse import quote
 import attr
 import sarif_om as sarif
 
+from tprlint.checklist.catalog import items_of_rule
 from tprlint.model import Finding, Location, RelatedLocation, RuleMeta
-from tprlint.report import ReportContext
+from tprlint.report import ReportContext, checklist_report
+from tprlint.report.checklist_data import checklist_summary
 from tprlint.report.fingerprint import SCHEME, fingerprints
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -75,6 +77,8 @@ def _run(findings: list[Finding], ctx: ReportContext) -> Any:
         original_uri_base_ids={SRCROOT: sarif.ArtifactLocation(uri=_base_uri(ctx.base_dir))},
         # Columns are Python string indices, i.e. code points, not the UTF-16 units SARIF assumes.
         column_kind="unicodeCodePoints",
+        # The production checklists' answer: counts per status and each checklist's compliance.
+        properties={"checklist": checklist_summary(checklist_report(findings, ctx))},
     )
 
 
@@ -101,8 +105,10 @@ def _descriptor(rule_id: str, meta: RuleMeta | None) -> Any:
 
 
 def _tags(meta: RuleMeta) -> list[str]:
+    """`temporal`, the rule's area, and the checklist items it gives evidence for (`shutdown.timeout`):
+    code-scanning UIs filter by tags."""
     area = meta.checklist.split(".", 1)[0]
-    return sorted({"temporal", area} - {""})
+    return sorted({"temporal", area, *(item.id for item in items_of_rule(meta.id))} - {""})
 
 
 def _help_text(meta: RuleMeta) -> str:

@@ -39,6 +39,7 @@ from tprlint.facts.python.values import (
 from tprlint.link.python_project import PythonProject, ResolvedWorker
 from tprlint.model import Location, RelatedLocation
 from tprlint.rules.context import Hit, Project, is_test_path
+from tprlint.rules.drain import undecided_drain
 
 STC = "start_to_close_timeout"
 SCTC = "schedule_to_close_timeout"
@@ -527,8 +528,13 @@ def worker_shutdown_shorter_than_activity(project: Project) -> Iterator[Hit]:
     attempts: dict[tuple[str, str], list[_Attempt]] | None = None  # built for the first Worker that needs it
     for worker in _production_workers(project):
         graceful = seconds_or_none(worker.graceful)
+        if graceful is None and not isinstance(worker.graceful, Missing) and index.registered(worker):
+            # its activities' attempts cannot be compared with a drain that is not known: say so
+            project.undecided("TPR102", f"the Worker at {worker.location.path}:{worker.location.line}",
+                              undecided_drain([worker]), worker.location)
+            continue
         if graceful is None or graceful <= 0:
-            continue  # not resolved, or TPR101's case
+            continue  # TPR101's case
         if attempts is None:
             attempts = _attempts_by_activity(project)
         registered = {(r.module, r.definition.qualname) for r in index.registered(worker)}

@@ -46,17 +46,20 @@ def compose_stop_grace_shorter_than_drain(project: Project) -> Iterator[Hit]:
         given = {name.lower() for name in env.known}
         unknown = sorted(name for name in consulted.asked if env.is_unknown(name) and name.lower() not in given)
         if unknown:  # a timeout read from a variable whose value is not in the file
-            project.undecided("TPR602", what, f"the drain comes from ${unknown[0]}, whose value is not in the file")
+            project.undecided("TPR602", what, f"the drain comes from ${unknown[0]}, whose value is not in the file",
+                              service.location)
             return None
         drain = longest_drain(resolved)
         if drain is None:  # some worker's timeout is unknown: never guess, but say so
-            project.undecided("TPR602", what, undecided_drain(resolved))
+            project.undecided("TPR602", what, undecided_drain(resolved), service.location)
             return None
         if service.stop_grace_period is None and service.unresolved:
-            project.undecided("TPR602", what, f"its stop_grace_period may come from {service.unresolved}")
+            project.undecided("TPR602", what, f"its stop_grace_period may come from {service.unresolved}",
+                              service.location)
             return None
         if service.stop_grace_period is not None and service.stop_grace_seconds is None:
-            project.undecided("TPR602", what, f"stop_grace_period {service.stop_grace_period!r} could not be read")
+            project.undecided("TPR602", what, f"stop_grace_period {service.stop_grace_period!r} could not be read",
+                              service.stop_grace_location or service.location)
             return None
         seconds, worker = drain
         needed = seconds + margin

@@ -26,12 +26,21 @@ def grace_period_shorter_than_drain(project: Project) -> Iterator[Hit]:
     for workload in project.workloads:
         if project.development(workload):
             continue
-        for link, workers in project.worker_links(workload):
+        links = project.worker_links(workload)
+        reason = project.classification(workload) or ""
+        if not links and reason.startswith("Temporal worker"):
+            # A worker tprlint cannot tie to its code: its grace period is not known to cover the drain.
+            project.undecided("TPR601", f"{workload.kind} {workload.name}", "it runs a Temporal worker, but "
+                              "tprlint cannot tell which code (name the module in [[tool.tprlint.links]]), so "
+                              "its grace period cannot be compared with the drain",
+                              workload.grace_period_location or workload.pod_spec_location)
+        for link, workers in links:
             env = {e.name: e.value for e in link.container.env if e.value is not None and not e.from_ref}
             drain = longest_drain([replace(w, graceful=project.python.graceful_with(w, env)) for w in workers])
             if drain is None:  # some worker's timeout is unknown: never guess, but say so
                 project.undecided("TPR601", f"{workload.kind} {workload.name}", undecided_drain(
-                    [replace(w, graceful=project.python.graceful_with(w, env)) for w in workers]))
+                    [replace(w, graceful=project.python.graceful_with(w, env)) for w in workers]),
+                    workload.grace_period_location or workload.pod_spec_location)
                 continue
             seconds, worker = drain
             prestop = link.container.prestop_sleep_seconds or 0.0

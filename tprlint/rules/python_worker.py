@@ -18,8 +18,14 @@ _FIX_TIMEOUT = (
 def worker_graceful_shutdown_missing(project: Project) -> Iterator[Hit]:
     """TPR101: a Worker that cancels its running activities the moment shutdown starts."""
     for worker in project.python.workers:
-        if is_test_path(worker.location.path) or (worker.unresolved_splat and isinstance(worker.graceful, Missing)):
-            continue  # tests may; and an unseen **kwargs may well carry the timeout
+        if is_test_path(worker.location.path):
+            continue  # tests may
+        if worker.unresolved_splat and isinstance(worker.graceful, Missing):
+            # an unseen **kwargs may well carry the timeout: never guess, but say so
+            where = f"{worker.location.path}:{worker.location.line}"
+            project.undecided("TPR101", f"the Worker at {where}", f"its keyword arguments come from "
+                              f"{worker.unresolved_splat}, which could not be resolved", worker.location)
+            continue
         if isinstance(worker.graceful, Missing):
             problem = "sets no graceful_shutdown_timeout; the SDK default is 0 s"
         elif isinstance(worker.graceful, Dur) and worker.graceful.seconds <= 0:
