@@ -14,9 +14,10 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
-from tprlint.checklist.status import ChecklistReport, ItemResult, Status, item_findings
+from tprlint.checklist.status import ENGINE_RULES, ChecklistReport, ItemResult, Status, item_findings
 from tprlint.model import Finding
 from tprlint.report import ReportContext, checklist_report
+from tprlint.report.console_format import strip_trailing_blanks
 from tprlint.report.text import printable
 
 WIDTH = 100
@@ -50,7 +51,27 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
                               overflow=detail.overflow)
         console.print()
     console.print(_summary(report, ctx))
-    return out.getvalue()
+    for line in _not_analysed(findings):
+        console.print(Padding(line, (0, 0, 0, 2)))
+    return strip_trailing_blanks(out.getvalue())
+
+
+SHOWN_NOT_ANALYSED = 5
+
+
+def _not_analysed(findings: list[Finding]) -> list[Text]:
+    """What could not be analysed, in full: the reader must know which evidence is missing."""
+    missing = [f for f in findings if f.rule_id in ENGINE_RULES and not f.is_suppressed]
+    lines = []
+    for finding in missing[:SHOWN_NOT_ANALYSED]:
+        text = Text(f"{finding.rule_id} ", style="bold yellow")
+        text.append(f"{finding.location.path}:{finding.location.line}", style="cyan")
+        text.append(f" {finding.message}")
+        lines.append(text)
+    if len(missing) > SHOWN_NOT_ANALYSED:
+        lines.append(Text(f"... and {len(missing) - SHOWN_NOT_ANALYSED} more (the console format lists them all)",
+                          style="dim"))
+    return lines
 
 
 def _heading(title: str, source: str, counts: dict[Status, int], compliance: float | None) -> Text:

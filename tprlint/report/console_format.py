@@ -75,14 +75,14 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
         if shown[finding.rule_id] == SHOWN_PER_RULE:
             _more_like_this(console, finding, ordered)
     if ctx.quiet:
-        return _strip_trailing_blanks(out.getvalue())
+        return strip_trailing_blanks(out.getvalue())
     if active:
         console.print(_rule_table(active, ctx))
         console.print()
     console.print(_summary_line(active, len(findings) - len(active), ctx))
     for line in not_checked_lines(ctx):
         console.print(Text(_clean(line), style="yellow"))
-    return _strip_trailing_blanks(out.getvalue())
+    return strip_trailing_blanks(out.getvalue())
 
 
 def _more_like_this(console: Console, last: Finding, ordered: list[Finding]) -> None:
@@ -97,7 +97,7 @@ def _more_like_this(console: Console, last: Finding, ordered: list[Finding]) -> 
     console.print()
 
 
-def _strip_trailing_blanks(text: str) -> str:
+def strip_trailing_blanks(text: str) -> str:
     # rich pads table cells to their column width; trailing blanks only make diffs noisy.
     return "".join(_TRAILING_BLANKS.sub(r"\1", line) + "\n" for line in text.splitlines())
 

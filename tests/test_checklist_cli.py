@@ -1,0 +1,165 @@
+"""The checklist report as a user sees it: `tprlint -f checklist`, the checklist in JSON, attestation in
+the configuration, the checklist gates and `tprlint checklist`, all run as separate processes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from conftest import FIXTURES, run_cli
+from tprlint.checklist.catalog import all_items
+
+
+def items_of(path: str | Path, *extra: str, cwd: Path | None = None) -> dict[str, dict[str, Any]]:
+    args = [str(path), "-f", "json", "--no-cache", "--exit-zero", *extra]
+    result = run_cli(*args, cwd=cwd) if cwd else run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    return {item["id"]: item for c in document["checklist"]["checklists"] for item in c["items"]}
+
+
+def prod_ready_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "prod-ready"
+    shutil.copytree(FIXTURES / "prod-ready", copy)
+    return copy
+
+
+def test_the_demo_shows_failing_unknown_na_and_attest_items() -> None:
+    result = run_cli("fixtures/demo-shop", "-f", "checklist", "--no-cache")
+    lines = result.stdout.splitlines()
+    assert result.returncode == 1  # its findings at error level gate, as always
+    timeout = lines.index(next(line for line in lines if "shutdown.timeout" in line))
+    assert "✗ fail" in lines[timeout]
+    assert lines[timeout + 1].strip().startswith("TPR101 fixtures/demo-shop/orders/worker.py:15 This Worker sets no ")
+    no_kill = next(i for i, line in enumerate(lines) if "shutdown.no-kill" in line)
+    assert "? unknown" in lines[no_kill]
+    assert lines[no_kill + 1].strip().startswith("not checked: no rule reads scripts")
+    assert any("- n/a" in line and "db.backups" in line for line in lines)
+    assert any("! needs attestation" in line and "ops.runbooks" in line for line in lines)
+    assert any("~ needs probe" in line and "post.backlog" in line for line in lines)
+    assert any(line.startswith("60 checklist items: 2 pass, 19 fail, 11 unknown, 2 n/a, ") for line in lines)
+    assert "need a person's word: point [tool.tprlint.attest] at the evidence" in result.stdout
+    for checklist in ("Worker shutdown (10.1.1)", "High availability (10.2.4)", "Pre-deployment (10.4.1)",
+                      "Deployment (10.4.2)", "Post-deployment (10.4.3)", "Capacity (10.3)"):
+        assert any(line.startswith(checklist) for line in lines), checklist
+
+
+def test_every_static_item_the_production_ready_fixture_covers_passes() -> None:
+    items = items_of("fixtures/prod-ready")
+    checked = {item_id: item for item_id, item in items.items() if item["rules"]}
+    assert {item["status"] for item in checked.values()} <= {"pass", "n/a", "needs probe", "needs attestation"}
+    for item_id in ("shutdown.timeout", "shutdown.signals", "shutdown.grace-period", "code.determinism",
+                    "code.retries", "infra.resources", "sec.tls", "deploy.strategy"):
+        assert items[item_id]["status"] == "pass", item_id
+        assert items[item_id]["applied"] > 0 and items[item_id]["findings"] == []
+    # Nothing in the fixture runs a Temporal server: those items do not apply, they do not pass.
+    assert items["db.backups"]["status"] == "n/a"
+    assert items["ha.history"]["status"] == "needs probe"
+
+
+def test_an_attest_table_turns_attest_items_into_attested(tmp_path: Path) -> None:
+    project = prod_ready_copy(tmp_path)
+    (project / "docs" / "runbooks").mkdir(parents=True)
+    (project / "docs" / "runbooks" / "incident-response.md").write_text("# Incident response\n1. Page on-call.\n")
+    (project / ".github").mkdir()
+    (project / ".github" / "CODEOWNERS").write_text("* @ledger-team\n")
+    (project / "docs" / "oncall.md").write_text("")  # empty: no evidence
+    with (project / "pyproject.toml").open("a") as config:
+        config.write('\n[tool.tprlint.attest]\n"ops.runbooks" = "docs/runbooks/"\n'
+                     '"code.review" = ".github/CODEOWNERS"\n"ops.oncall" = "docs/oncall.md"\n')
+    items = items_of(project, cwd=tmp_path)
+    assert items["ops.runbooks"]["status"] == "attested"
+    assert items["ops.runbooks"]["reason"] == "attested by docs/runbooks/ (1 file)"
+    assert items["code.review"]["status"] == "attested"
+    assert items["ops.oncall"]["status"] == "needs attestation"
+    assert items["ops.oncall"]["reason"] == "the configured evidence does not hold: docs/oncall.md is empty"
+    assert items["ops.slo"]["status"] == "needs attestation"
+    view = run_cli(str(project), "-f", "checklist", "--no-cache", cwd=tmp_path).stdout
+    assert any("✓ attested" in line and "ops.runbooks" in line for line in view.splitlines())
+
+
+def test_an_attest_entry_for_an_unknown_or_static_item_is_a_configuration_error(tmp_path: Path) -> None:
+    project = prod_ready_copy(tmp_path)
+    original = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(original + '\n[tool.tprlint.attest]\n"ops.runbook" = "docs/"\n')
+    result = run_cli(str(project), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "attest: unknown checklist item 'ops.runbook' (see `tprlint checklist`)" in result.stderr
+    (project / "pyproject.toml").write_text(original + '\n[tool.tprlint.attest]\n"shutdown.timeout" = "docs/"\n')
+    result = run_cli(str(project), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "shutdown.timeout cannot be attested: its evidence is static, not a person's word" in result.stderr
+
+
+def test_a_drain_that_cannot_be_resolved_is_unknown_never_pass() -> None:
+    items = items_of("fixtures/unresolved-drain")
+    grace = items["shutdown.grace-period"]
+    assert grace["status"] == "unknown"
+    assert grace["reason"].startswith("TPR601 could not decide Deployment fulfilment-worker: the drain of "
+                                      "fixtures/unresolved-drain/app/worker.py:18 could not be resolved")
+    assert grace["undecided"][0]["location"] == {"path": "fixtures/unresolved-drain/deploy/worker.yaml", "line": 16}
+    assert items["shutdown.timeout"]["status"] == "unknown"
+    assert items["shutdown.signals"]["status"] == "pass"
+    view = run_cli("fixtures/unresolved-drain", "-f", "checklist", "--no-cache").stdout.splitlines()
+    line = next(i for i, text in enumerate(view) if "shutdown.grace-period" in text)
+    assert "? unknown" in view[line] and "TPR601 could not decide Deployment fulfilment-worker" in view[line + 1]
+
+
+def test_a_path_inside_a_project_is_judged_on_what_is_in_it() -> None:
+    """The project's manifests are read for context, but a subfolder without them has nothing a
+    workload rule applies to: its workload items are n/a, not the project's pass."""
+    whole = items_of("fixtures/prod-ready")
+    code_only = items_of("fixtures/prod-ready/src")
+    assert whole["infra.resources"]["status"] == "pass"
+    assert code_only["infra.resources"]["status"] == "n/a"
+    assert code_only["shutdown.timeout"]["status"] == "pass"
+
+
+def test_fail_on_item_gates_on_item_statuses() -> None:
+    result = run_cli("fixtures/prod-ready", "--no-cache", "--fail-on-item", "fail")
+    assert result.returncode == 0, result.stderr
+    result = run_cli("fixtures/prod-ready", "--no-cache", "--fail-on-item", "fail", "--fail-on-item", "unknown")
+    assert result.returncode == 1
+    assert result.stderr.startswith("tprlint: 11 checklist items fail --fail-on-item fail,unknown: shutdown.no-kill "
+                                    "(unknown), ha.db-replication (unknown), ")
+    assert run_cli("fixtures/prod-ready", "--no-cache", "--fail-on-item", "unknown", "--exit-zero").returncode == 0
+
+
+def test_require_asks_every_item_that_applies_to_be_earned() -> None:
+    result = run_cli("fixtures/prod-ready", "--no-cache", "--require", "pass,attested")
+    assert result.returncode == 1
+    assert "checklist items fail --require pass,attested: shutdown.no-kill (unknown)" in result.stderr
+    assert "db.backups" not in result.stderr  # n/a: nothing to earn
+    everything = ",".join(["pass", "attested", "unknown", "needs-probe", "needs-attestation"])
+    assert run_cli("fixtures/prod-ready", "--no-cache", "--require", everything).returncode == 0
+
+
+def test_the_gates_can_be_configured(tmp_path: Path) -> None:
+    project = prod_ready_copy(tmp_path)
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text().replace('fail-on = "warning"', 'fail-on = "warning"\nrequire = ["pass", '
+                                                 '"attested", "needs-probe", "needs-attestation", "unknown"]'))
+    assert run_cli(str(project), "--no-cache", cwd=tmp_path).returncode == 0
+    config.write_text(config.read_text().replace('"unknown"]', '"unknown"]\nfail-on-item = ["unknown"]'))
+    assert run_cli(str(project), "--no-cache", cwd=tmp_path).returncode == 1
+
+
+def test_an_unknown_status_is_a_usage_error() -> None:
+    result = run_cli("fixtures/prod-ready", "--require", "passed")
+    assert result.returncode == 2
+    assert "unknown item status 'passed' (expected one of pass, fail, unknown, na, needs-probe, attested, " \
+           "needs-attestation)" in result.stderr
+
+
+def test_tprlint_checklist_lists_every_item_with_its_evidence_and_rules() -> None:
+    result = run_cli("checklist")
+    assert result.returncode == 0
+    for item in all_items():
+        assert any(line.split()[:1] == [item.id] for line in result.stdout.splitlines()), item.id
+    assert "  shutdown.timeout       static         TPR101, TPR102, TPR206" in result.stdout
+    assert "shutdown.no-kill       static         no rule reads scripts, Makefiles and CI files" in result.stdout
+    assert result.stdout.rstrip().endswith("60 items in 6 checklists. `tprlint . -f checklist` reports their status.")
+    detailed = run_cli("checklist", "--rules").stdout
+    assert "TPR601 applies to Kubernetes workloads linked to the Worker code they run" in detailed
