@@ -36,3 +36,18 @@ def test_readme_has_measured_benchmark_figures() -> None:
     assert len(rows) == 2
     for row in rows:  # read, parse, cold, warm, edited and --version are all measured figures
         assert len(re.findall(r"\b\d[\d.,]* m?s\b", row)) >= 6, row
+
+
+def test_the_readme_shows_the_demos_real_checklist_output() -> None:
+    """The "Is this repository production-ready?" block is what `tprlint fixtures/demo-shop -f checklist`
+    prints: every line it shows, in order (its `[...]` marks sections left out)."""
+    from conftest import run_cli
+
+    block = README.split("$ tprlint fixtures/demo-shop -f checklist\n", 1)[1].split("```", 1)[0]
+    shown = [line for line in block.splitlines() if line and line != "[...]"]
+    output = run_cli("fixtures/demo-shop", "-f", "checklist", "--no-cache").stdout.splitlines()
+    position = 0
+    for line in shown:
+        assert line in output[position:], f"not in the real output (or out of order): {line!r}"
+        position = output.index(line, position) + 1
+    assert len(shown) > 40
