@@ -13,14 +13,15 @@ import sys
 from pathlib import Path
 
 from tprlint.catalog import load_catalog
+from tprlint.checklist.catalog import items_of_rule
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def table() -> str:
-    lines = ["| id | name | severity | checklist item | what it checks |", "| --- | --- | --- | --- | --- |"]
+    lines = ["| id | name | severity | checklist items | what it checks |", "| --- | --- | --- | --- | --- |"]
     for meta in load_catalog().values():
-        item = meta.checklist or "—"
+        item = ", ".join(i.id for i in items_of_rule(meta.id)) or "—"
         lines.append(f"| [{meta.id}](rules/{meta.id}.toml) | `{meta.name}` | {meta.severity.label} | {item} "
                      f"| {meta.summary} |")
     return "\n".join(lines) + "\n"

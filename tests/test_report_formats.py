@@ -142,7 +142,7 @@ def test_sarif_rule_help_gives_rationale_fix_and_references_in_that_order(projec
         "**References:**\n\n"
         "- <https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/>\n"
         "- <https://docs.temporal.io/develop/python/core-application#worker-shutdown>\n\n"
-        "Checklist item: `shutdown.timeout`"
+        "Checklist items: `shutdown.timeout`"
     )
 
 
@@ -152,7 +152,7 @@ def test_sarif_help_of_a_rule_with_only_a_summary_is_the_summary(project: Path) 
     assert rule["fullDescription"] == {"text": REPLICAS.summary}
     assert rule["help"] == {
         "text": REPLICAS.summary,
-        "markdown": REPLICAS.summary + "\n\nChecklist item: `availability`",
+        "markdown": REPLICAS.summary + "\n\nChecklist items: `ha.lb-health`",
     }
 
 

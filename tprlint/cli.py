@@ -28,7 +28,7 @@ manifests and Dockerfiles, and the links between them.
 
 commands:
   tprlint [PATHS...]       lint the paths (default: the current directory)
-  tprlint rules            list every rule: id, name, severity, checklist item
+  tprlint rules            list every rule: id, name, severity, checklist items
   tprlint checklist        list the production checklists' items, their evidence and rules
   tprlint explain RULE     show a rule's documentation and examples (e.g. TPR601)
 """
@@ -274,10 +274,11 @@ def _rules_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="tprlint rules", description="List every rule tprlint has.")
     parser.parse_args(argv)
     from tprlint.catalog import load_catalog
+    from tprlint.checklist.catalog import items_of_rule
 
     rules = list(load_catalog().values())
     rows = [("ID", "NAME", "SEVERITY", "CHECKLIST")] + [
-        (r.id, r.name, r.severity.label, r.checklist or "-") for r in rules
+        (r.id, r.name, r.severity.label, ",".join(item.id for item in items_of_rule(r.id)) or "-") for r in rules
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from tprlint.checklist.catalog import items_of_rule
 from tprlint.model import Example, RuleMeta
+
+
+def checklist_items(rule_id: str) -> str:
+    """The checklist items a rule gives evidence for (`tprlint checklist`), or "-"."""
+    return ", ".join(item.id for item in items_of_rule(rule_id)) or "-"
 
 
 def render_explanation(meta: RuleMeta) -> str:
     parts = [
         f"# {meta.name} ({meta.id})",
-        f"Severity: {meta.severity.label} · Checklist item: {meta.checklist or '-'}",
+        f"Severity: {meta.severity.label} · Checklist items: {checklist_items(meta.id)}",
         "## What it does",
         meta.summary,
     ]

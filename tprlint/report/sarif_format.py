@@ -126,7 +126,9 @@ def _help_markdown(meta: RuleMeta) -> str:
         parts.append(f"**How to fix:** {meta.fix}")
     if meta.references:
         parts.append("**References:**\n\n" + "\n".join(f"- <{ref}>" for ref in meta.references))
-    parts.append(f"Checklist item: `{meta.checklist}`")
+    items = ", ".join(f"`{item.id}`" for item in items_of_rule(meta.id))
+    if items:
+        parts.append(f"Checklist items: {items}")
     return "\n\n".join(parts)
 
 
