@@ -7,8 +7,8 @@ import os
 import re
 
 import pytest
-
 from conftest import REPO
+
 from tprlint.checklist.catalog import EVIDENCE_KINDS, all_items, load_checklists
 from tprlint.checklist.subjects import RULE_SUBJECTS, SUBJECTS
 from tprlint.rules import ENGINE_RULES, REGISTRY

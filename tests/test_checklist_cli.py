@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import FIXTURES, run_cli
+
 from tprlint.checklist.catalog import all_items
 
 

@@ -151,14 +151,16 @@ def test_parts_not_analysed_are_an_error_testcase_that_parses_whatever_the_file_
     assert document["checklist"]["summary"]["not_analysed"] == 2
     listed = (error.text or "").splitlines()
     assert [line.split(" ")[0] for line in listed] == ["TPR001", "TPR001"]
-    assert "bad]]><&.py:2: Python syntax error" in listed[0]  # the ESC dropped, the rest as it is
-    assert "caf\ufffd.py:2: " in listed[1]
+    assert "bad]]><\\x1b&.py:2: Python syntax error" in listed[0]  # the ESC shown as an escape, the rest as it is
+    assert "caf\\xe9.py:2: " in listed[1]  # the byte that is not UTF-8, as an escape
 
 
 # --- rendered directly: text no file name can carry ---------------------------------------------------
 
 HOSTILE = "a ]]> b \x00 c \x1b[31m d < e \ud800 f & \"g\" \x7f\n\th \ufffe"
-VISIBLE = "a ]]> b  c [31m d < e \ufffd f & \"g\" \n\th "
+# Controls, surrogates and line breaks shown as escapes (tprlint.report.text); U+FFFE, which XML cannot
+# carry and no escape rule covers, removed.
+VISIBLE = "a ]]> b \\x00 c \\x1b[31m d < e \\ud800 f & \"g\" \\x7f\\n\\th "
 
 
 def _ctx(tmp_path: Path, findings: list[Finding], undecided: tuple[Undecided, ...] = ()) -> ReportContext:

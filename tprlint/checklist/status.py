@@ -138,7 +138,7 @@ def item_status(item: Item, ran: frozenset[str], findings: Mapping[str, list[Fin
         return _with(static, Status.NEEDS_ATTESTATION, why, attestation)
     if "live" in item.evidence:
         why = "only the running system can say (a live check)"
-        if static.status is Status.NA:
+        if static.reason:  # n/a, or no rule checks it yet: say that too
             why = f"{static.reason}; {why}"
         return _with(static, Status.NEEDS_PROBE, why, None)
     return static

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,10 +21,15 @@ if TYPE_CHECKING:
     from tprlint.checklist.status import ChecklistReport
 
 FORMATS = ("console", "concise", "json", "sarif", "github", "checklist", "markdown", "html", "junit", "gitlab")
-# Formats read line by line, by people and by CI runners: every text from the input is made printable
-# first (tprlint.report.text). JSON and SARIF keep the input's text as it is; their encoder escapes every
-# control and non-ASCII character, so they cannot end a line or carry an escape either.
-LINE_FORMATS = frozenset({"console", "concise", "github", "checklist"})
+# Formats read line by line, by people and by CI runners (also a Markdown, HTML or JUnit report printed
+# to a CI log): every text from the input is made printable first (tprlint.report.text). JSON, SARIF and
+# GitLab keep the input's text as it is; their encoder escapes every control and non-ASCII character, so
+# they cannot end a line or carry an escape either.
+LINE_FORMATS = frozenset({"console", "concise", "github", "checklist", "markdown", "html", "junit"})
+# Markup formats: a line of theirs that starts with "::" (a path or message from the input at the start
+# of a line of a code frame or a failure body) has its first colon written as a character reference,
+# which reads the same but is no GitHub workflow command when the report is printed to the log.
+MARKUP_FORMATS = frozenset({"markdown", "html", "junit"})
 # Formats that show the checklist report (ReportContext.checklist): built only when one is asked for.
 CHECKLIST_FORMATS = frozenset({"checklist", "markdown", "html", "junit", "json", "sarif"})
 
@@ -76,6 +82,9 @@ class ReportContext:
 
 Renderer = Callable[[list[Finding], ReportContext], str]
 
+# The runner may trim a line before it looks for "::", so blanks in front do not make it safe.
+_COMMAND_LINE = re.compile(r"(?m)^([ \t]*):(?=:)")
+
 
 def checklist_report(findings: list[Finding], ctx: ReportContext) -> ChecklistReport:
     """The run's checklist report; built from the findings alone when the caller made none (a library
@@ -99,7 +108,10 @@ def load_reporter(name: str) -> Renderer:
             from tprlint.report.text import printable_finding
 
             findings = [printable_finding(f) for f in findings]
-        return render(redact_near_credentials(findings), ctx)
+        text = render(redact_near_credentials(findings), ctx)
+        if name in MARKUP_FORMATS:
+            text = _COMMAND_LINE.sub(r"\1&#58;", text)
+        return text
 
     return render_redacted
 

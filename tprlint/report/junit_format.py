@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from tprlint.checklist.status import ENGINE_RULES, ChecklistResult, ItemResult, Status, item_findings
 from tprlint.model import Finding
 from tprlint.report import ReportContext, checklist_report
+from tprlint.report.text import printable
 
 MAX_LISTED = 50  # findings listed in one failure's body: a CI page stays readable, the count stays exact
 RUN_CLASSNAME = "tprlint.run"
@@ -89,10 +90,10 @@ def _case(result: ItemResult, checklist_id: str, findings: list[Finding]) -> ET.
                                 message=f"{_plural(len(shown), 'finding')} ({rules})")
         failure.text = _listing(shown, result.suppressed)
     elif result.status in _UNDECIDED:
-        reason = f": {result.reason}" if result.reason else ""
+        reason = f": {printable(result.reason)}" if result.reason else ""
         ET.SubElement(case, "skipped", message=f"{result.status.value}{reason}")
     elif result.status is Status.ATTESTED and result.reason:
-        ET.SubElement(case, "system-out").text = result.reason
+        ET.SubElement(case, "system-out").text = printable(result.reason)
     return case
 
 
