@@ -68,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--require", metavar="STATUSES", action="append",
                         help="every checklist item that applies must have one of these statuses, else exit 1 "
                              "(e.g. pass,attested for a release gate); repeatable")
+    parser.add_argument("--baseline", type=Path, metavar="FILE",
+                        help="fail only on findings this baseline file does not accept (see --write-baseline)")
+    parser.add_argument("--write-baseline", type=Path, metavar="FILE",
+                        help="record this run's unsuppressed findings in FILE as accepted, and exit 0")
+    parser.add_argument("--diff-base", metavar="REF",
+                        help="fail only on findings on lines changed since REF (git merge base with HEAD); "
+                             "the others are reported")
     parser.add_argument("--exit-zero", action="store_true", help="always exit 0 when the run completes")
     parser.add_argument("--statistics", action="store_true",
                         help="instead of the findings, count them per rule (on standard output)")
@@ -189,6 +196,25 @@ def _lint_command(argv: list[str]) -> int:
 
     result = run(paths, config, use_cache=not args.no_cache, jobs=args.jobs, cache_dir=args.cache_dir,
                  timeout=args.timeout)
+    roots = tuple(os.path.realpath(p) for p in paths)
+    if args.baseline or args.diff_base is not None or args.write_baseline:
+        from dataclasses import replace
+
+        from tprlint.suppress.baseline import BaselineError
+        from tprlint.suppress.diff import DiffError
+        from tprlint.suppress.pull_request import apply_gates, record_baseline
+
+        plain = ReportContext(rules=catalog, version=__version__, files_scanned=result.files_scanned, color=False,
+                              roots=roots)
+        try:
+            if args.write_baseline:
+                count = record_baseline(result.findings, plain, args.write_baseline)
+                print(f"tprlint: {count} finding{'' if count == 1 else 's'} recorded in {args.write_baseline}; "
+                      f"--baseline {args.write_baseline} gates on new ones only.", file=sys.stderr)
+            result = replace(result, findings=apply_gates(result.findings, plain, args.baseline, args.diff_base,
+                                                          Path.cwd()))
+        except (BaselineError, DiffError) as exc:
+            raise UsageError(str(exc)) from None
     checklist = None
     if config.fail_on_item or config.require or any(name in CHECKLIST_FORMATS for name, _ in outputs):
         from tprlint.checklist.report import checklist_of
@@ -199,7 +225,7 @@ def _lint_command(argv: list[str]) -> int:
         color = _use_color(args.color) if target is None else False
         context = ReportContext(rules=catalog, version=__version__, fail_on=config.fail_on,
                                 files_scanned=result.files_scanned, color=color, rules_run=result.rules_run,
-                                roots=tuple(os.path.realpath(p) for p in paths), quiet=args.quiet,
+                                roots=roots, quiet=args.quiet,
                                 not_checked=result.not_checked, checklist=checklist)
         try:
             if args.statistics and target is None:
@@ -228,13 +254,15 @@ def _lint_command(argv: list[str]) -> int:
 
     if not complete or result.incomplete or any(f.rule_id == INTERNAL_ERROR for f in result.findings):
         return EXIT_INCOMPLETE  # a gate never passes on a crash, whatever --exit-zero says
-    if args.exit_zero:
+    if args.exit_zero or args.write_baseline:
         return EXIT_CLEAN
-    gating = [f for f in result.findings if not f.is_suppressed and f.severity >= config.fail_on]
+    # Only what this change brings gates (all of it without --baseline and --diff-base).
+    gating = [f for f in result.findings if not f.is_suppressed and f.is_new and f.severity >= config.fail_on]
     if checklist is not None and (config.fail_on_item or config.require):
-        from tprlint.checklist.report import explain_gate
+        from tprlint.checklist.report import checklist_of, explain_gate
 
-        failed = explain_gate(checklist, config)
+        gated = checklist if all(f.is_new for f in result.findings) else checklist_of(result, config, new_only=True)
+        failed = explain_gate(gated, config)
         if failed:
             print(failed, file=sys.stderr)
             return EXIT_FINDINGS

@@ -64,10 +64,20 @@ class Finding:
     # Findings about credentials must never show the offending source text.
     redact_source: bool = False
     suppressed_by: str | None = None
+    # Set by the pull-request gates after the run (tprlint.suppress.baseline and .diff): "unchanged" for a
+    # finding the baseline accepts, "new" for one it does not (None without a baseline); False when none
+    # of its locations is on a line the change touched (None without --diff-base).
+    baseline_state: str | None = None
+    in_diff: bool | None = None
 
     @property
     def is_suppressed(self) -> bool:
         return self.suppressed_by is not None
+
+    @property
+    def is_new(self) -> bool:
+        """Whether this pull request brought it: not accepted by the baseline, on a line it changed."""
+        return self.baseline_state != "unchanged" and self.in_diff is not False
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tprlint.checklist.attest import check_attestations
 from tprlint.checklist.status import ChecklistReport, Status, build_report
 from tprlint.config import Config
 from tprlint.result_cache import RunResult
 
 
-def checklist_of(result: RunResult, config: Config) -> ChecklistReport:
+def checklist_of(result: RunResult, config: Config, new_only: bool = False) -> ChecklistReport:
+    """The checklist of a run. ``new_only``: what gates a pull request, where a finding the baseline
+    accepts or that is off the change counts as an accepted one (like a suppressed finding)."""
     applied = {rule_id: len(paths) for rule_id, paths in result.applied.items()}
-    return build_report(result.findings, result.rules_run, applied, result.not_checked,
+    findings = result.findings if not new_only else [
+        f if f.is_new or f.is_suppressed else replace(f, suppressed_by="baseline or --diff-base")
+        for f in result.findings]
+    return build_report(findings, result.rules_run, applied, result.not_checked,
                         check_attestations(config.attest, config.root))
 
 

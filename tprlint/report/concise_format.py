@@ -1,4 +1,5 @@
-"""``concise``: one line per unsuppressed finding, ``path:line:col: RULE [severity] message``.
+"""``concise``: one line per unsuppressed finding, ``path:line:col: RULE [severity] message`` (findings a
+``--baseline`` accepts are left out).
 
 The shape matches what editors and ``grep`` expect from compilers, so the output can be fed to
 ``quickfix`` lists and problem matchers unchanged.
@@ -11,7 +12,8 @@ from tprlint.report import ReportContext
 
 
 def render(findings: list[Finding], ctx: ReportContext) -> str:
-    lines = [_line(finding) for finding in findings if not finding.is_suppressed]
+    lines = [_line(finding) for finding in findings if not finding.is_suppressed
+             and finding.baseline_state != "unchanged"]
     if not lines:
         return "All checks passed!\n"  # as ruff says it: silence could also mean tprlint did not run
     return "".join(line + "\n" for line in lines)

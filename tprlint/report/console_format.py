@@ -55,6 +55,9 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
         emoji=False,
         legacy_windows=False,
     )
+    # Findings a baseline accepts are hidden (counted in the summary); those off the change are shown.
+    baselined = sum(1 for f in findings if f.baseline_state == "unchanged" and not f.is_suppressed)
+    findings = [f for f in findings if f.baseline_state != "unchanged"]
     active = [finding for finding in findings if not finding.is_suppressed]
     # Where the reader must act comes first: errors, then warnings, then notes (each in file order).
     ordered = sorted(active, key=lambda f: -f.severity)
@@ -80,6 +83,8 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
         console.print(_rule_table(active, ctx))
         console.print()
     console.print(_summary_line(active, len(findings) - len(active), ctx))
+    for line in _pull_request_lines(active, baselined):
+        console.print(Text(line, style="dim"))
     for line in not_checked_lines(ctx):
         console.print(Text(_clean(line), style="yellow"))
     return strip_trailing_blanks(out.getvalue())
@@ -271,6 +276,18 @@ def _summary_line(active: list[Finding], suppressed: int, ctx: ReportContext) ->
     parts = [_plural(counts[sev], sev.label) for sev in sorted(Severity, reverse=True) if counts[sev]]
     worst = max(counts)
     return Text(f"Found {', '.join(parts)} ({scanned}{note}).", style=_STYLE[worst])
+
+
+def _pull_request_lines(active: list[Finding], baselined: int) -> list[str]:
+    lines = []
+    if baselined:
+        lines.append(f"{_plural(baselined, 'baselined finding')} hidden (--baseline).")
+    off_diff = sum(1 for f in active if f.in_diff is False)
+    if off_diff:
+        verb = "is" if off_diff == 1 else "are"
+        lines.append(f"{_plural(off_diff, 'finding')} {verb} on lines this change did not touch: shown, not gating "
+                     "(--diff-base).")
+    return lines
 
 
 def not_checked_lines(ctx: ReportContext) -> list[str]:

@@ -1,6 +1,7 @@
 """``github``: GitHub Actions workflow commands that annotate the pull request diff.
 
-Each unsuppressed finding becomes one ``::error|warning|notice file=…,line=…::message`` command.
+Each unsuppressed finding (with ``--baseline`` or ``--diff-base``: each new one) becomes one
+``::error|warning|notice file=…,line=…::message`` command.
 The runner parses these lines itself, so every value is escaped as the runner's toolkit does:
 data (the message) escapes ``%``, CR and LF; property values additionally escape ``:`` and ``,``,
 which would otherwise end the property.
@@ -15,7 +16,8 @@ _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE:
 
 
 def render(findings: list[Finding], ctx: ReportContext) -> str:
-    commands = [_command(finding, ctx) for finding in findings if not finding.is_suppressed]
+    # With --baseline or --diff-base, only what the pull request brings: the annotations are its review.
+    commands = [_command(finding, ctx) for finding in findings if not finding.is_suppressed and finding.is_new]
     return "".join(command + "\n" for command in commands)
 
 

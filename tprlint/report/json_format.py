@@ -33,6 +33,8 @@ input always produces byte-identical output. (This text is mirrored in ``docs/js
           ],
           "suppressed": false,
           "suppressed_by": null,                # why it is suppressed, when it is
+          "baseline": null,                     # with --baseline: "unchanged" (accepted) or "new"
+          "in_diff": null,                      # with --diff-base: whether the change touched its lines
           "fingerprint": "3f1c..."              # stable across unrelated line shifts
         }
       ],
@@ -130,6 +132,8 @@ def _finding(finding: Finding, ctx: ReportContext, fp: str) -> dict[str, Any]:
         "related": [_related(rel) for rel in finding.related],
         "suppressed": finding.is_suppressed,
         "suppressed_by": finding.suppressed_by,
+        "baseline": finding.baseline_state,
+        "in_diff": finding.in_diff,
         "fingerprint": fp,
     }
 

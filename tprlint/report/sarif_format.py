@@ -145,6 +145,10 @@ def _result(finding: Finding, ctx: ReportContext, rule_index: int, fp: str) -> A
         related_locations=[_related(i, rel, ctx) for i, rel in _numbered(finding.related)] or None,
         partial_fingerprints={SCHEME: fp},
         suppressions=[_suppression(finding.suppressed_by)] if finding.suppressed_by is not None else None,
+        # With --baseline: "unchanged" (accepted by it) or "new"; code-scanning viewers read it.
+        baseline_state=finding.baseline_state,
+        # With --diff-base: whether the change touched one of its lines (those off it do not gate).
+        properties={"inDiff": finding.in_diff} if finding.in_diff is not None else None,
     )
 
 

@@ -1,0 +1,189 @@
+"""Gating a pull request on what it brings: a baseline of accepted findings (--write-baseline,
+--baseline) and the lines a change touched (--diff-base), on real git repositories made in the tests."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, run_cli
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def git(repo: Path, *args: str) -> str:
+    import os
+
+    result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True,
+                            env={**os.environ, **GIT_ENV})
+    return result.stdout
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    """The demo repository as a git repository: its main branch is the base, a branch is the change."""
+    repo = tmp_path / "shop"
+    shutil.copytree(FIXTURES / "demo-shop", repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "checkout", "-q", "-b", "change")
+    return repo
+
+
+def lint(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(".", "--no-cache", *args, cwd=repo)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+# --- baseline --------------------------------------------------------------------------------------
+
+
+def test_a_baseline_accepts_todays_findings_and_gates_on_new_ones(shop: Path) -> None:
+    written = lint(shop, "--write-baseline", "tprlint-baseline.json")
+    assert written.returncode == 0
+    assert "tprlint: 36 findings recorded in tprlint-baseline.json;" in written.stderr
+    document = json.loads((shop / "tprlint-baseline.json").read_text())
+    entries = document["findings"]
+    assert document["format"] == "tprlint-baseline/1" and len(entries) == 36
+    assert entries == sorted(entries, key=lambda e: (e["path"], e["rule"], e["fingerprint"]))
+    assert (shop / "tprlint-baseline.json").read_text().count("\n") == 36 + 5  # one line per finding
+
+    accepted = lint(shop, "--baseline", "tprlint-baseline.json")
+    assert accepted.returncode == 0, accepted.stdout
+    assert "All checks passed!" in accepted.stdout
+    assert "36 baselined findings hidden (--baseline)." in accepted.stdout
+
+    # Lines inserted above a finding move it: it is still the accepted one.
+    worker = shop / "orders" / "worker.py"
+    worker.write_text("# Orders worker.\n# Runs the order workflows.\n\n" + worker.read_text())
+    assert lint(shop, "--baseline", "tprlint-baseline.json").returncode == 0
+
+    # A second Worker without a drain in the same file is a new finding of the same rule.
+    worker.write_text(worker.read_text() + "\n\nasync def spare(client):\n"
+                      "    return Worker(client, task_queue='spare', workflows=[OrderWorkflow])\n")
+    new = lint(shop, "--baseline", "tprlint-baseline.json", "-f", "concise")
+    assert new.returncode == 1
+    assert [line.split(": ")[1].split(" ")[0] for line in new.stdout.splitlines()] == ["TPR101"]
+    sarif = json.loads(lint(shop, "--baseline", "tprlint-baseline.json", "-f", "sarif").stdout)
+    states = [(r["ruleId"], r["baselineState"]) for r in sarif["runs"][0]["results"]]
+    assert states.count(("TPR101", "new")) == 1
+    assert len([s for s in states if s[1] == "unchanged"]) == 36
+
+
+def test_the_checklist_gate_counts_only_what_the_baseline_does_not_accept(shop: Path) -> None:
+    assert lint(shop, "--fail-on-item", "fail").returncode == 1
+    lint(shop, "--write-baseline", "base.json")
+    result = lint(shop, "--baseline", "base.json", "--fail-on-item", "fail")
+    assert result.returncode == 0, result.stderr
+    view = lint(shop, "--baseline", "base.json", "-f", "checklist").stdout
+    assert "✗ fail" in view  # the report still shows what is wrong; only the gate looks at what is new
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("not json", "is not JSON"),
+    ('{"format": "other/1", "findings": []}', 'is not a tprlint baseline ("format": "tprlint-baseline/1")'),
+    ('{"format": "tprlint-baseline/1", "findings": [{"fingerprint": "x"}]}', "entry 1 has no fingerprint"),
+])
+def test_a_baseline_that_cannot_be_used_is_a_usage_error(shop: Path, content: str, message: str) -> None:
+    (shop / "base.json").write_text(content)
+    result = lint(shop, "--baseline", "base.json")
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_missing_baseline_is_a_usage_error(shop: Path) -> None:
+    result = lint(shop, "--baseline", "nowhere.json")
+    assert result.returncode == 2
+    assert "cannot read the baseline nowhere.json" in result.stderr
+
+
+# --- diff-aware gating -------------------------------------------------------------------------------
+
+
+def test_findings_off_the_change_are_reported_but_do_not_gate(shop: Path) -> None:
+    edit(shop / "README.md", "# ", "# The ")  # a change that touches no finding
+    result = lint(shop, "--diff-base", "main")
+    assert result.returncode == 0, result.stdout
+    assert "Found 9 errors" in result.stdout  # still reported
+    assert "36 findings are on lines this change did not touch: shown, not gating (--diff-base)." in result.stdout
+    annotations = lint(shop, "--diff-base", "main", "-f", "github").stdout
+    assert annotations == ""  # the pull request's lines only
+
+
+def test_a_shorter_grace_period_gates_on_the_manifest(shop: Path) -> None:
+    manifest = shop / "deploy" / "workers.yaml"
+    edit(manifest, "terminationGracePeriodSeconds: 300", "terminationGracePeriodSeconds: 200")
+    result = lint(shop, "--diff-base", "main", "-f", "github")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("::error file=deploy/workers.yaml,line=35,")
+    assert "title=TPR601 " in lines[0]
+
+
+def test_a_longer_drain_gates_on_the_manifest_the_worker_code_is_linked_to(shop: Path) -> None:
+    """The manifest did not change, the worker's drain did: the cross-artifact finding gates."""
+    edit(shop / "deploy" / "workers.yaml", "terminationGracePeriodSeconds: 300", "terminationGracePeriodSeconds: 700")
+    git(shop, "commit", "-q", "-am", "a grace period that covers the drain")
+    git(shop, "branch", "-f", "main")
+    assert lint(shop, "--diff-base", "main", "--select", "TPR601").returncode == 0
+    # The Worker now drains for longer than the grace period: its construction is the related location.
+    edit(shop / "payments" / "worker.py", "async with Worker(client, **WORKER_OPTIONS):",
+         "async with Worker(client, **{**WORKER_OPTIONS, \"graceful_shutdown_timeout\": timedelta(minutes=20)}):")
+    edit(shop / "payments" / "worker.py", "import asyncio\n", "import asyncio\nfrom datetime import timedelta\n")
+    result = lint(shop, "--diff-base", "main", "--select", "TPR601", "-f", "json")
+    document = json.loads(result.stdout)
+    gating = [f for f in document["findings"] if f["in_diff"]]
+    assert result.returncode == 1
+    assert [(f["rule"], f["path"]) for f in gating] == [("TPR601", "deploy/workers.yaml")]
+
+
+def test_new_and_uncommitted_files_are_changed_in_full(shop: Path) -> None:
+    (shop / "extra.py").write_text("from temporalio.worker import Worker\n\n"
+                                   "def build(client):\n    return Worker(client, task_queue='x', workflows=[])\n")
+    result = lint(shop, "--diff-base", "main", "-f", "concise")
+    assert result.returncode == 1
+    gating = [f for f in json.loads(lint(shop, "--diff-base", "main", "-f", "json").stdout)["findings"]
+              if f["in_diff"]]
+    # TPR101 on the new Worker, and project-wide findings that now name it (TPR306: no SDK metrics).
+    assert ("TPR101", "extra.py") in {(f["rule"], f["path"]) for f in gating}
+    assert all("extra.py" in [f["path"], *(r["path"] for r in f["related"])] for f in gating)
+
+
+@pytest.mark.parametrize(("ref", "message"), [
+    ("no-such-branch", "no common history with 'no-such-branch'"),
+    ("--output=/tmp/x", "is not a git revision"),
+])
+def test_a_base_that_cannot_be_used_is_a_usage_error(shop: Path, ref: str, message: str) -> None:
+    result = run_cli(".", "--no-cache", f"--diff-base={ref}", cwd=shop)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_diff_base_outside_a_git_repository_is_a_usage_error(tmp_path: Path) -> None:
+    tree = tmp_path / "plain"
+    shutil.copytree(FIXTURES / "prod-ready", tree)
+    result = run_cli(".", "--no-cache", "--diff-base", "main", cwd=tree, env={"GIT_CEILING_DIRECTORIES": str(tmp_path)})
+    assert result.returncode == 2
+    assert "git rev-parse" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_gitattributes_diff_driver_in_the_tree_never_runs(shop: Path) -> None:
+    """A pull request can add .gitattributes, but not the git configuration that would define a driver."""
+    (shop / ".gitattributes").write_text("*.yaml diff=evil\n*.py diff=evil\n")
+    marker = shop / "pwned"
+    git(shop, "config", "diff.evil.textconv", f"touch {marker};cat")
+    edit(shop / "deploy" / "workers.yaml", "terminationGracePeriodSeconds: 300", "terminationGracePeriodSeconds: 200")
+    result = lint(shop, "--diff-base", "main")
+    assert result.returncode == 1
+    assert not marker.exists()
