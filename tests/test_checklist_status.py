@@ -37,7 +37,8 @@ def status_of(item: Item, findings: list[Finding] | None = None, applied: dict[s
     by_rule_undecided: dict[str, list[Undecided]] = {}
     for u in undecided or ():
         by_rule_undecided.setdefault(u.rule_id, []).append(u)
-    result = item_status(item, ran, by_rule, applied or {}, by_rule_undecided, attestation)
+    subjects = {rule: ("w.py",) * count for rule, count in (applied or {}).items()}
+    result = item_status(item, ran, by_rule, subjects, by_rule_undecided, attestation)
     return result.status, result.reason
 
 
@@ -64,18 +65,21 @@ def test_a_pass_is_earned_by_a_rule_that_applied_to_something() -> None:
 def test_a_suppressed_finding_does_not_fail_the_item_but_is_counted() -> None:
     findings = [finding("TPR101", suppressed=True)]
     by_rule = {"TPR101": findings}
-    result = item_status(TIMEOUT, RAN, by_rule, {"TPR101": 1}, {}, None)
+    result = item_status(TIMEOUT, RAN, by_rule, {"TPR101": ("w.py",), "TPR102": ()}, {}, None)
     assert (result.status, result.suppressed) == (Status.PASS, 1)
 
 
 def test_rules_that_did_not_run_give_no_evidence() -> None:
     status, reason = status_of(TIMEOUT, [], {}, ran=frozenset({"TPR411"}))
     assert (status, reason) == (Status.UNKNOWN, "no evidence: TPR101, TPR102 not selected")
-    # Selected, but the run's time limit stopped it before it ran: no count was taken.
+    # One of its rules deselected (--ignore TPR101): the rest cannot pass it, TPR101 may hold the failure.
+    status, reason = status_of(TIMEOUT, [], {"TPR102": 3}, ran=frozenset({"TPR102"}))
+    assert (status, reason) == (Status.UNKNOWN, "no evidence: TPR101 not selected")
+    # Selected, but the run's time limit stopped TPR102 before it ran: no count was taken.
     status, reason = status_of(TIMEOUT, [], {"TPR101": 1}, ran=frozenset({"TPR101", "TPR102"}))
-    assert status is Status.PASS  # TPR101 applied; TPR102 gives nothing either way
-    status, reason = status_of(TIMEOUT, [], {}, ran=frozenset({"TPR101", "TPR102"}))
-    assert (status, reason) == (Status.UNKNOWN, "no evidence: TPR101, TPR102 did not run: the run's time limit")
+    assert (status, reason) == (Status.UNKNOWN, "no evidence: TPR102 did not run: the run's time limit")
+    # A failure found by the rules that did run still fails it.
+    assert status_of(TIMEOUT, [finding("TPR102")], {"TPR102": 1}, ran=frozenset({"TPR102"}))[0] is Status.FAIL
 
 
 def test_a_static_item_without_a_rule_is_unknown_and_says_why() -> None:
@@ -123,12 +127,13 @@ def test_a_rule_that_fired_applied_even_when_nothing_was_counted() -> None:
 
 def test_compliance_counts_earned_items_over_the_items_that_apply() -> None:
     checklist = Checklist("shutdown", "Worker shutdown", "10.1.1", (TIMEOUT, ZONES, RUNBOOKS, NO_KILL))
-    report = build_report([finding("TPR411")], RAN, {"TPR101": 1, "TPR411": 1}, [], {}, (checklist,))
+    report = build_report([finding("TPR411")], RAN, {"TPR101": ("w.py",), "TPR102": (), "TPR411": ("d.yaml",)}, [],
+                          {}, (checklist,))
     (result,) = report.checklists
     statuses = [r.status for r in result.items]
     assert statuses == [Status.PASS, Status.FAIL, Status.NEEDS_ATTESTATION, Status.UNKNOWN]
     assert result.compliance == 0.25
-    nothing = build_report([], RAN, {"TPR101": 0, "TPR102": 0}, [], {}, (Checklist("x", "X", "1", (TIMEOUT,)),))
+    nothing = build_report([], RAN, {"TPR101": (), "TPR102": ()}, [], {}, (Checklist("x", "X", "1", (TIMEOUT,)),))
     assert nothing.checklists[0].compliance is None  # n/a only: nothing applies
 
 
@@ -147,8 +152,8 @@ def test_engine_findings_are_counted_as_parts_not_analysed() -> None:
 def test_the_checklist_gates(fail_on: tuple[Status, ...], require: tuple[Status, ...], failing: list[str]) -> None:
     checklist = Checklist("x", "X", "1", (TIMEOUT, ZONES, RUNBOOKS, NO_KILL, Item("ha.autoscaling", "HPA", ("static",),
                                                                              ("TPR410",))))
-    report: ChecklistReport = build_report([finding("TPR101")], RAN | {"TPR410"}, {"TPR411": 2, "TPR410": 0}, [],
-                                           {}, (checklist,))
+    report: ChecklistReport = build_report([finding("TPR101")], RAN | {"TPR410"},
+                                           {"TPR102": (), "TPR411": ("a", "b"), "TPR410": ()}, [], {}, (checklist,))
     # ha.zones passes, ha.autoscaling is n/a: n/a never fails --require, there is nothing to earn.
     assert [r.item.id for r in report.failing_gate(fail_on, require)] == failing
 
@@ -195,3 +200,28 @@ def test_a_folder_whose_only_file_leads_out_of_the_project_holds_nothing(tmp_pat
     (tmp_path / "secret-runbook.md").write_text("outside\n")
     (project / "runbooks" / "r.md").symlink_to(tmp_path / "secret-runbook.md")
     assert not check("ops.runbooks", ("runbooks",), project).ok
+
+
+def test_findings_outside_the_paths_asked_for_make_their_items_unknown() -> None:
+    """`tprlint orders/workflows.py`: the missing SIGTERM handler is reported in orders/worker.py, outside."""
+    result = item_status(TIMEOUT, RAN, {}, {"TPR101": ("w.py",), "TPR102": ()}, {}, None, outside={"TPR101": 2})
+    assert (result.status, result.reason) == (
+        Status.UNKNOWN, "TPR101 has 2 findings outside the paths asked for; lint the whole project to see them")
+
+
+def test_an_item_about_something_particular_needs_a_rule_that_judged_it() -> None:
+    """ha.lb-health: worker probes alone do not pass the frontend's health checks."""
+    lb = Item("ha.lb-health", "Load balancer health checks on the frontend", ("static",), ("TPR402",),
+              requires=("TPR501",))
+    ran = frozenset({"TPR402", "TPR501"})
+    assert status_of(lb, [], {"TPR402": 3, "TPR501": 0}, ran=ran) == (
+        Status.NA, "nothing in the scan that TPR501 applies to")
+    assert status_of(lb, [], {"TPR402": 3, "TPR501": 1}, ran=ran)[0] is Status.PASS
+    assert status_of(lb, [finding("TPR402")], {"TPR402": 3, "TPR501": 0}, ran=ran)[0] is Status.FAIL
+
+
+def test_a_service_item_counts_only_that_services_subjects() -> None:
+    history_only = {"TPR501": ("values.yaml\0history",)}
+    assert item_status(FRONTEND, RAN, {}, history_only, {}, None).status is Status.NEEDS_PROBE  # n/a statically
+    all_in_one = {"TPR501": ("values.yaml\0all",)}
+    assert item_status(FRONTEND, RAN, {}, all_in_one, {}, None).status is Status.PASS

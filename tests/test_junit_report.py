@@ -165,7 +165,7 @@ VISIBLE = "a ]]> b \\x00 c \\x1b[31m d < e \\ud800 f & \"g\" \\x7f\\n\\th "
 
 def _ctx(tmp_path: Path, findings: list[Finding], undecided: tuple[Undecided, ...] = ()) -> ReportContext:
     ran = ("TPR101", "TPR103")
-    report = build_report(findings, ran, {"TPR103": 1}, undecided, {})
+    report = build_report(findings, ran, {"TPR103": ("w.py",)}, undecided, {})
     return ReportContext(rules={}, version="0", files_scanned=1, color=False, base_dir=tmp_path, rules_run=ran,
                          not_checked=undecided, checklist=report)
 

@@ -400,7 +400,8 @@ def test_json_document_shape(repo: Path) -> None:
     assert [f["rule"] for f in findings] == ["TPR301", "TPR101", "TPR205", "TPR205"]
     assert set(findings[1]) == {
         "rule", "name", "severity", "checklist", "message", "path", "line", "column",
-        "end_line", "end_column", "related", "suppressed", "suppressed_by", "fingerprint", "items",
+        "end_line", "end_column", "related", "suppressed", "suppressed_by", "fingerprint", "items", "baseline",
+        "in_diff",
     }
     assert findings[1]["items"] == ["shutdown.timeout"]  # TPR101 is evidence against that item
     assert findings[0]["items"] == ["sec.tls"]

@@ -216,11 +216,18 @@ def _lint_command(argv: list[str]) -> int:
         except (BaselineError, DiffError) as exc:
             raise UsageError(str(exc)) from None
     checklist = None
+    complete = True
     if config.fail_on_item or config.require or any(name in CHECKLIST_FORMATS for name, _ in outputs):
         from tprlint.checklist.report import checklist_of
 
-        checklist = checklist_of(result, config)
-    complete = True
+        try:
+            checklist = checklist_of(result, config)
+        except Exception as exc:  # the findings' reports are still written; the run is incomplete
+            from tprlint.internal import describe
+            from tprlint.report.text import printable
+
+            print(f"tprlint: {printable(describe('the checklist report', exc))}", file=sys.stderr)
+            complete = False
     for name, target in outputs:
         color = _use_color(args.color) if target is None else False
         context = ReportContext(rules=catalog, version=__version__, fail_on=config.fail_on,
@@ -262,7 +269,7 @@ def _lint_command(argv: list[str]) -> int:
         from tprlint.checklist.report import checklist_of, explain_gate
 
         gated = checklist if all(f.is_new for f in result.findings) else checklist_of(result, config, new_only=True)
-        failed = explain_gate(gated, config)
+        failed = explain_gate(gated, config) if gated is not None else ""
         if failed:
             print(failed, file=sys.stderr)
             return EXIT_FINDINGS

@@ -230,7 +230,7 @@ def _attest(table: dict[str, Any], where: str) -> tuple[tuple[str, tuple[str, ..
             raise ConfigError(f"{where}: attest: {item_id} cannot be attested: its evidence is "
                               f"{' and '.join(item.evidence)}, not a person's word")
         listed = (paths,) if isinstance(paths, str) else _str_list(paths, f"{where}: attest.{item_id}")
-        if not listed or any(not p.strip() for p in listed):
+        if not listed or any(not p.strip() or "\0" in p for p in listed):
             raise ConfigError(f"{where}: attest.{item_id} must name a file or folder")
         found.append((item_id, tuple(listed)))
     return tuple(found)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from tprlint.config import Config
 from tprlint.deadline import Deadline
 from tprlint.discover.context import reported, scan_roots
 from tprlint.discover.walk import find_candidates
-from tprlint.model import Finding, RuleMeta
+from tprlint.model import SUBJECT_TAG, Finding, RuleMeta
 from tprlint.result_cache import ResultCache, RunResult, run_key
 
 
@@ -94,15 +95,18 @@ def _only_requested(result: RunResult, paths: list[Path]) -> RunResult:
         return path == "." or reported(os.path.normpath(os.path.join(here, path)), requested)
 
     def inside(path: str) -> bool:
-        return reported(os.path.normpath(os.path.join(here, path)), requested)
+        return reported(os.path.normpath(os.path.join(here, path.split(SUBJECT_TAG, 1)[0])), requested)
 
     kept = [f for f in result.findings if wanted(f)]
-    # What the rules applied to and could not decide counts for the checklist only inside those paths too.
+    # What the rules applied to and could not decide counts for the checklist only inside those paths too;
+    # a finding left out may still be about them (a SIGTERM handler missing from a module outside PATH):
+    # its rule gives no pass.
     applied = {rule_id: tuple(p for p in paths if inside(p)) for rule_id, paths in result.applied.items()}
     undecided = tuple(u for u in result.not_checked if u.location is None or inside(u.location.path))
+    outside = Counter(f.rule_id for f in result.findings if not f.is_suppressed and not wanted(f))
     if (len(kept), applied, undecided) == (len(result.findings), result.applied, result.not_checked):
         return result
-    return replace(result, findings=kept, applied=applied, not_checked=undecided)
+    return replace(result, findings=kept, applied=applied, not_checked=undecided, outside=dict(outside))
 
 
 __all__ = ["RunResult", "run", "selected_rules"]

@@ -84,6 +84,11 @@ class Finding:
         return (loc.path, loc.line, loc.column, self.rule_id, self.message)
 
 
+# Between a checklist subject's path and its tag ("deploy/temporal.yaml" + SUBJECT_TAG + "frontend"), see
+# tprlint.checklist.subjects.
+SUBJECT_TAG = "\0"
+
+
 @dataclass(frozen=True)
 class Undecided:
     """Something a rule applies to but could not judge (a drain from a value it cannot resolve): shown as

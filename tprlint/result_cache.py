@@ -48,6 +48,8 @@ class RunResult:
     # The files of the things each rule that ran applied to, one entry per thing (see
     # tprlint.checklist.subjects): none is no evidence.
     applied: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Per rule, the unsuppressed findings left out because they are outside the paths asked for.
+    outside: dict[str, int] = field(default_factory=dict)
     incomplete: bool = False  # the run's time limit expired: something was not analysed (exit 2)
     replayed: bool = False  # the findings are the last run's: nothing they depend on changed
 

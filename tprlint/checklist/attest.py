@@ -40,6 +40,8 @@ def check(item_id: str, paths: tuple[str, ...], root: Path) -> Attestation:
 
 
 def _evidence(shown: str, root: Path) -> tuple[bool, str]:
+    if "\0" in shown:
+        return False, "the configured path holds a NUL character"
     base = os.path.realpath(root)
     target = os.path.realpath(os.path.join(base, shown))
     if target != base and not target.startswith(base.rstrip(os.sep) + os.sep):

@@ -35,6 +35,9 @@ class Item:
     # reports each Temporal service on its own).
     anchors: tuple[str, ...] = ()
     not_yet: str = ""  # for a static item without rules: why no rule checks it yet
+    # A pass needs one of these rules to have applied to something (its own rules may still fail it): the
+    # item is about what they judge (the frontend's health checks need a Temporal server in the scan).
+    requires: tuple[str, ...] = ()
     checklist: str = ""  # the id of the checklist it belongs to
 
     @property
@@ -98,8 +101,11 @@ def _item(raw: dict[str, Any], checklist: str) -> Item:
         raise ValueError(f"{raw['id']}: rules give static evidence, but its evidence is not static")
     if "static" in evidence and not rules and not not_yet:
         raise ValueError(f"{raw['id']}: a static item names its rules, or says why there is none yet (not_yet)")
+    requires = tuple(raw.get("requires", ()))
+    if requires and not rules:
+        raise ValueError(f"{raw['id']}: requires is for an item with rules")
     return Item(id=str(raw["id"]), text=str(raw["text"]), evidence=evidence, rules=rules,
-                anchors=tuple(raw.get("anchors", ())), not_yet=not_yet, checklist=checklist)
+                anchors=tuple(raw.get("anchors", ())), not_yet=not_yet, checklist=checklist, requires=requires)
 
 
 def items_of_rule(rule_id: str) -> list[Item]:

@@ -13,12 +13,11 @@ from tprlint.result_cache import RunResult
 def checklist_of(result: RunResult, config: Config, new_only: bool = False) -> ChecklistReport:
     """The checklist of a run. ``new_only``: what gates a pull request, where a finding the baseline
     accepts or that is off the change counts as an accepted one (like a suppressed finding)."""
-    applied = {rule_id: len(paths) for rule_id, paths in result.applied.items()}
     findings = result.findings if not new_only else [
         f if f.is_new or f.is_suppressed else replace(f, suppressed_by="baseline or --diff-base")
         for f in result.findings]
-    return build_report(findings, result.rules_run, applied, result.not_checked,
-                        check_attestations(config.attest, config.root))
+    return build_report(findings, result.rules_run, result.applied, result.not_checked,
+                        check_attestations(config.attest, config.root), outside=result.outside)
 
 
 def explain_gate(report: ChecklistReport, config: Config) -> str:
@@ -30,8 +29,8 @@ def explain_gate(report: ChecklistReport, config: Config) -> str:
         return ""
     shown = ", ".join(f"{r.item.id} ({r.status.value})" for r in failed[:8])
     more = f" and {len(failed) - 8} more" if len(failed) > 8 else ""
-    gates = " and ".join(part for part in (
-        f"--fail-on-item {','.join(config.fail_on_item)}" if config.fail_on_item else "",
-        f"--require {','.join(config.require)}" if config.require else "") if part)
-    noun = "item" if len(failed) == 1 else "items"
-    return f"tprlint: {len(failed)} checklist {noun} fail {gates}: {shown}{more}."
+    gates = "; ".join(part for part in (
+        f"fail-on-item {','.join(config.fail_on_item)}" if config.fail_on_item else "",
+        f"require {','.join(config.require)}" if config.require else "") if part)
+    noun = "item fails" if len(failed) == 1 else "items fail"
+    return f"tprlint: {len(failed)} checklist {noun} the gate ({gates}): {shown}{more}."

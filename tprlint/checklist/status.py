@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tprlint.checklist.attest import Attestation
 from tprlint.checklist.catalog import Checklist, Item, load_checklists
+from tprlint.model import SUBJECT_TAG as TAG
 from tprlint.model import Finding, Undecided
 
 ENGINE_RULES = ("TPR000", "TPR001", "TPR002")  # parts of the tree that were not analysed
@@ -103,9 +104,12 @@ class ChecklistReport:
                 or (require and r.status is not Status.NA and r.status not in require)]
 
 
-def build_report(findings: list[Finding], rules_run: Iterable[str], applied: Mapping[str, int],
+def build_report(findings: list[Finding], rules_run: Iterable[str], applied: Mapping[str, Sequence[str]],
                  undecided: Iterable[Undecided], attestations: Mapping[str, Attestation],
-                 checklists: tuple[Checklist, ...] | None = None) -> ChecklistReport:
+                 checklists: tuple[Checklist, ...] | None = None,
+                 outside: Mapping[str, int] | None = None) -> ChecklistReport:
+    """``applied``: the subjects each rule met (tprlint.checklist.subjects); ``outside``: per rule, the
+    findings left out because they are outside the paths asked for (`tprlint PATH` in a project)."""
     ran = frozenset(rules_run)
     by_rule: dict[str, list[Finding]] = {}
     for finding in findings:
@@ -115,7 +119,7 @@ def build_report(findings: list[Finding], rules_run: Iterable[str], applied: Map
         undecided_by_rule.setdefault(entry.rule_id, []).append(entry)
     results = tuple(
         ChecklistResult(checklist, tuple(
-            item_status(item, ran, by_rule, applied, undecided_by_rule, attestations.get(item.id))
+            item_status(item, ran, by_rule, applied, undecided_by_rule, attestations.get(item.id), outside or {})
             for item in checklist.items))
         for checklist in (checklists or load_checklists()))
     not_analysed = sum(1 for f in findings if f.rule_id in ENGINE_RULES and not f.is_suppressed)
@@ -123,9 +127,10 @@ def build_report(findings: list[Finding], rules_run: Iterable[str], applied: Map
     return ChecklistReport(results, not_analysed, counts)
 
 
-def item_status(item: Item, ran: frozenset[str], findings: Mapping[str, list[Finding]], applied: Mapping[str, int],
-                undecided: Mapping[str, list[Undecided]], attestation: Attestation | None) -> ItemResult:
-    static = _static(item, ran, findings, applied, undecided)
+def item_status(item: Item, ran: frozenset[str], findings: Mapping[str, list[Finding]],
+                applied: Mapping[str, Sequence[str]], undecided: Mapping[str, list[Undecided]],
+                attestation: Attestation | None, outside: Mapping[str, int] | None = None) -> ItemResult:
+    static = _static(item, ran, findings, applied, undecided, outside or {})
     if static.status in (Status.FAIL, Status.UNKNOWN, Status.PASS) and not (
             static.status is Status.UNKNOWN and not item.rules):
         return static
@@ -149,8 +154,9 @@ def _with(base: ItemResult, status: Status, reason: str, attestation: Attestatio
                       base.applied, attestation)
 
 
-def _static(item: Item, ran: frozenset[str], findings: Mapping[str, list[Finding]], applied: Mapping[str, int],
-            undecided: Mapping[str, list[Undecided]]) -> ItemResult:
+def _static(item: Item, ran: frozenset[str], findings: Mapping[str, list[Finding]],
+            applied: Mapping[str, Sequence[str]], undecided: Mapping[str, list[Undecided]],
+            outside: Mapping[str, int]) -> ItemResult:
     if not item.rules:
         return ItemResult(item, Status.UNKNOWN, f"not checked: {item.not_yet}" if item.not_yet else "")
     # A rule with a finding applied to something, whatever the count says.
@@ -159,7 +165,7 @@ def _static(item: Item, ran: frozenset[str], findings: Mapping[str, list[Finding
     failing = tuple(f for f in evidence if not f.is_suppressed)
     suppressed = len(evidence) - len(failing)
     open_questions = tuple(u for r in rules for u in undecided.get(r, ()))
-    met = sum(applied.get(r, 0) or len(findings.get(r, ())) for r in rules)
+    met = sum(_met(item, applied.get(r, ())) or len(findings.get(r, ())) for r in rules)
     if failing:
         return ItemResult(item, Status.FAIL, "", failing, suppressed, open_questions, rules, met)
     if open_questions:
@@ -167,15 +173,34 @@ def _static(item: Item, ran: frozenset[str], findings: Mapping[str, list[Finding
         more = f" (and {len(open_questions) - 1} more)" if len(open_questions) > 1 else ""
         return ItemResult(item, Status.UNKNOWN, f"{first.rule_id} could not decide {first.what}: {first.why}{more}",
                           (), suppressed, open_questions, rules, met)
-    if not rules:
-        deselected = [r for r in item.rules if r not in ran]
-        why = (f"{', '.join(deselected)} not selected" if len(deselected) == len(item.rules)
-               else f"{', '.join(r for r in item.rules if r not in applied)} did not run: the run's time limit")
-        return ItemResult(item, Status.UNKNOWN, f"no evidence: {why}")
+    # Every rule behind the item must have run: a deselected or timed-out one may hold the failure.
+    missing = [r for r in item.rules if r not in rules]
+    if missing:
+        deselected = [r for r in missing if r not in ran]
+        why = (f"{', '.join(deselected)} not selected" if deselected
+               else f"{', '.join(missing)} did not run: the run's time limit")
+        return ItemResult(item, Status.UNKNOWN, f"no evidence: {why}", (), suppressed, (), rules, met)
+    elsewhere = [(r, outside[r]) for r in rules if outside.get(r)]
+    if elsewhere:
+        rule, count = elsewhere[0]
+        return ItemResult(item, Status.UNKNOWN, f"{rule} has {count} finding{'s' if count != 1 else ''} outside the "
+                          "paths asked for; lint the whole project to see them", (), suppressed, (), rules, met)
+    if item.requires and not any(applied.get(r) for r in item.requires):
+        return ItemResult(item, Status.NA, f"nothing in the scan that {', '.join(item.requires)} applies to", (),
+                          suppressed, (), rules, met)
     if met:
         return ItemResult(item, Status.PASS, "", (), suppressed, (), rules, met)
     return ItemResult(item, Status.NA, f"nothing in the scan that {', '.join(rules)} applies to", (), suppressed,
                       (), rules, 0)
+
+
+def _met(item: Item, subjects: Sequence[str]) -> int:
+    """The subjects that count for this item: with anchors, those tagged with one of them (the frontend
+    service for ha.frontend), or untagged."""
+    if not item.anchors:
+        return len(subjects)
+    wanted = {anchor.lstrip("/") for anchor in item.anchors}
+    return sum(1 for s in subjects if TAG not in s or s.split(TAG, 1)[1] in wanted)
 
 
 def _counts_for(item: Item, finding: Finding) -> bool:

@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from tprlint.facts.compose import ComposeService, is_dev_service
 from tprlint.facts.python.facts import PythonFacts
 from tprlint.link.compose_links import production_configs
+from tprlint.model import SUBJECT_TAG as TAG
 from tprlint.rules.activities import production_calls
-from tprlint.rules.client import worker_process_modules
+from tprlint.rules.client import resolve_target, worker_process_modules
 from tprlint.rules.compose import image_parts
 from tprlint.rules.context import Project, is_test_path
+from tprlint.rules.kubernetes import REPLICATED_KINDS
+from tprlint.rules.temporal_server import judged_by_server_rules
 
-Finder = Callable[[Project], Iterable[str]]  # the path of each subject met
+Finder = Callable[[Project], Iterable[str]]  # the path of each subject met (and its TAG, when it has one)
 
 _SERVER_IMAGES = ("temporalio/server", "temporalio/auto-setup", "temporalio/admin-tools", "temporalio/ui")
 _SERVER_COMMANDS = ("start-dev", "temporalite")
@@ -78,6 +81,47 @@ def _python_modules(project: Project) -> Iterator[str]:
 
 def _health_routes(project: Project) -> Iterator[str]:
     return (m.path for m in _production_modules(project) for _ in m.process.health_routes)
+
+
+def _remote_clients(project: Project) -> Iterator[str]:
+    """Connections TPR301 judges: to anything but the loopback (it says what it could not decide: an
+    address it cannot resolve, plaintext inside the cluster)."""
+    for module in _production_modules(project):
+        for connect in module.client.connects:
+            target = resolve_target(project, connect)
+            if target is None or target.kind != "loopback":
+                yield module.path
+
+
+def _codec_clients(project: Project) -> Iterator[str]:
+    """Connections TPR305 judges: to a server elsewhere (or anywhere: an address it cannot resolve), with
+    keyword arguments it can read."""
+    for module in _production_modules(project):
+        for connect in module.client.connects:
+            target = resolve_target(project, connect)
+            if (target is None or target.remote) and not connect.unresolved_splat:
+                yield module.path
+
+
+def _worker_workloads(project: Project) -> Iterator[str]:
+    return (w.location.path for w, reason in project.in_scope() if reason.startswith("Temporal worker"))
+
+
+def _replicated_workloads(project: Project) -> Iterator[str]:
+    """What TPR406 judges: replicated workloads whose floor no server rule judges against its own minimum."""
+    return (w.location.path for w, _ in project.in_scope()
+            if w.kind in REPLICATED_KINDS and not judged_by_server_rules(project, w, "replicas"))
+
+
+def _server_services(project: Project) -> Iterator[str]:
+    """Each Temporal service whose replicas TPR501 reads, tagged with the service's name (one item per
+    service: ha.frontend counts the frontend, and a pod running every service, "all")."""
+    for config in project.temporal_servers.judged():
+        if is_test_path(config.location.path):
+            continue
+        for spec in config.services:
+            if spec.replicas is not None and isinstance(spec.replicas.value, int):
+                yield f"{config.location.path}{TAG}{spec.name}"
 
 
 def _workloads(project: Project) -> Iterator[str]:
@@ -152,7 +196,13 @@ SUBJECTS: dict[str, Subject] = {s.name: s for s in (
             _temporal_modules_and_tests),
     Subject("python-modules", "production Python modules analysed", _python_modules),
     Subject("health-routes", "HTTP health and readiness routes", _health_routes),
+    Subject("remote-clients", "Client.connect calls to an address off the host", _remote_clients),
+    Subject("codec-clients", "Client.connect calls to a server elsewhere, with readable arguments", _codec_clients),
     Subject("workloads", "Kubernetes workloads of Temporal workers and servers", _workloads),
+    Subject("worker-workloads", "Kubernetes workloads of Temporal workers", _worker_workloads),
+    Subject("replicated-workloads", "replicated workloads of Temporal workers and servers whose floor no server "
+            "rule judges", _replicated_workloads),
+    Subject("server-services", "Temporal server services with a known replica count", _server_services),
     Subject("temporal-workloads", "Kubernetes workloads of Temporal workers, servers and clients",
             _temporal_workloads),
     Subject("rollouts", "Deployments and Argo Rollouts of Temporal workers and servers", _rollouts),
@@ -169,20 +219,20 @@ SUBJECTS: dict[str, Subject] = {s.name: s for s in (
 # The subject family of each rule (engine rules TPR000-TPR003 report on the run, not on a subject).
 RULE_SUBJECTS: dict[str, str] = {
     "TPR101": "workers", "TPR102": "workers", "TPR103": "worker-processes", "TPR104": "worker-processes",
-    "TPR105": "temporal-modules", "TPR106": "workers", "TPR107": "workers", "TPR108": "workers",
+    "TPR105": "temporal-modules", "TPR106": "workers", "TPR107": "activities", "TPR108": "workers",
     "TPR109": "health-routes",
     "TPR201": "activity-calls", "TPR202": "activity-calls", "TPR203": "activity-calls", "TPR204": "activity-calls",
     "TPR205": "activities", "TPR206": "activities",
     "TPR210": "workflows", "TPR211": "workflows", "TPR212": "workflows", "TPR213": "workflows",
     "TPR230": "workflows", "TPR231": "temporal-modules", "TPR232": "workers", "TPR233": "python-modules",
     "TPR250": "workflows", "TPR251": "temporal-modules-and-tests",
-    "TPR301": "clients", "TPR302": "python-modules", "TPR303": "clients", "TPR304": "clients",
-    "TPR305": "clients", "TPR306": "workers",
-    "TPR401": "workloads", "TPR402": "workloads", "TPR403": "workloads", "TPR404": "workloads",
-    "TPR405": "workloads", "TPR406": "workloads", "TPR407": "workloads", "TPR408": "rollouts",
+    "TPR301": "remote-clients", "TPR302": "python-modules", "TPR303": "clients", "TPR304": "codec-clients",
+    "TPR305": "codec-clients", "TPR306": "workers",
+    "TPR401": "worker-workloads", "TPR402": "workloads", "TPR403": "workloads", "TPR404": "workloads",
+    "TPR405": "workloads", "TPR406": "replicated-workloads", "TPR407": "workloads", "TPR408": "rollouts",
     "TPR409": "workloads", "TPR410": "autoscalers", "TPR411": "workloads", "TPR412": "temporal-workloads",
     "TPR413": "workloads", "TPR414": "progressive-rollouts", "TPR415": "workloads",
-    "TPR501": "servers", "TPR502": "servers", "TPR503": "all-servers", "TPR504": "servers", "TPR505": "servers",
+    "TPR501": "server-services", "TPR502": "servers", "TPR503": "all-servers", "TPR504": "servers", "TPR505": "servers",
     "TPR506": "servers", "TPR507": "servers", "TPR508": "servers", "TPR509": "all-servers",
     "TPR510": "all-servers", "TPR511": "servers", "TPR512": "servers", "TPR513": "servers",
     "TPR601": "linked-workloads", "TPR602": "compose-workers", "TPR603": "worker-deployments",

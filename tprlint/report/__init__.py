@@ -30,6 +30,8 @@ LINE_FORMATS = frozenset({"console", "concise", "github", "checklist", "markdown
 # of a line of a code frame or a failure body) has its first colon written as a character reference,
 # which reads the same but is no GitHub workflow command when the report is printed to the log.
 MARKUP_FORMATS = frozenset({"markdown", "html", "junit"})
+# The same for the terminal formats, where the colon is written as the escape `\x3a` (tprlint.report.text).
+TERMINAL_FORMATS = frozenset({"console", "concise", "checklist"})
 # Formats that show the checklist report (ReportContext.checklist): built only when one is asked for.
 CHECKLIST_FORMATS = frozenset({"checklist", "markdown", "html", "junit", "json", "sarif"})
 
@@ -111,6 +113,8 @@ def load_reporter(name: str) -> Renderer:
         text = render(redact_near_credentials(findings), ctx)
         if name in MARKUP_FORMATS:
             text = _COMMAND_LINE.sub(r"\1&#58;", text)
+        elif name in TERMINAL_FORMATS:  # a wrapped line can start with the input's text too
+            text = _COMMAND_LINE.sub(r"\1\\x3a", text)
         return text
 
     return render_redacted

@@ -107,6 +107,9 @@ def _detail(result: ItemResult, findings: list[Finding]) -> Text | None:
         text.append(f"{first.location.path}:{first.location.line}", style="cyan")
         text.append(f" {first_sentence(first.message)}")
         return text
+    if result.status is Status.PASS and result.suppressed:  # a pass that suppressions helped: say so
+        count = result.suppressed
+        return Text(f"with {count} suppressed finding{'s' if count != 1 else ''}", style="dim")
     if result.status is Status.UNKNOWN or (result.status is Status.ATTESTED and result.reason):
         return Text(printable(result.reason), style="dim")
     if result.status is Status.NEEDS_ATTESTATION and result.attestation is not None:

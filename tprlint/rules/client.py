@@ -138,10 +138,20 @@ def client_plaintext_remote(project: Project) -> Iterator[Hit]:
     """TPR301: a connection to a remote server that the SDK makes over plaintext HTTP/2."""
     for module, connect in _connects(project):
         target = resolve_target(project, connect)
-        if target is None or target.kind not in ("network", "cloud") or target.scheme == "https":
+        where = f"the Client.connect at {connect.location.path}:{connect.location.line}"
+        if target is None:
+            if _plaintext(project, connect, Target("", "", "network", "", "")) is not None:
+                project.undecided("TPR301", where, "it sets no TLS, and its address could not be resolved, so "
+                                  "whether the connection leaves the host is not known", connect.location)
+            continue  # TLS is on whatever the address
+        if target.kind == "loopback" or target.scheme == "https":
             continue
         problem = _plaintext(project, connect, target)
         if problem is None:
+            continue
+        if target.kind in ("cluster", "service"):
+            project.undecided("TPR301", where, f"it {problem} for {target.described} inside the cluster: plaintext "
+                              "unless a service mesh encrypts it, which tprlint cannot see", connect.location)
             continue
         cloud = " Temporal Cloud refuses plaintext connections, so this cannot even connect." \
             if target.kind == "cloud" else ""
@@ -342,7 +352,15 @@ def no_payload_codec(project: Project) -> Iterator[Hit]:
     """TPR305: a remote server gets every payload in the clear."""
     for module, connect in _connects(project):
         target = resolve_target(project, connect)
-        if target is None or not target.remote or connect.unresolved_splat:
+        where = f"the Client.connect at {connect.location.path}:{connect.location.line}"
+        if target is None or not target.remote:
+            if target is None and _codec(project.python.fold(connect.data_converter), project.python.fold) != "codec":
+                project.undecided("TPR305", where, "it sets no payload codec, and its address could not be resolved, "
+                                  "so whether the payloads leave the host is not known", connect.location)
+            continue
+        if connect.unresolved_splat:
+            project.undecided("TPR305", where, f"its data converter may come from {connect.unresolved_splat}, "
+                              "which could not be resolved", connect.location)
             continue
         plugins = project.python.fold(connect.plugins)
         if not (isinstance(plugins, Missing) or (isinstance(plugins, Seq) and not plugins.items)):
