@@ -218,3 +218,18 @@ def test_a_reason_wrapped_onto_a_new_line_never_starts_it_with_a_workflow_comman
         assert not [line for line in output.splitlines() if line.lstrip().startswith("::")]
         escaped += "\\x3a:error file=a.py" in output
     assert escaped  # some wrap did put it at the start of a line
+
+
+def test_a_pass_that_suppressions_helped_says_so_in_every_checklist_format(tmp_path: Path) -> None:
+    project = prod_ready_copy(tmp_path)
+    factory = project / "src" / "ledger" / "factory.py"
+    factory.write_text(factory.read_text().replace('"graceful_shutdown_timeout": config.DRAIN_TIMEOUT,', ""))
+    with (project / "pyproject.toml").open("a") as config:
+        config.write('\n[tool.tprlint.per-file-ignores]\n"src/ledger/factory.py" = ["TPR101"]\n')
+    items = items_of(project, "--select", "TPR101,TPR206", cwd=tmp_path)
+    assert (items["shutdown.timeout"]["status"], items["shutdown.timeout"]["suppressed"]) == ("unknown", 1)
+    timeout = items_of(project, cwd=tmp_path)["shutdown.timeout"]
+    assert (timeout["status"], timeout["suppressed"]) == ("pass", 1)
+    for fmt in ("checklist", "markdown", "junit"):
+        output = run_cli(str(project), "-f", fmt, "--no-cache", cwd=tmp_path).stdout
+        assert "with 1 suppressed finding" in output, fmt

@@ -94,6 +94,9 @@ def _case(result: ItemResult, checklist_id: str, findings: list[Finding]) -> ET.
         ET.SubElement(case, "skipped", message=f"{result.status.value}{reason}")
     elif result.status is Status.ATTESTED and result.reason:
         ET.SubElement(case, "system-out").text = printable(result.reason)
+    elif result.status is Status.PASS and result.suppressed:  # a pass that suppressions helped: say so
+        count = result.suppressed
+        ET.SubElement(case, "system-out").text = f"with {count} suppressed finding{'s' if count != 1 else ''}"
     return case
 
 

@@ -225,6 +225,8 @@ def _reason(result: ItemResult) -> str:
     """Why an item is undecided, attested, or not attested though configured (as the checklist format)."""
     if result.status in (Status.UNKNOWN, Status.ATTESTED):
         return result.reason
+    if result.status is Status.PASS and result.suppressed:  # a pass that suppressions helped: say so
+        return f"with {result.suppressed} suppressed finding{'s' if result.suppressed != 1 else ''}"
     if result.status is Status.NEEDS_ATTESTATION and result.attestation is not None:
         return result.reason
     return ""
