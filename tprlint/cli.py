@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
                         help="fail only on findings on lines changed since REF (git merge base with HEAD); "
                              "the others are reported")
     parser.add_argument("--exit-zero", action="store_true", help="always exit 0 when the run completes")
+    parser.add_argument("--fix", action="store_true",
+                        help="apply the safe fixes (TPR210, TPR601, TPR602), then report what remains")
+    parser.add_argument("--diff", action="store_true",
+                        help="print the fixes --fix would make as a unified diff, change nothing; exit 1 if any")
+    parser.add_argument("--unsafe-fixes", action="store_true",
+                        help="with --fix or --diff, also the fixes that change behaviour (TPR101)")
     parser.add_argument("--statistics", action="store_true",
                         help="instead of the findings, count them per rule (on standard output)")
     parser.add_argument("-q", "--quiet", action="store_true",
@@ -197,6 +203,15 @@ def _lint_command(argv: list[str]) -> int:
     result = run(paths, config, use_cache=not args.no_cache, jobs=args.jobs, cache_dir=args.cache_dir,
                  timeout=args.timeout)
     roots = tuple(os.path.realpath(p) for p in paths)
+    if args.fix or args.diff:
+        from tprlint.fix.apply import fix_command
+
+        result, diff_exit = fix_command(
+            result, roots, write=not args.diff, unsafe=args.unsafe_fixes,
+            rerun=lambda: run(paths, config, use_cache=not args.no_cache, jobs=args.jobs, cache_dir=args.cache_dir,
+                              timeout=args.timeout))
+        if diff_exit is not None:
+            return diff_exit
     if args.baseline or args.diff_base is not None or args.write_baseline:
         from dataclasses import replace
 

@@ -83,6 +83,9 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
         console.print(_rule_table(active, ctx))
         console.print()
     console.print(_summary_line(active, len(findings) - len(active), ctx))
+    fixable = sum(1 for finding in active if _fixable(finding, ctx))
+    if fixable:
+        console.print(Text(f"[*] {fixable} fixable with --fix", style="bold"))
     for line in _pull_request_lines(active, baselined):
         console.print(Text(line, style="dim"))
     for line in not_checked_lines(ctx):
@@ -134,11 +137,23 @@ def _header(finding: Finding, ctx: ReportContext) -> Text:
         (finding.rule_id, style),
         " ",
         (f"[{finding.severity.label}]", style),
+        (" [*]" if _fixable(finding, ctx) else "", "bold"),  # after the severity, which readers parse first
     )
     meta = ctx.rules.get(finding.rule_id)
     if meta is not None:
         header.append(f" {meta.name}", style="bold")
     return header
+
+
+def _fixable(finding: Finding, ctx: ReportContext) -> bool:
+    """Would `--fix` fix it: a text check on the finding's line (tprlint.fix.fixable loads no parser)."""
+    from tprlint.fix.fixable import SAFE_RULES, is_fixable
+
+    if finding.rule_id not in SAFE_RULES:
+        return False
+    lines = ctx.source_lines(finding.location.path)
+    line = lines[finding.location.line - 1] if 1 <= finding.location.line <= len(lines) else ""
+    return is_fixable(finding, line)
 
 
 def _indented(text: RenderableType) -> Padding:

@@ -149,7 +149,28 @@ def _result(finding: Finding, ctx: ReportContext, rule_index: int, fp: str) -> A
         baseline_state=finding.baseline_state,
         # With --diff-base: whether the change touched one of its lines (those off it do not gate).
         properties={"inDiff": finding.in_diff} if finding.in_diff is not None else None,
+        fixes=_fixes(finding, ctx),
     )
+
+
+def _fixes(finding: Finding, ctx: ReportContext) -> list[Any] | None:
+    """What `tprlint --fix` would change, for the fixes computed from lines alone (TPR601, TPR602)."""
+    from tprlint.fix.regions import line_fix
+
+    if finding.rule_id not in ("TPR601", "TPR602"):
+        return None  # the others need a parser (libcst), which a report does not load
+    replacements = line_fix(finding, ctx.source_lines(finding.location.path))
+    if not replacements:
+        return None
+    change = sarif.ArtifactChange(
+        artifact_location=_artifact(finding.location.path, ctx),
+        replacements=[sarif.Replacement(
+            deleted_region=sarif.Region(start_line=r.start_line, start_column=r.start_column, end_line=r.end_line,
+                                        end_column=r.end_column),
+            inserted_content=sarif.ArtifactContent(text=r.text),
+        ) for r in replacements],
+    )
+    return [sarif.Fix(description=sarif.Message(text="tprlint --fix"), artifact_changes=[change])]
 
 
 def _numbered(related: tuple[RelatedLocation, ...]) -> list[tuple[int, RelatedLocation]]:
