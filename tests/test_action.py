@@ -414,3 +414,28 @@ def test_a_base_commit_missing_from_a_shallow_checkout_gates_every_finding(
     assert run.returncode == 1
     assert "::warning title=tprlint::The pull request's base commit is not in the checkout" in run.lint.stdout
     assert run.outputs["new-findings"] == run.outputs["findings"]
+
+
+def test_the_workflow_in_the_readme_runs_the_action_on_a_pull_request(tmp_path: Path,
+                                                                       pull_request: tuple[Path, str]) -> None:
+    """The workflow a user copies from the README: its permissions, checkout depth and SARIF upload, and
+    the action step with its inputs, run as the action's steps on a pull request."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### GitHub Actions\n", 1)[1]
+    workflow = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    assert workflow["permissions"] == {"contents": "read", "security-events": "write"}
+    (job,) = workflow["jobs"].values()
+    by_action = {step["uses"].split("@")[0]: step for step in job["steps"]}
+    assert by_action["actions/checkout"]["with"]["fetch-depth"] == 0  # the base commit, for diff-base
+    upload = by_action["github/codeql-action/upload-sarif"]
+    assert upload["if"] == "always()" and upload["with"]["category"] == "tprlint"
+    ours = by_action["tprlint/tprlint"]
+    inputs = {name: str(value) for name, value in ours.get("with", {}).items()}
+    assert upload["with"]["sarif_file"] == load_action()["inputs"]["sarif"]["default"]
+
+    repo, base = pull_request
+    run = run_action(tmp_path, repo, inputs, base_sha=base)
+    assert run.returncode == 1  # the pull request shortened a grace period below the drain
+    assert run.annotations() and all("deploy/workers.yaml" in line for line in run.annotations())
+    assert run.summary.startswith("## tprlint: production checklists")
+    assert run.outputs["exit-code"] == "1" and (repo / upload["with"]["sarif_file"]).is_file()
