@@ -371,3 +371,26 @@ def test_sarif_results_carry_the_grace_period_fixes(tmp_path: Path) -> None:
     line = (root / "deploy/workers.yaml").read_text().splitlines()[34]
     region = change["replacements"][0]["deletedRegion"]
     assert line[region["startColumn"] - 1: region["endColumn"] - 1] == "300"
+
+
+def test_sarif_results_carry_the_fix_of_a_call_in_the_workflows_own_code(tmp_path: Path) -> None:
+    """The call's rewrite only: the module imports workflow already, as workflow code does."""
+    (tmp_path / "checkout.py").write_text(WORKFLOW)
+    results = json.loads(run_cli(".", "-f", "sarif", "--no-cache", cwd=tmp_path).stdout)["runs"][0]["results"]
+    lines = WORKFLOW.splitlines()
+    rewritten = {}
+    for result in results:
+        if result["ruleId"] != "TPR210" or "fixes" not in result:
+            continue
+        (change,) = result["fixes"][0]["artifactChanges"]
+        (replacement,) = change["replacements"]
+        region = replacement["deletedRegion"]
+        line = lines[region["startLine"] - 1]
+        rewritten[line[region["startColumn"] - 1:region["endColumn"] - 1]] = replacement["insertedContent"]["text"]
+    assert rewritten["datetime.datetime.now()"] == "workflow.now()"
+    assert rewritten["time.time()"] == "workflow.time()"
+    assert rewritten["uuid.uuid4()"] == "workflow.uuid4()"
+    # A helper's call is an unsafe fix: no SARIF fix either (the demo's is_overdue).
+    root = demo(tmp_path / "demo")
+    demo_results = json.loads(run_cli(".", "-f", "sarif", cwd=root).stdout)["runs"][0]["results"]
+    assert not [r for r in demo_results if r["ruleId"] == "TPR210" and "fixes" in r]

@@ -154,10 +154,10 @@ def _result(finding: Finding, ctx: ReportContext, rule_index: int, fp: str) -> A
 
 
 def _fixes(finding: Finding, ctx: ReportContext) -> list[Any] | None:
-    """What `tprlint --fix` would change, for the fixes computed from lines alone (TPR601, TPR602)."""
+    """What `tprlint --fix` would change, for the fixes computed from lines alone (see tprlint.fix.regions)."""
     from tprlint.fix.regions import line_fix
 
-    if finding.rule_id not in ("TPR601", "TPR602"):
+    if finding.rule_id not in ("TPR210", "TPR601", "TPR602"):
         return None  # the others need a parser (libcst), which a report does not load
     replacements = line_fix(finding, ctx.source_lines(finding.location.path))
     if not replacements:
