@@ -8,9 +8,9 @@ known forms and the module already imports ``workflow`` from temporalio (workflo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from tprlint.fix.edits import line_offsets
 from tprlint.fix.fixable import RANDOM_METHODS, in_workflow_itself
@@ -18,7 +18,7 @@ from tprlint.fix.yaml_fixes import fix_grace_period, fix_stop_grace_period
 from tprlint.model import Finding
 
 # The call's text at the finding's span, and what it becomes.
-_CALL_FORMS = (
+_CALL_FORMS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (re.compile(r"(?:datetime\.){0,2}(?:now|utcnow)\(\)"), lambda m: "workflow.now()"),
     (re.compile(r"time\.time\(\)"), lambda m: "workflow.time()"),
     (re.compile(r"(?:uuid\.)?uuid4\(\)"), lambda m: "workflow.uuid4()"),
