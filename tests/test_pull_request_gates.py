@@ -160,7 +160,7 @@ def test_new_and_uncommitted_files_are_changed_in_full(shop: Path) -> None:
 
 
 @pytest.mark.parametrize(("ref", "message"), [
-    ("no-such-branch", "no common history with 'no-such-branch'"),
+    ("no-such-branch", "--diff-base 'no-such-branch' is not a commit in this repository"),
     ("--output=/tmp/x", "is not a git revision"),
 ])
 def test_a_base_that_cannot_be_used_is_a_usage_error(shop: Path, ref: str, message: str) -> None:
@@ -186,3 +186,60 @@ def test_a_gitattributes_diff_driver_in_the_tree_never_runs(shop: Path) -> None:
     result = lint(shop, "--diff-base", "main")
     assert result.returncode == 1
     assert not marker.exists()
+
+
+WORKFLOW = ('from datetime import datetime\n\nfrom temporalio import workflow\n\n\n@workflow.defn\nclass Audit:\n'
+            '    @workflow.run\n    async def run(self) -> str:\n        return "ok"\n')
+
+
+def _base_with(shop: Path, name: str) -> Path:
+    path = shop / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(WORKFLOW)
+    git(shop, "add", "-A")
+    git(shop, "commit", "-q", "-m", "a workflow")
+    git(shop, "branch", "-f", "main")
+    return path
+
+
+@pytest.mark.parametrize("content", [
+    '"""\n++ /dev/null\n"""\n',  # added as "+++ /dev/null": content, not a header
+    "# x\u2028+++ /dev/null\n",  # a line separator inside a comment
+    "# a form feed \x0c+++ b/elsewhere.py\n",
+])
+def test_added_content_cannot_pass_for_a_diff_header(shop: Path, content: str) -> None:
+    path = _base_with(shop, "audit.py")
+    path.write_text(content + WORKFLOW.replace('return "ok"', "return str(datetime.now())"))
+    result = lint(shop, "--diff-base", "main", "--select", "TPR210", "-f", "concise")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "audit.py" in result.stdout and "TPR210" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["my dir/audit.py", "caf\u00e9/audit.py", 'odd "quote"/audit.py', "tab\there/audit.py"])
+def test_file_names_git_quotes_or_pads_still_gate(shop: Path, name: str) -> None:
+    path = _base_with(shop, name)
+    path.write_text(WORKFLOW.replace('return "ok"', "return str(datetime.now())"))
+    result = lint(shop, "--diff-base", "main", "--select", "TPR210", "-f", "json")
+    document = json.loads(result.stdout)
+    assert result.returncode == 1, result.stderr
+    assert [f["in_diff"] for f in document["findings"] if f["rule"] == "TPR210" and "audit.py" in f["path"]] == [True]
+
+
+def test_a_users_diff_prefix_settings_do_not_hide_the_change(shop: Path) -> None:
+    git(shop, "config", "diff.mnemonicPrefix", "true")
+    git(shop, "config", "diff.noprefix", "true")
+    edit(shop / "deploy" / "workers.yaml", "terminationGracePeriodSeconds: 300", "terminationGracePeriodSeconds: 200")
+    assert lint(shop, "--diff-base", "main").returncode == 1
+
+
+def test_an_edit_inside_a_workflow_class_does_not_bring_the_projects_findings_about_it(shop: Path) -> None:
+    """TPR250 (no replay test) spans the workflow class: changing a line in its body did not bring it."""
+    workflows = shop / "orders" / "workflows.py"
+    text = workflows.read_text()
+    lines = text.splitlines()
+    body = next(i for i, line in enumerate(lines) if "execute_activity" in line)
+    lines[body] = lines[body] + "  # reviewed"
+    workflows.write_text("\n".join(lines) + "\n")
+    document = json.loads(lint(shop, "--diff-base", "main", "-f", "json").stdout)
+    gating = {f["rule"] for f in document["findings"] if f["in_diff"]}
+    assert "TPR250" not in gating and "TPR230" not in gating

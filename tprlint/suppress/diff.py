@@ -20,9 +20,12 @@ from pathlib import Path
 from tprlint.model import Finding, Location
 
 TIMEOUT_SECONDS = 60
+# A finding spanning more lines than this (TPR250 on a workflow class) gates on its first line only: an
+# edit anywhere in a class did not bring a project-level finding. A call spanning a few lines counts whole.
+_WHOLE_SPAN_LINES = 6
 MAX_OUTPUT_BYTES = 256 * 1024 * 1024
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-_GIT = ("git", "-c", "core.quotePath=false", "-c", "core.fsmonitor=false", "-c", "diff.external=")
+_HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_GIT = ("git", "-c", "core.quotePath=true", "-c", "core.fsmonitor=false", "-c", "diff.external=")
 
 
 class DiffError(Exception):
@@ -33,14 +36,17 @@ def changed_lines(base_ref: str, cwd: Path) -> dict[str, set[int]]:
     """Lines changed since ``base_ref``, per file, as paths relative to ``cwd``."""
     if base_ref.startswith("-"):
         raise DiffError(f"--diff-base {base_ref!r} is not a git revision")
-    root = Path(_git(["rev-parse", "--show-toplevel"], cwd).strip())
-    base = _git(["merge-base", base_ref, "HEAD"], cwd, what=f"no common history with {base_ref!r}").strip()
+    root = Path(os.fsdecode(_git(["rev-parse", "--show-toplevel"], cwd).strip()))
+    _git(["rev-parse", "--verify", "--quiet", f"{base_ref}^{{commit}}"], cwd,
+         what=f"--diff-base {base_ref!r} is not a commit in this repository")
+    base = _git(["merge-base", base_ref, "HEAD"], cwd, what=f"no common history with {base_ref!r}").strip().decode()
+    # The prefixes are given: a user's diff.mnemonicPrefix or diff.noprefix would change the headers.
     patch = _git(["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--unified=0", "--find-renames",
-                  base, "--"], root)
-    changed = _parse(patch)
+                  "--src-prefix=a/", "--dst-prefix=b/", base, "--"], root)
+    changed = parse_patch(patch)
     untracked = _git(["ls-files", "--others", "--exclude-standard", "-z"], root)
-    for name in filter(None, untracked.split("\0")):
-        changed[name] = {0}  # 0: every line (a file the base does not have)
+    for name in filter(None, untracked.split(b"\0")):
+        changed[os.fsdecode(name)] = {0}  # 0: every line (a file the base does not have)
     here = cwd.resolve()
     return {os.path.relpath(root / name, here).replace(os.sep, "/"): lines for name, lines in changed.items()}
 
@@ -58,25 +64,47 @@ def _touched(location: Location, changed: dict[str, set[int]]) -> bool:
     if 0 in lines:
         return True
     last = max(location.line, location.end_line or location.line)
+    if last - location.line > _WHOLE_SPAN_LINES:
+        last = location.line  # a finding about a whole class or document: where it points, not its body
     return any(line in lines for line in range(location.line, last + 1))
 
 
-def _parse(patch: str) -> dict[str, set[int]]:
+def parse_patch(patch: bytes) -> dict[str, set[int]]:
+    """The new-side line numbers of each file's hunks. Lines are split on LF alone, headers are read only
+    between a ``diff --git`` line and the file's first hunk, and each hunk's lines are counted out, so
+    no added content (a line reading ``+++ /dev/null``) can pass for a header."""
     changed: dict[str, set[int]] = {}
     current: set[int] | None = None
-    for line in patch.splitlines():
-        if line.startswith("+++ "):
+    in_header = False
+    remaining_old = remaining_new = 0
+    for line in patch.split(b"\n"):
+        if remaining_old > 0 or remaining_new > 0:  # a line of the current hunk: content, whatever it says
+            if line.startswith(b"-"):
+                remaining_old -= 1
+            elif line.startswith(b"+"):
+                remaining_new -= 1
+            elif line.startswith(b"\\"):  # "\ No newline at end of file"
+                pass
+            else:
+                remaining_old, remaining_new = remaining_old - 1, remaining_new - 1
+            continue
+        if line.startswith(b"diff --git "):
+            in_header, current = True, None
+        elif in_header and line.startswith(b"+++ "):
             name = line[4:]
-            if name == "/dev/null":
+            if name == b"/dev/null":
                 current = None  # a deleted file has no lines to gate
                 continue
-            name = _unquote(name)
-            current = changed.setdefault(name[2:] if name.startswith("b/") else name, set())
-        elif line.startswith("@@") and current is not None:
-            match = _HUNK.match(line)
-            if match is None:
+            name = _unquote(name.rstrip(b"\t"))  # git ends a name holding a space with a tab
+            current = changed.setdefault(os.fsdecode(name[2:] if name.startswith(b"b/") else name), set())
+        elif line.startswith(b"@@"):
+            in_header = False
+            match = _HUNK.match(line.decode("ascii", "replace"))
+            if match is None or current is None:
                 continue
-            start, count = int(match.group(1)), int(match.group(2) or "1")
+            old_count = int(match.group(1) or "1")
+            start, count = int(match.group(2)), int(match.group(3) or "1")
+            remaining_old, remaining_new = old_count, count
             if count:
                 current.update(range(start, start + count))
             else:  # lines removed after line `start`: the lines on either side are what changed
@@ -84,15 +112,34 @@ def _parse(patch: str) -> dict[str, set[int]]:
     return changed
 
 
-def _unquote(name: str) -> str:
-    """git writes a name with a quote, a backslash or a control character as a C string."""
-    if not (name.startswith('"') and name.endswith('"')):
+_ESCAPES = {ord("a"): 7, ord("b"): 8, ord("t"): 9, ord("n"): 10, ord("v"): 11, ord("f"): 12, ord("r"): 13,
+            ord('"'): ord('"'), ord("\\"): ord("\\")}
+
+
+def _unquote(name: bytes) -> bytes:
+    """git writes a name with a quote, a backslash, a control or (core.quotePath) a non-ASCII byte as a C
+    string with octal escapes: undone byte by byte."""
+    if not (len(name) >= 2 and name.startswith(b'"') and name.endswith(b'"')):
         return name
-    raw = name[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1")
-    return raw.decode("utf-8", "surrogateescape")
+    raw, out, index = name[1:-1], bytearray(), 0
+    while index < len(raw):
+        byte = raw[index]
+        if byte == ord("\\") and index + 1 < len(raw):
+            nxt = raw[index + 1]
+            digits = raw[index + 1:index + 4]
+            if len(digits) == 3 and all(ord("0") <= d <= ord("7") for d in digits):
+                out.append(int(digits, 8) & 0xFF)
+                index += 4
+                continue
+            out.append(_ESCAPES.get(nxt, nxt))
+            index += 2
+            continue
+        out.append(byte)
+        index += 1
+    return bytes(out)
 
 
-def _git(args: list[str], cwd: Path, what: str = "") -> str:
+def _git(args: list[str], cwd: Path, what: str = "") -> bytes:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "GIT_OPTIONAL_LOCKS": "0"}
     try:
         result = subprocess.run([*_GIT, *args], cwd=cwd, capture_output=True, timeout=TIMEOUT_SECONDS, env=env,
@@ -106,4 +153,4 @@ def _git(args: list[str], cwd: Path, what: str = "") -> str:
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise DiffError(what or f"git {args[0]}: {message[-1] if message else 'failed'}")
-    return result.stdout.decode("utf-8", "surrogateescape")
+    return result.stdout
