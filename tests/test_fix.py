@@ -394,3 +394,48 @@ def test_sarif_results_carry_the_fix_of_a_call_in_the_workflows_own_code(tmp_pat
     root = demo(tmp_path / "demo")
     demo_results = json.loads(run_cli(".", "-f", "sarif", cwd=root).stdout)["runs"][0]["results"]
     assert not [r for r in demo_results if r["ruleId"] == "TPR210" and "fixes" in r]
+
+
+def test_time_sleep_in_a_generator_expression_is_not_rewritten(tmp_path: Path) -> None:
+    """`await` inside a generator expression would make it an async generator: a different program."""
+    source = ("import time\n\nfrom temporalio import workflow\n\n\n@workflow.defn\nclass W:\n    @workflow.run\n"
+              "    async def run(self) -> bool:\n        return all(time.sleep(1) is None for _ in range(3))\n")
+    (tmp_path / "wf.py").write_text(source)
+    run_cli(".", "--fix", "--no-cache", cwd=tmp_path)
+    assert (tmp_path / "wf.py").read_text() == source
+
+
+def test_an_added_import_goes_below_the_shebang_and_keeps_crlf_line_endings(tmp_path: Path) -> None:
+    from tprlint.fix.python_fixes import settle_imports
+
+    header = "#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n__version__ = '1'\n"
+    assert settle_imports(header, ["from temporalio import workflow"], []) == (
+        "#!/usr/bin/env python\n# -*- coding: utf-8 -*-\nfrom temporalio import workflow\n__version__ = '1'\n")
+    assert settle_imports("import os\r\nx = 1\r\n", ["import asyncio"], []) == "import asyncio\r\nimport os\r\nx = 1\r\n"
+
+
+def test_a_diff_never_prints_a_context_line_a_ci_runner_would_read_as_a_command(tmp_path: Path) -> None:
+    root = demo(tmp_path)
+    manifest = root / "deploy" / "workers.yaml"
+    lines = manifest.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if "terminationGracePeriodSeconds: 300" in line)
+    lines.insert(at, "      # ::error file=README.md::forged by a comment next to the fix")
+    manifest.write_text("\n".join(lines) + "\n")
+    out = run_cli(".", "--diff", "--no-cache", cwd=root).stdout
+    assert "forged by a comment" in out
+    assert not [line for line in out.splitlines() if line.lstrip().startswith("::")]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--unsafe-fixes"], "--unsafe-fixes goes with --fix or --diff"),
+    (["--fix", "--diff"], "--diff shows the fixes, --fix makes them: choose one"),
+    (["--fix", "--baseline", "b.json"], "--fix and --diff do not combine with --baseline"),
+])
+def test_fix_options_that_do_not_go_together_are_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run_cli(".", *args, cwd=demo(tmp_path))
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_diff_with_exit_zero_exits_zero(tmp_path: Path) -> None:
+    result = run_cli(".", "--diff", "--exit-zero", "--no-cache", cwd=demo(tmp_path))
+    assert result.returncode == 0 and result.stdout.startswith("--- a/")

@@ -25,9 +25,10 @@ def test_the_hook_lints_the_whole_repository_when_a_file_it_reads_changes() -> N
 
     files = re.compile(hook["files"])
     for name in ("app/worker.py", "deploy/workers.yaml", "chart/templates/_helpers.tpl", "pyproject.toml",
-                 "Dockerfile", "docker/worker.dockerfile", "compose.yml", ".env"):
+                 "Dockerfile", "docker/worker.dockerfile", "compose.yml", ".env", "Containerfile", "dockerfile",
+                 "deploy/PROD.YAML", "Makefile", "justfile", "scripts/deploy.sh"):
         assert files.search(name), name
-    for name in ("README.md", "app/static/logo.png", "Makefile"):
+    for name in ("README.md", "app/static/logo.png", "docs/makefile-guide.md"):
         assert not files.search(name), name
 
 

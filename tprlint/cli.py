@@ -196,6 +196,12 @@ def _lint_command(argv: list[str]) -> int:
         raise UsageError("--timeout must be a number of seconds above 0")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.unsafe_fixes and not (args.fix or args.diff):
+        raise UsageError("--unsafe-fixes goes with --fix or --diff")
+    if (args.fix or args.diff) and (args.baseline or args.write_baseline or args.diff_base is not None):
+        raise UsageError("--fix and --diff do not combine with --baseline, --write-baseline or --diff-base")
+    if args.fix and args.diff:
+        raise UsageError("--diff shows the fixes, --fix makes them: choose one")
 
     from tprlint.engine import run
     from tprlint.report import CHECKLIST_FORMATS, ReportContext, load_reporter
@@ -211,7 +217,7 @@ def _lint_command(argv: list[str]) -> int:
             rerun=lambda: run(paths, config, use_cache=not args.no_cache, jobs=args.jobs, cache_dir=args.cache_dir,
                               timeout=args.timeout))
         if diff_exit is not None:
-            return diff_exit
+            return EXIT_CLEAN if args.exit_zero else diff_exit
     if args.baseline or args.diff_base is not None or args.write_baseline:
         from dataclasses import replace
 

@@ -161,8 +161,8 @@ def _sleep(parsed: _Module, call: cst.Call, unused: tuple[str, ...]) -> Fix | No
     node: cst.CSTNode = call
     while not isinstance(node, cst.Module):
         node = parsed.parents[node]
-        if isinstance(node, (cst.Lambda, cst.ClassDef)):
-            return None
+        if isinstance(node, (cst.Lambda, cst.ClassDef, cst.GeneratorExp, cst.ListComp, cst.SetComp, cst.DictComp)):
+            return None  # `await` there would make an async generator or comprehension: not the same code
         if isinstance(node, cst.FunctionDef):
             if node.asynchronous is None:
                 return None
@@ -240,7 +240,8 @@ def settle_imports(text: str, needed: list[str], maybe_unused: list[str]) -> str
     for at, lines in ((first, [m for m in missing if m != WORKFLOW_IMPORT]),
                       (after, [m for m in missing if m == WORKFLOW_IMPORT])):
         if lines:
-            edits.append(Edit(at, at, "".join(f"{line}\n" for line in lines)))
+            newline = "\r\n" if "\r\n" in text else "\n"  # the file's own line ending
+            edits.append(Edit(at, at, "".join(f"{line}{newline}" for line in lines)))
     for name in dict.fromkeys(maybe_unused):
         edit = _drop_import(parsed, name)
         if edit is not None:
@@ -277,6 +278,10 @@ def _import_points(parsed: _Module) -> tuple[int, int]:
             first = parsed.offsets[parsed.positions[statement].start.line - 1]
         end = parsed.positions[statement].end
         point = parsed.offsets[end.line] if end.line < len(parsed.offsets) else len(parsed.text)
+    if point == 0 and parsed.module.body:
+        # No docstring or import first: before the first statement, below the shebang, the coding
+        # cookie and the comments of the module's header.
+        point = parsed.offsets[parsed.positions[parsed.module.body[0]].start.line - 1]
     return (point if first is None else first), point
 
 
