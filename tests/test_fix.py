@@ -411,7 +411,8 @@ def test_an_added_import_goes_below_the_shebang_and_keeps_crlf_line_endings(tmp_
     header = "#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n__version__ = '1'\n"
     assert settle_imports(header, ["from temporalio import workflow"], []) == (
         "#!/usr/bin/env python\n# -*- coding: utf-8 -*-\nfrom temporalio import workflow\n__version__ = '1'\n")
-    assert settle_imports("import os\r\nx = 1\r\n", ["import asyncio"], []) == "import asyncio\r\nimport os\r\nx = 1\r\n"
+    crlf = settle_imports("import os\r\nx = 1\r\n", ["import asyncio"], [])
+    assert crlf == "import asyncio\r\nimport os\r\nx = 1\r\n"
 
 
 def test_a_diff_never_prints_a_context_line_a_ci_runner_would_read_as_a_command(tmp_path: Path) -> None:

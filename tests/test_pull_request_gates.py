@@ -215,7 +215,8 @@ def test_added_content_cannot_pass_for_a_diff_header(shop: Path, content: str) -
     assert "audit.py" in result.stdout and "TPR210" in result.stdout
 
 
-@pytest.mark.parametrize("name", ["my dir/audit.py", "caf\u00e9/audit.py", 'odd "quote"/audit.py', "tab\there/audit.py"])
+@pytest.mark.parametrize("name", ["my dir/audit.py", "caf\u00e9/audit.py", 'odd "quote"/audit.py',
+                                  "tab\there/audit.py"])
 def test_file_names_git_quotes_or_pads_still_gate(shop: Path, name: str) -> None:
     path = _base_with(shop, name)
     path.write_text(WORKFLOW.replace('return "ok"', "return str(datetime.now())"))
