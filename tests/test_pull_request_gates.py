@@ -244,3 +244,25 @@ def test_an_edit_inside_a_workflow_class_does_not_bring_the_projects_findings_ab
     document = json.loads(lint(shop, "--diff-base", "main", "-f", "json").stdout)
     gating = {f["rule"] for f in document["findings"] if f["in_diff"]}
     assert "TPR250" not in gating and "TPR230" not in gating
+
+
+def test_removing_a_key_gates_the_finding_on_the_mapping_that_held_it(shop: Path) -> None:
+    """Deleting terminationGracePeriodSeconds written after the containers: the finding then points at the
+    pod `spec:`, lines above the deletion, on the mapping the pull request removed a key from."""
+    manifest = shop / "deploy" / "workers.yaml"
+    probe = '            exec: {command: ["test", "-f", "/tmp/alive"]}\n'
+    text = manifest.read_text()
+    grace = "      terminationGracePeriodSeconds: 300\n"
+    at = text.index(grace)
+    end = text.index(probe, at) + len(probe)  # the payments worker's last container line
+    text = text[:at] + text[at + len(grace):end] + "      terminationGracePeriodSeconds: 700\n" + text[end:]
+    manifest.write_text(text)
+    git(shop, "commit", "-q", "-am", "the grace period last, and long enough")
+    git(shop, "branch", "-f", "main")
+    base = manifest.read_text()
+    manifest.write_text(base.replace("      terminationGracePeriodSeconds: 700\n", "", 1))
+    document = json.loads(lint(shop, "--diff-base", "main", "--select", "TPR601", "-f", "json").stdout)
+    gating = [(f["rule"], f["path"], f["line"]) for f in document["findings"] if f["in_diff"]]
+    assert [(rule, path) for rule, path, _ in gating] == [("TPR601", "deploy/workers.yaml")]
+    assert manifest.read_text().splitlines()[gating[0][2] - 1].strip() == "spec:"
+    assert lint(shop, "--diff-base", "main", "--select", "TPR601").returncode == 1

@@ -17,6 +17,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from tprlint.discover.read import read_regular
 from tprlint.model import Finding, Location
 
 TIMEOUT_SECONDS = 60
@@ -43,12 +44,38 @@ def changed_lines(base_ref: str, cwd: Path) -> dict[str, set[int]]:
     # The prefixes are given: a user's diff.mnemonicPrefix or diff.noprefix would change the headers.
     patch = _git(["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--unified=0", "--find-renames",
                   "--src-prefix=a/", "--dst-prefix=b/", base, "--"], root)
-    changed = parse_patch(patch)
+    removals: list[tuple[set[int], list[int]]] = []
+    changed = parse_patch(patch, removals)
+    _removed_from_yaml(root, changed, removals)
     untracked = _git(["ls-files", "--others", "--exclude-standard", "-z"], root)
     for name in filter(None, untracked.split(b"\0")):
         changed[os.fsdecode(name)] = {0}  # 0: every line (a file the base does not have)
     here = cwd.resolve()
     return {os.path.relpath(root / name, here).replace(os.sep, "/"): lines for name, lines in changed.items()}
+
+
+def _removed_from_yaml(root: Path, changed: dict[str, set[int]], removals: list[tuple[set[int], list[int]]]) -> None:
+    """Lines removed from a YAML mapping changed the keys that held them: a pull request that deletes
+    `terminationGracePeriodSeconds` changed the pod `spec:` (where TPR401 and TPR601 then point) and the
+    keys above it. Each removal marks the keys it sat under, read from the file as it is now."""
+    by_lines = {id(lines): name for name, lines in changed.items()}
+    for lines, (after, indent) in removals:
+        name = by_lines.get(id(lines), "")
+        if not name.lower().endswith((".yaml", ".yml")) or indent >= 1 << 30:
+            continue
+        try:
+            text = read_regular(str(root / name)).decode("utf-8", "replace").splitlines()
+        except OSError:
+            continue
+        for number in range(min(after, len(text)), 0, -1):
+            line = text[number - 1]
+            stripped = line.lstrip(" ")
+            depth = len(line) - len(stripped)
+            if stripped and not stripped.startswith("#") and depth < indent:
+                lines.add(number)  # a key the removed lines were under
+                indent = depth
+                if depth == 0:
+                    break
 
 
 def touches(finding: Finding, changed: dict[str, set[int]]) -> bool:
@@ -69,18 +96,23 @@ def _touched(location: Location, changed: dict[str, set[int]]) -> bool:
     return any(line in lines for line in range(location.line, last + 1))
 
 
-def parse_patch(patch: bytes) -> dict[str, set[int]]:
+def parse_patch(patch: bytes, removals: list[tuple[set[int], list[int]]] | None = None) -> dict[str, set[int]]:
     """The new-side line numbers of each file's hunks. Lines are split on LF alone, headers are read only
     between a ``diff --git`` line and the file's first hunk, and each hunk's lines are counted out, so
     no added content (a line reading ``+++ /dev/null``) can pass for a header."""
+    removals = [] if removals is None else removals  # (the file's lines, [after line, indentation]) per removal
     changed: dict[str, set[int]] = {}
     current: set[int] | None = None
     in_header = False
     remaining_old = remaining_new = 0
+    removal: list[int] | None = None  # [line the removed lines followed, their least indentation]
     for line in patch.split(b"\n"):
         if remaining_old > 0 or remaining_new > 0:  # a line of the current hunk: content, whatever it says
             if line.startswith(b"-"):
                 remaining_old -= 1
+                text = line[1:]
+                if removal is not None and text.strip():
+                    removal[1] = min(removal[1], len(text) - len(text.lstrip(b" ")))
             elif line.startswith(b"+"):
                 remaining_new -= 1
             elif line.startswith(b"\\"):  # "\ No newline at end of file"
@@ -107,8 +139,11 @@ def parse_patch(patch: bytes) -> dict[str, set[int]]:
             remaining_old, remaining_new = old_count, count
             if count:
                 current.update(range(start, start + count))
+                removal = None
             else:  # lines removed after line `start`: the lines on either side are what changed
                 current.update((start, start + 1))
+                removal = [start, 1 << 30]
+                removals.append((current, removal))
     return changed
 
 
