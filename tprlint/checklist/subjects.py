@@ -20,15 +20,14 @@ from tprlint.link.compose_links import production_configs
 from tprlint.model import SUBJECT_TAG as TAG
 from tprlint.rules.activities import production_calls
 from tprlint.rules.client import resolve_target, worker_process_modules
-from tprlint.rules.compose import image_parts
+from tprlint.rules.compose import server_repo
 from tprlint.rules.context import Project, is_test_path
 from tprlint.rules.kubernetes import REPLICATED_KINDS
 from tprlint.rules.temporal_server import judged_by_server_rules
 
 Finder = Callable[[Project], Iterable[str]]  # the path of each subject met (and its TAG, when it has one)
 
-_SERVER_IMAGES = ("temporalio/server", "temporalio/auto-setup", "temporalio/admin-tools", "temporalio/ui")
-_SERVER_COMMANDS = ("start-dev", "temporalite")
+_SERVER_COMMANDS = ("start-dev", "temporalite")  # what TPR503 reads in a compose command
 
 
 @dataclass(frozen=True)
@@ -172,8 +171,7 @@ def _compose_servers(project: Project) -> Iterator[str]:
 
 
 def _runs_server(service: ComposeService) -> bool:
-    repository = image_parts(service.image)[0] if service.image else ""
-    if repository and any(repository == r or repository.endswith("/" + r) for r in _SERVER_IMAGES):
+    if server_repo(service) is not None:
         return True
     words = " ".join((*(service.entrypoint or ()), *(service.command or ()))).lower()
     return any(command in words for command in _SERVER_COMMANDS)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -23,7 +22,6 @@ from tprlint.model import Finding
 from tprlint.result_cache import RunResult
 
 _BOM = "\ufeff"
-_COMMAND_LINE = re.compile(r"(?m)^([ \t]*):(?=:)")
 # rule id -> (module, function); modules are imported only when a finding of theirs is fixed.
 _FIXERS = {
     "TPR210": ("tprlint.fix.python_fixes", "fix_nondeterministic_call"),
@@ -113,7 +111,7 @@ def _fix_file(path: str, real: str, text: str, findings: list[Finding]) -> FileC
 def render_diff(changes: list[FileChange]) -> str:
     """A unified diff of the changes (``a/PATH`` ``b/PATH``). Credential values on shown lines are masked
     and control characters escaped: the diff is printed, and the tree it comes from is not trusted."""
-    from tprlint.report.text import printable
+    from tprlint.report.text import no_command_lines, printable
     from tprlint.secrets import mask_lines
 
     out: list[str] = []
@@ -127,7 +125,7 @@ def render_diff(changes: list[FileChange]) -> str:
                 out.append(f"{line}\n\\ No newline at end of file\n")
     # A context line is the file's text after one blank, and a CI runner trims blanks before it looks for
     # a workflow command: a '::' there is written as '\x3a:' (such a hunk no longer applies: said, not hidden).
-    return _COMMAND_LINE.sub(r"\1\\x3a", "".join(out))
+    return no_command_lines("".join(out), "\\x3a")
 
 
 def _shown(text: str, mask: Callable[[list[str], int, int], list[str]]) -> list[str]:

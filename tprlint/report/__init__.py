@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -84,8 +83,6 @@ class ReportContext:
 
 Renderer = Callable[[list[Finding], ReportContext], str]
 
-# The runner may trim a line before it looks for "::", so blanks in front do not make it safe.
-_COMMAND_LINE = re.compile(r"(?m)^([ \t]*):(?=:)")
 
 
 def checklist_report(findings: list[Finding], ctx: ReportContext) -> ChecklistReport:
@@ -111,10 +108,10 @@ def load_reporter(name: str) -> Renderer:
 
             findings = [printable_finding(f) for f in findings]
         text = render(redact_near_credentials(findings), ctx)
-        if name in MARKUP_FORMATS:
-            text = _COMMAND_LINE.sub(r"\1&#58;", text)
-        elif name in TERMINAL_FORMATS:  # a wrapped line can start with the input's text too
-            text = _COMMAND_LINE.sub(r"\1\\x3a", text)
+        if name in MARKUP_FORMATS or name in TERMINAL_FORMATS:  # a wrapped line can start with input text too
+            from tprlint.report.text import no_command_lines
+
+            text = no_command_lines(text, "&#58;" if name in MARKUP_FORMATS else "\\x3a")
         return text
 
     return render_redacted

@@ -24,6 +24,16 @@ _SUSPECT = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u206
                       r"\ud800-\udfff]")
 
 
+# A line that starts with "::" after blanks (a CI runner trims them): a GitHub workflow command.
+_COMMAND_LINE = re.compile(r"(?m)^([ \t]*):(?=:)")
+
+
+def no_command_lines(text: str, colon: str) -> str:
+    """``text`` with the first colon of each line that would read as a workflow command written as
+    ``colon`` (``&#58;`` in markup, the escape ``\\x3a`` in a terminal): it reads the same, commands nothing."""
+    return _COMMAND_LINE.sub(lambda m: m.group(1) + colon, text)
+
+
 def printable(text: str) -> str:
     """``text`` with control, format (bidi), separator and surrogate characters escaped."""
     if not _SUSPECT.search(text):

@@ -131,7 +131,8 @@ def _is_repo(repository: str, wanted: str) -> bool:
     return repository == wanted or repository.endswith("/" + wanted)
 
 
-def _server_repo(service: ComposeService) -> str | None:
+def server_repo(service: ComposeService) -> str | None:
+    """The Temporal server, UI or admin-tools repository a service's image is of, or None."""
     if service.image is None:
         return None
     repository = image_parts(service.image)[0]
@@ -177,7 +178,7 @@ def compose_plaintext_db_password(project: Project) -> Iterator[Hit]:
     """TPR509 (compose part): a database password written into a Temporal server service's environment."""
     for config in production_configs(project.compose_configs):
         for service in config.services:
-            if _server_repo(service) is None or is_dev_service(service):
+            if server_repo(service) is None or is_dev_service(service):
                 continue
             for env in service.environment:
                 if not (env.secret_literal and _DB_PASSWORD.search(env.name)):
@@ -214,7 +215,7 @@ def compose_server_image_unpinned(project: Project) -> Iterator[Hit]:
     """TPR510 (compose part): a Temporal server/ui/admin-tools image with `latest` or no tag."""
 
     def check(config: ComposeConfig, service: ComposeService) -> Hit | None:
-        wanted = _server_repo(service)
+        wanted = server_repo(service)
         if wanted is None or service.image is None:
             return None  # not a Temporal image
         _, tag, digest = image_parts(service.image)
