@@ -1,0 +1,146 @@
+"""What the probe saw: plain dataclasses, written to and read from JSON (``--record``, rule examples).
+
+Every field the probe could not fill says so: a ``None`` figure with an ``error`` that says why and what
+to fix. Rules treat such a field as undecided (the checklist's ``unknown``), never as a pass.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, is_dataclass
+from types import UnionType
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+
+SCHEMA = "tprlint-live/1"
+
+
+@dataclass(frozen=True)
+class Poller:
+    """A worker polling a task queue (``describe_task_queue``'s ``pollers[]``)."""
+
+    identity: str
+    last_access: str = ""  # RFC 3339, UTC
+    build_id: str = ""  # Worker Deployment version's build id, or the legacy worker_version's
+    deployment_name: str = ""
+    versioned: bool = False  # WORKER_VERSIONING_MODE_VERSIONED
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """One task queue of one type, as ``describe_task_queue`` answered."""
+
+    name: str
+    kind: str  # "workflow" or "activity"
+    pollers: tuple[Poller, ...] = ()
+    backlog_count: int | None = None  # approximate; None when the server did not report stats
+    backlog_age_seconds: float | None = None
+    error: str = ""  # why it could not be described
+
+
+@dataclass(frozen=True)
+class WorkflowCounts:
+    """Closed workflow executions in the namespace since ``since`` (``count_workflows``)."""
+
+    since: str  # RFC 3339, UTC
+    completed: int | None = None
+    failed: int | None = None
+    timed_out: int | None = None
+    terminated: int | None = None
+    canceled: int | None = None
+    error: str = ""  # visibility could not answer (no advanced visibility, a refusal...)
+
+
+@dataclass(frozen=True)
+class TemporalState:
+    address: str
+    namespace: str
+    tls: bool
+    error: str = ""  # the server could not be reached or refused us: what happened and what to do
+    serving: bool | None = None  # gRPC health of the WorkflowService
+    server_version: str = ""
+    capabilities: tuple[str, ...] = ()  # get_system_info's capabilities that are true
+    history_shard_count: int | None = None
+    persistence_store: str = ""
+    visibility_store: str = ""
+    namespace_error: str = ""
+    retention_seconds: float | None = None
+    history_archival: str = ""  # "enabled", "disabled" or "" (unknown)
+    visibility_archival: str = ""
+    queues: tuple[QueueState, ...] = ()
+    counts: WorkflowCounts | None = None
+
+
+@dataclass(frozen=True)
+class KubeError:
+    """A list the cluster refused or could not answer: never a traceback, never a stop."""
+
+    resource: str  # "deployments.apps", "scaledobjects.keda.sh"
+    namespace: str  # "" for a cluster-wide list
+    status: int | None  # HTTP status: 401, 403, 404 (resource not installed); None for timeouts
+    message: str
+
+
+@dataclass(frozen=True)
+class KubeState:
+    context: str  # kubeconfig context, or "in-cluster"
+    server: str  # the API server's URL
+    namespaces: tuple[str, ...]  # what was listed; () when every namespace was
+    # Live objects as the API returned them (apiVersion, kind, metadata, spec, status), without
+    # metadata.managedFields; Deployments, StatefulSets, Rollouts, PDBs, HPAs, ScaledObjects, NetworkPolicies.
+    objects: tuple[dict[str, Any], ...] = ()
+    pods: tuple[dict[str, Any], ...] = ()  # metadata (name, namespace, labels, ownerReferences), spec.containers[].image, status
+    errors: tuple[KubeError, ...] = ()
+    error: str = ""  # no configuration, or the API server could not be reached at all
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    taken_at: str  # RFC 3339, UTC
+    temporal: TemporalState | None = None
+    kubernetes: KubeState | None = None
+    deadline_hit: bool = False  # the probe's own deadline ran out: what is missing says why
+    attempts: int = 1  # how many times --wait looked
+
+
+def to_json(snapshot: LiveSnapshot) -> str:
+    return json.dumps({"schema": SCHEMA, **asdict(snapshot)}, indent=2, sort_keys=True)
+
+
+def from_json(text: str) -> LiveSnapshot:
+    """A snapshot from ``to_json``'s text (or a rule example's); ValueError when it is not one."""
+    data = json.loads(text)
+    if not isinstance(data, dict) or data.get("schema", SCHEMA) != SCHEMA:
+        raise ValueError(f"not a {SCHEMA} snapshot")
+    data.pop("schema", None)
+    return _build(LiveSnapshot, data)
+
+
+T = TypeVar("T")
+
+
+def _build(cls: type[T], data: object) -> T:
+    if not isinstance(data, dict):
+        raise ValueError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown fields {unknown}")
+    return cls(**{name: _value(hints[name], value) for name, value in data.items()})
+
+
+def _value(hint: Any, value: object) -> Any:
+    if value is None:
+        return None
+    options = get_args(hint) if get_origin(hint) in (Union, UnionType) else (hint,)
+    for option in options:
+        if is_dataclass(option) and isinstance(value, dict):
+            return _build(option, value)  # type: ignore[arg-type]
+        if get_origin(option) is tuple and isinstance(value, list):
+            item = get_args(option)[0]
+            return tuple(_value(item, v) for v in value)
+    return value
+
+
+__all__ = ["KubeError", "KubeState", "LiveSnapshot", "Poller", "QueueState", "TemporalState", "WorkflowCounts",
+           "from_json", "to_json"]
