@@ -13,6 +13,8 @@ import pytest
 from tprlint.catalog import load_catalog
 from tprlint.config import Config, parse_table
 from tprlint.engine import run
+from tprlint.live.observe import LiveRun
+from tprlint.live.snapshot import from_json
 from tprlint.model import Example, Finding, RuleMeta, Severity
 from tprlint.result_cache import RunResult
 from tprlint.rules import ENGINE_RULES
@@ -43,7 +45,8 @@ def run_example_result(example: Example, root: Path, select: tuple[str, ...] | N
     base = parse_table(tomllib.loads(example.config), set(CATALOG), root / ".tprlint.toml") if example.config \
         else Config(root=root)
     config = base.with_overrides(select=select, root=root) if select else base.with_overrides(root=root)
-    return run([root], config, use_cache=False, jobs=1)
+    live = LiveRun(recorded=from_json(example.live)) if example.live else None
+    return run([root], config, use_cache=False, jobs=1, live=live)
 
 
 def lint_example(meta: RuleMeta, example: Example, root: Path) -> tuple[list[int], tuple[str, ...]]:

@@ -92,6 +92,7 @@ def _parse_example(raw: dict[str, Any]) -> Example:
         lines=tuple(raw.get("lines", ())),
         config=raw.get("config", ""),
         allows=_parse_allows(raw.get("allows", {}), verdict),
+        live=_dedent_example(raw.get("live", "")),
     )
 
 

@@ -46,6 +46,16 @@ class Thresholds:
     matching_min_replicas: int = 3
     worker_service_min_replicas: int = 2
     min_history_shards: int = 512
+    # The live probe's (TPR7xx, TPR8xx): a task queue's backlog, the share of closed workflows that did not
+    # complete, the namespace retention bounds (0: no upper bound), how long after its last poll a poller
+    # still counts, how many container restarts a worker pod may have had.
+    backlog_max_count: int = 1000
+    backlog_max_age_seconds: float = 60.0
+    failure_max_ratio: float = 0.05
+    retention_min_seconds: float = 86400.0
+    retention_max_seconds: float = 0.0
+    poller_stale_seconds: float = 120.0
+    pod_restart_max: int = 3
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,13 @@ _THRESHOLD_KEYS = {
     "matching-min-replicas": "matching_min_replicas",
     "worker-service-min-replicas": "worker_service_min_replicas",
     "min-history-shards": "min_history_shards",
+    "backlog-max-count": "backlog_max_count",
+    "backlog-max-age-seconds": "backlog_max_age_seconds",
+    "failure-max-ratio": "failure_max_ratio",
+    "retention-min-seconds": "retention_min_seconds",
+    "retention-max-seconds": "retention_max_seconds",
+    "poller-stale-seconds": "poller_stale_seconds",
+    "pod-restart-max": "pod_restart_max",
 }
 _MAX_CONFIG_BYTES = 1024 * 1024
 _MAX_THRESHOLD = 10**9  # seconds (31 years) or replicas: beyond any real setting

@@ -16,14 +16,19 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tprlint.catalog import load_catalog
 from tprlint.config import Config
 from tprlint.deadline import Deadline
 from tprlint.discover.context import reported, scan_roots
 from tprlint.discover.walk import find_candidates
+from tprlint.live.paths import is_live_path
 from tprlint.model import SUBJECT_TAG, Finding, RuleMeta
 from tprlint.result_cache import ResultCache, RunResult, run_key
+
+if TYPE_CHECKING:
+    from tprlint.live.observe import LiveRun
 
 
 def selected_rules(config: Config, catalog: Mapping[str, RuleMeta]) -> tuple[str, ...]:
@@ -45,16 +50,17 @@ def cache_folder(config: Config, cache_dir: Path | None) -> Path | None:
 
 
 def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | None = None,
-        cache_dir: Path | None = None, timeout: float | None = None) -> RunResult:
+        cache_dir: Path | None = None, timeout: float | None = None, live: LiveRun | None = None) -> RunResult:
     """Findings for ``paths``. ``use_cache`` reads and writes the project's cache folder: under
-    ``cache_dir`` if given, else ``$TPRLINT_CACHE_DIR``, else the per-user cache folder."""
+    ``cache_dir`` if given, else ``$TPRLINT_CACHE_DIR``, else the per-user cache folder. ``live`` probes
+    the running system too (tprlint.live); such a run is never replayed nor stored, only its facts are."""
     deadline = Deadline(timeout)
     rules = selected_rules(config, load_catalog())
     # PATH is analysed in its project's context; only PATH's findings are reported (see discover.context).
     candidates = find_candidates(scan_roots(paths, config.root if config.path else None), config.exclude,
                                  exclude_root=config.root)
     folder = cache_folder(config, cache_dir) if use_cache else None
-    results = ResultCache(folder) if folder else None
+    results = ResultCache(folder) if folder and live is None else None
     key = run_key(paths, candidates, config, rules) if results else ""
     if results:
         replayed = results.replay(key)
@@ -69,12 +75,14 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     if cache:
         cache.load()
     scanner = Scanner(cache, jobs, deadline)
+    if live is not None:
+        live.start()
     try:
         scanner.start([c for c in candidates if not is_chart_file(c.display)])
         # ...while this process loads the linking and rule code.
         from tprlint.pipeline import analyse
 
-        result = analyse(candidates, scanner, config, rules)
+        result = analyse(candidates, scanner, config, rules, live)
     finally:
         scanner.close()
     result = _only_requested(result, paths)
@@ -92,9 +100,11 @@ def _only_requested(result: RunResult, paths: list[Path]) -> RunResult:
     def wanted(finding: Finding) -> bool:
         # Candidates are named from the resolved roots down, links inside the tree unresolved: so are these.
         path = finding.location.path
-        return path == "." or reported(os.path.normpath(os.path.join(here, path)), requested)
+        return path == "." or is_live_path(path) or reported(os.path.normpath(os.path.join(here, path)), requested)
 
     def inside(path: str) -> bool:
+        if is_live_path(path):
+            return True
         return reported(os.path.normpath(os.path.join(here, path.split(SUBJECT_TAG, 1)[0])), requested)
 
     kept = [f for f in result.findings if wanted(f)]

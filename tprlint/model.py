@@ -113,6 +113,8 @@ class Example:
     # at warning level and above because writing what they ask would bury the example's point. The
     # example tests check that each allowed rule still fires, so an allowance cannot outlive its need.
     allows: tuple[tuple[str, str], ...] = ()
+    # For the live rules (TPR7xx, TPR8xx): what the probe saw, as `--record` writes it (tprlint.live.snapshot).
+    live: str = ""
 
 
 @dataclass(frozen=True)

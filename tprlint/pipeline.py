@@ -25,6 +25,8 @@ from tprlint.helm.variants import FindingKey, finding_key, new_in_world, worlds
 from tprlint.internal import INTERNAL_ERROR, describe
 from tprlint.link.kustomize import Overlay, in_overlay, name_overlays, overlays
 from tprlint.link.python_project import PythonProject
+from tprlint.live.observe import LiveRun
+from tprlint.live.snapshot import LiveSnapshot
 from tprlint.model import Finding, Location, RuleMeta, Severity
 from tprlint.result_cache import RunResult
 from tprlint.rules import REGISTRY
@@ -34,7 +36,8 @@ from tprlint.suppress.comments import parse_annotation
 from tprlint.suppress.unknown import IGNORE_ANNOTATION, unknown_suppressions
 
 
-def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules: tuple[str, ...]) -> RunResult:
+def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules: tuple[str, ...],
+            live: LiveRun | None = None) -> RunResult:
     """Findings for ``candidates``, whose files ``scanner`` has started reading (see tprlint.engine).
 
     Each stage and each rule runs inside a boundary: an exception there becomes a TPR000 finding
@@ -55,6 +58,8 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     charts = _guarded(failures, "the Helm stage", HelmResult(), lambda: helm.finish(
         {s.display for s in scanned if s.kind is not FileKind.SKIP}, deadline)) if helm else HelmResult()
     facts += charts.facts
+    if live is not None:  # the cluster's live objects, judged by the same workload rules as manifests
+        facts += _guarded(failures, "the cluster probe", [], live.cluster_facts)
     if cache:
         cache.save()
 
@@ -77,6 +82,8 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
                            partial(build_project, judged, config, python_keys, overlay))
         if project is None:
             project = build_project([], config)
+        if live is not None:
+            project.live = _guarded(failures, "the live probe", None, partial(_observe, live, project, rules))
         projects.append(project)
         world_findings: list[Finding] = []
         for rule_id in rules:
@@ -127,7 +134,23 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
                      incomplete=deadline.hit,
                      not_checked=tuple(entry for entry in project.not_checked if entry.rule_id in rules),
                      applied=applied,
-                     timings={f"helm render {chart}": seconds for chart, seconds in charts.timings.items()})
+                     timings={f"helm render {chart}": seconds for chart, seconds in charts.timings.items()},
+                     live=live.snapshot if live is not None else None)
+
+
+def _observe(live: LiveRun, project: Project, rules: tuple[str, ...]) -> LiveSnapshot:
+    """The probe's snapshot, taken once per run (the first world names the task queues to look at)."""
+    from tprlint.live.observe import WAIT_RULES, with_snapshot
+    from tprlint.live.targets import queue_uses
+
+    waited = [r for r in WAIT_RULES if r in rules and r in REGISTRY]
+
+    def passes(snapshot: LiveSnapshot) -> bool:
+        trial = with_snapshot(project, snapshot)
+        assert isinstance(trial, Project)
+        return not any(any(True for _ in REGISTRY[rule_id](trial)) for rule_id in waited)
+
+    return live.observe(lambda: [use.name for use in queue_uses(project)[0]], passes)
 
 
 def _every_world(projects: list[Project]) -> Project:

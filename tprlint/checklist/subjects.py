@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from tprlint.facts.compose import ComposeService, is_dev_service
 from tprlint.facts.python.facts import PythonFacts
 from tprlint.link.compose_links import production_configs
+from tprlint.live.paths import CLUSTER, cluster_path, temporal_path
+from tprlint.live.targets import queue_uses
 from tprlint.model import SUBJECT_TAG as TAG
 from tprlint.rules.activities import production_calls
 from tprlint.rules.client import resolve_target, worker_process_modules
 from tprlint.rules.compose import server_repo
 from tprlint.rules.context import Project, is_test_path
 from tprlint.rules.kubernetes import REPLICATED_KINDS
+from tprlint.rules.live_kubernetes import live_workloads
 from tprlint.rules.temporal_server import judged_by_server_rules
 
 Finder = Callable[[Project], Iterable[str]]  # the path of each subject met (and its TAG, when it has one)
@@ -182,6 +185,43 @@ def _all_servers(project: Project) -> Iterator[str]:
     yield from _compose_servers(project)
 
 
+def _probed_server(project: Project) -> Iterator[str]:
+    state = project.live.temporal if project.live else None
+    if state is not None:
+        yield temporal_path(state.address, state.namespace)
+
+
+def _reached_server(project: Project) -> Iterator[str]:
+    state = project.live.temporal if project.live else None
+    if state is not None and not state.error:
+        yield temporal_path(state.address, state.namespace)
+
+
+def _shard_values(project: Project) -> Iterator[str]:
+    if next(_reached_server(project), None) is not None:
+        yield from (c.location.path for c in project.temporal_servers.judged() if c.shards is not None)
+
+
+def _probed_queues(project: Project) -> Iterator[str]:
+    if next(_reached_server(project), None) is not None:
+        yield from (use.location.path for use in queue_uses(project)[0])
+
+
+def _probed_cluster(project: Project) -> Iterator[str]:
+    if project.live is not None and project.live.kubernetes is not None:
+        yield cluster_path("")
+
+
+def _live_workloads(project: Project) -> Iterator[str]:
+    return (workload.location.path for workload, _, _ in live_workloads(project))
+
+
+def _drifting(project: Project) -> Iterator[str]:
+    live = {(w.kind, w.name) for w, _, _ in live_workloads(project)}
+    return (w.location.path for w in project.workloads
+            if (w.kind, w.name) in live and not w.location.path.startswith(CLUSTER))
+
+
 SUBJECTS: dict[str, Subject] = {s.name: s for s in (
     Subject("workers", "Temporal Workers constructed in production code", _workers),
     Subject("worker-processes", "modules of processes that run a Worker", _worker_processes),
@@ -212,6 +252,13 @@ SUBJECTS: dict[str, Subject] = {s.name: s for s in (
             _worker_deployments),
     Subject("servers", "Temporal server deployments (Helm values, operator clusters, manifests)", _servers),
     Subject("all-servers", "Temporal server deployments, compose services included", _all_servers),
+    Subject("probed-server", "the Temporal server the probe asked", _probed_server),
+    Subject("reached-server", "the Temporal server the probe reached", _reached_server),
+    Subject("shard-values", "shard counts in the scan, with a server reached", _shard_values),
+    Subject("probed-queues", "task queues of the code, on a server the probe reached", _probed_queues),
+    Subject("probed-cluster", "the Kubernetes cluster the probe asked", _probed_cluster),
+    Subject("live-workloads", "live workloads of Temporal workers and servers", _live_workloads),
+    Subject("deployed-manifests", "workload manifests with a live twin in the cluster", _drifting),
 )}
 
 # The subject family of each rule (engine rules TPR000-TPR003 report on the run, not on a subject).
@@ -236,6 +283,11 @@ RULE_SUBJECTS: dict[str, str] = {
     "TPR601": "linked-workloads", "TPR602": "compose-workers", "TPR603": "worker-deployments",
     "TPR604": "worker-deployments",
     "TPR901": "servers", "TPR902": "servers",
+    "TPR701": "probed-server", "TPR702": "reached-server", "TPR703": "reached-server", "TPR704": "reached-server",
+    "TPR705": "shard-values", "TPR706": "reached-server", "TPR710": "probed-queues", "TPR711": "probed-queues",
+    "TPR712": "probed-queues", "TPR713": "probed-queues", "TPR714": "probed-queues", "TPR720": "reached-server",
+    "TPR801": "probed-cluster", "TPR802": "live-workloads", "TPR803": "live-workloads", "TPR804": "live-workloads",
+    "TPR805": "live-workloads", "TPR806": "deployed-manifests",
 }
 
 

@@ -88,7 +88,8 @@ class KubeState:
     # Live objects as the API returned them (apiVersion, kind, metadata, spec, status), without
     # metadata.managedFields; Deployments, StatefulSets, Rollouts, PDBs, HPAs, ScaledObjects, NetworkPolicies.
     objects: tuple[dict[str, Any], ...] = ()
-    pods: tuple[dict[str, Any], ...] = ()  # metadata (name, namespace, labels, ownerReferences), spec.containers[].image, status
+    # Pods: metadata (name, namespace, labels, ownerReferences), spec.containers[].image, status.
+    pods: tuple[dict[str, Any], ...] = ()
     errors: tuple[KubeError, ...] = ()
     error: str = ""  # no configuration, or the API server could not be reached at all
 

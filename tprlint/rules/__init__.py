@@ -18,6 +18,8 @@ from tprlint.rules import (
     determinism,
     kubernetes,
     kubernetes_policies,
+    live_kubernetes,
+    live_temporal,
     process,
     python_worker,
     temporal_server,
@@ -44,4 +46,6 @@ REGISTRY: dict[str, RuleFunction] = {
     **process.RULES,
     **versioning.RULES,
     **temporal_server.RULES,
+    **live_temporal.RULES,
+    **live_kubernetes.RULES,
 }

@@ -17,6 +17,7 @@ from tprlint.facts.temporal_server import ServerProject
 from tprlint.link.compose_links import ComposeLink, link_compose
 from tprlint.link.python_project import PythonProject, ResolvedWorker
 from tprlint.link.workloads import SERVER_IMAGES, WorkloadLink, link_workloads, worker_reason
+from tprlint.live.snapshot import LiveSnapshot
 from tprlint.model import Location, RelatedLocation, Undecided
 
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
@@ -56,6 +57,8 @@ class Project:
     temporal_servers: ServerProject = field(default_factory=ServerProject)
     # What a rule could not decide: a silent skip must never look like a pass.
     not_checked: list[Undecided] = field(default_factory=list)
+    # What the live probe saw (tprlint.live): None when no probe ran; the live rules apply to nothing then.
+    live: LiveSnapshot | None = None
 
     def undecided(self, rule_id: str, what: str, why: str, location: Location | None = None) -> None:
         entry = Undecided(rule_id, what, why, location)

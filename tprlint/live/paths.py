@@ -1,0 +1,21 @@
+"""Where live findings point: a Temporal namespace or a cluster object has no file, so it gets a path
+of its own scheme. Reporters show such a path as it is and never read it from disk."""
+
+from __future__ import annotations
+
+TEMPORAL = "temporal://"
+CLUSTER = "cluster://"
+
+
+def is_live_path(path: str) -> bool:
+    return path.startswith((TEMPORAL, CLUSTER))
+
+
+def temporal_path(address: str, namespace: str) -> str:
+    return f"{TEMPORAL}{address}/{namespace}"
+
+
+def cluster_path(namespace: str, kind: str = "", name: str = "") -> str:
+    """``cluster://shop/Deployment/order-worker``; the context is said in the probe's summary, not here:
+    a context named `kind-dev` would make every object look like a development set-up."""
+    return f"{CLUSTER}{namespace or 'default'}" + (f"/{kind}/{name}" if kind else "")

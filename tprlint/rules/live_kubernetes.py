@@ -1,0 +1,235 @@
+"""TPR8xx: what the running cluster says about the workloads of Temporal workers and servers.
+
+The probe (``tprlint.live.kubernetes_probe``) lists the objects; the engine turns the live workloads into
+the same facts as manifests (their paths start with ``cluster://``), so every workload rule judges them
+too. These rules judge what only a cluster has: status, pods, and drift from the repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tprlint.facts.kubernetes import Workload
+from tprlint.facts.python.values import Missing
+from tprlint.live.paths import CLUSTER, cluster_path
+from tprlint.live.snapshot import KubeState
+from tprlint.model import Location, RelatedLocation
+from tprlint.rules.context import Hit, Project
+
+_RBAC = "grant it `get` and `list` (the read-only ClusterRole in the README's \"Probe the running system\")"
+
+
+def cluster(project: Project) -> KubeState | None:
+    return project.live.kubernetes if project.live else None
+
+
+def live_workloads(project: Project) -> Iterator[tuple[Workload, str, dict[str, Any]]]:
+    """Live workloads in scope (workers, servers), with why and the object the API returned."""
+    state = cluster(project)
+    if state is None:
+        return
+    objects = {(o.get("kind"), _meta(o).get("namespace") or "default", _meta(o).get("name")): o
+               for o in state.objects}
+    for workload, reason in project.in_scope():
+        if workload.location.path.startswith(CLUSTER):
+            raw = objects.get((workload.kind, workload.namespace or "default", workload.name))
+            if raw is not None:
+                yield workload, reason, raw
+
+
+def _meta(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+# -- TPR801 ---------------------------------------------------------------------------------------
+
+
+def cluster_access(project: Project) -> Iterator[Hit]:
+    state = cluster(project)
+    if state is None:
+        return
+    if state.error:
+        yield Hit(Location(cluster_path("")), f"Cannot check the cluster ({state.context or 'no context'}): "
+                  f"{state.error}", anchor=f"cluster:{state.context}")
+        return
+    for error in state.errors:
+        where = f"{error.resource} in namespace {error.namespace}" if error.namespace else error.resource
+        if error.status == 404:
+            project.undecided("TPR801", where, "not installed in this cluster (its CRD is missing): nothing of "
+                              "that kind can be checked", Location(cluster_path(error.namespace)))
+            continue
+        if error.status in (401, 403):
+            fix = (f"give the probe's identity a valid token or certificate and {_RBAC}" if error.status == 401
+                   else _RBAC)
+            yield Hit(Location(cluster_path(error.namespace)), f"The cluster refused to list {where} "
+                      f"(HTTP {error.status}): {error.message}. Every check of those objects is missing; {fix}.",
+                      anchor=f"cluster:{error.namespace}:{error.resource}")
+        else:
+            yield Hit(Location(cluster_path(error.namespace)), f"Could not list {where}: {error.message}. "
+                      "Every check of those objects is missing; check the API server's address and "
+                      "--timeout.", anchor=f"cluster:{error.namespace}:{error.resource}")
+
+
+# -- TPR802 ---------------------------------------------------------------------------------------
+
+
+def replicas_not_ready(project: Project) -> Iterator[Hit]:
+    for workload, reason, raw in live_workloads(project):
+        desired = _int(_dict(raw.get("spec")).get("replicas"))
+        desired = 1 if desired is None else desired
+        status = _dict(raw.get("status"))
+        ready = _int(status.get("readyReplicas")) or 0
+        if desired == 0 or ready >= desired:
+            continue
+        yield Hit(workload.location, f"{workload.kind} {workload.name} ({reason}) has {ready} of {desired} "
+                  f"replicas ready: {desired - ready} pod{'s are' if desired - ready != 1 else ' is'} not "
+                  "serving, so the capacity (and for workers, the pollers) planned for is not there. "
+                  f"`kubectl describe {workload.kind.lower()} {workload.name}` and its pods' events say why.",
+                  anchor=f"{workload.ref}:ready")
+
+
+# -- TPR803 ---------------------------------------------------------------------------------------
+
+
+def _selects(workload_raw: dict[str, Any], pod: dict[str, Any]) -> bool:
+    spec = _dict(workload_raw.get("spec"))
+    labels = _dict(_dict(spec.get("selector")).get("matchLabels"))
+    pod_meta = _meta(pod)
+    if not labels or (pod_meta.get("namespace") or "default") != (_meta(workload_raw).get("namespace") or "default"):
+        return False
+    have = _dict(pod_meta.get("labels"))
+    return all(have.get(k) == v for k, v in labels.items())
+
+
+def pods_of(project: Project, raw: dict[str, Any]) -> list[dict[str, Any]]:
+    state = cluster(project)
+    return [pod for pod in (state.pods if state else ()) if _selects(raw, pod)]
+
+
+def pods_restarting(project: Project) -> Iterator[Hit]:
+    limit = int(project.config.thresholds.pod_restart_max)
+    for workload, reason, raw in live_workloads(project):
+        worst: tuple[int, str, str] | None = None
+        oom: list[str] = []
+        for pod in pods_of(project, raw):
+            for status in _dict(pod.get("status")).get("containerStatuses") or ():
+                status = _dict(status)
+                restarts = _int(status.get("restartCount")) or 0
+                name = f"{_meta(pod).get('name')}/{status.get('name')}"
+                last = _dict(_dict(status.get("lastState")).get("terminated"))
+                if last.get("reason") == "OOMKilled":
+                    oom.append(name)
+                if restarts > limit and (worst is None or restarts > worst[0]):
+                    worst = (restarts, name, str(last.get("reason") or ""))
+        if not worst and not oom:
+            continue
+        parts = []
+        if worst:
+            why = f", last ended: {worst[2]}" if worst[2] else ""
+            parts.append(f"container {worst[1]} restarted {worst[0]} times (limit {limit}{why})")
+        if oom:
+            parts.append(f"{', '.join(sorted(oom)[:3])} {'was' if len(oom) == 1 else 'were'} OOM-killed")
+        yield Hit(workload.location, f"Pods of {workload.kind} {workload.name} ({reason}) are restarting: "
+                  f"{'; '.join(parts)}. A worker killed mid-task loses its activities until their timeouts "
+                  "expire, and a kill skips the graceful drain. Raise the memory limit (or lower the worker's "
+                  "concurrent slots), and read the previous container's logs (`kubectl logs --previous`).",
+                  anchor=f"{workload.ref}:restarts")
+
+
+# -- TPR804 ---------------------------------------------------------------------------------------
+
+
+def rollout_stuck(project: Project) -> Iterator[Hit]:
+    for workload, reason, raw in live_workloads(project):
+        status = _dict(raw.get("status"))
+        stuck = ""
+        for condition in status.get("conditions") or ():
+            condition = _dict(condition)
+            if condition.get("type") == "Progressing" and condition.get("reason") == "ProgressDeadlineExceeded":
+                stuck = str(condition.get("message") or "progress deadline exceeded")
+        if workload.kind == "Rollout" and status.get("phase") == "Degraded":
+            stuck = stuck or str(status.get("message") or "the Rollout is Degraded")
+        if not stuck:
+            continue
+        yield Hit(workload.location, f"The rollout of {workload.kind} {workload.name} ({reason}) is stuck: "
+                  f"{stuck}. New pods do not become ready, so old and new builds both run (and both poll) "
+                  "until someone acts. Roll back (`kubectl rollout undo`) or fix the new pods.",
+                  anchor=f"{workload.ref}:stuck")
+
+
+# -- TPR805 ---------------------------------------------------------------------------------------
+
+
+def _versioned(project: Project, workload: Workload) -> bool:
+    workers = [w for _, runs in project.worker_links(workload) for w in runs]
+    return any(not isinstance(project.python.fold(w.option("deployment_config")), Missing) for w in workers)
+
+
+def mixed_images(project: Project) -> Iterator[Hit]:
+    for workload, reason, raw in live_workloads(project):
+        if not reason.startswith("Temporal worker") or _versioned(project, workload):
+            continue
+        images: dict[str, set[str]] = {}
+        for pod in pods_of(project, raw):
+            for container in _dict(pod.get("spec")).get("containers") or ():
+                container = _dict(container)
+                if isinstance(container.get("image"), str):
+                    images.setdefault(str(container.get("name")), set()).add(container["image"])
+        mixed = {name: sorted(found) for name, found in images.items() if len(found) > 1}
+        if not mixed:
+            continue
+        name, found = sorted(mixed.items())[0]
+        yield Hit(workload.location, f"Pods of {workload.kind} {workload.name} ({reason}) run different images "
+                  f"in container `{name}` ({', '.join(found[:3])}) and its code uses no Worker Deployment "
+                  "versioning: both builds poll the same task queues, so a workflow started on one build replays "
+                  "on the other and fails with a non-determinism error if their workflow code differs. Let the "
+                  "rollout finish (or roll back), and use Worker Deployment versioning for changes to workflow "
+                  "code.", anchor=f"{workload.ref}:images")
+
+
+# -- TPR806 ---------------------------------------------------------------------------------------
+
+
+def grace_period_drift(project: Project) -> Iterator[Hit]:
+    if cluster(project) is None:
+        return
+    files: dict[tuple[str, str], list[Workload]] = {}
+    for workload in project.workloads:
+        if not workload.location.path.startswith(CLUSTER):
+            files.setdefault((workload.kind, workload.name), []).append(workload)
+    for live, reason, _ in live_workloads(project):
+        for twin in files.get((live.kind, live.name), ()):
+            if twin.namespace and live.namespace and twin.namespace != live.namespace:
+                continue
+            mine = 30 if twin.grace_period_seconds is None else twin.grace_period_seconds
+            running = 30 if live.grace_period_seconds is None else live.grace_period_seconds
+            if mine == running:
+                continue
+            yield Hit(twin.grace_period_location or twin.location,
+                      f"{twin.kind} {twin.name} ({reason}) has terminationGracePeriodSeconds {mine} here, but "
+                      f"the cluster runs it with {running}: the repository is not what is deployed, so what "
+                      "tprlint checked here is not what protects the running workers' drain. Deploy this "
+                      "manifest (or find what changes it: a Helm value, a kustomize patch, a manual edit).",
+                      related=(RelatedLocation(live.grace_period_location or live.location,
+                                               f"live: terminationGracePeriodSeconds {running}"),),
+                      anchor=f"{twin.ref}:grace-drift")
+
+
+RULES = {
+    "TPR801": cluster_access,
+    "TPR802": replicas_not_ready,
+    "TPR803": pods_restarting,
+    "TPR804": rollout_stuck,
+    "TPR805": mixed_images,
+    "TPR806": grace_period_drift,
+}
