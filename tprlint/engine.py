@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,6 +76,7 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
         cache.load()
     scanner = Scanner(cache, jobs, deadline)
     if live is not None:
+        live.wanted = requested(paths)  # --wait waits for what is reported
         live.start()
     try:
         scanner.start([c for c in candidates if not is_chart_file(c.display)])
@@ -92,20 +93,27 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     return result
 
 
-def _only_requested(result: RunResult, paths: list[Path]) -> RunResult:
-    """The findings placed in the paths asked for (and those of the run itself, placed at ".")."""
-    requested = [os.path.realpath(p) for p in paths]
+def requested(paths: list[Path]) -> Callable[[str], bool]:
+    """Is a finding's path in the paths asked for (or the run's own ".", or a live place)?"""
+    asked = [os.path.realpath(p) for p in paths]
     here = os.path.realpath(os.getcwd())
 
-    def wanted(finding: Finding) -> bool:
+    def wanted(path: str) -> bool:
         # Candidates are named from the resolved roots down, links inside the tree unresolved: so are these.
-        path = finding.location.path
-        return path == "." or is_live_path(path) or reported(os.path.normpath(os.path.join(here, path)), requested)
+        return path == "." or is_live_path(path) or reported(os.path.normpath(os.path.join(here, path)), asked)
+
+    return wanted
+
+
+def _only_requested(result: RunResult, paths: list[Path]) -> RunResult:
+    """The findings placed in the paths asked for (and those of the run itself, placed at ".")."""
+    requested_path = requested(paths)
+
+    def wanted(finding: Finding) -> bool:
+        return requested_path(finding.location.path)
 
     def inside(path: str) -> bool:
-        if is_live_path(path):
-            return True
-        return reported(os.path.normpath(os.path.join(here, path.split(SUBJECT_TAG, 1)[0])), requested)
+        return requested_path(path.split(SUBJECT_TAG, 1)[0])
 
     kept = [f for f in result.findings if wanted(f)]
     # What the rules applied to and could not decide counts for the checklist only inside those paths too;

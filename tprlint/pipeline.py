@@ -141,14 +141,14 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
 def _observe(live: LiveRun, project: Project, rules: tuple[str, ...]) -> LiveSnapshot:
     """The probe's snapshot, taken once per run (the first world names the task queues to look at)."""
     from tprlint.live.observe import WAIT_RULES, with_snapshot
-    from tprlint.live.targets import queue_uses
+    from tprlint.rules.task_queues import queue_uses
 
     waited = [r for r in WAIT_RULES if r in rules and r in REGISTRY]
 
     def passes(snapshot: LiveSnapshot) -> bool:
         trial = with_snapshot(project, snapshot)
         assert isinstance(trial, Project)
-        return not any(any(True for _ in REGISTRY[rule_id](trial)) for rule_id in waited)
+        return not any(live.wanted(hit.location.path) for rule_id in waited for hit in REGISTRY[rule_id](trial))
 
     return live.observe(lambda: [use.name for use in queue_uses(project)[0]], passes)
 

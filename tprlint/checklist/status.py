@@ -18,10 +18,11 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tprlint.checklist.attest import Attestation
 from tprlint.checklist.catalog import Checklist, Item, load_checklists
+from tprlint.live import is_live_rule
 from tprlint.model import SUBJECT_TAG as TAG
 from tprlint.model import Finding, Undecided
 
@@ -66,6 +67,8 @@ class ItemResult:
     rules: tuple[str, ...] = ()  # its rules that ran
     applied: int = 0  # things its rules applied to
     attestation: Attestation | None = None
+    # With a probe: the status from each kind of evidence, ("static", Status.PASS), ("live", Status.FAIL).
+    sources: tuple[tuple[str, Status], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,12 @@ def build_report(findings: list[Finding], rules_run: Iterable[str], applied: Map
     undecided_by_rule: dict[str, list[Undecided]] = {}
     for entry in undecided:
         undecided_by_rule.setdefault(entry.rule_id, []).append(entry)
+    probed = any(is_live_rule(r) and applied.get(r) for r in ran)
     results = tuple(
         ChecklistResult(checklist, tuple(
+            _side_by_side(item_status(item, ran, by_rule, applied, undecided_by_rule, attestations.get(item.id),
+                                      outside or {}), ran, by_rule, applied, undecided_by_rule, outside or {})
+            if probed else
             item_status(item, ran, by_rule, applied, undecided_by_rule, attestations.get(item.id), outside or {})
             for item in checklist.items))
         for checklist in (checklists or load_checklists()))
@@ -149,9 +156,24 @@ def item_status(item: Item, ran: frozenset[str], findings: Mapping[str, list[Fin
     return static
 
 
+def _side_by_side(result: ItemResult, ran: frozenset[str], findings: Mapping[str, list[Finding]],
+                  applied: Mapping[str, Sequence[str]], undecided: Mapping[str, list[Undecided]],
+                  outside: Mapping[str, int]) -> ItemResult:
+    """With a probe, the item's status from its static rules and from its live rules, each on its own."""
+    sources = []
+    for source, live in (("static", False), ("live", True)):
+        rules = tuple(r for r in result.item.rules if is_live_rule(r) == live)
+        if not rules:
+            continue
+        requires = tuple(r for r in result.item.requires if is_live_rule(r) == live)
+        alone = replace(result.item, rules=rules, requires=requires)
+        sources.append((source, _static(alone, ran, findings, applied, undecided, outside).status))
+    return replace(result, sources=tuple(sources))
+
+
 def _with(base: ItemResult, status: Status, reason: str, attestation: Attestation | None) -> ItemResult:
     return ItemResult(base.item, status, reason, base.findings, base.suppressed, base.undecided, base.rules,
-                      base.applied, attestation)
+                      base.applied, attestation, base.sources)
 
 
 def _static(item: Item, ran: frozenset[str], findings: Mapping[str, list[Finding]],

@@ -39,6 +39,7 @@ class LiveRun:
         self._kube: KubeState | None = recorded.kubernetes if recorded else None
         self._thread: threading.Thread | None = None
         self._started = time.monotonic()
+        self.wanted: Callable[[str], bool] = lambda path: True  # the paths reported (the engine sets it)
 
     def start(self) -> None:
         """List the cluster in a thread: it waits on the network while the scan uses the CPUs."""
@@ -104,7 +105,7 @@ class LiveRun:
 def _since(settings: ProbeSettings) -> datetime:
     if settings.since_time:
         return datetime.fromisoformat(settings.since_time.replace("Z", "+00:00")).astimezone(timezone.utc)
-    return now_utc() - timedelta(seconds=settings.since_seconds)
+    return (now_utc() - timedelta(seconds=settings.since_seconds)).replace(microsecond=0)
 
 
 def _cluster_gone(settings: ProbeSettings, why: str) -> KubeState:

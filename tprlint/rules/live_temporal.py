@@ -14,9 +14,9 @@ from tprlint.facts.python.values import Missing, describe_seconds
 from tprlint.link.python_project import ResolvedWorker
 from tprlint.live.paths import temporal_path
 from tprlint.live.snapshot import Poller, QueueState, TemporalState
-from tprlint.live.targets import QueueUse, queue_uses
 from tprlint.model import Location, RelatedLocation
 from tprlint.rules.context import Hit, Project
+from tprlint.rules.task_queues import QueueUse, queue_uses
 
 _DEV_STORES = ("sqlite",)
 
@@ -52,7 +52,7 @@ def server_unreachable(project: Project) -> Iterator[Hit]:
         yield Hit(where(state), f"Cannot check {_server(state)} (namespace {state.namespace}): {state.error}",
                   anchor=f"temporal:{state.address}")
     elif state.serving is False:
-        yield Hit(where(state), f"{_server(state).capitalize()} answers, but its health check says the "
+        yield Hit(where(state), f"The Temporal server at {state.address} answers, but its health check says the "
                   "WorkflowService is NOT_SERVING: workers cannot poll and clients cannot start workflows. "
                   "Look at the frontend's logs and its database connection.", anchor=f"temporal:{state.address}")
 
@@ -74,7 +74,7 @@ def plaintext_connection(project: Project) -> Iterator[Hit]:
     state = reached(project, "TPR702")
     if state is None or state.tls or _loopback(state.address):
         return
-    yield Hit(where(state), f"{_server(state).capitalize()} accepted a connection without TLS: workflow "
+    yield Hit(where(state), f"The Temporal server at {state.address} accepted a connection without TLS: workflow "
               "inputs, results and any credentials cross the network in clear text, and anyone who can reach "
               "the port can act as a client. Enable TLS on the frontend (`server.config.tls.frontend`, mTLS with "
               "client certificates), then probe with --tls-ca-path (and --tls-cert-path/--tls-key-path).",
@@ -92,7 +92,8 @@ def development_persistence(project: Project) -> Iterator[Hit]:
                                                              ("visibility", state.visibility_store))
               if store.lower() in _DEV_STORES]
     if stores:
-        yield Hit(where(state), f"{_server(state).capitalize()} runs on SQLite ({' and '.join(stores)}): that is "
+        yield Hit(where(state), f"The Temporal server at {state.address} runs on SQLite ({' and '.join(stores)}): "
+                  "that is "
                   "the development server (`temporal server start-dev`), one process with no replication, "
                   "which loses every workflow when its file (or memory) goes. Run the server on PostgreSQL, "
                   "MySQL or Cassandra (the temporal Helm chart), or use Temporal Cloud.",
@@ -107,7 +108,7 @@ def running_shards_too_low(project: Project) -> Iterator[Hit]:
     minimum = int(project.config.thresholds.min_history_shards)
     if state is None or state.history_shard_count is None or state.history_shard_count >= minimum:
         return
-    yield Hit(where(state), f"{_server(state).capitalize()} runs with {state.history_shard_count} history "
+    yield Hit(where(state), f"The Temporal server at {state.address} runs with {state.history_shard_count} history "
               f"shard{'s' if state.history_shard_count != 1 else ''}, below the production minimum of {minimum}. "
               "The count was fixed when the cluster's database was created and can never change: a cluster "
               "that outgrows its shards needs a new cluster and a migration. Create production clusters with "
