@@ -28,6 +28,7 @@ manifests and Dockerfiles, and the links between them.
 
 commands:
   tprlint [PATHS...]       lint the paths (default: the current directory)
+  tprlint probe [PATHS...] check the running Temporal server and cluster against the paths' code (read-only)
   tprlint rules            list every rule: id, name, severity, checklist items
   tprlint checklist        list the production checklists' items, their evidence and rules
   tprlint explain RULE     show a rule's documentation and examples (e.g. TPR601)
@@ -47,14 +48,22 @@ walking up from the first path; command-line options override it. Suppress a fin
 """
 
 
+PROBE_DESCRIPTION = """\
+Check the running system, read-only: the Temporal server (reachable, shards, retention, pollers and
+backlog of every task queue the code in PATHS uses, failed workflows since --since) and the Kubernetes
+cluster (live workloads judged by the same rules as manifests; ready replicas, restarts, stuck rollouts,
+drift from the manifests). Reports the live findings and the checklist items a probe can answer.
+"""
+
+
 class UsageError(Exception):
     pass
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(probe: bool = False) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tprlint", description=DESCRIPTION, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="tprlint probe" if probe else "tprlint", description=PROBE_DESCRIPTION if probe else DESCRIPTION,
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to lint (default: .)")
     parser.add_argument("-f", "--format", action="append", metavar="NAME[:PATH]", dest="formats",
@@ -110,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour in console output (default: auto = on a terminal, unless NO_COLOR is set)")
     parser.add_argument("--version", action="version", version=f"tprlint {__version__}")
+    from tprlint.live.cli_options import add_probe_arguments
+
+    add_probe_arguments(parser, probe)
     return parser
 
 
@@ -142,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tprlint.checklist.listing import checklist_command
 
             return checklist_command(args_list[1:])
+        if args_list[:1] == ["probe"]:
+            return _lint_command(args_list[1:], probe=True)
         return _lint_command(args_list)
     except BrokenPipeError:
         # `tprlint rules | head -1`: the reader has gone. Nothing more can be shown, and Python must not
@@ -156,14 +170,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def _lint_command(argv: list[str]) -> int:
+def _lint_command(argv: list[str], probe: bool = False) -> int:
     # A run allocates millions of small objects (syntax and YAML nodes) that are freed by reference
     # counting, not by the cycle collector, whose frequent passes over them cost a fifth of a cold
     # run. The process is short-lived; collect less often (mypy makes the same choice). Worker
     # processes inherit the setting.
     gc.set_threshold(200_000, 30, 30)
-    parser = _parser()
+    parser = _parser(probe)
     args = parser.parse_args(argv)
+    probing = probe or args.probe
     from tprlint.catalog import load_catalog
     from tprlint.config import ConfigError, add_helm_values, check_statuses, find_config, load_config
     from tprlint.model import Severity
@@ -203,11 +218,29 @@ def _lint_command(argv: list[str]) -> int:
     if args.fix and args.diff:
         raise UsageError("--diff shows the fixes, --fix makes them: choose one")
 
+    from tprlint.live.cli_options import live_run, misplaced_probe_options
+    from tprlint.live.options import ProbeConfigError
+
+    live = None
+    if probing:
+        if args.fix or args.diff or args.write_baseline:
+            raise UsageError("a probe does not combine with --fix, --diff or --write-baseline")
+        try:
+            live = live_run(args, os.environ)
+        except ProbeConfigError as exc:
+            raise UsageError(str(exc)) from None
+    elif misplaced_probe_options(args):
+        raise UsageError(f"{misplaced_probe_options(args)[0]} goes with --probe or `tprlint probe`")
+
     from tprlint.engine import run
     from tprlint.report import CHECKLIST_FORMATS, ReportContext, load_reporter
 
     result = run(paths, config, use_cache=not args.no_cache, jobs=args.jobs, cache_dir=args.cache_dir,
-                 timeout=args.timeout)
+                 timeout=args.timeout, live=live)
+    if live is not None:
+        from tprlint.live.report import after_probe
+
+        result = after_probe(result, live.snapshot, args, probe_only=probe)
     roots = tuple(os.path.realpath(p) for p in paths)
     if args.fix or args.diff:
         from tprlint.fix.apply import fix_command
@@ -242,7 +275,7 @@ def _lint_command(argv: list[str]) -> int:
         from tprlint.checklist.report import checklist_of
 
         try:
-            checklist = checklist_of(result, config)
+            checklist = checklist_of(result, config, live_only=probe)
         except Exception as exc:  # the findings' reports are still written; the run is incomplete
             from tprlint.internal import describe
             from tprlint.report.text import printable
@@ -289,7 +322,8 @@ def _lint_command(argv: list[str]) -> int:
     if checklist is not None and (config.fail_on_item or config.require):
         from tprlint.checklist.report import checklist_of, explain_gate
 
-        gated = checklist if all(f.is_new for f in result.findings) else checklist_of(result, config, new_only=True)
+        gated = checklist if all(f.is_new for f in result.findings) else checklist_of(result, config, new_only=True,
+                                                                                   live_only=probe)
         failed = explain_gate(gated, config) if gated is not None else ""
         if failed:
             print(failed, file=sys.stderr)

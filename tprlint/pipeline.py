@@ -134,8 +134,7 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
                      incomplete=deadline.hit,
                      not_checked=tuple(entry for entry in project.not_checked if entry.rule_id in rules),
                      applied=applied,
-                     timings={f"helm render {chart}": seconds for chart, seconds in charts.timings.items()},
-                     live=live.snapshot if live is not None else None)
+                     timings={f"helm render {chart}": seconds for chart, seconds in charts.timings.items()})
 
 
 def _observe(live: LiveRun, project: Project, rules: tuple[str, ...]) -> LiveSnapshot:

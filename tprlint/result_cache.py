@@ -28,7 +28,6 @@ from tprlint.cache_store import read_bounded, write_atomic
 from tprlint.catalog import catalog_dir
 from tprlint.config import Config
 from tprlint.discover.walk import Candidate
-from tprlint.live.snapshot import LiveSnapshot
 from tprlint.model import Finding, Undecided
 
 RESULT_FILE = "last-run.json"
@@ -53,7 +52,6 @@ class RunResult:
     outside: dict[str, int] = field(default_factory=dict)
     incomplete: bool = False  # the run's time limit expired: something was not analysed (exit 2)
     replayed: bool = False  # the findings are the last run's: nothing they depend on changed
-    live: LiveSnapshot | None = None  # what the probe saw (never cached: a probe is never replayed)
 
 
 def run_key(paths: list[Path], candidates: list[Candidate], config: Config, rules: tuple[str, ...]) -> str:

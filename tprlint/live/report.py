@@ -18,8 +18,8 @@ from tprlint.result_cache import RunResult
 _REDACTED = "<redacted by tprlint>"
 
 
-def after_probe(result: RunResult, args: argparse.Namespace, probe_only: bool) -> RunResult:
-    snapshot = result.live
+def after_probe(result: RunResult, snapshot: LiveSnapshot | None, args: argparse.Namespace,
+                probe_only: bool) -> RunResult:
     if snapshot is not None:
         if not args.quiet:
             from tprlint.report.text import printable
