@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.live_temporal import temporal_dev_server  # noqa: F401  (session fixture: a real dev server)
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
 SHARED = REPO.parent / "shared"

@@ -68,6 +68,9 @@ class TemporalState:
     visibility_archival: str = ""
     queues: tuple[QueueState, ...] = ()
     counts: WorkflowCounts | None = None
+    # Calls that failed while the server was reachable (health, get_system_info, get_cluster_info): what and
+    # why, so an empty figure above says why it is empty. Namespace, queue and count failures have their own.
+    errors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
