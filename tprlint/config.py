@@ -54,7 +54,7 @@ class Thresholds:
     failure_max_ratio: float = 0.05
     retention_min_seconds: float = 86400.0
     retention_max_seconds: float = 0.0
-    poller_stale_seconds: float = 120.0
+    poller_stale_seconds: float = 90.0
     pod_restart_max: int = 3
 
 
