@@ -15,6 +15,7 @@ import secrets
 import sys
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -298,13 +299,19 @@ def deployment(name: str, namespace: str, image: str, command: list[str], replic
     }
 
 
+def _rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def pod(name: str, namespace: str, app: str, replica_set: str, image: str, image_id: str, ready: bool,
         restarts: int = 0, oom_killed: bool = False) -> dict[str, Any]:
     state: dict[str, Any] = {"running": {"startedAt": "2025-05-12T09:20:00Z"}}
     last_state: dict[str, Any] = {}
-    if oom_killed:
-        last_state = {"terminated": {"exitCode": 137, "reason": "OOMKilled", "startedAt": "2025-05-12T09:01:00Z",
-                                     "finishedAt": "2025-05-12T09:19:58Z", "containerID": "containerd://7f3a"}}
+    if oom_killed:  # ten minutes ago: a pod restarting now, not an old crash
+        finished = datetime.now(timezone.utc) - timedelta(minutes=10)
+        last_state = {"terminated": {"exitCode": 137, "reason": "OOMKilled",
+                                     "startedAt": _rfc3339(finished - timedelta(minutes=18)),
+                                     "finishedAt": _rfc3339(finished), "containerID": "containerd://7f3a"}}
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": _meta(name, namespace, {"app": app, "pod-template-hash": replica_set.rsplit("-", 1)[1]},

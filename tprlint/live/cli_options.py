@@ -89,6 +89,8 @@ def probe_settings(args: argparse.Namespace, env: Mapping[str, str]) -> ProbeSet
     """Settings from the options and the environment; ProbeConfigError says what is wrong (exit 2)."""
     call_timeout = parse_duration(args.call_timeout, "--call-timeout")
     deadline = parse_duration(args.probe_deadline, "--probe-deadline")
+    if getattr(args, "timeout", None):  # the run's own time limit bounds its probe too
+        deadline = min(deadline, float(args.timeout))
     if call_timeout <= 0 or deadline <= 0:
         raise ProbeConfigError("--call-timeout and --probe-deadline must be above 0")
     since_seconds, since_time = 3600.0, ""

@@ -8,6 +8,7 @@ too. These rules judge what only a cluster has: status, pods, and drift from the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from tprlint.facts.kubernetes import Workload
@@ -116,8 +117,26 @@ def pods_of(project: Project, raw: dict[str, Any]) -> list[dict[str, Any]]:
     return [pod for pod in (state.pods if state else ()) if _selects(raw, pod)]
 
 
+# A container's last termination older than this is history, not a pod that is restarting now.
+RECENT_SECONDS = 86400.0
+
+
+def _recent(finished: object, taken_at: str) -> bool:
+    if not isinstance(finished, str) or not finished:
+        return True  # no time: judged by the figures alone
+    try:
+        then = datetime.fromisoformat(finished.replace("Z", "+00:00"))
+        now = datetime.fromisoformat(taken_at.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    if then.tzinfo is None or now.tzinfo is None:
+        return True
+    return (now - then).total_seconds() <= RECENT_SECONDS
+
+
 def pods_restarting(project: Project) -> Iterator[Hit]:
     limit = int(project.config.thresholds.pod_restart_max)
+    taken_at = project.live.taken_at if project.live else ""
     for workload, reason, raw in live_workloads(project):
         worst: tuple[int, str, str] | None = None
         oom: list[str] = []
@@ -127,6 +146,8 @@ def pods_restarting(project: Project) -> Iterator[Hit]:
                 restarts = _int(status.get("restartCount")) or 0
                 name = f"{_meta(pod).get('name')}/{status.get('name')}"
                 last = _dict(_dict(status.get("lastState")).get("terminated"))
+                if last and not _recent(last.get("finishedAt"), taken_at):
+                    continue  # it has run since: an old crash, not a pod restarting now
                 if last.get("reason") == "OOMKilled":
                     oom.append(name)
                 if restarts > limit and (worst is None or restarts > worst[0]):
