@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from tprlint.live import is_live_rule
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -97,8 +99,8 @@ def _item(raw: dict[str, Any], checklist: str) -> Item:
         raise ValueError(f"{raw['id']}: evidence must be some of {', '.join(EVIDENCE_KINDS)}")
     rules = tuple(raw.get("rules", ()))
     not_yet = str(raw.get("not_yet", "")).strip()
-    if rules and "static" not in evidence:
-        raise ValueError(f"{raw['id']}: rules give static evidence, but its evidence is not static")
+    if any(not is_live_rule(r) for r in rules) and "static" not in evidence:
+        raise ValueError(f"{raw['id']}: static rules give static evidence, but its evidence is not static")
     if "static" in evidence and not rules and not not_yet:
         raise ValueError(f"{raw['id']}: a static item names its rules, or says why there is none yet (not_yet)")
     requires = tuple(raw.get("requires", ()))

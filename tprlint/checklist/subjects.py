@@ -18,7 +18,6 @@ from tprlint.facts.compose import ComposeService, is_dev_service
 from tprlint.facts.python.facts import PythonFacts
 from tprlint.link.compose_links import production_configs
 from tprlint.live.paths import CLUSTER, cluster_path, temporal_path
-from tprlint.live.targets import queue_uses
 from tprlint.model import SUBJECT_TAG as TAG
 from tprlint.rules.activities import production_calls
 from tprlint.rules.client import resolve_target, worker_process_modules
@@ -26,6 +25,7 @@ from tprlint.rules.compose import server_repo
 from tprlint.rules.context import Project, is_test_path
 from tprlint.rules.kubernetes import REPLICATED_KINDS
 from tprlint.rules.live_kubernetes import live_workloads
+from tprlint.rules.task_queues import queue_uses
 from tprlint.rules.temporal_server import judged_by_server_rules
 
 Finder = Callable[[Project], Iterable[str]]  # the path of each subject met (and its TAG, when it has one)

@@ -60,6 +60,8 @@ class ReportContext:
     def source_lines(self, path: str) -> list[str]:
         """Lines of a reported file, read on demand; empty when it cannot be shown: unreadable, not a
         regular file (a FIFO would block), larger than the scan's size limit, or a link out of the tree."""
+        if path.startswith(("temporal://", "cluster://")):
+            return []  # a live finding's place (tprlint.live.paths): there is no file to show
         cached = self._lines.get(path)
         if cached is None:
             cached = self._lines[path] = self._read_lines(os.path.join(self.base_dir, path))

@@ -40,11 +40,13 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
     console = Console(file=out, force_terminal=ctx.color, no_color=not ctx.color, width=WIDTH, highlight=False,
                       markup=False, emoji=False, legacy_windows=False)
     id_width = max(len(result.item.id) for result in report.items)
+    # With a probe, each item says what its static and its live evidence gave, side by side.
+    source_width = max((len(_sources(r)) for r in report.items), default=0)
     for checklist in report.checklists:
         console.print(_heading(checklist.checklist.title, checklist.checklist.source, checklist.counts,
                                checklist.compliance))
         for result in checklist.items:
-            console.print(_item_line(result, id_width), no_wrap=True, overflow="ellipsis")
+            console.print(_item_line(result, id_width, source_width), no_wrap=True, overflow="ellipsis")
             detail = _detail(result, findings)
             if detail is not None:  # a finding's first sentence on one line; a reason in full
                 console.print(Padding(detail, (0, 0, 0, _DETAIL_INDENT)), no_wrap=detail.no_wrap,
@@ -82,13 +84,20 @@ def _heading(title: str, source: str, counts: dict[Status, int], compliance: flo
     return text
 
 
-def _item_line(result: ItemResult, id_width: int) -> Text:
+def _sources(result: ItemResult) -> str:
+    return " · ".join(f"{source} {status.value}" for source, status in result.sources)
+
+
+def _item_line(result: ItemResult, id_width: int, source_width: int = 0) -> Text:
     status = result.status
     line = Text("  ")
     line.append(f"{SYMBOLS[status]} {status.value}".ljust(_STATUS_WIDTH), style=_STYLES[status])
     line.append("  ")
     line.append(result.item.id.ljust(id_width), style="bold" if status is Status.FAIL else "")
     line.append("  ")
+    if source_width:
+        line.append(_sources(result).ljust(source_width), style="dim")
+        line.append("  ")
     line.append(printable(result.item.text.replace("`", "")))
     return line
 

@@ -28,6 +28,9 @@ def _command(finding: Finding, ctx: ReportContext) -> str:
 
 def _properties(finding: Finding, ctx: ReportContext) -> list[tuple[str, str]]:
     loc = finding.location
+    if loc.path.startswith(("temporal://", "cluster://")):  # a live finding has no file to annotate
+        meta = ctx.rules.get(finding.rule_id)
+        return [("title", f"{finding.rule_id} {meta.name} ({loc.path})" if meta else f"{finding.rule_id} ({loc.path})")]
     props = [("file", loc.path), ("line", str(loc.line)), ("col", str(loc.column))]
     if loc.end_line is not None:
         props.append(("endLine", str(loc.end_line)))

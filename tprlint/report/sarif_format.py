@@ -243,6 +243,8 @@ def _source_line(location: Location, ctx: ReportContext) -> str:
 
 
 def _artifact(path: str, ctx: ReportContext) -> Any:
+    if path.startswith(("temporal://", "cluster://")):  # a live finding's place is its own absolute URI
+        return sarif.ArtifactLocation(uri=quote(path, safe="/:@"))
     native = Path(path)
     if native.is_absolute():
         try:
