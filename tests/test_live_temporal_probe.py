@@ -304,7 +304,7 @@ def test_api_keys_come_from_variables_and_turn_tls_on(tmp_path: Path) -> None:
     assert resolve(env={"TEMPORAL_API_KEY": SECRET}).api_key == SECRET
     assert resolve(env={"TEMPORAL_API_KEY": SECRET, "TEMPORAL_TLS": "false"}).tls is False
     for env in ({}, {"MY_KEY": ""}):
-        with pytest.raises(ProbeConfigError, match="environment variable MY_KEY is unset or empty"):
+        with pytest.raises(ProbeConfigError, match="the environment variable it names is unset or empty"):
             resolve(api_key_env="MY_KEY", env=env)
 
 

@@ -76,7 +76,10 @@ def test_a_queue_polled_again_passes(tmp_path: Path) -> None:
     _, report = json_report("probe", str(DEMO), "--replay", str(write(tmp_path, snapshot)), "--exit-zero")
     assert not [f for f in report["findings"] if f["rule"] in ("TPR710", "TPR720")]
     items = {i["id"]: i for c in report["checklist"]["checklists"] for i in c["items"]}
-    assert items["post.workers-healthy"]["status"] == "pass"
+    # Every queue is polled, but the demo deploys to Kubernetes and no cluster was probed: ready replicas
+    # are not known, so the item is not a pass.
+    assert items["post.workers-healthy"]["status"] == "unknown"
+    assert "the cluster was not probed" in items["post.workers-healthy"]["reason"]
     assert items["post.errors"]["status"] == "pass"
     assert items["post.backlog"]["status"] == "pass"
 
@@ -145,7 +148,8 @@ def test_probe_options_need_a_probe() -> None:
 
 def test_an_api_key_is_never_an_option_value() -> None:
     result = run_cli("probe", str(DEMO), "--api-key", "secret-key-123", "--no-cache")
-    assert result.returncode == 2 and "secret-key-123" not in result.stdout
+    assert result.returncode == 2 and "secret-key-123" not in result.stdout + result.stderr
+    assert "an API key is never taken on the command line" in result.stderr
 
 
 def test_an_unreadable_replay_is_a_usage_error(tmp_path: Path) -> None:
@@ -159,3 +163,65 @@ def test_an_unreadable_replay_is_a_usage_error(tmp_path: Path) -> None:
 def test_durations_are_checked() -> None:
     result = run_cli("probe", str(DEMO), "--wait", "soon", "--no-cache")
     assert result.returncode == 2 and "--wait expects a duration like 30s, 5m or 2h" in result.stderr
+
+
+def test_a_probe_that_could_not_see_does_not_pass(tmp_path: Path) -> None:
+    snapshot = demo_snapshot()
+    snapshot["temporal"]["queues"] = [{"name": q, "kind": k, "error": "PERMISSION_DENIED: not allowed"}
+                                      for q in ("orders", "shipping", "payments") for k in ("workflow", "activity")]
+    snapshot["temporal"]["counts"] = {"since": NOW, "error": "visibility cannot count: unavailable"}
+    result = run_cli("probe", str(DEMO), "--replay", str(write(tmp_path, snapshot)), "--no-cache",
+                     "--select", "TPR710,TPR720")
+    assert result.returncode == 1
+    assert "tprlint: the probe could not make " in result.stderr
+    assert "so it does not pass: TPR710 could not check task queue" in result.stderr
+    assert "PERMISSION_DENIED: not allowed" in result.stderr
+    zero = run_cli("probe", str(DEMO), "--replay", str(write(tmp_path, snapshot)), "--no-cache", "--exit-zero",
+                   "--select", "TPR710,TPR720")
+    assert zero.returncode == 0
+
+
+def test_a_namespace_that_cannot_be_described_is_a_finding(tmp_path: Path) -> None:
+    snapshot = demo_snapshot(namespace="shop-typo", namespace_error="NOT_FOUND: namespace shop-typo is not found",
+                             retention_seconds=None)
+    code, report = json_report("probe", str(DEMO), "--replay", str(write(tmp_path, snapshot)))
+    [finding] = [f for f in report["findings"] if f["rule"] == "TPR701"]
+    assert finding["message"].startswith("Cannot check namespace shop-typo on the Temporal server at 127.0.0.1:7233")
+    assert code == 1
+
+
+def test_nothing_to_probe_is_a_usage_error() -> None:
+    result = run_cli("probe", str(DEMO), "--no-temporal", "--no-kubernetes", "--no-cache")
+    assert result.returncode == 2 and "nothing to probe" in result.stderr
+
+
+def test_an_api_key_goes_only_over_tls_or_to_this_host() -> None:
+    result = run_cli("probe", str(DEMO), "--address", "temporal.example.com:7233", "--no-tls", "--api-key-env",
+                     "SHOP_KEY", "--no-kubernetes", "--no-cache", env={"SHOP_KEY": "key-over-plaintext-9f1"})
+    assert result.returncode == 2 and "an API key is sent only over TLS" in result.stderr
+    assert "key-over-plaintext-9f1" not in result.stderr
+
+
+def test_a_key_given_where_a_variable_name_goes_is_not_echoed() -> None:
+    key = "eyJhbGciOi.secret-part.signature"
+    result = run_cli("probe", str(DEMO), "--api-key-env", key, "--no-cache")
+    assert result.returncode == 2 and key not in result.stdout + result.stderr
+    assert "--api-key-env takes the NAME of an environment variable" in result.stderr
+
+
+def test_the_clusters_objects_do_not_change_the_repositorys_findings(tmp_path: Path) -> None:
+    """A PDB that exists only in the cluster does not hide the manifest's missing one: the cluster is a
+    world of its own."""
+    repo = run_cli(str(DEMO), "-f", "json", "--no-cache", "--select", "TPR407")
+    expected = sorted((f["path"], f["line"]) for f in json.loads(repo.stdout)["findings"])
+    assert expected
+    pdbs = [{"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+             "metadata": {"name": f"{name}-pdb", "namespace": "shop"},
+             "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": name}}}}
+            for name in ("orders-worker", "payments-worker", "shipping-worker", "reports-worker")]
+    snapshot = demo_snapshot()
+    snapshot["kubernetes"] = {"context": "prod", "server": "https://k8s.example.com", "namespaces": ["shop"],
+                              "objects": pdbs}
+    both = run_cli(str(DEMO), "--probe", "--replay", str(write(tmp_path, snapshot)), "-f", "json", "--no-cache",
+                   "--select", "TPR407")
+    assert sorted((f["path"], f["line"]) for f in json.loads(both.stdout)["findings"]) == expected

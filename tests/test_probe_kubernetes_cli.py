@@ -126,6 +126,8 @@ def test_a_refused_list_is_a_finding_and_a_missing_crd_is_unknown(probed: dict[s
     assert "read-only ClusterRole in the README" in refused["message"]
     items = {i["id"]: i for c in probed["report"]["checklist"]["checklists"] for i in c["items"]}
     assert items["post.workers-healthy"]["status"] == "fail"
+    # Without its NetworkPolicies, the namespace's workloads would be told they have none: not judged.
+    assert {f["rule"] for f in probed["report"]["findings"] if f["path"].startswith("cluster://payments")} == {"TPR801"}
 
 
 def test_the_client_only_reads_what_the_readme_role_grants(probed: dict[str, Any]) -> None:

@@ -64,6 +64,8 @@ def _parser(probe: bool = False) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tprlint probe" if probe else "tprlint", description=PROBE_DESCRIPTION if probe else DESCRIPTION,
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        # No abbreviations: `--api-key KEY` must never be taken for `--api-key-env` and echoed back.
+        allow_abbrev=False,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to lint (default: .)")
     parser.add_argument("-f", "--format", action="append", metavar="NAME[:PATH]", dest="formats",
@@ -240,7 +242,7 @@ def _lint_command(argv: list[str], probe: bool = False) -> int:
     if live is not None:
         from tprlint.live.report import after_probe
 
-        result = after_probe(result, live.snapshot, args, probe_only=probe)
+        result = after_probe(result, live, args, probe_only=probe)
     roots = tuple(os.path.realpath(p) for p in paths)
     if args.fix or args.diff:
         from tprlint.fix.apply import fix_command
@@ -317,6 +319,16 @@ def _lint_command(argv: list[str], probe: bool = False) -> int:
         return EXIT_INCOMPLETE  # a gate never passes on a crash, whatever --exit-zero says
     if args.exit_zero or args.write_baseline:
         return EXIT_CLEAN
+    if live is not None:  # a probe that could not see is not a pass
+        from tprlint.live.report import undecided_live
+        from tprlint.report.text import printable
+
+        blind = undecided_live(result)
+        if blind:
+            more = f" (and {len(blind) - 3} more)" if len(blind) > 3 else ""
+            print(printable(f"tprlint: the probe could not make {len(blind)} check{'s' if len(blind) != 1 else ''}, "
+                            f"so it does not pass: {'; '.join(blind[:3])}{more}"), file=sys.stderr)
+            return EXIT_FINDINGS
     # Only what this change brings gates (all of it without --baseline and --diff-base).
     gating = [f for f in result.findings if not f.is_suppressed and f.is_new and f.severity >= config.fail_on]
     if checklist is not None and (config.fail_on_item or config.require):

@@ -98,6 +98,9 @@ class Undecided:
     what: str  # "Deployment orders-worker", "Worker at worker.py:48"
     why: str  # "the drain comes from `cfg.timeout`, which could not be resolved"
     location: Location | None = None
+    # The live probe tried to look and could not (a refused call, a namespace it could not describe): a probe
+    # that could not see fails its run, where an undecided static rule only shows as unknown.
+    gate: bool = False
 
 
 @dataclass(frozen=True)

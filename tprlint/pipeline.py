@@ -35,6 +35,9 @@ from tprlint.scan import Scanner
 from tprlint.suppress.comments import parse_annotation
 from tprlint.suppress.unknown import IGNORE_ANNOTATION, unknown_suppressions
 
+# What the cluster's world is judged with besides the live objects: the code and how it is built.
+_CODE_KINDS = frozenset({FileKind.PYTHON, FileKind.PYTHON_OTHER, FileKind.DOCKERFILE, FileKind.PYPROJECT})
+
 
 def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules: tuple[str, ...],
             live: LiveRun | None = None) -> RunResult:
@@ -58,8 +61,6 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     charts = _guarded(failures, "the Helm stage", HelmResult(), lambda: helm.finish(
         {s.display for s in scanned if s.kind is not FileKind.SKIP}, deadline)) if helm else HelmResult()
     facts += charts.facts
-    if live is not None:  # the cluster's live objects, judged by the same workload rules as manifests
-        facts += _guarded(failures, "the cluster probe", [], live.cluster_facts)
     if cache:
         cache.save()
 
@@ -75,15 +76,8 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     overlay_of: dict[int, tuple[FindingKey, Overlay]] = {}
     applied: dict[str, tuple[str, ...]] = {}  # the files of the subjects each rule met, in any world
     in_overlays: dict[FindingKey, list[str]] = {}
-    for k in range(max(len(chart_worlds), len(built))):
-        world, overlay = chart_worlds[min(k, len(chart_worlds) - 1)], built[min(k, len(built) - 1)]
-        judged = facts + [f for variant in world for f in variant.facts]
-        project = _guarded(failures, "linking code to deployments", None,
-                           partial(build_project, judged, config, python_keys, overlay))
-        if project is None:
-            project = build_project([], config)
-        if live is not None:
-            project.live = _guarded(failures, "the live probe", None, partial(_observe, live, project, rules))
+
+    def judge(project: Project) -> list[Finding]:
         projects.append(project)
         world_findings: list[Finding] = []
         for rule_id in rules:
@@ -98,11 +92,46 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
                                                    partial(applied_to, project, ran))
         for rule_id, paths in met.items():  # a subject in several worlds is one subject
             applied[rule_id] = tuple(sorted({*applied.get(rule_id, ()), *paths}))
+        return world_findings
+
+    # The live cluster is a world of its own: its objects with the code, never with the repository's
+    # manifests (a PDB that exists only in the cluster must not hide the repository's missing one).
+    cluster: list[Project] = []
+
+    def cluster_world() -> Project:
+        if not cluster:
+            assert live is not None
+            code = [f for f in facts if f.kind in _CODE_KINDS]
+            live_facts: list[FileFacts] = _guarded(failures, "the cluster probe", [], live.cluster_facts)
+            facts_of_cluster.extend(live_facts)
+            cluster.append(_guarded(failures, "linking code to the cluster", None,
+                                    partial(build_project, code + live_facts, config, python_keys))
+                           or build_project([], config))
+        return cluster[0]
+
+    facts_of_cluster: list[FileFacts] = []
+    for k in range(max(len(chart_worlds), len(built))):
+        world, overlay = chart_worlds[min(k, len(chart_worlds) - 1)], built[min(k, len(built) - 1)]
+        judged = facts + [f for variant in world for f in variant.facts]
+        project = _guarded(failures, "linking code to deployments", None,
+                           partial(build_project, judged, config, python_keys, overlay))
+        if project is None:
+            project = build_project([], config)
+        if live is not None:
+            project.live = _guarded(failures, "the live probe", None,
+                                    partial(_observe, live, project, cluster_world, rules))
+        world_findings = judge(project)
         if overlay is not None:
             for finding in world_findings:
                 overlay_of.setdefault(id(finding), (finding_key(finding), overlay))
                 in_overlays.setdefault(finding_key(finding), []).append(overlay.folder)
         findings += new_in_world(world_findings, world, seen)
+    if live is not None and live.snapshot is not None and live.snapshot.kubernetes is not None:
+        live_project = _guarded(failures, "linking code to the cluster", None, cluster_world)
+        if live_project is not None:
+            live_project.live = live.snapshot
+            findings += new_in_world(judge(live_project), [], seen)
+    facts += facts_of_cluster  # their internal errors are reported like any file's
     if len(built) > 1:
         name_overlays(findings, overlay_of, in_overlays, [o.folder for o in built if o is not None])
     project = _every_world(projects)
@@ -137,17 +166,28 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
                      timings={f"helm render {chart}": seconds for chart, seconds in charts.timings.items()})
 
 
-def _observe(live: LiveRun, project: Project, rules: tuple[str, ...]) -> LiveSnapshot:
-    """The probe's snapshot, taken once per run (the first world names the task queues to look at)."""
+def _observe(live: LiveRun, project: Project, cluster_world: Callable[[], Project],
+             rules: tuple[str, ...]) -> LiveSnapshot:
+    """The probe's snapshot, taken once per run (the first world names the task queues to look at). With
+    --wait, a snapshot passes when the post-deployment rules find nothing, and could decide everything they
+    tried to look at, in the repository's world and in the cluster's."""
     from tprlint.live.observe import WAIT_RULES, with_snapshot
     from tprlint.rules.task_queues import queue_uses
 
     waited = [r for r in WAIT_RULES if r in rules and r in REGISTRY]
 
     def passes(snapshot: LiveSnapshot) -> bool:
-        trial = with_snapshot(project, snapshot)
-        assert isinstance(trial, Project)
-        return not any(live.wanted(hit.location.path) for rule_id in waited for hit in REGISTRY[rule_id](trial))
+        worlds_ = [project] + ([cluster_world()] if snapshot.kubernetes is not None else [])
+        for world in worlds_:
+            trial = with_snapshot(world, snapshot)
+            assert isinstance(trial, Project)
+            for rule_id in waited:
+                if any(live.wanted(hit.location.path) for hit in REGISTRY[rule_id](trial)):
+                    return False
+            if any(u.gate and u.rule_id in waited and (u.location is None or live.wanted(u.location.path))
+                   for u in trial.not_checked):
+                return False
+        return True
 
     return live.observe(lambda: [use.name for use in queue_uses(project)[0]], passes)
 

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from tprlint.facts.compose import ComposeService, is_dev_service
 from tprlint.facts.python.facts import PythonFacts
 from tprlint.link.compose_links import production_configs
-from tprlint.live.paths import CLUSTER, cluster_path, temporal_path
+from tprlint.live.paths import CLUSTER, cluster_path, is_loopback, temporal_path
 from tprlint.model import SUBJECT_TAG as TAG
 from tprlint.rules.activities import production_calls
 from tprlint.rules.client import resolve_target, worker_process_modules
 from tprlint.rules.compose import server_repo
 from tprlint.rules.context import Project, is_test_path
 from tprlint.rules.kubernetes import REPLICATED_KINDS
-from tprlint.rules.live_kubernetes import live_workloads
+from tprlint.rules.live_kubernetes import live_twin, live_workloads
 from tprlint.rules.task_queues import queue_uses
 from tprlint.rules.temporal_server import judged_by_server_rules
 
@@ -197,6 +197,12 @@ def _reached_server(project: Project) -> Iterator[str]:
         yield temporal_path(state.address, state.namespace)
 
 
+def _remote_server(project: Project) -> Iterator[str]:
+    state = project.live.temporal if project.live else None
+    if state is not None and not state.error and not is_loopback(state.address):
+        yield temporal_path(state.address, state.namespace)
+
+
 def _shard_values(project: Project) -> Iterator[str]:
     if next(_reached_server(project), None) is not None:
         yield from (c.location.path for c in project.temporal_servers.judged() if c.shards is not None)
@@ -217,9 +223,8 @@ def _live_workloads(project: Project) -> Iterator[str]:
 
 
 def _drifting(project: Project) -> Iterator[str]:
-    live = {(w.kind, w.name) for w, _, _ in live_workloads(project)}
-    return (w.location.path for w in project.workloads
-            if (w.kind, w.name) in live and not w.location.path.startswith(CLUSTER))
+    return (w.location.path for w, _ in project.in_scope()
+            if not w.location.path.startswith(CLUSTER) and live_twin(project, w) is not None)
 
 
 SUBJECTS: dict[str, Subject] = {s.name: s for s in (
@@ -254,6 +259,7 @@ SUBJECTS: dict[str, Subject] = {s.name: s for s in (
     Subject("all-servers", "Temporal server deployments, compose services included", _all_servers),
     Subject("probed-server", "the Temporal server the probe asked", _probed_server),
     Subject("reached-server", "the Temporal server the probe reached", _reached_server),
+    Subject("remote-server", "the Temporal server the probe reached on another host", _remote_server),
     Subject("shard-values", "shard counts in the scan, with a server reached", _shard_values),
     Subject("probed-queues", "task queues of the code, on a server the probe reached", _probed_queues),
     Subject("probed-cluster", "the Kubernetes cluster the probe asked", _probed_cluster),
@@ -283,7 +289,7 @@ RULE_SUBJECTS: dict[str, str] = {
     "TPR601": "linked-workloads", "TPR602": "compose-workers", "TPR603": "worker-deployments",
     "TPR604": "worker-deployments",
     "TPR901": "servers", "TPR902": "servers",
-    "TPR701": "probed-server", "TPR702": "reached-server", "TPR703": "reached-server", "TPR704": "reached-server",
+    "TPR701": "probed-server", "TPR702": "remote-server", "TPR703": "reached-server", "TPR704": "reached-server",
     "TPR705": "shard-values", "TPR706": "reached-server", "TPR710": "probed-queues", "TPR711": "probed-queues",
     "TPR712": "probed-queues", "TPR713": "probed-queues", "TPR714": "probed-queues", "TPR720": "reached-server",
     "TPR801": "probed-cluster", "TPR802": "live-workloads", "TPR803": "live-workloads", "TPR804": "live-workloads",

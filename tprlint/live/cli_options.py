@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tprlint.live.options import KubeConnection, ProbeConfigError, ProbeSettings
+from tprlint.live.paths import is_loopback
 
 if TYPE_CHECKING:
     from tprlint.live.observe import LiveRun
@@ -49,6 +50,7 @@ def add_probe_arguments(parser: argparse.ArgumentParser, probe_command: bool) ->
     group.add_argument("--api-key-env", metavar="VAR",
                        help="environment variable holding an API key (never the key itself; default: "
                             "$TEMPORAL_API_KEY)")
+    group.add_argument("--api-key", type=_refuse_api_key, help=argparse.SUPPRESS)
     group.add_argument("--profile", metavar="NAME", help="profile of the Temporal CLI's config file")
     group.add_argument("--temporal-config", metavar="FILE",
                        help="the Temporal CLI's config file (default: $TEMPORAL_CONFIG_FILE, "
@@ -73,6 +75,16 @@ def add_probe_arguments(parser: argparse.ArgumentParser, probe_command: bool) ->
                        help="write what the probe saw to FILE (JSON), to judge it later with --replay")
     group.add_argument("--replay", metavar="FILE", type=Path,
                        help="judge a snapshot written by --record instead of probing (no network)")
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+
+def _refuse_api_key(_: str) -> str:
+    # The message never repeats what was given: it is a key.
+    raise argparse.ArgumentTypeError("an API key is never taken on the command line (it would be in the shell "
+                                     "history, the process list and CI logs): put it in an environment variable "
+                                     "and name that with --api-key-env VAR (the value given is not shown)")
 
 
 def parse_duration(text: str, option: str) -> float:
@@ -104,6 +116,9 @@ def probe_settings(args: argparse.Namespace, env: Mapping[str, str]) -> ProbeSet
         since_time = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     else:
         since_seconds = parse_duration(args.since, "--since")
+    if args.api_key_env is not None and not _ENV_NAME.match(args.api_key_env):
+        raise ProbeConfigError("--api-key-env takes the NAME of an environment variable (letters, digits and _), "
+                               "not a key (the value given is not shown)")
     temporal = None
     if not args.no_temporal:
         from tprlint.live.temporal_connect import resolve_temporal
@@ -113,15 +128,25 @@ def probe_settings(args: argparse.Namespace, env: Mapping[str, str]) -> ProbeSet
             tls_key_path=args.tls_key_path, tls_ca_path=args.tls_ca_path, tls_server_name=args.tls_server_name,
             tls_disable_host_verification=args.tls_disable_host_verification, api_key_env=args.api_key_env,
             profile=args.profile, config_file=args.temporal_config, timeout=call_timeout, env=env)
-    kubernetes = None if args.no_kubernetes else _kube(args, env, call_timeout)
-    return ProbeSettings(temporal=temporal, kubernetes=kubernetes, since_seconds=since_seconds, since_time=since_time,
-                         deadline=deadline, wait=parse_duration(args.wait, "--wait") if args.wait else 0.0,
+        if temporal.api_key and not temporal.tls and not is_loopback(temporal.address):
+            raise ProbeConfigError(f"an API key is sent only over TLS: {temporal.address} is not on this host and "
+                                   "TLS is off (--no-tls, TEMPORAL_TLS or the profile); turn TLS on")
+    kubernetes, kube_skipped = (None, "--no-kubernetes") if args.no_kubernetes else _kube(args, env, call_timeout)
+    if temporal is None and kubernetes is None:
+        raise ProbeConfigError("nothing to probe: --no-temporal, and " + (
+            "--no-kubernetes" if args.no_kubernetes else f"no Kubernetes configuration ({kube_skipped})"))
+    wait = parse_duration(args.wait, "--wait") if args.wait else 0.0
+    if getattr(args, "timeout", None):  # --wait ends before the run's time limit, leaving time for the rules
+        wait = min(wait, max(0.0, float(args.timeout) * 0.8 - deadline))
+    return ProbeSettings(temporal=temporal, kubernetes=kubernetes, kube_skipped=kube_skipped,
+                         since_seconds=since_seconds, since_time=since_time,
+                         deadline=deadline, wait=wait,
                          interval=max(0.5, parse_duration(args.wait_interval, "--wait-interval")))
 
 
-def _kube(args: argparse.Namespace, env: Mapping[str, str], timeout: float) -> KubeConnection | None:
+def _kube(args: argparse.Namespace, env: Mapping[str, str], timeout: float) -> tuple[KubeConnection | None, str]:
     """The cluster to list: asked for by an option, or a kubeconfig / in-cluster configuration that exists.
-    Without any, the cluster is not probed (its items say so), which is not an error."""
+    Without any, the cluster is not probed (the summary says why), which is not an error."""
     namespaces = tuple(dict.fromkeys(part.strip() for value in (args.kube_namespace or ())
                                      for part in value.split(",") if part.strip()))
     asked = bool(args.context or args.kubeconfig or namespaces)
@@ -130,9 +155,9 @@ def _kube(args: argparse.Namespace, env: Mapping[str, str], timeout: float) -> K
     found = any(Path(p).is_file() for p in env.get("KUBECONFIG", "").split(os.pathsep) if p) \
         or (Path.home() / ".kube" / "config").is_file() or bool(env.get("KUBERNETES_SERVICE_HOST"))
     if not (asked or found):
-        return None
+        return None, "no kubeconfig ($KUBECONFIG, ~/.kube/config) and not in a cluster"
     return KubeConnection(context=args.context or "", kubeconfig=args.kubeconfig or "", namespaces=namespaces,
-                          timeout=timeout)
+                          timeout=timeout), ""
 
 
 # Options that only mean something when probing: given without --probe, they are a mistake to point out.

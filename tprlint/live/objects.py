@@ -17,14 +17,19 @@ _KEPT = ("apiVersion", "kind", "metadata", "spec")
 
 
 def facts_of(state: KubeState) -> list[FileFacts]:
+    """The objects as facts; none of a namespace where a list other than pods was refused or cut short:
+    judged without their PDBs, autoscalers or policies, its workloads would get findings that are not true
+    (TPR801 says what is missing)."""
+    incomplete = {e.namespace for e in state.errors if e.status != 404 and e.resource != "pods"}
     found = []
     for obj in state.objects:
         meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
         assert isinstance(meta, dict)
         kind, name = obj.get("kind"), meta.get("name")
-        if not (isinstance(kind, str) and isinstance(name, str)):
+        namespace = str(meta.get("namespace") or "default")
+        if not (isinstance(kind, str) and isinstance(name, str)) or namespace in incomplete:
             continue
-        path = cluster_path(str(meta.get("namespace") or "default"), kind, name)
+        path = cluster_path(namespace, kind, name)
         body: dict[str, Any] = {key: obj[key] for key in _KEPT if key in obj}
         text = yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
         found.append(extract_file(path, FileKind.KUBERNETES, text.encode("utf-8")))

@@ -18,7 +18,7 @@ from tprlint.live.options import ProbeSettings
 from tprlint.live.snapshot import KubeState, LiveSnapshot, TemporalState
 
 # The rules behind the post-deployment items that --wait waits for (a fail keeps it waiting).
-WAIT_RULES = ("TPR701", "TPR710", "TPR712", "TPR714", "TPR720", "TPR802", "TPR804")
+WAIT_RULES = ("TPR701", "TPR710", "TPR712", "TPR714", "TPR720", "TPR801", "TPR802", "TPR804")
 
 
 def now_utc() -> datetime:
@@ -30,42 +30,33 @@ def stamp(moment: datetime) -> str:
 
 
 class LiveRun:
-    """One probe of a run: ``start`` before the scan, ``cluster_facts`` before linking, ``observe`` after."""
+    """One probe of a run: ``start`` before the scan, ``observe`` once the code names its task queues,
+    ``cluster_facts`` for the cluster's world.
+
+    The cluster is listed in a thread (started with the run, and again for each --wait attempt) while the
+    Temporal server is asked: the two share the attempt's deadline, and a listing that outlives it (an exec
+    credential plugin that hangs) is given up, never waited for.
+    """
 
     def __init__(self, settings: ProbeSettings | None = None, recorded: LiveSnapshot | None = None) -> None:
         self.settings = settings
         self.recorded = recorded
         self.snapshot: LiveSnapshot | None = recorded
-        self._kube: KubeState | None = recorded.kubernetes if recorded else None
-        self._thread: threading.Thread | None = None
-        self._started = time.monotonic()
         self.wanted: Callable[[str], bool] = lambda path: True  # the paths reported (the engine sets it)
+        self._first: KubeState | None = recorded.kubernetes if recorded else None  # its objects are the facts
+        self._listing: _Listing | None = None
 
     def start(self) -> None:
-        """List the cluster in a thread: it waits on the network while the scan uses the CPUs."""
-        if self.recorded is not None or self.settings is None or self.settings.kubernetes is None:
-            return
-        self._thread = threading.Thread(target=self._list_cluster, name="tprlint-kubernetes", daemon=True)
-        self._thread.start()
-
-    def _list_cluster(self) -> None:
-        assert self.settings is not None and self.settings.kubernetes is not None
-        from tprlint.live.kubernetes_probe import probe_kubernetes
-
-        self._kube = probe_kubernetes(self.settings.kubernetes, self._started + self.settings.deadline)
+        if self.recorded is None and self.settings is not None and self.settings.kubernetes is not None:
+            self._listing = _Listing(self.settings, time.monotonic() + self.settings.deadline)
 
     def cluster_facts(self) -> list[FileFacts]:
-        """The live workloads, PDBs, autoscalers... as facts, for every workload rule to judge."""
-        if self._thread is not None:
-            assert self.settings is not None
-            self._thread.join(max(0.0, self._started + self.settings.deadline + 1 - time.monotonic()))
-            if self._thread.is_alive():  # the client ignored its timeouts: never wait past the deadline
-                self._kube = _cluster_gone(self.settings, "the probe's deadline ran out before the cluster answered")
-        if self._kube is None:
+        """The live workloads, PDBs, autoscalers... of the first listing, as facts for the workload rules."""
+        if self._first is None:
             return []
         from tprlint.live.objects import facts_of
 
-        return facts_of(self._kube)
+        return facts_of(self._first)
 
     def observe(self, queues: Callable[[], Iterable[str]], passes: Callable[[LiveSnapshot], bool]) -> LiveSnapshot:
         """The snapshot the rules judge. ``queues`` names the task queues of the code; ``passes`` says
@@ -81,25 +72,55 @@ class LiveRun:
         while True:
             attempts += 1
             snapshot = self._look(settings, names, since, attempts)
-            if settings.wait <= 0 or passes(snapshot) or time.monotonic() + settings.interval > ends:
+            if attempts == 1:
+                self._first = snapshot.kubernetes
+            if settings.wait <= 0 or time.monotonic() + settings.interval > ends or passes(snapshot):
                 self.snapshot = snapshot
                 return snapshot
             time.sleep(settings.interval)
 
     def _look(self, settings: ProbeSettings, queues: list[str], since: datetime, attempts: int) -> LiveSnapshot:
         deadline = time.monotonic() + settings.deadline
-        kube = self._kube
-        if attempts > 1 and settings.kubernetes is not None:  # status changes while --wait waits
-            from tprlint.live.kubernetes_probe import probe_kubernetes
-
-            kube = probe_kubernetes(settings.kubernetes, deadline)
+        listing = self._listing if attempts == 1 else None
+        if settings.kubernetes is not None and listing is None:  # status changes while --wait waits
+            listing = _Listing(settings, deadline)
         temporal: TemporalState | None = None
         if settings.temporal is not None:
             from tprlint.live.temporal_probe import probe_temporal
 
             temporal = probe_temporal(settings.temporal, queues, since, deadline)
-        return LiveSnapshot(stamp(now_utc()), temporal, kube, deadline_hit=time.monotonic() > deadline,
+        kube = listing.result() if listing is not None else None
+        return LiveSnapshot(stamp(now_utc()), temporal, kube, deadline_hit=time.monotonic() > deadline + 1,
                             attempts=attempts)
+
+
+class _Listing:
+    """The cluster listed in a daemon thread, its result waited for until its deadline only."""
+
+    def __init__(self, settings: ProbeSettings, deadline: float) -> None:
+        self._settings = settings
+        self._deadline = deadline
+        self._state: KubeState | None = None
+        self._thread = threading.Thread(target=self._run, name="tprlint-kubernetes", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import logging
+
+        # The client logs an exec plugin's failure to the root logger, which Python prints raw on stderr when
+        # nothing handles it: the probe says what failed itself, escaped.
+        logging.getLogger().addHandler(logging.NullHandler())
+        from tprlint.live.kubernetes_probe import probe_kubernetes
+
+        assert self._settings.kubernetes is not None
+        self._state = probe_kubernetes(self._settings.kubernetes, self._deadline)
+
+    def result(self) -> KubeState:
+        self._thread.join(max(0.0, self._deadline + 1 - time.monotonic()))
+        if self._thread.is_alive() or self._state is None:  # the client ignored its timeouts: give it up
+            return _cluster_gone(self._settings, "the probe's deadline ran out before the cluster answered (an "
+                                                 "exec credential plugin that does not return?)")
+        return self._state
 
 
 def _since(settings: ProbeSettings) -> datetime:

@@ -45,6 +45,7 @@ class KubeConnection:
 class ProbeSettings:
     temporal: TemporalConnection | None = None
     kubernetes: KubeConnection | None = None
+    kube_skipped: str = ""  # why the cluster is not probed, when it is not
     since_seconds: float = 3600.0  # --since: the window for workflow error counts
     since_time: str = ""  # --since as an RFC 3339 time, when one was given
     deadline: float = 30.0  # seconds for the whole probe (each --wait attempt)

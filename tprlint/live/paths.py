@@ -18,4 +18,20 @@ def temporal_path(address: str, namespace: str) -> str:
 def cluster_path(namespace: str, kind: str = "", name: str = "") -> str:
     """``cluster://shop/Deployment/order-worker``; the context is said in the probe's summary, not here:
     a context named `kind-dev` would make every object look like a development set-up."""
-    return f"{CLUSTER}{namespace or 'default'}" + (f"/{kind}/{name}" if kind else "")
+    if not namespace:  # the cluster itself (it could not be listed at all)
+        return CLUSTER
+    return f"{CLUSTER}{namespace}" + (f"/{kind}/{name}" if kind else "")
+
+
+def is_loopback(address: str) -> bool:
+    """Is ``host:port`` on this host (localhost, 127.0.0.0/8, ::1)?"""
+    import ipaddress
+
+    host = address.rsplit(":", 1)[0] if address.count(":") == 1 or address.startswith("[") else address
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

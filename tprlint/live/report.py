@@ -6,7 +6,7 @@ import argparse
 import copy
 import sys
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tprlint.facts.kubernetes import literal_secret
 from tprlint.live import is_live_rule
@@ -15,16 +15,20 @@ from tprlint.live.snapshot import LiveSnapshot, to_json
 from tprlint.model import Finding
 from tprlint.result_cache import RunResult
 
+if TYPE_CHECKING:
+    from tprlint.live.observe import LiveRun
+
 _REDACTED = "<redacted by tprlint>"
 
 
-def after_probe(result: RunResult, snapshot: LiveSnapshot | None, args: argparse.Namespace,
-                probe_only: bool) -> RunResult:
+def after_probe(result: RunResult, live: LiveRun, args: argparse.Namespace, probe_only: bool) -> RunResult:
+    snapshot = live.snapshot
     if snapshot is not None:
         if not args.quiet:
             from tprlint.report.text import printable
 
-            for line in summary(snapshot):
+            skipped = live.settings.kube_skipped if live.settings is not None else ""
+            for line in summary(snapshot, skipped):
                 print(f"tprlint: {printable(line)}", file=sys.stderr)
         if args.record:
             from tprlint.cli import UsageError
@@ -48,7 +52,7 @@ def _live(finding: Finding) -> bool:
     return is_live_rule(finding.rule_id) or is_live_path(finding.location.path)
 
 
-def summary(snapshot: LiveSnapshot) -> list[str]:
+def summary(snapshot: LiveSnapshot, kube_skipped: str = "") -> list[str]:
     """What the probe saw, a line per system: figures that are not findings are worth seeing too."""
     lines = []
     temporal = snapshot.temporal
@@ -89,6 +93,8 @@ def summary(snapshot: LiveSnapshot) -> list[str]:
             where = ", ".join(kube.namespaces) or "its namespace"
             lines.append(f"{head} ({where}): {len(kube.objects)} objects, {len(kube.pods)} pods, "
                          f"{len(kube.errors)} list{'s' if len(kube.errors) != 1 else ''} refused or missing")
+    elif kube_skipped:
+        lines.append(f"Kubernetes not probed: {kube_skipped}")
     if snapshot.attempts > 1:
         lines.append(f"--wait: {snapshot.attempts} attempts")
     return lines
@@ -128,3 +134,10 @@ def _without_secrets(obj: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(node, list):
             stack.extend(node)
     return copied
+
+
+def undecided_live(result: RunResult, wanted_rules: frozenset[str] | None = None) -> list[str]:
+    """The live checks the probe tried to make and could not (refused, not answered, cut short): a gate
+    must not pass on them. One line each, for stderr."""
+    return [f"{u.rule_id} could not check {u.what}: {u.why}" for u in result.not_checked
+            if u.gate and (wanted_rules is None or u.rule_id in wanted_rules)]

@@ -112,7 +112,10 @@ def to_json(snapshot: LiveSnapshot) -> str:
 
 def from_json(text: str) -> LiveSnapshot:
     """A snapshot from ``to_json``'s text (or a rule example's); ValueError when it is not one."""
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     if not isinstance(data, dict) or data.get("schema", SCHEMA) != SCHEMA:
         raise ValueError(f"not a {SCHEMA} snapshot")
     data.pop("schema", None)
@@ -134,16 +137,31 @@ def _build(cls: type[T], data: object) -> T:
 
 
 def _value(hint: Any, value: object) -> Any:
-    if value is None:
-        return None
+    """``value`` as ``hint`` says, or ValueError: a recorded file is input like any other."""
     options = get_args(hint) if get_origin(hint) in (Union, UnionType) else (hint,)
+    if value is None:
+        if type(None) in options or hint is Any:
+            return None
+        raise ValueError(f"null where {hint} is expected")
     for option in options:
         if is_dataclass(option) and isinstance(value, dict):
             return _build(option, value)  # type: ignore[arg-type]
         if get_origin(option) is tuple and isinstance(value, list):
             item = get_args(option)[0]
             return tuple(_value(item, v) for v in value)
-    return value
+        if get_origin(option) is dict and isinstance(value, dict):
+            return value  # a cluster object as the API gave it: the rules read it defensively
+        if option is Any or (option is bool and isinstance(value, bool)):
+            return value
+        if option in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value) if option is float else value if isinstance(value, int) else _not(hint, value)
+        if option is str and isinstance(value, str):
+            return value
+    return _not(hint, value)
+
+
+def _not(hint: Any, value: object) -> Any:
+    raise ValueError(f"{type(value).__name__} where {hint} is expected")
 
 
 __all__ = ["KubeError", "KubeState", "LiveSnapshot", "Poller", "QueueState", "TemporalState", "WorkflowCounts",

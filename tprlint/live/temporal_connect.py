@@ -223,8 +223,8 @@ def _api_key(api_key_env: str | None, env: Mapping[str, str], prof: _Profile) ->
     if api_key_env:
         key = env.get(api_key_env, "")
         if not key.strip():
-            raise ProbeConfigError(f"--api-key-env {api_key_env}: the environment variable {api_key_env} is "
-                                   "unset or empty; export the API key in it")
+            raise ProbeConfigError("--api-key-env: the environment variable it names is unset or empty; export "
+                                   "the API key in it (its name is not repeated here, in case it is the key)")
         return key.strip()
     return (env.get("TEMPORAL_API_KEY") or _string(prof, "api_key")).strip()
 

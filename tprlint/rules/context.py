@@ -60,8 +60,9 @@ class Project:
     # What the live probe saw (tprlint.live): None when no probe ran; the live rules apply to nothing then.
     live: LiveSnapshot | None = None
 
-    def undecided(self, rule_id: str, what: str, why: str, location: Location | None = None) -> None:
-        entry = Undecided(rule_id, what, why, location)
+    def undecided(self, rule_id: str, what: str, why: str, location: Location | None = None,
+                  gate: bool = False) -> None:
+        entry = Undecided(rule_id, what, why, location, gate)
         if entry not in self.not_checked:
             self.not_checked.append(entry)
 

@@ -85,6 +85,12 @@ def cluster_access(project: Project) -> Iterator[Hit]:
 
 
 def replicas_not_ready(project: Project) -> Iterator[Hit]:
+    if project.live is not None and project.live.kubernetes is None:
+        manifests = [w for w, _ in project.in_scope() if not w.location.path.startswith(CLUSTER)]
+        if manifests:  # the repository deploys to Kubernetes, but the probe did not look at the cluster
+            project.undecided("TPR802", f"{len(manifests)} workload{'s' if len(manifests) != 1 else ''} of the "
+                              "scanned manifests", "the cluster was not probed, so their ready replicas are not known",
+                              manifests[0].location)
     for workload, reason, raw in live_workloads(project):
         desired = _int(_dict(raw.get("spec")).get("replicas"))
         desired = 1 if desired is None else desired
@@ -103,18 +109,50 @@ def replicas_not_ready(project: Project) -> Iterator[Hit]:
 
 
 def _selects(workload_raw: dict[str, Any], pod: dict[str, Any]) -> bool:
-    spec = _dict(workload_raw.get("spec"))
-    labels = _dict(_dict(spec.get("selector")).get("matchLabels"))
+    """The workload's label selector (matchLabels and matchExpressions) matches the pod, in its namespace."""
+    selector = _dict(_dict(workload_raw.get("spec")).get("selector"))
+    labels = _dict(selector.get("matchLabels"))
+    expressions = [_dict(e) for e in selector.get("matchExpressions") or () if isinstance(e, dict)]
     pod_meta = _meta(pod)
-    if not labels or (pod_meta.get("namespace") or "default") != (_meta(workload_raw).get("namespace") or "default"):
-        return False
+    if not (labels or expressions) or \
+            (pod_meta.get("namespace") or "default") != (_meta(workload_raw).get("namespace") or "default"):
+        return False  # an empty selector selects nothing a rule could trust
     have = _dict(pod_meta.get("labels"))
-    return all(have.get(k) == v for k, v in labels.items())
+    if not all(have.get(k) == v for k, v in labels.items()):
+        return False
+    for expression in expressions:
+        key, operator = str(expression.get("key")), expression.get("operator")
+        values = [v for v in expression.get("values") or () if isinstance(v, str)]
+        if operator == "In" and have.get(key) not in values:
+            return False
+        if operator == "NotIn" and have.get(key) in values:
+            return False
+        if operator == "Exists" and key not in have:
+            return False
+        if operator == "DoesNotExist" and key in have:
+            return False
+        if operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            return False
+    return True
 
 
 def pods_of(project: Project, raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """The workload's pods that are running or starting (an evicted or completed pod runs nothing)."""
     state = cluster(project)
-    return [pod for pod in (state.pods if state else ()) if _selects(raw, pod)]
+    return [pod for pod in (state.pods if state else ()) if _selects(raw, pod)
+            and _dict(pod.get("status")).get("phase") not in ("Failed", "Succeeded")]
+
+
+def pods_unlisted(project: Project, rule_id: str, workload: Workload) -> bool:
+    """Were the pods of the workload's namespace refused or not answered? Then say the rule could not see."""
+    state = cluster(project)
+    namespace = workload.namespace or "default"
+    error = next((e for e in (state.errors if state else ()) if e.resource == "pods" and e.namespace == namespace
+                  and e.status != 404), None)
+    if error is not None:
+        project.undecided(rule_id, f"{workload.kind} {workload.name}", f"its pods could not be listed: {error.message}",
+                          workload.location, gate=True)
+    return error is not None
 
 
 # A container's last termination older than this is history, not a pod that is restarting now.
@@ -138,6 +176,8 @@ def pods_restarting(project: Project) -> Iterator[Hit]:
     limit = int(project.config.thresholds.pod_restart_max)
     taken_at = project.live.taken_at if project.live else ""
     for workload, reason, raw in live_workloads(project):
+        if pods_unlisted(project, "TPR803", workload):
+            continue
         worst: tuple[int, str, str] | None = None
         oom: list[str] = []
         for pod in pods_of(project, raw):
@@ -177,9 +217,9 @@ def rollout_stuck(project: Project) -> Iterator[Hit]:
         for condition in status.get("conditions") or ():
             condition = _dict(condition)
             if condition.get("type") == "Progressing" and condition.get("reason") == "ProgressDeadlineExceeded":
-                stuck = str(condition.get("message") or "progress deadline exceeded")
+                stuck = str(condition.get("message") or "progress deadline exceeded").rstrip(".")
         if workload.kind == "Rollout" and status.get("phase") == "Degraded":
-            stuck = stuck or str(status.get("message") or "the Rollout is Degraded")
+            stuck = stuck or str(status.get("message") or "the Rollout is Degraded").rstrip(".")
         if not stuck:
             continue
         yield Hit(workload.location, f"The rollout of {workload.kind} {workload.name} ({reason}) is stuck: "
@@ -199,6 +239,8 @@ def _versioned(project: Project, workload: Workload) -> bool:
 def mixed_images(project: Project) -> Iterator[Hit]:
     for workload, reason, raw in live_workloads(project):
         if not reason.startswith("Temporal worker") or _versioned(project, workload):
+            continue
+        if pods_unlisted(project, "TPR805", workload):
             continue
         images: dict[str, set[str]] = {}
         for pod in pods_of(project, raw):
@@ -221,29 +263,44 @@ def mixed_images(project: Project) -> Iterator[Hit]:
 # -- TPR806 ---------------------------------------------------------------------------------------
 
 
+def live_twin(project: Project, workload: Workload) -> dict[str, Any] | None:
+    """The live object of a manifest's workload: same kind and name, and namespace when both say one."""
+    state = cluster(project)
+    for obj in state.objects if state else ():
+        meta = _meta(obj)
+        if obj.get("kind") == workload.kind and meta.get("name") == workload.name and (
+                not workload.namespace or (meta.get("namespace") or "default") == workload.namespace):
+            return obj
+    return None
+
+
+def _grace(obj: dict[str, Any]) -> int:
+    pod_spec = _dict(_dict(_dict(obj.get("spec")).get("template")).get("spec"))
+    seconds = _int(pod_spec.get("terminationGracePeriodSeconds"))
+    return 30 if seconds is None else seconds
+
+
 def grace_period_drift(project: Project) -> Iterator[Hit]:
     if cluster(project) is None:
         return
-    files: dict[tuple[str, str], list[Workload]] = {}
-    for workload in project.workloads:
-        if not workload.location.path.startswith(CLUSTER):
-            files.setdefault((workload.kind, workload.name), []).append(workload)
-    for live, reason, _ in live_workloads(project):
-        for twin in files.get((live.kind, live.name), ()):
-            if twin.namespace and live.namespace and twin.namespace != live.namespace:
-                continue
-            mine = 30 if twin.grace_period_seconds is None else twin.grace_period_seconds
-            running = 30 if live.grace_period_seconds is None else live.grace_period_seconds
-            if mine == running:
-                continue
-            yield Hit(twin.grace_period_location or twin.location,
-                      f"{twin.kind} {twin.name} ({reason}) has terminationGracePeriodSeconds {mine} here, but "
-                      f"the cluster runs it with {running}: the repository is not what is deployed, so what "
-                      "tprlint checked here is not what protects the running workers' drain. Deploy this "
-                      "manifest (or find what changes it: a Helm value, a kustomize patch, a manual edit).",
-                      related=(RelatedLocation(live.grace_period_location or live.location,
-                                               f"live: terminationGracePeriodSeconds {running}"),),
-                      anchor=f"{twin.ref}:grace-drift")
+    for twin, reason in project.in_scope():
+        if twin.location.path.startswith(CLUSTER):
+            continue
+        live = live_twin(project, twin)
+        if live is None:
+            continue
+        mine = 30 if twin.grace_period_seconds is None else twin.grace_period_seconds
+        running = _grace(live)
+        if mine == running:
+            continue
+        where = Location(cluster_path(_meta(live).get("namespace") or "default", twin.kind, twin.name))
+        yield Hit(twin.grace_period_location or twin.location,
+                  f"{twin.kind} {twin.name} ({reason}) has terminationGracePeriodSeconds {mine} here, but the "
+                  f"cluster runs it with {running}: the repository is not what is deployed, so what tprlint "
+                  "checked here is not what protects the running workers' drain. Deploy this manifest (or find "
+                  "what changes it: a Helm value, a kustomize patch, a manual edit).",
+                  related=(RelatedLocation(where, f"live: terminationGracePeriodSeconds {running}"),),
+                  anchor=f"{twin.ref}:grace-drift")
 
 
 RULES = {

@@ -6,13 +6,12 @@ figure the server did not give (an error, a visibility store that cannot count) 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from datetime import datetime
 
 from tprlint.facts.python.values import Missing, describe_seconds
 from tprlint.link.python_project import ResolvedWorker
-from tprlint.live.paths import temporal_path
+from tprlint.live.paths import CLUSTER, is_loopback, temporal_path
 from tprlint.live.snapshot import Poller, QueueState, TemporalState
 from tprlint.model import Location, RelatedLocation
 from tprlint.rules.context import Hit, Project
@@ -28,7 +27,7 @@ def reached(project: Project, rule_id: str = "") -> TemporalState | None:
     if state is not None and state.error:
         if rule_id:
             project.undecided(rule_id, f"the Temporal server at {state.address}", "it could not be reached",
-                              where(state))
+                              where(state), gate=True)
         return None
     return state
 
@@ -51,28 +50,25 @@ def server_unreachable(project: Project) -> Iterator[Hit]:
     if state.error:
         yield Hit(where(state), f"Cannot check {_server(state)} (namespace {state.namespace}): {state.error}",
                   anchor=f"temporal:{state.address}")
+    elif state.namespace_error:
+        yield Hit(where(state), f"Cannot check namespace {state.namespace} on the Temporal server at {state.address}: "
+                  f"{state.namespace_error}. Every check of its task queues and workflows is missing: check "
+                  "--namespace (TEMPORAL_NAMESPACE) and the probe's permissions.",
+                  anchor=f"temporal:{state.address}:{state.namespace}")
     elif state.serving is False:
         yield Hit(where(state), f"The Temporal server at {state.address} answers, but its health check says the "
                   "WorkflowService is NOT_SERVING: workers cannot poll and clients cannot start workflows. "
                   "Look at the frontend's logs and its database connection.", anchor=f"temporal:{state.address}")
+    for error in state.errors:  # a call that failed while the server answered others: its figures are missing
+        project.undecided("TPR701", f"the Temporal server at {state.address}", error, where(state), gate=True)
 
 
 # -- TPR702 ---------------------------------------------------------------------------------------
 
 
-def _loopback(address: str) -> bool:
-    host = address.rsplit(":", 1)[0].strip("[]") if ":" in address else address
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def plaintext_connection(project: Project) -> Iterator[Hit]:
     state = reached(project, "TPR702")
-    if state is None or state.tls or _loopback(state.address):
+    if state is None or state.tls or is_loopback(state.address):
         return
     yield Hit(where(state), f"The Temporal server at {state.address} accepted a connection without TLS: workflow "
               "inputs, results and any credentials cross the network in clear text, and anyone who can reach "
@@ -143,7 +139,8 @@ def retention_out_of_bounds(project: Project) -> Iterator[Hit]:
         return
     if state.namespace_error or state.retention_seconds is None:
         project.undecided("TPR706", f"namespace {state.namespace} on {state.address}",
-                          state.namespace_error or "the server did not report the namespace's retention", where(state))
+                          state.namespace_error or "the server did not report the namespace's retention", where(state),
+                          gate=True)
         return
     thresholds = project.config.thresholds
     low, high = thresholds.retention_min_seconds, thresholds.retention_max_seconds
@@ -206,6 +203,9 @@ def fresh_pollers(project: Project, queue: QueueState) -> list[Poller]:
 def _queue_undecided(project: Project, state: TemporalState,
                      rule_id: str) -> Iterator[tuple[QueueUse, dict[str, QueueState]]]:
     uses, unnamed = queue_uses(project)
+    if not uses and not unnamed:
+        project.undecided(rule_id, "the task queues of the code", "the code scanned names no task queue (no Worker, "
+                          "no activity call with task_queue=), so no queue was looked at", where(state))
     for entry in unnamed:
         project.undecided(rule_id, f"{entry.what} at {entry.location.path}:{entry.location.line}",
                           "its value could not be resolved, so the probe could not look at the queue", entry.location)
@@ -214,7 +214,7 @@ def _queue_undecided(project: Project, state: TemporalState,
         failed = [q for q in states.values() if q.error]
         if not states or failed:
             why = failed[0].error if failed else "the probe did not describe it (its deadline ran out)"
-            project.undecided(rule_id, f"task queue {use.name}", why, use.location)
+            project.undecided(rule_id, f"task queue {use.name}", why, use.location, gate=True)
             continue
         yield use, states
 
@@ -250,8 +250,12 @@ def _floor_of(project: Project, workers: list[ResolvedWorker]) -> tuple[int, str
     """The largest replica floor among the workloads that run these Workers (repository or live)."""
     best: tuple[int, str, Location | None] | None = None
     ids = {id(w) for w in workers}
+    # With a cluster listed, the live workloads say how many pods should run (judged in the cluster's world);
+    # else the repository's manifests do.
+    kube = project.live.kubernetes if project.live else None
+    live_floors = kube is not None and not kube.error
     for workload in project.workloads:
-        if project.development(workload):
+        if project.development(workload) or workload.location.path.startswith(CLUSTER) != live_floors:
             continue
         if any(id(w) in ids for _, runs in project.worker_links(workload) for w in runs):
             floor, why, at = project.replica_floor(workload)
@@ -292,16 +296,20 @@ def mixed_builds(project: Project) -> Iterator[Hit]:
     if state is None:
         return
     for use, states in _queue_undecided(project, state, "TPR712"):
-        pollers = [p for q in states.values() for p in fresh_pollers(project, q)]
+        # Workflow pollers only: replaying on another build is what breaks, and an unversioned worker's build
+        # id is the SDK's checksum of its loaded code, which differs between a workflow-only and an
+        # activity-only Worker of the same release.
+        workflow_queue = states.get("workflow")
+        pollers = fresh_pollers(project, workflow_queue) if workflow_queue else []
         if any(p.versioned for p in pollers):
             continue  # Worker Deployment versioning routes each workflow to its own build
         builds = sorted({p.build_id for p in pollers})
         if len(builds) < 2:
             continue
         shown = ", ".join(f"`{b}`" if b else "(none)" for b in builds[:4])
-        yield Hit(use.location, f"Task queue `{use.name}` has pollers of {len(builds)} different builds ({shown}) "
-                  f"on {state.address}, and none uses Worker Deployment versioning: workflow tasks go to either "
-                  "build, so a workflow started on one replays on the other and fails with a non-determinism "
+        yield Hit(use.location, f"Task queue `{use.name}` has workflow pollers of {len(builds)} different builds "
+                  f"({shown}) on {state.address}, and none uses Worker Deployment versioning: workflow tasks go to "
+                  "either build, so a workflow started on one replays on the other and fails with a non-determinism "
                   "error whenever their workflow code differs. Finish the rollout (one build per unversioned "
                   "queue), or move to Worker Deployment versioning (`deployment_config=WorkerDeploymentConfig(...)`).",
                   anchor=f"queue:{use.name}:builds")
@@ -342,7 +350,7 @@ def backlog(project: Project) -> Iterator[Hit]:
             count, age = queue.backlog_count, queue.backlog_age_seconds
             if count is None and age is None:
                 project.undecided("TPR714", f"task queue {use.name} ({kind})",
-                                  "the server reported no backlog statistics", use.location)
+                                  "the server reported no backlog statistics", use.location, gate=True)
                 continue
             over_count = count is not None and count > thresholds.backlog_max_count
             over_age = age is not None and age > thresholds.backlog_max_age_seconds
@@ -368,12 +376,13 @@ def failure_rate(project: Project) -> Iterator[Hit]:
     counts = state.counts
     what = f"workflows closed in namespace {state.namespace}"
     if counts is None or counts.error:
-        project.undecided("TPR720", what, counts.error if counts else "the probe did not count them", where(state))
+        project.undecided("TPR720", what, counts.error if counts else "the probe did not count them", where(state),
+                          gate=True)
         return
     parts = {"completed": counts.completed, "failed": counts.failed, "timed out": counts.timed_out,
              "terminated": counts.terminated}
     if any(value is None for value in parts.values()):
-        project.undecided("TPR720", what, "the server did not give every count", where(state))
+        project.undecided("TPR720", what, "the server did not give every count", where(state), gate=True)
         return
     bad = sum(v or 0 for k, v in parts.items() if k != "completed")
     total = bad + (counts.completed or 0)
