@@ -184,3 +184,16 @@ def test_an_api_key_never_shows(temporal_dev_server: str, fmt: str, tmp_path: Pa
     assert key not in result.stdout and key not in result.stderr
     assert key not in record.read_text(encoding="utf-8")
     assert "TPR701" in result.stdout
+
+
+def test_build_id_says_whether_the_new_build_polls(temporal_dev_server: str, tmp_path: Path) -> None:
+    demo = demo_copy(tmp_path)
+    address = temporal_dev_server
+    args = (str(demo / "shipping"), "--address", address, "--build-id", "shop-v2", "--since", fresh_window())
+    with run_worker(address, ["shipping"], deployment="shop", build_id="shop-v1"):
+        _, old = probe_json(*args)
+        with run_worker(address, ["shipping"], deployment="shop", build_id="shop-v2"):
+            _, new = probe_json(*args)
+    [finding] = [f for f in old["findings"] if f["rule"] == "TPR715"]
+    assert "has no pollers of build `shop-v2`" in finding["message"] and "`shop-v1`" in finding["message"]
+    assert [f for f in new["findings"] if f["rule"] in ("TPR715", "TPR712")] == []

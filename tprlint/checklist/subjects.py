@@ -291,9 +291,9 @@ RULE_SUBJECTS: dict[str, str] = {
     "TPR901": "servers", "TPR902": "servers",
     "TPR701": "probed-server", "TPR702": "remote-server", "TPR703": "reached-server", "TPR704": "reached-server",
     "TPR705": "shard-values", "TPR706": "reached-server", "TPR710": "probed-queues", "TPR711": "probed-queues",
-    "TPR712": "probed-queues", "TPR713": "probed-queues", "TPR714": "probed-queues", "TPR720": "reached-server",
-    "TPR801": "probed-cluster", "TPR802": "live-workloads", "TPR803": "live-workloads", "TPR804": "live-workloads",
-    "TPR805": "live-workloads", "TPR806": "deployed-manifests",
+    "TPR712": "probed-queues", "TPR713": "probed-queues", "TPR714": "probed-queues", "TPR715": "probed-queues",
+    "TPR720": "reached-server", "TPR801": "probed-cluster", "TPR802": "live-workloads", "TPR803": "live-workloads",
+    "TPR804": "live-workloads", "TPR805": "live-workloads", "TPR806": "deployed-manifests",
 }
 
 

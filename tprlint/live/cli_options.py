@@ -61,6 +61,9 @@ def add_probe_arguments(parser: argparse.ArgumentParser, probe_command: bool) ->
     group.add_argument("--kube-namespace", metavar="NS", action="append",
                        help="Kubernetes namespaces to list, comma-separated, repeatable (default: the context's)")
     group.add_argument("--no-kubernetes", action="store_true", help="do not probe the Kubernetes cluster")
+    group.add_argument("--build-id", metavar="ID",
+                       help="the build that must poll every task queue of the code (TPR715; with --wait, wait "
+                            "for it): a Worker Deployment version's build id, or a Worker's build_id")
     group.add_argument("--since", metavar="DURATION|TIME", default="1h",
                        help="count workflows closed since then: 30m, 2h, or an RFC 3339 time (default: 1h)")
     group.add_argument("--wait", metavar="DURATION",
@@ -138,7 +141,10 @@ def probe_settings(args: argparse.Namespace, env: Mapping[str, str]) -> ProbeSet
     wait = parse_duration(args.wait, "--wait") if args.wait else 0.0
     if getattr(args, "timeout", None):  # --wait ends before the run's time limit, leaving time for the rules
         wait = min(wait, max(0.0, float(args.timeout) * 0.8 - deadline))
-    return ProbeSettings(temporal=temporal, kubernetes=kubernetes, kube_skipped=kube_skipped,
+    build_id = (args.build_id or "").strip()
+    if args.build_id is not None and not build_id:
+        raise ProbeConfigError("--build-id needs a build id")
+    return ProbeSettings(temporal=temporal, kubernetes=kubernetes, kube_skipped=kube_skipped, build_id=build_id,
                          since_seconds=since_seconds, since_time=since_time,
                          deadline=deadline, wait=wait,
                          interval=max(0.5, parse_duration(args.wait_interval, "--wait-interval")))
@@ -163,7 +169,7 @@ def _kube(args: argparse.Namespace, env: Mapping[str, str], timeout: float) -> t
 # Options that only mean something when probing: given without --probe, they are a mistake to point out.
 PROBE_ONLY = ("address", "namespace", "tls", "tls_cert_path", "tls_key_path", "tls_ca_path", "tls_server_name",
               "tls_disable_host_verification", "api_key_env", "profile", "temporal_config", "context", "kubeconfig",
-              "kube_namespace", "wait", "record", "replay")
+              "kube_namespace", "wait", "record", "replay", "build_id")
 
 
 def live_run(args: argparse.Namespace, env: Mapping[str, str]) -> LiveRun:

@@ -18,7 +18,7 @@ from tprlint.live.options import ProbeSettings
 from tprlint.live.snapshot import KubeState, LiveSnapshot, TemporalState
 
 # The rules behind the post-deployment items that --wait waits for (a fail keeps it waiting).
-WAIT_RULES = ("TPR701", "TPR710", "TPR712", "TPR714", "TPR720", "TPR801", "TPR802", "TPR804")
+WAIT_RULES = ("TPR701", "TPR710", "TPR712", "TPR714", "TPR715", "TPR720", "TPR801", "TPR802", "TPR804")
 
 
 def now_utc() -> datetime:
@@ -91,7 +91,7 @@ class LiveRun:
             temporal = probe_temporal(settings.temporal, queues, since, deadline)
         kube = listing.result() if listing is not None else None
         return LiveSnapshot(stamp(now_utc()), temporal, kube, deadline_hit=time.monotonic() > deadline + 1,
-                            attempts=attempts)
+                            attempts=attempts, expected_build=settings.build_id)
 
 
 class _Listing:

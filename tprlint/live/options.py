@@ -51,3 +51,4 @@ class ProbeSettings:
     deadline: float = 30.0  # seconds for the whole probe (each --wait attempt)
     wait: float = 0.0  # --wait: keep probing until the post-deployment items pass, for this long
     interval: float = 5.0  # seconds between --wait attempts
+    build_id: str = ""  # --build-id: the build every task queue must be polled by (TPR715)

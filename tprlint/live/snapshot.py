@@ -104,6 +104,7 @@ class LiveSnapshot:
     kubernetes: KubeState | None = None
     deadline_hit: bool = False  # the probe's own deadline ran out: what is missing says why
     attempts: int = 1  # how many times --wait looked
+    expected_build: str = ""  # --build-id: the build every task queue of the code must be polled by
 
 
 def to_json(snapshot: LiveSnapshot) -> str:

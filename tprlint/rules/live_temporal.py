@@ -366,6 +366,24 @@ def backlog(project: Project) -> Iterator[Hit]:
                       anchor=f"queue:{use.name}:{kind}:backlog")
 
 
+def new_build_not_polling(project: Project) -> Iterator[Hit]:
+    expected = project.live.expected_build if project.live else ""
+    if not expected:
+        return
+    state = reached(project, "TPR715")
+    if state is None:
+        return
+    for use, states in _queue_undecided(project, state, "TPR715"):
+        pollers = [p for q in states.values() for p in fresh_pollers(project, q)]
+        if not pollers or any(p.build_id == expected for p in pollers):
+            continue  # no pollers at all is TPR710's
+        builds = sorted({p.build_id or "(none)" for p in pollers})
+        yield Hit(use.location, f"Task queue `{use.name}` has no pollers of build `{expected}` on {state.address}: "
+                  f"its pollers run {', '.join(f'`{b}`' for b in builds[:4])}. The new build has not started polling "
+                  "(not rolled out yet, not ready, or it reports another build id: a Worker Deployment version's "
+                  "build id, or the Worker's `build_id=`).", anchor=f"queue:{use.name}:new-build")
+
+
 # -- TPR720 ---------------------------------------------------------------------------------------
 
 
@@ -414,5 +432,6 @@ RULES = {
     "TPR712": mixed_builds,
     "TPR713": versioning_mismatch,
     "TPR714": backlog,
+    "TPR715": new_build_not_polling,
     "TPR720": failure_rate,
 }
