@@ -5,10 +5,12 @@ itself runs against real servers in test_probe_live.py and the probe modules' ow
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES, REPO, run_cli
 
 DEMO = FIXTURES / "demo-shop"
 NOW = "2026-12-05T10:00:00Z"
@@ -225,3 +227,19 @@ def test_the_clusters_objects_do_not_change_the_repositorys_findings(tmp_path: P
     both = run_cli(str(DEMO), "--probe", "--replay", str(write(tmp_path, snapshot)), "-f", "json", "--no-cache",
                    "--select", "TPR407")
     assert sorted((f["path"], f["line"]) for f in json.loads(both.stdout)["findings"]) == expected
+
+
+def test_json_carries_the_side_by_side_statuses(tmp_path: Path) -> None:
+    _, report = json_report(str(DEMO), "--probe", "--replay", str(write(tmp_path, demo_snapshot())), "--exit-zero")
+    items = {i["id"]: i for c in report["checklist"]["checklists"] for i in c["items"]}
+    assert items["infra.server"]["sources"] == {"static": "fail", "live": "fail"}
+    assert items["post.backlog"]["sources"] == {"live": "pass"}
+    _, plain = json_report(str(DEMO), "--exit-zero")
+    assert all(i["sources"] == {} for c in plain["checklist"]["checklists"] for i in c["items"])
+
+
+def test_a_lint_run_imports_no_live_client() -> None:
+    probe = ("import sys\nfrom tprlint.cli import main\ncode = main(['fixtures/demo-shop', '-q', '--no-cache'])\n"
+             "print('LOADED', [m for m in ('temporalio', 'kubernetes') if m in sys.modules])\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO)
+    assert "LOADED []" in result.stdout, result.stdout + result.stderr

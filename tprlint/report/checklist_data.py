@@ -47,6 +47,8 @@ def _item(result: ItemResult, findings: list[Finding], fingerprint_of: dict[int,
         "reason": result.reason or None,
         "rules": list(result.item.rules),
         "applied": result.applied,
+        # With a probe: the status from the item's static rules and from its live rules, each on its own.
+        "sources": {source: status.value for source, status in result.sources},
         "findings": [fingerprint_of[id(f)] for f in item_findings(result.item, findings) if id(f) in fingerprint_of],
         "suppressed": result.suppressed,
         "undecided": [{"rule": u.rule_id, "what": u.what, "why": u.why,

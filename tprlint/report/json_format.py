@@ -52,6 +52,7 @@ input always produces byte-identical output. (This text is mirrored in ``docs/js
              "status": "fail",                  # pass|fail|unknown|n/a|needs probe|attested|needs attestation
              "reason": null,                    # why, for every status but pass and fail
              "rules": ["TPR101", "TPR102", "TPR206"], "applied": 3,   # things its rules applied to
+             "sources": {},                     # with a probe: {"static": "pass", "live": "fail"}
              "findings": ["3f1c..."],           # fingerprints of its unsuppressed findings
              "suppressed": 0,
              "undecided": [],                   # {rule, what, why, location}: what made it unknown
