@@ -1,0 +1,127 @@
+"""The model every source of a Temporal server deployment becomes, and the TPR5xx rules judge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tprlint.facts.kubernetes import Workload
+from tprlint.facts.temporal_server.files import Evidence, ValuesLayer
+from tprlint.model import Location
+
+# ---------------------------------------------------------------------------------------------
+# The server model rules judge
+
+
+@dataclass(frozen=True)
+class Value:
+    """A setting the rules judge, with where it comes from."""
+
+    value: object  # int / str / bool; never a secret
+    location: Location
+    key: str  # e.g. "server.history.replicaCount", "spec.numHistoryShards", "spec.replicas"
+    origin: str = "set"  # "set" | "default"
+    note: str = ""  # how a default was worked out, for messages
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str  # a service name, or "all" for one pod running every service
+    replicas: Value | None  # None when it cannot be known
+    resources: bool | None = None  # requests/limits configured (None: unknown / not judged here)
+    budget: bool | None = None  # a PodDisruptionBudget covers it
+    workload: Workload | None = None
+    fix: str = ""  # the key or field to change, for messages
+
+
+@dataclass(frozen=True)
+class Store:
+    role: str  # "default" | "visibility" | "secondaryVisibility" | "advancedVisibility"
+    name: str
+    driver: str | None  # "sql" | "cassandra" | "elasticsearch"
+    plugin: str | None  # mysql8, postgres12, sqlite, ...
+    hosts: tuple[str, ...]
+    replication: Value | None
+    location: Location
+    key: str
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A password written as a literal: the key and where, never the value."""
+
+    key: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Image:
+    component: str  # "server" | "admin-tools" | "ui"
+    reference: str  # repository[:tag]; never contains credentials
+    tag: str | None
+    location: Location
+    key: str
+
+
+@dataclass(frozen=True)
+class DevLaunch:
+    what: str
+    location: Location
+    anchor: str
+
+
+@dataclass
+class ServerConfig:
+    kind: str  # "helm-values" | "operator" | "manifests" | "server-config" | "env" (compose: rules.compose)
+    name: str  # e.g. "Helm values deploy/temporal/values.yaml + values-prod.yaml"
+    location: Location  # where release-level findings point
+    anchor: str
+    dev: bool = False  # a development/test variant: not judged
+    layout: str | None = None  # Helm: "1.x" | "0.x" | "mixed" | None
+    targets_current_chart: bool = False  # known to be rendered by the 1.x chart
+    official_image: bool = True  # runs temporalio/server (custom builds may plug in an authorizer)
+    services: list[ServiceSpec] = field(default_factory=list)
+    shards: Value | None = None
+    stores: list[Store] = field(default_factory=list)
+    legacy_persistence: bool = False  # stores in the 0.x layout (a bundled Elasticsearch may add visibility)
+    es_visibility: bool | None = None  # 0.x: the Elasticsearch sub-chart/external ES serves visibility
+    dev_persistence: list[Value] = field(default_factory=list)  # bundled demo databases and the like
+    tls_frontend: Value | None = None  # value True/False; None unknown or not applicable
+    tls_internode: Value | None = None
+    tls_location: Location | None = None
+    authorizer: Value | None = None  # value "" means the no-op authorizer
+    claim_mapper: Value | None = None
+    metrics_enabled: Value | None = None
+    unscraped: tuple[str, ...] = ()  # services whose metrics nothing scrapes
+    scrape_location: Location | None = None
+    passwords: list[SecretRef] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    log_level: Value | None = None
+    legacy_keys: list[Value] = field(default_factory=list)
+    dev_launches: list[DevLaunch] = field(default_factory=list)
+    resources_location: Location | None = None
+    budget_location: Location | None = None
+    hosts: tuple[str, ...] = ()
+
+
+@dataclass
+class ServerProject:
+    configs: list[ServerConfig] = field(default_factory=list)
+    backups: list[Evidence] = field(default_factory=list)
+    alerts: list[Evidence] = field(default_factory=list)
+    monitors: list[Evidence] = field(default_factory=list)
+
+    def judged(self) -> list[ServerConfig]:
+        return [c for c in self.configs if not c.dev]
+
+
+@dataclass(frozen=True)
+class ValuesVariant:
+    layers: tuple[ValuesLayer, ...]
+    name: str
+    dev: bool
+    chart_version: str | None
+
+
+# How many pods a workload runs at least, and why (the rules' Project.replica_floor).
+ReplicaFloor = Callable[[Workload], tuple[int, str, "Location | None"]]
