@@ -56,13 +56,13 @@ def test_each_checklist_is_a_details_section_with_failures_and_reasons_under_the
     assert dict((title, opened) for opened, title in summaries)["Worker shutdown"] == " open"
     assert dict((title, opened) for opened, title in summaries)["Post-deployment"] == ""
     shutdown = _section(text, "Worker shutdown")
-    assert "compliance 0% · 3 fail · 1 unknown</summary>" in shutdown
+    assert "compliance 25% · 3 fail · 0 unknown</summary>" in shutdown
     assert "❌ <strong>fail</strong> · <code>shutdown.timeout</code>" in shutdown
     # The failing item's finding sits right under it, with its place and its message.
     timeout = shutdown[shutdown.index("<code>shutdown.timeout</code>"):shutdown.index("<code>shutdown.signals</code>")]
     assert ("<li><code>TPR101</code> <code>fixtures/demo-shop/orders/worker.py:15</code>: "
             "This Worker sets no graceful_shutdown_timeout") in timeout
-    assert "<em>not checked: no rule reads scripts, Makefiles and CI files for forced kills yet</em>" in shutdown
+    assert "✅ <strong>pass</strong> · <code>shutdown.no-kill</code>" in shutdown
     assert "<a href" not in text  # no links outside GitHub Actions
 
 

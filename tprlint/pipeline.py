@@ -265,6 +265,8 @@ def build_project(facts: Iterable[FileFacts], config: Config, python_keys: Itera
             project.compose.append(f.compose)
         if f.compose_chains is not None:
             project.compose_chains += f.compose_chains.chains
+        if f.scripts is not None:
+            project.scripts.append(f.scripts)
     if overlay is not None:
         project.workloads = in_overlay(project.workloads, overlay)
         project.scale_targets = [t for t in project.scale_targets if overlay.keeps(t.location.path)]

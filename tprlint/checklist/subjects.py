@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from tprlint.devsetup import is_dev_path
 from tprlint.facts.compose import ComposeService, is_dev_service
 from tprlint.facts.python.facts import PythonFacts
 from tprlint.link.compose_links import production_configs
@@ -185,6 +186,13 @@ def _all_servers(project: Project) -> Iterator[str]:
     yield from _compose_servers(project)
 
 
+def _scripts(project: Project) -> Iterator[str]:
+    """Scripts, Makefiles and CI files read (in production paths), and compose services of workers."""
+    yield from (s.path for s in project.scripts
+                if not is_test_path(s.path) and (project.config.scope == "all" or not is_dev_path(s.path)))
+    yield from _compose_workers(project)
+
+
 def _probed_server(project: Project) -> Iterator[str]:
     state = project.live.temporal if project.live else None
     if state is not None:
@@ -257,6 +265,7 @@ SUBJECTS: dict[str, Subject] = {s.name: s for s in (
             _worker_deployments),
     Subject("servers", "Temporal server deployments (Helm values, operator clusters, manifests)", _servers),
     Subject("all-servers", "Temporal server deployments, compose services included", _all_servers),
+    Subject("scripts", "scripts, Makefiles and CI workflow files, and compose services of workers", _scripts),
     Subject("probed-server", "the Temporal server the probe asked", _probed_server),
     Subject("reached-server", "the Temporal server the probe reached", _reached_server),
     Subject("remote-server", "the Temporal server the probe reached on another host", _remote_server),
@@ -288,7 +297,7 @@ RULE_SUBJECTS: dict[str, str] = {
     "TPR510": "all-servers", "TPR511": "servers", "TPR512": "servers", "TPR513": "servers",
     "TPR601": "linked-workloads", "TPR602": "compose-workers", "TPR603": "worker-deployments",
     "TPR604": "worker-deployments",
-    "TPR901": "servers", "TPR902": "servers",
+    "TPR901": "servers", "TPR902": "servers", "TPR903": "scripts",
     "TPR701": "probed-server", "TPR702": "remote-server", "TPR703": "reached-server", "TPR704": "reached-server",
     "TPR705": "shard-values", "TPR706": "reached-server", "TPR710": "probed-queues", "TPR711": "probed-queues",
     "TPR712": "probed-queues", "TPR713": "probed-queues", "TPR714": "probed-queues", "TPR715": "probed-queues",

@@ -17,7 +17,8 @@ class FileKind(str, enum.Enum):
     # Temporal server YAML that is not a Kubernetes object: values of the temporal chart (found by shape),
     # helmfiles, server config files; also Prometheus rule files (alerting evidence)
     TEMPORAL_VALUES = "temporal-values"
-    # Where compose files are chained: COMPOSE_FILE in .env, `-f` chains in Makefiles and scripts
+    # Scripts, Makefiles, justfiles, CI workflow files and .env: where compose files are chained (COMPOSE_FILE,
+    # `-f` chains), and the commands that stop processes or pods (tprlint.facts.scripts)
     COMPOSE_CHAIN = "compose-chain"
     SKIP = "skip"
 
@@ -70,6 +71,8 @@ def classify(relpath: str, head: bytes) -> FileKind:
     if name == "Chart.yaml":
         return FileKind.HELM_CHART
     if lower.endswith(_YAML_SUFFIXES):
+        if lower == ".gitlab-ci.yml" or "/.github/workflows/" in f"/{relpath.lower()}":
+            return FileKind.COMPOSE_CHAIN  # CI steps: the commands they run
         # Helm templates are rendered by Helm, never read as manifests.
         if "/templates/" in f"/{relpath}" and _TEMPLATE_MARKER in head:
             return FileKind.SKIP

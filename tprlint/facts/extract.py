@@ -16,6 +16,7 @@ from tprlint.facts.kubernetes import KubeFacts, extract_kubernetes
 from tprlint.facts.pyproject import PyprojectError, PyprojectFacts, parse_pyproject
 from tprlint.facts.python.extract import extract_python
 from tprlint.facts.python.facts import PythonFacts
+from tprlint.facts.scripts import ScriptFacts, extract_commands, is_ci_file
 from tprlint.facts.temporal_server import (
     TemporalFileFacts,
     extract_temporal_manifests,
@@ -46,6 +47,7 @@ class FileFacts:
     pyproject: PyprojectFacts | None = None
     temporal: TemporalFileFacts | None = None  # Temporal server values, operator resources, ops evidence
     compose_chains: ComposeChains | None = None  # COMPOSE_FILE in .env, -f chains in scripts
+    scripts: ScriptFacts | None = None  # commands of scripts, Makefiles and CI files that stop processes
     error: ParseError | None = None
     suppressions: FileSuppressions = field(default_factory=FileSuppressions)
 
@@ -79,9 +81,10 @@ def _extract(path: str, kind: FileKind, data: bytes) -> FileFacts:
     elif kind is FileKind.DOCKERFILE:
         facts.dockerfile = parse_dockerfile(text, path)
     elif kind is FileKind.COMPOSE_CHAIN:
-        if b"compose" in data.lower():
+        if b"compose" in data.lower() and not is_ci_file(path):
             chains = extract_chains(text, path)
             facts.compose_chains = chains if chains.chains else None
+        facts.scripts = extract_commands(text, path)
     elif kind is FileKind.PYPROJECT:
         try:
             facts.pyproject = parse_pyproject(text, path)

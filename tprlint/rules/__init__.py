@@ -16,6 +16,7 @@ from tprlint.rules import (
     compose,
     cross_artifact,
     determinism,
+    forced_kills,
     kubernetes,
     kubernetes_policies,
     live_kubernetes,
@@ -46,6 +47,7 @@ REGISTRY: dict[str, RuleFunction] = {
     **process.RULES,
     **versioning.RULES,
     **temporal_server.RULES,
+    **forced_kills.RULES,
     **live_temporal.RULES,
     **live_kubernetes.RULES,
 }

@@ -13,6 +13,7 @@ from tprlint.facts.compose_chains import ComposeChain
 from tprlint.facts.compose_projects import compose_configs
 from tprlint.facts.dockerfile import DockerfileFacts
 from tprlint.facts.kubernetes import DisruptionBudget, ImageOverride, NetworkPolicy, ScaleTarget, Workload
+from tprlint.facts.scripts import ScriptFacts
 from tprlint.facts.temporal_server import ServerProject
 from tprlint.link.compose_links import ComposeLink, link_compose
 from tprlint.link.python_project import PythonProject, ResolvedWorker
@@ -53,6 +54,7 @@ class Project:
     image_overrides: list[ImageOverride] = field(default_factory=list)  # kustomize `images:`, Skaffold
     compose: list[ComposeFile] = field(default_factory=list)  # one per compose file; see compose_configs
     compose_chains: list[ComposeChain] = field(default_factory=list)  # COMPOSE_FILE, -f chains in scripts
+    scripts: list[ScriptFacts] = field(default_factory=list)  # commands of scripts, Makefiles, CI files
     # Temporal server deployments (Helm values, operator clusters, server manifests) and ops evidence
     temporal_servers: ServerProject = field(default_factory=ServerProject)
     # What a rule could not decide: a silent skip must never look like a pass.
