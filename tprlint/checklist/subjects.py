@@ -21,6 +21,7 @@ from tprlint.link.compose_links import production_configs
 from tprlint.live.paths import CLUSTER, cluster_path, is_loopback, temporal_path
 from tprlint.model import SUBJECT_TAG as TAG
 from tprlint.rules.activities import production_calls
+from tprlint.rules.autoscaling import scaled_workers
 from tprlint.rules.client import resolve_target, worker_process_modules
 from tprlint.rules.compose import server_repo
 from tprlint.rules.context import Project, is_test_path
@@ -193,6 +194,14 @@ def _scripts(project: Project) -> Iterator[str]:
     yield from _compose_workers(project)
 
 
+def _scaled_workers(project: Project) -> Iterator[str]:
+    return (target.location.path for target, _, _ in scaled_workers(project))
+
+
+def _backlog_scalers(project: Project) -> Iterator[str]:
+    return (target.location.path for target, _, _ in scaled_workers(project) if target.temporal_queues)
+
+
 def _probed_server(project: Project) -> Iterator[str]:
     state = project.live.temporal if project.live else None
     if state is not None:
@@ -266,6 +275,8 @@ SUBJECTS: dict[str, Subject] = {s.name: s for s in (
     Subject("servers", "Temporal server deployments (Helm values, operator clusters, manifests)", _servers),
     Subject("all-servers", "Temporal server deployments, compose services included", _all_servers),
     Subject("scripts", "scripts, Makefiles and CI workflow files, and compose services of workers", _scripts),
+    Subject("scaled-workers", "autoscalers of Temporal worker workloads", _scaled_workers),
+    Subject("backlog-scalers", "KEDA Temporal triggers of worker workloads", _backlog_scalers),
     Subject("probed-server", "the Temporal server the probe asked", _probed_server),
     Subject("reached-server", "the Temporal server the probe reached", _reached_server),
     Subject("remote-server", "the Temporal server the probe reached on another host", _remote_server),
@@ -298,6 +309,7 @@ RULE_SUBJECTS: dict[str, str] = {
     "TPR601": "linked-workloads", "TPR602": "compose-workers", "TPR603": "worker-deployments",
     "TPR604": "worker-deployments",
     "TPR901": "servers", "TPR902": "servers", "TPR903": "scripts",
+    "TPR416": "scaled-workers", "TPR417": "backlog-scalers",
     "TPR701": "probed-server", "TPR702": "remote-server", "TPR703": "reached-server", "TPR704": "reached-server",
     "TPR705": "shard-values", "TPR706": "reached-server", "TPR710": "probed-queues", "TPR711": "probed-queues",
     "TPR712": "probed-queues", "TPR713": "probed-queues", "TPR714": "probed-queues", "TPR715": "probed-queues",

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tprlint.facts.autoscaling import scaling_signals
 from tprlint.facts.kustomization import Kustomization, extract_kustomization
 from tprlint.facts.python.clients import REDACTED, is_placeholder, looks_like_token, secret_kind
 from tprlint.facts.yaml_docs import YamlDoc
@@ -158,6 +159,9 @@ class ScaleTarget:
     scale_down_window: int | None = None
     scale_down_window_location: Location | None = None
     scale_down_disabled: bool = False  # selectPolicy: Disabled (never scales down)
+    # What it scales on (tprlint.facts.autoscaling): "cpu", "memory", "temporal", "external:NAME"...
+    signals: tuple[str, ...] = ()
+    temporal_queues: tuple[tuple[str, Location | None], ...] = ()  # KEDA temporal triggers' task queues
 
 
 @dataclass(frozen=True)
@@ -585,6 +589,7 @@ def _scale_target(
         min_location=doc.loc_if("spec", min_key),
         location=doc.loc("kind"),
         **_scale_down(doc, spec, kind),
+        **scaling_signals(doc, spec, kind),
     )
 
 

@@ -12,6 +12,7 @@ from tprlint.rules import (
     activities,
     activity_bodies,
     activity_timeouts,
+    autoscaling,
     client,
     compose,
     cross_artifact,
@@ -48,6 +49,7 @@ REGISTRY: dict[str, RuleFunction] = {
     **versioning.RULES,
     **temporal_server.RULES,
     **forced_kills.RULES,
+    **autoscaling.RULES,
     **live_temporal.RULES,
     **live_kubernetes.RULES,
 }
