@@ -202,6 +202,11 @@ def _backlog_scalers(project: Project) -> Iterator[str]:
     return (target.location.path for target, _, _ in scaled_workers(project) if target.temporal_queues)
 
 
+def _spread_workloads(project: Project) -> Iterator[str]:
+    return (w.location.path for w, _ in project.in_scope()
+            if w.kind in REPLICATED_KINDS and not w.template_ref and w.spread and project.replica_floor(w)[0] >= 2)
+
+
 def _probed_server(project: Project) -> Iterator[str]:
     state = project.live.temporal if project.live else None
     if state is not None:
@@ -277,6 +282,7 @@ SUBJECTS: dict[str, Subject] = {s.name: s for s in (
     Subject("scripts", "scripts, Makefiles and CI workflow files, and compose services of workers", _scripts),
     Subject("scaled-workers", "autoscalers of Temporal worker workloads", _scaled_workers),
     Subject("backlog-scalers", "KEDA Temporal triggers of worker workloads", _backlog_scalers),
+    Subject("spread-workloads", "replicated workloads of workers and servers that set spreading", _spread_workloads),
     Subject("probed-server", "the Temporal server the probe asked", _probed_server),
     Subject("reached-server", "the Temporal server the probe reached", _reached_server),
     Subject("remote-server", "the Temporal server the probe reached on another host", _remote_server),
@@ -309,7 +315,7 @@ RULE_SUBJECTS: dict[str, str] = {
     "TPR601": "linked-workloads", "TPR602": "compose-workers", "TPR603": "worker-deployments",
     "TPR604": "worker-deployments",
     "TPR901": "servers", "TPR902": "servers", "TPR903": "scripts",
-    "TPR416": "scaled-workers", "TPR417": "backlog-scalers",
+    "TPR416": "scaled-workers", "TPR417": "backlog-scalers", "TPR418": "spread-workloads",
     "TPR701": "probed-server", "TPR702": "remote-server", "TPR703": "reached-server", "TPR704": "reached-server",
     "TPR705": "shard-values", "TPR706": "reached-server", "TPR710": "probed-queues", "TPR711": "probed-queues",
     "TPR712": "probed-queues", "TPR713": "probed-queues", "TPR714": "probed-queues", "TPR715": "probed-queues",

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from tprlint.facts.autoscaling import scaling_signals
 from tprlint.facts.kustomization import Kustomization, extract_kustomization
 from tprlint.facts.python.clients import REDACTED, is_placeholder, looks_like_token, secret_kind
+from tprlint.facts.spread import spread_issue
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.link.commands import split_shell_commands
 from tprlint.model import Location
@@ -133,6 +134,9 @@ class Workload:
     rollout_analysis: bool = False  # an Argo Rollout runs some analysis (background, step, pre/post promotion)
     template_ref: bool = False  # an Argo Rollout's pod template lives in another object (spec.workloadRef)
     spread: bool = False  # non-empty topologySpreadConstraints or podAntiAffinity terms
+    # Why that spreading counts none of the workload's own replicas (tprlint.facts.spread); "" when it does.
+    spread_issue: str = ""
+    spread_issue_location: Location | None = None
     share_process_namespace: bool = False  # the pause container is PID 1, not the app (TPR604)
     overlay: str = ""  # the kustomize overlay (its folder) that built it from a base and patches; "" as written
 
@@ -386,6 +390,7 @@ def _workload(doc: Locator, obj: dict[object, object], kind: str) -> Workload:
         **rollout,
         template_ref=kind == "Rollout" and isinstance(spec.get("workloadRef"), dict),
         spread=_spread(pod_spec),
+        **_spread_issue(doc, pod_spec, pod_path, _str_map(pod_meta.get("labels"))),
         share_process_namespace=pod_spec.get("shareProcessNamespace") is True,
     )
 
@@ -422,6 +427,16 @@ def _rollout_strategy(doc: Locator, spec: dict[object, object]) -> dict[str, Any
         "max_unavailable_location": doc.loc_if("spec", "strategy", name, "maxUnavailable"),
         "rollout_analysis": analysis,
     }
+
+
+def _spread_issue(doc: Locator, pod_spec: dict[object, object], pod_path: tuple[str, ...],
+                  labels: dict[str, str]) -> dict[str, Any]:
+    def selects_own(value: object) -> bool | None:
+        selector = _selector(value, everything=False) if value is not None else None
+        return selector.matches(labels) if selector is not None else None
+
+    text, where = spread_issue(pod_spec, selects_own, doc.loc_if, pod_path)
+    return {"spread_issue": text, "spread_issue_location": where}
 
 
 def _spread(pod_spec: dict[object, object]) -> bool:

@@ -322,6 +322,24 @@ def no_spread(project: Project) -> Iterator[Hit]:
             )
 
 
+def spread_counts_no_replica(project: Project) -> Iterator[Hit]:
+    """TPR418: topology spread or anti-affinity that counts none of the workload's own pods."""
+    for workload, reason in project.in_scope():
+        if workload.kind not in REPLICATED_KINDS or workload.template_ref or not workload.spread_issue:
+            continue
+        floor, source, _ = project.replica_floor(workload)
+        if floor < 2:
+            continue
+        yield Hit(
+            workload.spread_issue_location or workload.pod_spec_location,
+            f"{workload.kind} {workload.name} ({reason}) runs {floor}+ pods ({source}) and sets spreading that "
+            f"spreads none of them: {workload.spread_issue}. The scheduler may place every replica on one node "
+            "or zone, and losing it stops all of them together. Make the labelSelector select the pod "
+            "template's labels (the same labels as the workload's selector).",
+            anchor=f"{workload.ref}/spread-selector",
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # TPR412 secret-in-plain-env
 
@@ -462,6 +480,7 @@ RULES: dict[str, Callable[[Project], Iterator[Hit]]] = {
     "TPR409": image_tag_unpinned,
     "TPR410": hpa_unsafe,
     "TPR411": no_spread,
+    "TPR418": spread_counts_no_replica,
     "TPR412": secret_in_plain_env,
     "TPR413": pod_security_weak,
     "TPR414": canary_without_analysis,
