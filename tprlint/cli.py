@@ -242,7 +242,10 @@ def _lint_command(argv: list[str], probe: bool = False) -> int:
     if live is not None:
         from tprlint.live.report import after_probe
 
-        result = after_probe(result, live, args, probe_only=probe)
+        try:
+            result = after_probe(result, live, args, probe_only=probe)
+        except ProbeConfigError as exc:
+            raise UsageError(str(exc)) from None
     roots = tuple(os.path.realpath(p) for p in paths)
     if args.fix or args.diff:
         from tprlint.fix.apply import fix_command

@@ -180,7 +180,6 @@ def _observe(live: LiveRun, project: Project, cluster_world: Callable[[], Projec
         worlds_ = [project] + ([cluster_world()] if snapshot.kubernetes is not None else [])
         for world in worlds_:
             trial = with_snapshot(world, snapshot)
-            assert isinstance(trial, Project)
             for rule_id in waited:
                 if any(live.wanted(hit.location.path) for hit in REGISTRY[rule_id](trial)):
                     return False

@@ -432,7 +432,7 @@ def _rollout_strategy(doc: Locator, spec: dict[object, object]) -> dict[str, Any
 def _spread_issue(doc: Locator, pod_spec: dict[object, object], pod_path: tuple[str, ...],
                   labels: dict[str, str]) -> dict[str, Any]:
     def selects_own(value: object) -> bool | None:
-        selector = _selector(value, everything=False) if value is not None else None
+        selector = label_selector(value, everything=False) if value is not None else None
         return selector.matches(labels) if selector is not None else None
 
     text, where = spread_issue(pod_spec, selects_own, doc.loc_if, pod_path)
@@ -632,12 +632,12 @@ def _budget(doc: Locator, obj: dict[object, object]) -> DisruptionBudget:
         min_available=_text(spec.get("minAvailable")),
         max_unavailable=_text(spec.get("maxUnavailable")),
         location=doc.loc("kind"),
-        selector=_selector(spec["selector"], everything) if isinstance(spec.get("selector"), dict) else None,
+        selector=label_selector(spec["selector"], everything) if isinstance(spec.get("selector"), dict) else None,
         budget_location=doc.loc_if("spec", key),
     )
 
 
-def _selector(value: object, everything: bool) -> LabelSelector | None:
+def label_selector(value: object, everything: bool) -> LabelSelector | None:
     """A label selector; None when it is not a mapping (a template leftover, a string)."""
     if value is None:
         return LabelSelector({}, (), everything)
@@ -657,7 +657,7 @@ def _network_policy(doc: Locator, obj: dict[object, object], kind: str) -> Netwo
     meta = _dict(obj.get("metadata"))
     core = kind == "NetworkPolicy" and (_text(obj.get("apiVersion")) or "").startswith("networking.k8s.io/")
     # A core policy's podSelector is required; `{}` (or a missing one) selects every pod of the namespace.
-    selector = _selector(_get(obj, "spec", "podSelector"), True) if core else None
+    selector = label_selector(_get(obj, "spec", "podSelector"), True) if core else None
     return NetworkPolicy(
         kind=kind,
         name=_text(meta.get("name")) or "",

@@ -124,7 +124,3 @@ def _program_first(words: list[str]) -> list[str]:
         return [word, *words[index + 1:]]
     return []
 
-
-def split(command: str) -> list[str]:
-    """Words of one command, as the shell splits it (for tests and messages)."""
-    return shlex.split(command, comments=True)

@@ -12,10 +12,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from tprlint.facts.extract import FileFacts
 from tprlint.live.options import ProbeSettings
 from tprlint.live.snapshot import KubeState, LiveSnapshot, TemporalState
+
+if TYPE_CHECKING:
+    from tprlint.rules.context import Project
 
 # The rules behind the post-deployment items that --wait waits for (a fail keeps it waiting).
 WAIT_RULES = ("TPR701", "TPR710", "TPR712", "TPR714", "TPR715", "TPR720", "TPR801", "TPR802", "TPR804")
@@ -135,6 +139,6 @@ def _cluster_gone(settings: ProbeSettings, why: str) -> KubeState:
     return KubeState(context=kube.context, server="", namespaces=kube.namespaces, error=why)
 
 
-def with_snapshot(project: object, snapshot: LiveSnapshot) -> object:
+def with_snapshot(project: Project, snapshot: LiveSnapshot) -> Project:
     """A copy of the project that sees ``snapshot`` (for --wait's trial judgements)."""
-    return replace(project, live=snapshot, not_checked=[])  # type: ignore[type-var]
+    return replace(project, live=snapshot, not_checked=[])

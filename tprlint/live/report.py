@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from tprlint.facts.kubernetes import literal_secret
 from tprlint.live import is_live_rule
+from tprlint.live.options import ProbeConfigError
 from tprlint.live.paths import is_live_path
 from tprlint.live.snapshot import LiveSnapshot, to_json
 from tprlint.model import Finding
@@ -31,12 +32,10 @@ def after_probe(result: RunResult, live: LiveRun, args: argparse.Namespace, prob
             for line in summary(snapshot, skipped):
                 print(f"tprlint: {printable(line)}", file=sys.stderr)
         if args.record:
-            from tprlint.cli import UsageError
-
             try:
                 args.record.write_text(to_json(redacted(snapshot)) + "\n", encoding="utf-8")
             except OSError as exc:
-                raise UsageError(f"--record: cannot write {args.record}: {exc.strerror}") from None
+                raise ProbeConfigError(f"--record: cannot write {args.record}: {exc.strerror}") from None
     if not probe_only:
         return result
     # `tprlint probe` reports what the probe found; the static findings are `tprlint PATHS`'s.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields, is_dataclass
+from datetime import datetime
 from types import UnionType
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -105,6 +106,18 @@ class LiveSnapshot:
     deadline_hit: bool = False  # the probe's own deadline ran out: what is missing says why
     attempts: int = 1  # how many times --wait looked
     expected_build: str = ""  # --build-id: the build every task queue of the code must be polled by
+
+
+def parse_stamp(text: object) -> datetime | None:
+    """An RFC 3339 time of the snapshot or of the objects it holds (``Z`` or an offset); None otherwise.
+    Python 3.10's ``fromisoformat`` does not read ``Z``."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def to_json(snapshot: LiveSnapshot) -> str:

@@ -8,13 +8,12 @@ too. These rules judge what only a cluster has: status, pods, and drift from the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
-from tprlint.facts.kubernetes import Workload
+from tprlint.facts.kubernetes import Workload, label_selector
 from tprlint.facts.python.values import Missing
 from tprlint.live.paths import CLUSTER, cluster_path
-from tprlint.live.snapshot import KubeState
+from tprlint.live.snapshot import KubeState, parse_stamp
 from tprlint.model import Location, RelatedLocation
 from tprlint.rules.context import Hit, Project
 
@@ -109,31 +108,13 @@ def replicas_not_ready(project: Project) -> Iterator[Hit]:
 
 
 def _selects(workload_raw: dict[str, Any], pod: dict[str, Any]) -> bool:
-    """The workload's label selector (matchLabels and matchExpressions) matches the pod, in its namespace."""
-    selector = _dict(_dict(workload_raw.get("spec")).get("selector"))
-    labels = _dict(selector.get("matchLabels"))
-    expressions = [_dict(e) for e in selector.get("matchExpressions") or () if isinstance(e, dict)]
+    """The workload's label selector matches the pod, in its namespace (the manifests' own reading of it)."""
     pod_meta = _meta(pod)
-    if not (labels or expressions) or \
-            (pod_meta.get("namespace") or "default") != (_meta(workload_raw).get("namespace") or "default"):
-        return False  # an empty selector selects nothing a rule could trust
-    have = _dict(pod_meta.get("labels"))
-    if not all(have.get(k) == v for k, v in labels.items()):
+    if (pod_meta.get("namespace") or "default") != (_meta(workload_raw).get("namespace") or "default"):
         return False
-    for expression in expressions:
-        key, operator = str(expression.get("key")), expression.get("operator")
-        values = [v for v in expression.get("values") or () if isinstance(v, str)]
-        if operator == "In" and have.get(key) not in values:
-            return False
-        if operator == "NotIn" and have.get(key) in values:
-            return False
-        if operator == "Exists" and key not in have:
-            return False
-        if operator == "DoesNotExist" and key in have:
-            return False
-        if operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
-            return False
-    return True
+    selector = label_selector(_dict(workload_raw.get("spec")).get("selector"), everything=False)
+    labels = {str(k): str(v) for k, v in _dict(pod_meta.get("labels")).items()}
+    return selector is not None and selector.matches(labels) is True
 
 
 def pods_of(project: Project, raw: dict[str, Any]) -> list[dict[str, Any]]:
@@ -160,15 +141,9 @@ RECENT_SECONDS = 86400.0
 
 
 def _recent(finished: object, taken_at: str) -> bool:
-    if not isinstance(finished, str) or not finished:
+    then, now = parse_stamp(finished), parse_stamp(taken_at)
+    if then is None or now is None:
         return True  # no time: judged by the figures alone
-    try:
-        then = datetime.fromisoformat(finished.replace("Z", "+00:00"))
-        now = datetime.fromisoformat(taken_at.replace("Z", "+00:00"))
-    except ValueError:
-        return True
-    if then.tzinfo is None or now.tzinfo is None:
-        return True
     return (now - then).total_seconds() <= RECENT_SECONDS
 
 

@@ -7,12 +7,11 @@ figure the server did not give (an error, a visibility store that cannot count) 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 
 from tprlint.facts.python.values import Missing, describe_seconds
 from tprlint.link.python_project import ResolvedWorker
 from tprlint.live.paths import CLUSTER, is_loopback, temporal_path
-from tprlint.live.snapshot import Poller, QueueState, TemporalState
+from tprlint.live.snapshot import Poller, QueueState, TemporalState, parse_stamp
 from tprlint.model import Location, RelatedLocation
 from tprlint.rules.context import Hit, Project
 from tprlint.rules.task_queues import QueueUse, queue_uses
@@ -181,11 +180,8 @@ def _states(state: TemporalState, name: str) -> dict[str, QueueState]:
 
 
 def _seconds_since(stamp: str, now: str) -> float | None:
-    try:
-        return (datetime.fromisoformat(now.replace("Z", "+00:00"))
-                - datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds()
-    except ValueError:
-        return None
+    then, moment = parse_stamp(stamp), parse_stamp(now)
+    return (moment - then).total_seconds() if then is not None and moment is not None else None
 
 
 def fresh_pollers(project: Project, queue: QueueState) -> list[Poller]:
