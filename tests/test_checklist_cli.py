@@ -37,12 +37,15 @@ def test_the_demo_shows_failing_unknown_na_and_attest_items() -> None:
     no_kill = next(i for i, line in enumerate(lines) if "shutdown.no-kill" in line)
     assert "✓ pass" in lines[no_kill]  # its compose workers stop with SIGTERM, and no script kills one
     pooling = next(i for i, line in enumerate(lines) if "db.pooling" in line)
-    assert "? unknown" in lines[pooling]
-    assert lines[pooling + 1].strip().startswith("not checked: no rule looks for a connection pooler")
-    assert any("- n/a" in line and "db.backups" in line for line in lines)
+    assert "? unknown" in lines[pooling]  # the shop's server stores in Amazon RDS, outside the scan
+    assert lines[pooling + 1].strip().startswith("TPR523 could not decide connection pooling of the database")
+    assert 'point [tool.tprlint.attest] "db.pooling" at' in " ".join(lines[pooling + 1:pooling + 8])
+    monitor = next(i for i, line in enumerate(lines) if "deploy.monitor" in line)
+    assert "✗ fail" in lines[monitor] and lines[monitor + 1].strip().startswith("TPR908 fixtures/demo-shop/Makefile:6")
+    assert any("- n/a" in line and "sec.mtls" in line for line in lines)  # its server has no TLS at all
     assert any("! needs attestation" in line and "ops.runbooks" in line for line in lines)
     assert any("~ needs probe" in line and "post.backlog" in line for line in lines)
-    assert any(line.startswith("60 checklist items: 2 pass, 19 fail, 11 unknown, 2 n/a, ") for line in lines)
+    assert any(line.startswith("60 checklist items: 9 pass, 24 fail, 7 unknown, 1 n/a, ") for line in lines)
     assert "need a person's word: point [tool.tprlint.attest] at the evidence" in result.stdout
     for checklist in ("Worker shutdown (10.1.1)", "High availability (10.2.4)", "Pre-deployment (10.4.1)",
                       "Deployment (10.4.2)", "Post-deployment (10.4.3)", "Capacity (10.3)"):
@@ -120,27 +123,40 @@ def test_a_path_inside_a_project_is_judged_on_what_is_in_it() -> None:
     assert code_only["shutdown.timeout"]["status"] == "pass"
 
 
-def test_fail_on_item_gates_on_item_statuses() -> None:
-    result = run_cli("fixtures/prod-ready", "--no-cache", "--fail-on-item", "fail")
+def undecided_prod_ready(tmp_path: Path) -> Path:
+    """prod-ready with a deploy step whose manifests tprlint cannot resolve: deploy.monitor is unknown."""
+    project = prod_ready_copy(tmp_path)
+    (project / "Makefile").write_text("deploy:\n\tkubectl apply -f $(MANIFESTS)\n")
+    return project
+
+
+def test_fail_on_item_gates_on_item_statuses(tmp_path: Path) -> None:
+    project = str(undecided_prod_ready(tmp_path))
+    result = run_cli(project, "--no-cache", "--fail-on-item", "fail", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    result = run_cli("fixtures/prod-ready", "--no-cache", "--fail-on-item", "fail", "--fail-on-item", "unknown")
+    result = run_cli(project, "--no-cache", "--fail-on-item", "fail", "--fail-on-item", "unknown", cwd=tmp_path)
     assert result.returncode == 1
-    assert result.stderr.startswith("tprlint: 10 checklist items fail the gate (fail-on-item fail,unknown): "
-                                    "ha.db-replication (unknown), db.replication (unknown), ")
-    assert run_cli("fixtures/prod-ready", "--no-cache", "--fail-on-item", "unknown", "--exit-zero").returncode == 0
+    assert result.stderr.startswith("tprlint: 1 checklist item fails the gate (fail-on-item fail,unknown): "
+                                    "deploy.monitor (unknown)")
+    assert run_cli(project, "--no-cache", "--fail-on-item", "unknown", "--exit-zero", cwd=tmp_path).returncode == 0
+    assert run_cli("fixtures/prod-ready", "--no-cache", "--fail-on-item", "unknown").returncode == 0
 
 
-def test_require_asks_every_item_that_applies_to_be_earned() -> None:
-    result = run_cli("fixtures/prod-ready", "--no-cache", "--require", "pass,attested")
+def test_require_asks_every_item_that_applies_to_be_earned(tmp_path: Path) -> None:
+    project = str(undecided_prod_ready(tmp_path))
+    result = run_cli(project, "--no-cache", "--require", "pass,attested", cwd=tmp_path)
+    assert result.returncode == 1 and "checklist items fail the gate (require pass,attested): " in result.stderr
+    result = run_cli(project, "--no-cache", "--require", "pass,attested,needs-probe,needs-attestation", cwd=tmp_path)
     assert result.returncode == 1
-    assert "checklist items fail the gate (require pass,attested): ha.db-replication (unknown)" in result.stderr
+    assert result.stderr.startswith("tprlint: 1 checklist item fails the gate (require pass,attested,needs-probe,"
+                                    "needs-attestation): deploy.monitor (unknown)")
     assert "db.backups" not in result.stderr  # n/a: nothing to earn
     everything = ",".join(["pass", "attested", "unknown", "needs-probe", "needs-attestation"])
-    assert run_cli("fixtures/prod-ready", "--no-cache", "--require", everything).returncode == 0
+    assert run_cli(project, "--no-cache", "--require", everything, cwd=tmp_path).returncode == 0
 
 
 def test_the_gates_can_be_configured(tmp_path: Path) -> None:
-    project = prod_ready_copy(tmp_path)
+    project = undecided_prod_ready(tmp_path)
     config = project / "pyproject.toml"
     config.write_text(config.read_text().replace('fail-on = "warning"', 'fail-on = "warning"\nrequire = ["pass", '
                                                  '"attested", "needs-probe", "needs-attestation", "unknown"]'))

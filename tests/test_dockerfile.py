@@ -206,3 +206,77 @@ def test_dockerfile_for_image(image: str, dockerfiles: list[DockerfileFacts], de
     from tprlint.link.workloads import dockerfile_for_image
 
     assert dockerfile_for_image(image, dockerfiles, deployed) is expected
+
+
+# Where this reader once differed from BuildKit (measured against the `dockerfile` package, which wraps
+# BuildKit's parser): each case is the BuildKit reading.
+
+
+def test_an_escaped_escape_at_the_end_of_a_line_is_no_continuation() -> None:
+    facts = parse('FROM a\nRUN echo C:\\\\\nCMD ["real"]\n')  # `RUN echo C:\\` ends there
+    assert facts.cmd == ("real",)
+    assert facts.cmd_location == at(3)
+    # A line of the escape alone, inside a continuation, continues it.
+    assert parse('FROM a\nCMD python -m x \\\n\\\n  --flag\n').cmd == ("/bin/sh", "-c", "python -m x   --flag")
+
+
+@pytest.mark.parametrize("opening,closing", [
+    ("<<END-OF-SCRIPT", "END-OF-SCRIPT"), ("<<setup.sh", "setup.sh"), ('<<"E F"', "E F"), ("3<<EOF", "EOF"),
+    ("<<$MARK", "$MARK"),
+])
+def test_heredoc_names_are_the_rest_of_the_word(opening: str, closing: str) -> None:
+    facts = parse(f'FROM a\nRUN cat {opening}\nCMD ["not", "this"]\n{closing}\nCMD ["real"]\n')
+    assert facts.cmd == ("real",)
+    assert facts.cmd_location == at(5)
+
+
+@pytest.mark.parametrize("run", ['RUN echo "<<EOF"', "RUN echo '<<EOF'", "RUN echo $((1<<2))", "RUN echo a<<EOF",
+                                 'RUN ["sh", "-c", "cat <<EOF"]'])
+def test_double_angle_brackets_that_open_no_heredoc(run: str) -> None:
+    facts = parse(f'FROM a\n{run}\nCMD ["real"]\n')
+    assert facts.cmd == ("real",)
+
+
+def test_two_heredocs_are_read_one_after_the_other() -> None:
+    facts = parse('FROM a\nCOPY <<one <<-two /etc/\nCMD ["no"]\none\n\tCMD ["no"]\n\ttwo\nCMD ["real"]\n')
+    assert (facts.cmd, facts.cmd_location) == (("real",), at(7))
+
+
+def test_directives_after_a_byte_order_mark() -> None:
+    assert parse('\ufeff# escape=`\nFROM a\nCMD ["python", `\n  "C:\\\\w.py"]\n').cmd == ("python", "C:\\w.py")
+
+
+# (Dockerfile, the instructions BuildKit reads: keyword, first line, arguments with blanks collapsed and
+# heredoc bodies left out), recorded with the `dockerfile` package 3.4.0.
+_BUILDKIT_CASES = [
+    ('FROM x\nRUN echo a\\\\\nCMD ["c"]\n',
+     [("FROM", 1, "x"), ("RUN", 2, "echo a\\\\"), ("CMD", 3, '["c"]')]),
+    ('FROM x\nRUN a \\   \n  b\nCMD ["c"]\n', [("FROM", 1, "x"), ("RUN", 2, "a b"), ("CMD", 4, '["c"]')]),
+    ('FROM x\nRUN a \\\n    # note\n\n  b\nCMD ["c"]\n', [("FROM", 1, "x"), ("RUN", 2, "a b"), ("CMD", 6, '["c"]')]),
+    ('# escape=`\nFROM x\nRUN dir c:\\\nRUN a `\n  b\nCMD ["c"]\n',
+     [("FROM", 2, "x"), ("RUN", 3, "dir c:\\"), ("RUN", 4, "a b"), ("CMD", 6, '["c"]')]),
+    ('\n# escape=`\nFROM x\nRUN a `\nCMD ["b"]\n', [("FROM", 3, "x"), ("RUN", 4, "a `"), ("CMD", 5, '["b"]')]),
+    ('FROM x\nRUN <<-EOF\n\techo a\n\tEOF\nCOPY <<a <<"b c" /d/\n1\na\n2\nb c\nCMD ["c"]\n',
+     [("FROM", 1, "x"), ("RUN", 2, "<<-EOF"), ("COPY", 5, '<<a <<"b c" /d/'), ("CMD", 10, '["c"]')]),
+    ('FROM x\nRUN set -e; \\\n  cat <<EOF > /f\nhello\nEOF\nRUN echo "<<EOF" $((1<<2))\nCMD ["c"]\n',
+     [("FROM", 1, "x"), ("RUN", 2, "set -e; cat <<EOF > /f"), ("RUN", 6, 'echo "<<EOF" $((1<<2))'),
+      ("CMD", 7, '["c"]')]),
+    ('FROM x\nCMD ["python", \\\n  "-m", "app"]\n', [("FROM", 1, "x"), ("CMD", 2, '["python", "-m", "app"]')]),
+]
+
+
+@pytest.mark.parametrize("text,expected", _BUILDKIT_CASES)
+def test_instructions_are_those_buildkit_reads(text: str, expected: list[tuple[str, int, str]]) -> None:
+    from tprlint.facts.dockerfile import _instructions
+
+    assert [(i.keyword, i.line, " ".join(i.args.split())) for i in _instructions(text)] == expected
+    try:  # an optional check of the recording: BuildKit's own parser, when the `dockerfile` package is there
+        import dockerfile  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    read = []
+    for command in dockerfile.parse_string(text):
+        first = command.original.split("\n")[0] if command.heredocs else command.original
+        words = first.split(None, 1)
+        read.append((command.cmd.upper(), command.start_line, " ".join(words[1].split()) if len(words) > 1 else ""))
+    assert read == expected

@@ -26,7 +26,7 @@ def test_demo_exits_1_and_reads_well() -> None:
     result = run_cli("fixtures/demo-shop", "--no-cache")
     assert result.returncode == 1
     out = result.stdout
-    assert "Found 9 errors, 13 warnings, 14 notes" in out
+    assert "Found 9 errors, 19 warnings, 18 notes" in out
     assert "Set terminationGracePeriodSeconds to at least 606" in out
     assert "PID 1" in out  # orders worker: exec-form python command
     assert "default of env SHIPPING_DRAIN_SECONDS" in out

@@ -60,7 +60,7 @@ def run_gitlab(tmp_path: Path, tree: Path, cwd: Path | None = None) -> tuple[lis
 def test_demo_shop_report_matches_gitlabs_code_quality_format(tmp_path: Path) -> None:
     issues, document = run_gitlab(tmp_path, DEMO.relative_to(REPO), cwd=REPO)
     jsonschema.validate(issues, SCHEMA)
-    assert len(issues) == document["summary"]["findings"] == 36
+    assert len(issues) == document["summary"]["findings"] == 46
     by_print = {f["fingerprint"]: f for f in document["findings"]}
     for issue in issues:
         finding = by_print[issue["fingerprint"]]  # the fingerprint `-f json` shows for the finding
@@ -87,7 +87,7 @@ def test_fingerprints_are_unique_and_the_same_on_every_run(tmp_path: Path) -> No
     first, _ = run_gitlab(tmp_path / "one", DEMO)
     second, _ = run_gitlab(tmp_path / "two", DEMO)
     prints = [issue["fingerprint"] for issue in first]
-    assert len(set(prints)) == len(prints) == 36
+    assert len(set(prints)) == len(prints) == 46
     assert prints == [issue["fingerprint"] for issue in second]
 
 
@@ -103,7 +103,7 @@ def test_suppressed_findings_are_left_out(tmp_path: Path) -> None:
     (suppressed,) = [f for f in document["findings"] if f["suppressed"]]
     assert suppressed["rule"] == "TPR101"
     assert suppressed["fingerprint"] not in {issue["fingerprint"] for issue in issues}
-    assert len(issues) == document["summary"]["findings"] == 35
+    assert len(issues) == document["summary"]["findings"] == 45
 
 
 def test_undecodable_names_and_whole_file_findings_still_give_gitlab_valid_json(tmp_path: Path) -> None:

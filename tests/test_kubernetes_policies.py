@@ -668,6 +668,26 @@ def test_one_finding_per_namespace(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "none selects these pods" in billing.message
 
 
+def test_beside_policies_each_unselected_workload_is_its_own_finding(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A policy for the API's pods and one for the orders worker: the refunds worker is still open, and its
+    # finding names the policies it has beside it and its own labels.
+    api_policy = netpol("orders", "{matchLabels: {app: orders-api}}").replace("name: p,", "name: api,")
+    worker_policy = netpol("orders", "{matchExpressions: [{key: app, operator: In, values: [orders-worker]}]}")
+    found = lint(tmp_path, monkeypatch, {
+        "deploy/workers.yaml": worker("orders-worker", namespace="orders") + "---\n"
+        + worker("refunds-worker", namespace="orders") + "---\n" + worker("payouts-worker", namespace="orders"),
+        "deploy/policies.yaml": api_policy + "---\n" + worker_policy,
+    }, "TPR415")
+    assert lines(found) == [("workers.yaml", 18), ("workers.yaml", 34)]
+    refunds = next(f for f in found if "refunds-worker" in f.message)
+    assert refunds.message.startswith("Deployment refunds-worker (")
+    assert "api (podSelector app=orders-api), p (podSelector app In (orders-worker))" in refunds.message
+    assert "none selects these pods (pod labels: app=refunds-worker)" in refunds.message
+    assert [r.message for r in refunds.related] == ["NetworkPolicy api", "NetworkPolicy p"]
+    assert len({f.anchor for f in found}) == 2
+
+
 def test_policy_kinds_tprlint_cannot_evaluate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calico = netpol("orders", api="projectcalico.org/v3").replace("podSelector: {}", "selector: app == 'x'")
     assert lint(tmp_path, monkeypatch, {

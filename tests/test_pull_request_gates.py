@@ -51,17 +51,17 @@ def edit(path: Path, old: str, new: str) -> None:
 def test_a_baseline_accepts_todays_findings_and_gates_on_new_ones(shop: Path) -> None:
     written = lint(shop, "--write-baseline", "tprlint-baseline.json")
     assert written.returncode == 0
-    assert "tprlint: 36 findings recorded in tprlint-baseline.json;" in written.stderr
+    assert "tprlint: 46 findings recorded in tprlint-baseline.json;" in written.stderr
     document = json.loads((shop / "tprlint-baseline.json").read_text())
     entries = document["findings"]
-    assert document["format"] == "tprlint-baseline/1" and len(entries) == 36
+    assert document["format"] == "tprlint-baseline/1" and len(entries) == 46
     assert entries == sorted(entries, key=lambda e: (e["path"], e["rule"], e["fingerprint"]))
-    assert (shop / "tprlint-baseline.json").read_text().count("\n") == 36 + 5  # one line per finding
+    assert (shop / "tprlint-baseline.json").read_text().count("\n") == 46 + 5  # one line per finding
 
     accepted = lint(shop, "--baseline", "tprlint-baseline.json")
     assert accepted.returncode == 0, accepted.stdout
     assert "All checks passed!" in accepted.stdout
-    assert "36 baselined findings hidden (--baseline)." in accepted.stdout
+    assert "46 baselined findings hidden (--baseline)." in accepted.stdout
 
     # Lines inserted above a finding move it: it is still the accepted one.
     worker = shop / "orders" / "worker.py"
@@ -77,7 +77,7 @@ def test_a_baseline_accepts_todays_findings_and_gates_on_new_ones(shop: Path) ->
     sarif = json.loads(lint(shop, "--baseline", "tprlint-baseline.json", "-f", "sarif").stdout)
     states = [(r["ruleId"], r["baselineState"]) for r in sarif["runs"][0]["results"]]
     assert states.count(("TPR101", "new")) == 1
-    assert len([s for s in states if s[1] == "unchanged"]) == 36
+    assert len([s for s in states if s[1] == "unchanged"]) == 46
 
 
 def test_the_checklist_gate_counts_only_what_the_baseline_does_not_accept(shop: Path) -> None:
@@ -115,7 +115,7 @@ def test_findings_off_the_change_are_reported_but_do_not_gate(shop: Path) -> Non
     result = lint(shop, "--diff-base", "main")
     assert result.returncode == 0, result.stdout
     assert "Found 9 errors" in result.stdout  # still reported
-    assert "36 findings are on lines this change did not touch: shown, not gating (--diff-base)." in result.stdout
+    assert "46 findings are on lines this change did not touch: shown, not gating (--diff-base)." in result.stdout
     annotations = lint(shop, "--diff-base", "main", "-f", "github").stdout
     assert annotations == ""  # the pull request's lines only
 

@@ -566,7 +566,8 @@ def test_dev_server_images_and_commands(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_backup_and_alert_evidence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     values = {"deploy/temporal/values.yaml": "server:\n  config:\n    persistence:\n      numHistoryShards: 1024\n"}
-    assert [r for r, *_ in lint(tmp_path / "a", monkeypatch, files=values, select="TPR9")] == ["TPR901", "TPR902"]
+    assert [r for r, *_ in lint(tmp_path / "a", monkeypatch, files=values, select="TPR901,TPR902")] == \
+        ["TPR901", "TPR902"]
     with_evidence = {**values, "ops/backup.yaml": """
         apiVersion: batch/v1
         kind: CronJob
@@ -593,7 +594,7 @@ def test_backup_and_alert_evidence(tmp_path: Path, monkeypatch: pytest.MonkeyPat
                   - alert: TemporalDown
                     expr: up{job="temporal"} == 0
         """}
-    assert lint(tmp_path / "b", monkeypatch, files=with_evidence, select="TPR9") == []
+    assert lint(tmp_path / "b", monkeypatch, files=with_evidence, select="TPR901,TPR902") == []
 
 
 def test_no_server_no_notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,6 +32,7 @@ commands:
   tprlint rules            list every rule: id, name, severity, checklist items
   tprlint checklist        list the production checklists' items, their evidence and rules
   tprlint explain RULE     show a rule's documentation and examples (e.g. TPR601)
+  tprlint capacity [PATH]  print the capacity plan of the workload profile in [tool.tprlint.capacity]
 """
 
 EPILOG = """\
@@ -158,6 +159,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return checklist_command(args_list[1:])
         if args_list[:1] == ["probe"]:
             return _lint_command(args_list[1:], probe=True)
+        if args_list[:1] == ["capacity"]:
+            from tprlint.capacity.command import CapacityUsageError, capacity_command
+
+            try:
+                return capacity_command(args_list[1:])
+            except CapacityUsageError as exc:
+                raise UsageError(str(exc)) from None
         return _lint_command(args_list)
     except BrokenPipeError:
         # `tprlint rules | head -1`: the reader has gone. Nothing more can be shown, and Python must not

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from tprlint.capacity.profile import Profile, ProfileError, parse_profile
 from tprlint.discover.read import describe_mode, read_text
 from tprlint.model import Severity
 
@@ -28,6 +29,8 @@ class ConfigError(Exception):
 
 
 SCOPES = ("workers", "all")
+# A recent version still widely run (managed offerings' extended support); see rules/TPR430.toml.
+DEFAULT_KUBERNETES_VERSION = "1.33"
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,11 @@ class Config:
     # an item that applies has a status outside it.
     fail_on_item: tuple[str, ...] = ()
     require: tuple[str, ...] = ()
+    # `[tool.tprlint.capacity]`: the declared workload profile (tprlint.capacity); None: the capacity
+    # checks apply to nothing.
+    capacity: Profile | None = None
+    # The oldest Kubernetes version the manifests must apply to (TPR430: API versions it no longer serves).
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
 
     def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -111,7 +119,7 @@ class Config:
 _KEYS = {
     "select", "extend-select", "ignore", "per-file-ignores", "exclude", "fail-on", "scope",
     "severity", "thresholds", "links", "deterministic", "non-deterministic", "helm", "attest", "fail-on-item",
-    "require",
+    "require", "capacity", "kubernetes-version",
 }
 _THRESHOLD_KEYS = {
     "grace-margin-seconds": "grace_margin_seconds",
@@ -231,7 +239,26 @@ def parse_table(table: dict[str, Any], known_rules: set[str], source: Path) -> C
         attest=_attest(_table(table.get("attest", {}), f"{where}: attest"), where),
         fail_on_item=check_statuses(_str_list(table.get("fail-on-item", []), f"{where}: fail-on-item"), where),
         require=check_statuses(_str_list(table.get("require", []), f"{where}: require"), where),
+        capacity=_capacity(table, where),
+        kubernetes_version=_kubernetes_version(table.get("kubernetes-version", DEFAULT_KUBERNETES_VERSION), where),
     )
+
+
+def _kubernetes_version(value: object, where: str) -> str:
+    """`"1.31"`, `"v1.31"` or `"1.31.4"` → `"1.31"`."""
+    match = re.fullmatch(r"v?(1\.\d{1,3})(?:\.\d+)?", value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(f'{where}: kubernetes-version must be a Kubernetes version such as "1.33", not {value!r}')
+    return match.group(1)
+
+
+def _capacity(table: dict[str, Any], where: str) -> Profile | None:
+    if "capacity" not in table:
+        return None
+    try:
+        return parse_profile(table["capacity"], where)
+    except ProfileError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _attest(table: dict[str, Any], where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -243,7 +270,7 @@ def _attest(table: dict[str, Any], where: str) -> tuple[tuple[str, tuple[str, ..
         item = items.get(item_id)
         if item is None:
             raise ConfigError(f"{where}: attest: unknown checklist item {item_id!r} (see `tprlint checklist`)")
-        if not item.attestable:
+        if not item.accepts_attestation:
             raise ConfigError(f"{where}: attest: {item_id} cannot be attested: its evidence is "
                               f"{' and '.join(item.evidence)}, not a person's word")
         listed = (paths,) if isinstance(paths, str) else _str_list(paths, f"{where}: attest.{item_id}")

@@ -260,18 +260,27 @@ def build_project(facts: Iterable[FileFacts], config: Config, python_keys: Itera
             project.budgets += f.kube.budgets
             project.network_policies += f.kube.network_policies
             project.image_overrides += f.kube.image_overrides
+            project.analysis_templates += f.kube.analysis_templates
+            project.schema += f.kube.schema
         if f.compose is not None:
             project.compose.append(f.compose)
         if f.compose_chains is not None:
             project.compose_chains += f.compose_chains.chains
         if f.scripts is not None:
             project.scripts.append(f.scripts)
+        project.backup_jobs += f.backup_jobs
+        if f.capacity is not None:
+            project.capacity.append(f.capacity)
+        if f.database is not None:
+            project.databases.append(f.database)
     if overlay is not None:
         project.workloads = in_overlay(project.workloads, overlay)
         project.scale_targets = [t for t in project.scale_targets if overlay.keeps(t.location.path)]
         project.budgets = [b for b in project.budgets if overlay.keeps(b.location.path)]
         project.network_policies = [n for n in project.network_policies if overlay.keeps(n.location.path)]
         project.image_overrides = [i for i in project.image_overrides if overlay.keeps(i.location.path)]
+        project.analysis_templates = [a for a in project.analysis_templates if overlay.keeps(a.location.path)]
+        project.schema = [o for o in project.schema if overlay.keeps(o.location.path)]
     project.temporal_servers = build_server_project(
         (f.temporal for f in facts if f.temporal is not None), (f.path for f in facts),
         project.workloads, project.budgets, project.replica_floor,

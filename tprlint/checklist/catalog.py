@@ -41,10 +41,17 @@ class Item:
     # item is about what they judge (the frontend's health checks need a Temporal server in the scan).
     requires: tuple[str, ...] = ()
     checklist: str = ""  # the id of the checklist it belongs to
+    # What a person can show when the scan cannot see the thing judged (a managed database outside the
+    # repository): such an item's `unknown` can be attested, while a failure still wins.
+    attest_when_unknown: str = ""
 
     @property
     def attestable(self) -> bool:
         return "attest" in self.evidence
+
+    @property
+    def accepts_attestation(self) -> bool:
+        return self.attestable or bool(self.attest_when_unknown)
 
 
 @dataclass(frozen=True)
@@ -106,8 +113,12 @@ def _item(raw: dict[str, Any], checklist: str) -> Item:
     requires = tuple(raw.get("requires", ()))
     if requires and not rules:
         raise ValueError(f"{raw['id']}: requires is for an item with rules")
+    attest_when_unknown = str(raw.get("attest_when_unknown", "")).strip()
+    if attest_when_unknown and not rules:
+        raise ValueError(f"{raw['id']}: attest_when_unknown is for an item whose rules can be undecided")
     return Item(id=str(raw["id"]), text=str(raw["text"]), evidence=evidence, rules=rules,
-                anchors=tuple(raw.get("anchors", ())), not_yet=not_yet, checklist=checklist, requires=requires)
+                anchors=tuple(raw.get("anchors", ())), not_yet=not_yet, checklist=checklist, requires=requires,
+                attest_when_unknown=attest_when_unknown)
 
 
 def items_of_rule(rule_id: str) -> list[Item]:

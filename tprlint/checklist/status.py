@@ -138,6 +138,13 @@ def item_status(item: Item, ran: frozenset[str], findings: Mapping[str, list[Fin
                 applied: Mapping[str, Sequence[str]], undecided: Mapping[str, list[Undecided]],
                 attestation: Attestation | None, outside: Mapping[str, int] | None = None) -> ItemResult:
     static = _static(item, ran, findings, applied, undecided, outside or {})
+    if static.status is Status.UNKNOWN and item.attest_when_unknown and static.undecided:
+        # The scan could not see it (a database outside the repository): a person's evidence settles it.
+        if attestation is not None and attestation.ok:
+            return _with(static, Status.ATTESTED, f"attested by {attestation.reason} ({static.reason})", attestation)
+        why = (f"the configured evidence does not hold: {attestation.reason}" if attestation is not None
+               else f"point [tool.tprlint.attest] \"{item.id}\" at {item.attest_when_unknown}")
+        return replace(static, reason=f"{static.reason}; {why}", attestation=attestation)
     if static.status in (Status.FAIL, Status.UNKNOWN, Status.PASS) and not (
             static.status is Status.UNKNOWN and not item.rules):
         return static

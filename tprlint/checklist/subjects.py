@@ -22,11 +22,20 @@ from tprlint.live.paths import CLUSTER, cluster_path, is_loopback, temporal_path
 from tprlint.model import SUBJECT_TAG as TAG
 from tprlint.rules.activities import production_calls
 from tprlint.rules.autoscaling import scaled_workers
+from tprlint.rules.backups import backup_schedules, dated_dumps, local_dumps, sources
+from tprlint.rules.capacity import load_carriers, sized_pods, temporal_databases
 from tprlint.rules.client import resolve_target, worker_process_modules
 from tprlint.rules.compose import server_repo
 from tprlint.rules.context import Project, is_test_path
+from tprlint.rules.database import database_subjects, scheduled_backup_subjects
+from tprlint.rules.deploy_steps import deploy_steps
 from tprlint.rules.kubernetes import REPLICATED_KINDS
 from tprlint.rules.live_kubernetes import live_twin, live_workloads
+from tprlint.rules.monitoring import alert_rules
+from tprlint.rules.rollouts import LONG_RUNNING
+from tprlint.rules.schema import judged_objects
+from tprlint.rules.server_resources import resource_blocks
+from tprlint.rules.server_tls import tls_servers
 from tprlint.rules.task_queues import queue_uses
 from tprlint.rules.temporal_server import judged_by_server_rules
 
@@ -136,6 +145,29 @@ def _temporal_workloads(project: Project) -> Iterator[str]:
     return (w.location.path for w, _ in (*project.in_scope(), *project.temporal_clients()))
 
 
+def _env_holders(project: Project) -> Iterator[str]:
+    """What TPR412 reads: Kubernetes workloads of Temporal, and every production compose service."""
+    yield from _temporal_workloads(project)
+    yield from (service.location.path for config in production_configs(project.compose_configs)
+                for service in config.services if not is_dev_service(service))
+
+
+def _frontend_tls(project: Project) -> Iterator[str]:
+    return (c.location.path for c in tls_servers(project, "frontend"))
+
+
+def _internode_tls(project: Project) -> Iterator[str]:
+    return (c.location.path for c in tls_servers(project, "internode"))
+
+
+def _resource_blocks(project: Project) -> Iterator[str]:
+    return (f"{block.location.path}{TAG}{block.service}" for _, block in resource_blocks(project))
+
+
+def _alert_rules(project: Project) -> Iterator[str]:
+    return (e.location.path for e in alert_rules(project))
+
+
 def _rollouts(project: Project) -> Iterator[str]:
     return (w.location.path for w, _ in project.in_scope() if w.kind in ("Deployment", "Rollout"))
 
@@ -194,6 +226,26 @@ def _scripts(project: Project) -> Iterator[str]:
     yield from _compose_workers(project)
 
 
+def _backups(project: Project) -> Iterator[str]:
+    return (step.location.path for source in sources(project) for step in source.facts.backups)
+
+
+def _backup_schedules(project: Project) -> Iterator[str]:
+    return (item.location.path for item, _ in backup_schedules(project))
+
+
+def _local_dumps(project: Project) -> Iterator[str]:
+    return (step.location.path for _, step in local_dumps(project))
+
+
+def _dated_dumps(project: Project) -> Iterator[str]:
+    return (step.location.path for _, step in dated_dumps(project))
+
+
+def _deploy_steps(project: Project) -> Iterator[str]:
+    return (deploy.location.path for _, deploy, _, what in deploy_steps(project) if what != "?")
+
+
 def _scaled_workers(project: Project) -> Iterator[str]:
     return (target.location.path for target, _, _ in scaled_workers(project))
 
@@ -205,6 +257,33 @@ def _backlog_scalers(project: Project) -> Iterator[str]:
 def _spread_workloads(project: Project) -> Iterator[str]:
     return (w.location.path for w, _ in project.in_scope()
             if w.kind in REPLICATED_KINDS and not w.template_ref and w.spread and project.replica_floor(w)[0] >= 2)
+
+
+def _schema_objects(project: Project) -> Iterator[str]:
+    """What TPR430 checks: objects of built-in API groups whose schema tprlint has."""
+    return (o.location.path for o in judged_objects(project) if o.schema_version and not o.unchecked)
+
+
+def _running_worker_workloads(project: Project) -> Iterator[str]:
+    """What TPR419 compares: worker workloads whose pods keep polling (not Jobs)."""
+    return (w.location.path for w, reason in project.in_scope()
+            if reason.startswith("Temporal worker") and w.kind in LONG_RUNNING)
+
+
+def _draining_worker_rollouts(project: Project) -> Iterator[str]:
+    """What TPR420 weighs: worker Deployments and Rollouts that set their drain time."""
+    return (w.location.path for w, reason in project.in_scope() if reason.startswith("Temporal worker")
+            and w.kind in ("Deployment", "Rollout") and w.grace_period_seconds is not None)
+
+
+def _analysed_rollouts(project: Project) -> Iterator[str]:
+    """What TPR422 looks up: Argo Rollouts whose analysis names templates."""
+    return (w.location.path for w, _ in project.in_scope() if w.kind == "Rollout" and w.analysis_templates)
+
+
+def _spreading_workloads(project: Project) -> Iterator[str]:
+    """What TPR423 validates: workloads that set topologySpreadConstraints or anti-affinity."""
+    return (w.location.path for w, _ in project.in_scope() if w.spread)
 
 
 def _probed_server(project: Project) -> Iterator[str]:
@@ -270,6 +349,14 @@ SUBJECTS: dict[str, Subject] = {s.name: s for s in (
     Subject("server-services", "Temporal server services with a known replica count", _server_services),
     Subject("temporal-workloads", "Kubernetes workloads of Temporal workers, servers and clients",
             _temporal_workloads),
+    Subject("env-holders", "Kubernetes workloads of Temporal workers, servers and clients, and production "
+            "compose services", _env_holders),
+    Subject("frontend-tls-servers", "Temporal server deployments whose frontend uses TLS", _frontend_tls),
+    Subject("internode-tls-servers", "Temporal server deployments whose internode traffic uses TLS",
+            _internode_tls),
+    Subject("server-resource-blocks", "resources blocks of Temporal server services in Helm values",
+            _resource_blocks),
+    Subject("alert-rules", "alerting rules, in a scan with a Temporal server or Workers", _alert_rules),
     Subject("rollouts", "Deployments and Argo Rollouts of Temporal workers and servers", _rollouts),
     Subject("progressive-rollouts", "Argo Rollouts with a canary or blue-green strategy", _progressive_rollouts),
     Subject("autoscalers", "autoscalers of Temporal workloads", _autoscalers),
@@ -281,8 +368,22 @@ SUBJECTS: dict[str, Subject] = {s.name: s for s in (
     Subject("all-servers", "Temporal server deployments, compose services included", _all_servers),
     Subject("scripts", "scripts, Makefiles and CI workflow files, and compose services of workers", _scripts),
     Subject("scaled-workers", "autoscalers of Temporal worker workloads", _scaled_workers),
+    Subject("backups", "database backups run by scripts, crontabs, CI steps and CronJobs", _backups),
+    Subject("backup-schedules", "schedules of backups (crontab entries, CI workflow schedules, CronJobs)",
+            _backup_schedules),
+    Subject("local-dumps", "database dumps written to a local file or volume", _local_dumps),
+    Subject("dated-dumps", "database dumps written to a new local file each run", _dated_dumps),
+    Subject("deploy-steps", "CI/CD and script steps that deploy Temporal workloads", _deploy_steps),
     Subject("backlog-scalers", "KEDA Temporal triggers of worker workloads", _backlog_scalers),
     Subject("spread-workloads", "replicated workloads of workers and servers that set spreading", _spread_workloads),
+    Subject("schema-objects", "Kubernetes objects of built-in API groups, checked against their schema",
+            _schema_objects),
+    Subject("running-worker-workloads", "Kubernetes workloads of Temporal workers whose pods keep polling",
+            _running_worker_workloads),
+    Subject("draining-worker-rollouts", "worker Deployments and Argo Rollouts that set terminationGracePeriodSeconds",
+            _draining_worker_rollouts),
+    Subject("analysed-rollouts", "Argo Rollouts whose analysis names templates", _analysed_rollouts),
+    Subject("spreading-workloads", "workloads of workers and servers that set spreading", _spreading_workloads),
     Subject("probed-server", "the Temporal server the probe asked", _probed_server),
     Subject("reached-server", "the Temporal server the probe reached", _reached_server),
     Subject("remote-server", "the Temporal server the probe reached on another host", _remote_server),
@@ -291,6 +392,16 @@ SUBJECTS: dict[str, Subject] = {s.name: s for s in (
     Subject("probed-cluster", "the Kubernetes cluster the probe asked", _probed_cluster),
     Subject("live-workloads", "live workloads of Temporal workers and servers", _live_workloads),
     Subject("deployed-manifests", "workload manifests with a live twin in the cluster", _drifting),
+    Subject("capacity-carriers", "worker workloads carrying a load of the capacity profile", load_carriers),
+    Subject("capacity-memory-pods", "worker workloads carrying a load that states activity-memory",
+            sized_pods("activity_memory")),
+    Subject("capacity-cpu-pods", "worker workloads carrying a load that states activity-cpu",
+            sized_pods("activity_cpu")),
+    Subject("capacity-databases", "databases in the scan that a Temporal server stores in, with a capacity profile",
+            temporal_databases),
+    Subject("temporal-databases", "PostgreSQL databases in the scan that serve a Temporal server", database_subjects),
+    Subject("backup-target-databases", "operator PostgreSQL clusters of a Temporal server with a backup target",
+            scheduled_backup_subjects),
 )}
 
 # The subject family of each rule (engine rules TPR000-TPR003 report on the run, not on a subject).
@@ -307,20 +418,30 @@ RULE_SUBJECTS: dict[str, str] = {
     "TPR305": "codec-clients", "TPR306": "workers",
     "TPR401": "worker-workloads", "TPR402": "workloads", "TPR403": "workloads", "TPR404": "workloads",
     "TPR405": "workloads", "TPR406": "replicated-workloads", "TPR407": "workloads", "TPR408": "rollouts",
-    "TPR409": "workloads", "TPR410": "autoscalers", "TPR411": "workloads", "TPR412": "temporal-workloads",
+    "TPR409": "workloads", "TPR410": "autoscalers", "TPR411": "workloads", "TPR412": "env-holders",
     "TPR413": "workloads", "TPR414": "progressive-rollouts", "TPR415": "workloads",
     "TPR501": "server-services", "TPR502": "servers", "TPR503": "all-servers", "TPR504": "servers", "TPR505": "servers",
     "TPR506": "servers", "TPR507": "servers", "TPR508": "servers", "TPR509": "all-servers",
     "TPR510": "all-servers", "TPR511": "servers", "TPR512": "servers", "TPR513": "servers",
     "TPR601": "linked-workloads", "TPR602": "compose-workers", "TPR603": "worker-deployments",
     "TPR604": "worker-deployments",
+    "TPR514": "frontend-tls-servers", "TPR515": "internode-tls-servers", "TPR516": "server-resource-blocks",
+    "TPR910": "alert-rules", "TPR911": "servers",
     "TPR901": "servers", "TPR902": "servers", "TPR903": "scripts",
-    "TPR416": "scaled-workers", "TPR417": "backlog-scalers", "TPR418": "spread-workloads",
+    "TPR904": "backups", "TPR905": "backup-schedules", "TPR906": "local-dumps", "TPR907": "dated-dumps",
+    "TPR908": "deploy-steps",
+    "TPR520": "temporal-databases", "TPR521": "temporal-databases", "TPR522": "temporal-databases",
+    "TPR523": "temporal-databases", "TPR524": "backup-target-databases",
+    "TPR416": "scaled-workers", "TPR417": "backlog-scalers", "TPR418": "spread-workloads", "TPR430": "schema-objects",
+    "TPR419": "running-worker-workloads", "TPR420": "draining-worker-rollouts", "TPR421": "rollouts",
+    "TPR422": "analysed-rollouts", "TPR423": "spreading-workloads",
     "TPR701": "probed-server", "TPR702": "remote-server", "TPR703": "reached-server", "TPR704": "reached-server",
     "TPR705": "shard-values", "TPR706": "reached-server", "TPR710": "probed-queues", "TPR711": "probed-queues",
     "TPR712": "probed-queues", "TPR713": "probed-queues", "TPR714": "probed-queues", "TPR715": "probed-queues",
     "TPR720": "reached-server", "TPR801": "probed-cluster", "TPR802": "live-workloads", "TPR803": "live-workloads",
     "TPR804": "live-workloads", "TPR805": "live-workloads", "TPR806": "deployed-manifests",
+    "TPR950": "capacity-carriers", "TPR951": "capacity-memory-pods", "TPR952": "capacity-cpu-pods",
+    "TPR953": "capacity-databases",
 }
 
 

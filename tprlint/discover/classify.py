@@ -18,7 +18,7 @@ class FileKind(str, enum.Enum):
     # helmfiles, server config files; also Prometheus rule files (alerting evidence)
     TEMPORAL_VALUES = "temporal-values"
     # Scripts, Makefiles, justfiles, CI workflow files and .env: where compose files are chained (COMPOSE_FILE,
-    # `-f` chains), and the commands that stop processes or pods (tprlint.facts.scripts)
+    # `-f` chains), and the commands that stop processes or pods (tprlint.facts.scripts); crontabs too
     COMPOSE_CHAIN = "compose-chain"
     SKIP = "skip"
 
@@ -56,6 +56,8 @@ def classify_by_name(name: str) -> FileKind | None:
         return FileKind.DOCKERFILE
     if lower in (".env", "makefile", "gnumakefile", "justfile") or lower.endswith(".sh"):
         return FileKind.COMPOSE_CHAIN
+    if lower in ("crontab", "crontab.txt") or lower.endswith((".cron", ".crontab")):
+        return FileKind.COMPOSE_CHAIN  # crontab entries: backup schedules (tprlint.facts.scripts)
     return FileKind.SKIP
 
 

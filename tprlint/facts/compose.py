@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tprlint.devsetup import DEV_WORDS, is_dev_path
+from tprlint.facts.kubernetes import literal_secret
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.link.commands import split_shell_form
 from tprlint.model import Location
@@ -49,6 +50,9 @@ class ComposeEnv:
     location: Location
     note: str = ""  # "default of ${DRAIN}" when interpolation supplied it
     secret_literal: bool = False  # a secret-looking name with a literal value in the file
+    # What credential the literal holds, judged as Kubernetes env is (``facts.kubernetes.literal_secret``):
+    # "credential" | "private-key" | "url-password" | "" (none, or a value only known at run time).
+    literal_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -257,11 +261,12 @@ def _env_var(name: str, raw: str | None, given: bool, location: Location) -> Com
     if raw is None or not given:
         return ComposeEnv(name, None, location, "taken from the host environment")
     value, note = interpolate(raw)
+    kind = literal_secret(name, value) if value else ""
     if _SECRET_NAME.search(name):
         literal = (value is not None and value != "") or (value is None and _has_literal(raw))
-        return ComposeEnv(name, None, location, "a secret: not kept", secret_literal=literal)
+        return ComposeEnv(name, None, location, "a secret: not kept", secret_literal=literal, literal_secret=kind)
     # A password inside a URL, a token of a known format: masked, as facts are cached on disk.
-    return ComposeEnv(name, scrub(value) if value else value, location, note)
+    return ComposeEnv(name, scrub(value) if value else value, location, note, literal_secret=kind)
 
 
 def _has_literal(raw: str) -> bool:

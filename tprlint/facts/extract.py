@@ -9,8 +9,11 @@ import warnings
 from dataclasses import dataclass, field
 
 from tprlint.discover.classify import FileKind
+from tprlint.facts.backups import BackupJob, extract_backup_jobs
+from tprlint.facts.capacity import CapacityFacts, extract_capacity_manifests, extract_capacity_values
 from tprlint.facts.compose import ComposeFile, extract_compose
 from tprlint.facts.compose_chains import ComposeChains, extract_chains
+from tprlint.facts.database import DatabaseFacts, extract_database_manifests, extract_database_values
 from tprlint.facts.dockerfile import DockerfileFacts, parse_dockerfile
 from tprlint.facts.kubernetes import KubeFacts, extract_kubernetes
 from tprlint.facts.pyproject import PyprojectError, PyprojectFacts, parse_pyproject
@@ -48,6 +51,9 @@ class FileFacts:
     temporal: TemporalFileFacts | None = None  # Temporal server values, operator resources, ops evidence
     compose_chains: ComposeChains | None = None  # COMPOSE_FILE in .env, -f chains in scripts
     scripts: ScriptFacts | None = None  # commands of scripts, Makefiles and CI files that stop processes
+    backup_jobs: tuple[BackupJob, ...] = ()  # backup CronJobs of manifests (TPR904-TPR907)
+    capacity: CapacityFacts | None = None  # autoscaler maxima, database storage, namespace retention
+    database: DatabaseFacts | None = None  # PostgreSQL clusters, poolers, backup schedules (TPR52x)
     error: ParseError | None = None
     suppressions: FileSuppressions = field(default_factory=FileSuppressions)
 
@@ -175,6 +181,10 @@ def _kubernetes(facts: FileFacts, data: bytes, text: str) -> None:
         return
     facts.kube = extract_kubernetes(docs, facts.path)
     facts.temporal = extract_temporal_manifests(docs, facts.path, text) or None
+    if "schedule:" in text:  # only scheduled objects can be backup jobs
+        facts.backup_jobs = extract_backup_jobs(docs, facts.path)
+    facts.capacity = extract_capacity_manifests(docs, facts.path) or None
+    facts.database = extract_database_manifests(docs, facts.path) or None
 
 
 def _temporal_values(facts: FileFacts, data: bytes, text: str) -> None:
@@ -188,6 +198,8 @@ def _temporal_values(facts: FileFacts, data: bytes, text: str) -> None:
             facts.error = ParseError(Location(facts.path, exc.line, exc.column), f"YAML error: {exc}")
         return
     facts.temporal = extract_temporal_yaml(docs, facts.path, text) or None
+    facts.capacity = extract_capacity_values(docs, facts.path) or None
+    facts.database = extract_database_values(docs, facts.path) or None
 
 
 def _compose(facts: FileFacts, data: bytes, text: str) -> None:

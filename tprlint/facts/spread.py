@@ -10,11 +10,45 @@ refuse (``maxSkew`` below 1, no ``topologyKey``, an unknown ``whenUnsatisfiable`
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from tprlint.model import Location
 
 Selector = Callable[[object], "bool | None"]  # does this labelSelector select the template's pods?
 _WHEN = ("DoNotSchedule", "ScheduleAnyway")
+_MAX_CONSTRAINTS = 32  # a pod template holds a few; a hostile file gets no more than this read
+
+
+@dataclass(frozen=True)
+class SpreadFault:
+    """Why the API server refuses one topologySpreadConstraint, and where it is."""
+
+    text: str
+    location: Location | None
+
+
+def invalid_spread(pod_spec: dict[object, object], locate: Callable[..., Location | None],
+                   at: tuple[str, ...]) -> tuple[SpreadFault, ...]:
+    """The topologySpreadConstraints the API server's validation refuses (one fault per constraint)."""
+    faults: list[SpreadFault] = []
+    constraints = pod_spec.get("topologySpreadConstraints")
+    for index, raw in enumerate(constraints[:_MAX_CONSTRAINTS] if isinstance(constraints, list) else []):
+        text = _constraint_fault(index, raw) if isinstance(raw, dict) else ""
+        if text:
+            faults.append(SpreadFault(text, locate(*at, "topologySpreadConstraints", index)))
+    return tuple(faults)
+
+
+def _constraint_fault(index: int, raw: dict[object, object]) -> str:
+    skew = raw.get("maxSkew")
+    if not isinstance(skew, int) or isinstance(skew, bool) or skew < 1:
+        return f"topologySpreadConstraints[{index}] has maxSkew {skew!r} (an integer of at least 1 is required)"
+    if not isinstance(raw.get("topologyKey"), str) or not raw.get("topologyKey"):
+        return f"topologySpreadConstraints[{index}] has no topologyKey"
+    if raw.get("whenUnsatisfiable") not in _WHEN:
+        return (f"topologySpreadConstraints[{index}] has whenUnsatisfiable {raw.get('whenUnsatisfiable')!r} "
+                "(DoNotSchedule or ScheduleAnyway)")
+    return ""
 
 
 def spread_issue(pod_spec: dict[object, object], selects_own: Selector, locate: Callable[..., Location | None],
@@ -26,16 +60,9 @@ def spread_issue(pod_spec: dict[object, object], selects_own: Selector, locate: 
         where = locate(*at, "topologySpreadConstraints", index)
         if not isinstance(raw, dict):
             continue
-        skew = raw.get("maxSkew")
-        if not isinstance(skew, int) or isinstance(skew, bool) or skew < 1:
-            problems.append((f"topologySpreadConstraints[{index}] has maxSkew {skew!r} (at least 1 is required)",
-                             where))
-        elif not isinstance(raw.get("topologyKey"), str) or not raw.get("topologyKey"):
-            problems.append((f"topologySpreadConstraints[{index}] has no topologyKey", where))
-        elif raw.get("whenUnsatisfiable") not in _WHEN:
-            problems.append((f"topologySpreadConstraints[{index}] has whenUnsatisfiable "
-                             f"{raw.get('whenUnsatisfiable')!r} (DoNotSchedule or ScheduleAnyway)", where))
-        elif "labelSelector" not in raw:
+        if _constraint_fault(index, raw):
+            continue  # refused by the API server: TPR423's finding, not this one
+        if "labelSelector" not in raw:
             problems.append((f"topologySpreadConstraints[{index}] has no labelSelector, so it counts no pods", where))
         elif selects_own(raw.get("labelSelector")) is False:
             problems.append((f"the labelSelector of topologySpreadConstraints[{index}] does not match the pod "

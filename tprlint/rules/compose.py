@@ -1,5 +1,5 @@
 """docker-compose rules: TPR602 (stop_grace_period against the worker's drain), and the compose
-parts of the Temporal server rules TPR503, TPR509 and TPR510 (``compose_*`` functions, not
+parts of the Temporal server rules TPR503, TPR509 and TPR510 and of TPR412 (``compose_*`` functions, not
 registered here: each id maps to one function, which the server rule module wires them into).
 
 A folder's compose files can run in several configurations (base + override, base + a variant
@@ -12,7 +12,7 @@ of files named or placed as dev/test/CI tooling are not production.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 from tprlint.facts.compose import COMPOSE_DEFAULT_GRACE, ComposeConfig, ComposeService, is_dev_service
@@ -198,15 +198,58 @@ def compose_plaintext_db_password(project: Project) -> Iterator[Hit]:
                 )
 
 
-def _literal_in_every_config(project: Project, first: ComposeConfig, service: str, name: str) -> bool:
-    """Report a password once per (folder, service), and only when no configuration replaces it."""
+def with_compose_part(manifests: Callable[[Project], Iterable[Hit]],
+                      compose_part: Callable[[Project], Iterable[Hit]]) -> Callable[[Project], Iterator[Hit]]:
+    """One rule id, two inputs: Kubernetes manifests and docker-compose files."""
+
+    def rule(project: Project) -> Iterator[Hit]:
+        yield from manifests(project)
+        yield from compose_part(project)
+
+    rule.__doc__ = manifests.__doc__
+    return rule
+
+
+def compose_secret_in_plain_env(project: Project) -> Iterator[Hit]:
+    """TPR412 (compose part): a credential written into any compose service's environment, judged as
+    Kubernetes env is. A Temporal server's database password is TPR509's (compose part)."""
+    for config in production_configs(project.compose_configs):
+        for service in config.services:
+            if is_dev_service(service):
+                continue
+            for env in service.environment:
+                if not env.literal_secret or (server_repo(service) is not None and env.secret_literal
+                                              and _DB_PASSWORD.search(env.name)):
+                    continue
+                if not _literal_in_every_config(project, config, service.name, env.name, judged=True):
+                    continue
+                what = {"private-key": "holds a private key in a literal value",
+                        "url-password": "holds a URL with a password in a literal value"}.get(
+                            env.literal_secret, "has a literal value")
+                yield Hit(
+                    env.location,
+                    f"Environment variable {env.name} of compose service `{service.name}`"
+                    f"{f' ({service.image})' if service.image else ''} {what}: anyone who can read the "
+                    "repository, its history or CI logs has the credential. Read it from outside the file - "
+                    f"`{env.name}: ${{{env.name}:?}}` with the value in the deploy environment or an untracked "
+                    "`.env` file, or a compose `secrets:` file (many images read `<NAME>_FILE`) - then rotate "
+                    "it. The value is not shown in this report.",
+                    anchor=f"{service.ref}/env/{env.name}",
+                    redact_source=True,
+                )
+
+
+def _literal_in_every_config(project: Project, first: ComposeConfig, service: str, name: str,
+                             judged: bool = False) -> bool:
+    """Report a password once per (folder, service), and only when no configuration replaces it
+    (``judged``: by the Kubernetes judgement, ``ComposeEnv.literal_secret``)."""
     configs = [c for c in production_configs(project.compose_configs) if c.folder == first.folder
                and any(s.name == service for s in c.services)]
     if configs[0] is not first:
         return False
     for config in configs:
         found = next(s for s in config.services if s.name == service).env(name)
-        if found is None or not found.secret_literal:
+        if found is None or not (found.literal_secret if judged else found.secret_literal):
             return False
     return True
 

@@ -8,11 +8,16 @@ from functools import cached_property, lru_cache
 
 from tprlint.config import Config
 from tprlint.devsetup import is_dev_path, says_production
+from tprlint.facts.backups import BackupJob
+from tprlint.facts.capacity import CapacityFacts
 from tprlint.facts.compose import ComposeConfig, ComposeFile
 from tprlint.facts.compose_chains import ComposeChain
 from tprlint.facts.compose_projects import compose_configs
+from tprlint.facts.database import DatabaseFacts
 from tprlint.facts.dockerfile import DockerfileFacts
+from tprlint.facts.kube_rollouts import AnalysisTemplate
 from tprlint.facts.kubernetes import DisruptionBudget, ImageOverride, NetworkPolicy, ScaleTarget, Workload
+from tprlint.facts.schema import ObjectSchema
 from tprlint.facts.scripts import ScriptFacts
 from tprlint.facts.temporal_server import ServerProject
 from tprlint.link.compose_links import ComposeLink, link_compose
@@ -52,9 +57,14 @@ class Project:
     config: Config = field(default_factory=Config)
     network_policies: list[NetworkPolicy] = field(default_factory=list)
     image_overrides: list[ImageOverride] = field(default_factory=list)  # kustomize `images:`, Skaffold
+    analysis_templates: list[AnalysisTemplate] = field(default_factory=list)  # Argo Rollouts' templates
     compose: list[ComposeFile] = field(default_factory=list)  # one per compose file; see compose_configs
     compose_chains: list[ComposeChain] = field(default_factory=list)  # COMPOSE_FILE, -f chains in scripts
     scripts: list[ScriptFacts] = field(default_factory=list)  # commands of scripts, Makefiles, CI files
+    backup_jobs: list[BackupJob] = field(default_factory=list)  # backup CronJobs of manifests
+    capacity: list[CapacityFacts] = field(default_factory=list)  # autoscaler maxima, database storage, retention
+    databases: list[DatabaseFacts] = field(default_factory=list)  # PostgreSQL clusters, poolers (TPR52x)
+    schema: list[ObjectSchema] = field(default_factory=list)  # built-in objects checked against their schema (TPR430)
     # Temporal server deployments (Helm values, operator clusters, server manifests) and ops evidence
     temporal_servers: ServerProject = field(default_factory=ServerProject)
     # What a rule could not decide: a silent skip must never look like a pass.

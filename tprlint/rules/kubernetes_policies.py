@@ -1,4 +1,4 @@
-"""Rules on how Kubernetes workloads live through disruptions, rollouts and attacks (TPR407-TPR415).
+"""Rules on how Kubernetes workloads live through disruptions, rollouts and attacks (TPR407-TPR418, TPR423).
 
 Like TPR401-TPR406 they judge ``project.in_scope()``: Temporal workers and server components by
 default, every workload with ``scope = "all"``. Values tprlint cannot read (a templated replica count,
@@ -340,6 +340,24 @@ def spread_counts_no_replica(project: Project) -> Iterator[Hit]:
         )
 
 
+def spread_rejected(project: Project) -> Iterator[Hit]:
+    """TPR423: topologySpreadConstraints the API server refuses, so the workload is never applied."""
+    for workload, reason in project.in_scope():
+        if not workload.spread_invalid:
+            continue
+        first = workload.spread_invalid[0]
+        more = "; ".join(fault.text for fault in workload.spread_invalid[1:3])
+        yield Hit(
+            first.location or workload.pod_spec_location,
+            f"{workload.kind} {workload.name} ({reason}): {first.text}{'; ' + more if more else ''}. The API server "
+            "refuses the whole object (`kubectl apply` fails with \"Invalid value\" / \"Required value\"), so "
+            "this version is never deployed, and a pipeline that does not check the apply leaves the old one "
+            "running. Use maxSkew: 1 or more, a topologyKey such as topology.kubernetes.io/zone or "
+            "kubernetes.io/hostname, and whenUnsatisfiable: ScheduleAnyway or DoNotSchedule.",
+            anchor=f"{workload.ref}/spread-invalid",
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # TPR412 secret-in-plain-env
 
@@ -432,7 +450,8 @@ def canary_without_analysis(project: Project) -> Iterator[Hit]:
 
 
 def no_network_policy(project: Project) -> Iterator[Hit]:
-    """TPR415: one finding per namespace whose Temporal pods no NetworkPolicy selects."""
+    """TPR415: pods no NetworkPolicy selects. A namespace without any policy is one finding (one fix: a
+    default deny); where policies exist, each workload whose pods none of them selects is its own finding."""
     policies = project.network_policies
     if any(policy.cluster_wide for policy in policies):
         return  # a cluster-wide policy may cover them: tprlint can't tell which pods it selects
@@ -444,20 +463,47 @@ def no_network_policy(project: Project) -> Iterator[Hit]:
         bare = [(w, r) for w, r in members if not any(_covers(p, w) for p in nearby)]
         if not bare:
             continue
+        if nearby:
+            yield from (_unselected(workload, reason, nearby) for workload, reason in bare)
+            continue
         workload, reason = min(bare, key=lambda item: _order(item[0].location))
         subject = f"Namespace {namespace}" if namespace else "The namespace these manifests are applied to"
         names = sorted({w.name for w, _ in bare})
         shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-        state = ("has no NetworkPolicy in the scanned manifests" if not nearby
-                 else "has NetworkPolicies, but none selects these pods")
         yield Hit(
             workload.location,
-            f"{subject} ({shown}; {workload.kind} {workload.name}: {reason}) {state}: the pods accept "
+            f"{subject} ({shown}; {workload.kind} {workload.name}: {reason}) has no NetworkPolicy in the scanned "
+            "manifests: the pods accept "
             "connections from anywhere in the cluster and can reach anything, so one compromised pod can "
             "talk to the Temporal frontend, its database and these workers. Add a NetworkPolicy selecting "
             "them (a default deny, then allow egress to the Temporal frontend on 7233 and to DNS).",
             anchor=f"{workload.ref}/network-policy",
         )
+
+
+def _unselected(workload: Workload, reason: str, nearby: list[NetworkPolicy]) -> Hit:
+    """A workload beside NetworkPolicies, none of which selects its pods."""
+    shown = ", ".join(f"{p.name} ({_selector_text(p)})" for p in nearby[:3]) + (", ..." if len(nearby) > 3 else "")
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(workload.pod_labels.items())[:6]) or "none"
+    return Hit(
+        workload.location,
+        f"{workload.kind} {workload.name} ({reason}) has NetworkPolicies beside it ({shown}), but none selects "
+        f"these pods (pod labels: {labels}): policies protect only the pods their podSelector matches, so these "
+        "accept connections from anywhere in the cluster and can reach anything, and one compromised pod can talk "
+        "to the Temporal frontend and its database. Make a policy's podSelector match the pod template's labels "
+        "(or add one for this workload: a default deny, then egress to the Temporal frontend on 7233 and DNS).",
+        related=tuple(RelatedLocation(p.location, f"{p.kind} {p.name}") for p in nearby[:3]),
+        anchor=f"{workload.ref}/network-policy",
+    )
+
+
+def _selector_text(policy: NetworkPolicy) -> str:
+    selector = policy.selector
+    if selector is None:
+        return "a selector tprlint does not read"
+    words = [f"{k}={v}" for k, v in sorted(selector.match_labels.items())[:4]]
+    words += [f"{key} {operator} ({', '.join(values[:3])})" for key, operator, values in selector.expressions[:2]]
+    return "podSelector " + (", ".join(words) if words else "{}")
 
 
 def _covers(policy: NetworkPolicy, workload: Workload) -> bool:
@@ -481,6 +527,7 @@ RULES: dict[str, Callable[[Project], Iterator[Hit]]] = {
     "TPR410": hpa_unsafe,
     "TPR411": no_spread,
     "TPR418": spread_counts_no_replica,
+    "TPR423": spread_rejected,
     "TPR412": secret_in_plain_env,
     "TPR413": pod_security_weak,
     "TPR414": canary_without_analysis,

@@ -1,4 +1,5 @@
-"""Rules on Temporal server deployments (TPR501-TPR513) and operations evidence (TPR901, TPR902).
+"""Rules on Temporal server deployments (TPR501-TPR513); operations evidence (TPR901, TPR902) is in
+``rules.monitoring``.
 
 They judge :class:`tprlint.facts.temporal_server.ServerConfig` — one per Helm release variant (values
 files merged in order), ``TemporalCluster`` resource, or group of server Deployments — so every source
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from tprlint.facts.kubernetes import Workload
 from tprlint.facts.temporal_server import JUDGED_SERVICES, ServerConfig, ServiceSpec, Value, is_dev_path
+from tprlint.facts.temporal_server.helm_commands import LATEST, ChartInstall, chart_installs, install_for
 from tprlint.rules import compose
 from tprlint.rules.context import Hit, Project, is_test_path
 
@@ -67,7 +69,8 @@ def judged_by_server_rules(project: Project, workload: Workload, what: str) -> b
         if what == "replicas" and any(s.workload is workload and s.replicas is not None and s.name in _MINIMUM_FIELDS
                                       for s in config.services):
             return True
-        flagged = ((what == "resources" and any(s.resources is False for s in config.services))
+        flagged = ((what == "resources" and (any(s.resources is False for s in config.services)
+                                             or any(not r.memory_limit for r in config.service_resources)))
                    or (what == "budget" and any(s.budget is False for s in config.services)))
         if (flagged and config.kind == "helm-values"
                 and workload.location.path.startswith(posixpath.dirname(config.location.path) + "/")):
@@ -438,13 +441,44 @@ _LEGACY_FIX = {
 def legacy_chart_keys(project: Project) -> Iterator[Hit]:
     """TPR512."""
     hits = []
+    installs = chart_installs(project.scripts)
     for config in _judged(project):
-        if config.kind != "helm-values" or not config.targets_current_chart:
+        if config.kind != "helm-values" or (config.chart_version is not None and not config.targets_current_chart):
             continue
+        install = None if config.targets_current_chart else install_for(installs, config.values_paths)
+        if not config.targets_current_chart:
+            if install is None:
+                _undecided_chart(project, config)
+                continue
+            if not install.current:
+                continue  # a 0.x chart (or a version range tprlint does not read) renders them
         for key in config.legacy_keys:
-            hits.append(((key.location,), Hit(key.location, _legacy_message(config, key),
-                                              anchor=f"{config.anchor}/{key.key}")))
+            message = _legacy_message(config, key) + _why_current(config, install)
+            hits.append(((key.location,), Hit(key.location, message, anchor=f"{config.anchor}/{key.key}")))
     yield from _unique(hits)
+
+
+def _why_current(config: ServerConfig, install: ChartInstall | None) -> str:
+    if install is not None:
+        version = "no --version: Helm takes the newest chart, 1.x" if install.version == LATEST else \
+            f"--version {install.version}"
+        return (f" (These values are installed by `{install.command}` at {install.location.path}:"
+                f"{install.location.line}, {version}.)")
+    marker = config.current_chart_key
+    if config.chart_version or marker is None:
+        return ""
+    return f" (These values are for the 1.x chart: {marker.key} exists only there, since chart 1.6.)"
+
+
+def _undecided_chart(project: Project, config: ServerConfig) -> None:
+    """Legacy keys, and nothing that says which chart renders them: `helm install` without --version
+    takes the newest chart, 1.x, which refuses them; a pinned 0.x chart reads them."""
+    legacy = [k for k in config.legacy_keys if k.note == "breaks"]
+    if legacy and config.chart_version is None:
+        project.undecided("TPR512", f"{config.name} sets legacy (0.x) keys ({', '.join(k.key for k in legacy[:4])})",
+                          "nothing in the scan pins the temporal chart version (a helmfile, a GitOps release, "
+                          "a Chart.yaml dependency, a `helm install|upgrade -f` of this file): the 1.x chart "
+                          "fails to render these keys, the 0.x chart reads them", legacy[0].location)
 
 
 def _legacy_message(config: ServerConfig, key: Value) -> str:
@@ -484,59 +518,6 @@ def server_debug_logging(project: Project) -> Iterator[Hit]:
     yield from _unique(hits)
 
 
-# --- TPR901 / TPR902 -------------------------------------------------------------------------
-
-# Database hosts whose provider takes automated backups by default: a backup job in the repository
-# is not the only evidence there.
-_MANAGED_HOSTS = (".rds.amazonaws.com", ".cassandra.", "keyspaces", ".database.azure.com", ".cosmos.azure.com",
-                  ".aivencloud.com", ".datastax.com", ".cockroachlabs.cloud", ".neon.tech", ".supabase.co",
-                  ".elastic-cloud.com", ".es.io", ".aws.found.io", ".aiven.io", "cloudsql")
-
-
-def _managed(config: ServerConfig) -> bool:
-    hosts = config.hosts
-    return bool(hosts) and all(any(marker in host.lower() for marker in _MANAGED_HOSTS) for host in hosts)
-
-
-def _first(project: Project) -> ServerConfig | None:
-    configs = _judged(project)
-    return configs[0] if configs else None
-
-
-def no_backup_job(project: Project) -> Iterator[Hit]:
-    """TPR901."""
-    first = _first(project)
-    if first is None or project.temporal_servers.backups:
-        return
-    if all(_managed(c) for c in _judged(project)):
-        return  # every store is a managed database service with its own automated backups
-    yield Hit(
-        first.location,
-        f"A Temporal server is deployed here ({first.name}), but no database backup job is in the scanned "
-        "manifests: no CronJob running pg_dump, mysqldump, cqlsh/nodetool snapshot or medusa, no Velero "
-        "Schedule, no database-operator backup schedule. The persistence database is the only copy of every "
-        "workflow's state and history. Automate backups (and test restores), or record where they are taken "
-        "(a managed database service, another repository) by suppressing this note.",
-        anchor="project/TPR901",
-    )
-
-
-def no_alerting_rules(project: Project) -> Iterator[Hit]:
-    """TPR902."""
-    first = _first(project)
-    if first is None or project.temporal_servers.alerts:
-        return
-    yield Hit(
-        first.location,
-        f"A Temporal server is deployed here ({first.name}), but no alerting rules are in the scanned "
-        "manifests (no PrometheusRule, no Prometheus rule file). Alert at least on frontend error rate and "
-        "latency (service_errors, service_latency), persistence errors and latency, shard lock contention "
-        "(semaphore_latency), task-queue backlog / schedule-to-start latency, and pods restarting. If alerts "
-        "live elsewhere (a monitoring repository), suppress this note.",
-        anchor="project/TPR902",
-    )
-
-
 def _with_compose(manifests: Callable[[Project], Iterator[Hit]],
                   compose_part: Callable[[Project], Iterator[Hit]]) -> Callable[[Project], Iterator[Hit]]:
     """One rule id, two inputs: Kubernetes/Helm (this module) and docker-compose (``rules.compose``)."""
@@ -563,8 +544,6 @@ RULES: dict[str, Callable[[Project], Iterator[Hit]]] = {
     "TPR511": server_no_pdb_or_resources,
     "TPR512": legacy_chart_keys,
     "TPR513": server_debug_logging,
-    "TPR901": no_backup_job,
-    "TPR902": no_alerting_rules,
 }
 
 __all__ = ["RULES"]

@@ -23,7 +23,8 @@ def build_server_project(files: Iterable[TemporalFileFacts], paths: Iterable[str
     project = ServerProject()
     for facts in files:
         for item in facts.evidence:
-            getattr(project, {"backup": "backups", "alerts": "alerts", "monitor": "monitors"}[item.kind]).append(item)
+            getattr(project, {"backup": "backups", "alerts": "alerts", "monitor": "monitors",
+                                    "dashboard": "dashboards", "exposure": "exposures"}[item.kind]).append(item)
     project.backups += backup_cronjobs(workloads)
     chart_dirs = {posixpath.dirname(p) for p in paths if posixpath.basename(p) == "Chart.yaml"}
     for variant in values_variants(files, chart_dirs):

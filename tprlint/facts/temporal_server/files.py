@@ -45,6 +45,16 @@ class OperatorCluster:
 
 
 @dataclass(frozen=True)
+class TlsPlane:
+    """One TLS plane (`global.tls.frontend` / `global.tls.internode`) of a server config file."""
+
+    plane: str  # "frontend" | "internode"
+    client_auth: bool  # `server.requireClientAuth` (the server's default: false)
+    location: Location  # the requireClientAuth key, else the plane's `server:` block
+    key: str
+
+
+@dataclass(frozen=True)
 class ServerConfigText:
     """A Temporal server config (`persistence:`, `global:`, `services:`) in a file or a ConfigMap."""
 
@@ -54,13 +64,15 @@ class ServerConfigText:
     log_level: Setting | None
     sqlite: Location | None
     chart_rendered: bool  # a ConfigMap rendered from the temporal chart (labels say so)
+    tls: tuple[TlsPlane, ...] = ()  # planes whose server side has a certificate (TLS on)
 
 
 @dataclass(frozen=True)
 class Evidence:
-    kind: str  # "backup" | "alerts" | "monitor"
+    kind: str  # "backup" | "alerts" | "monitor" | "dashboard" | "exposure" (a frontend reachable from outside)
     what: str
     location: Location
+    signals: tuple[str, ...] = ()  # alerts: the Temporal signals their expressions watch (facts.temporal_server.alerts)
 
 
 @dataclass

@@ -169,5 +169,7 @@ def config_from_text(text: ServerConfigText) -> ServerConfig:
     if text.sqlite is not None:
         config.stores.append(Store("default", "default", "sql", "sqlite", (), None, text.sqlite,
                                    "persistence.datastores.<store>.sql.pluginName"))
+    for plane in text.tls:
+        setattr(config, f"{plane.plane}_client_auth", Value(plane.client_auth, plane.location, plane.key))
     return config
 

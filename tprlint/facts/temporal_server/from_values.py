@@ -13,6 +13,7 @@ from tprlint.facts.temporal_server.model import (
     Image,
     SecretRef,
     ServerConfig,
+    ServiceResources,
     ServiceSpec,
     Store,
     Value,
@@ -47,12 +48,17 @@ def config_from_values(variant: ValuesVariant, budgets: list[DisruptionBudget], 
         kind="helm-values", name=variant.name, location=first.location,
         anchor=f"temporal-values:{variant.name}", dev=variant.dev, layout=layout,
     )
-    config.targets_current_chart = _major(variant.chart_version) >= 1 if variant.chart_version else layout == "mixed"
-    if _major(variant.chart_version) == 0:
-        config.targets_current_chart = False
 
     def key(*parts: str) -> str:
         return prefix + ".".join(parts)
+
+    config.chart_version = variant.chart_version
+    config.values_paths = tuple(layer.path for layer in variant.layers if layer.origin == "file")
+    config.current_chart_key = _current_only_key(merged, key)
+    config.targets_current_chart = _major(variant.chart_version) >= 1 if variant.chart_version else \
+        layout == "mixed" or config.current_chart_key is not None
+    if _major(variant.chart_version) == 0:
+        config.targets_current_chart = False
 
     images = _helm_images(merged, key)
     config.images = images
@@ -75,6 +81,10 @@ def config_from_values(variant: ValuesVariant, budgets: list[DisruptionBudget], 
     config.hosts = tuple(h for s in config.stores for h in s.hosts)
     config.dev_persistence = _helm_dev_persistence(merged, key)
     _helm_tls(merged, config, key)
+    if not _mesh(merged):  # a mesh's sidecars verify client certificates themselves
+        for plane in ("frontend", "internode"):
+            setattr(config, f"{plane}_client_auth", _helm_client_auth(merged, plane, key))
+    config.frontend_exposure = _frontend_exposure(merged, key)
     config.authorizer = _setting_value(merged, ("server", "config", "authorization", "authorizer"), key, "", first)
     config.claim_mapper = _setting_value(merged, ("server", "config", "authorization", "claimMapper"), key, "", first)
     _helm_metrics(merged, config, key, monitored)
@@ -84,7 +94,21 @@ def config_from_values(variant: ValuesVariant, budgets: list[DisruptionBudget], 
         config.log_level = Value(level.value, level.location, key("server", "config", "logLevel"))
     config.legacy_keys = _legacy_keys(merged, key)
     _helm_resources_and_budgets(merged, config, key, budgets)
+    grafana = merged.get("grafana", "enabled")
+    if grafana is not None and as_bool(grafana.value) is True and not config.targets_current_chart:
+        config.bundled_dashboards = grafana.location
     return config
+
+
+def _current_only_key(m: Merged, key: Callable[..., str]) -> Value | None:
+    """A key only the current (1.x) chart reads: the `server.tls.<plane>` toggles (chart 1.6+). The
+    0.x chart had TLS only as raw server config (`server.config.tls`)."""
+    for plane in ("frontend", "internode"):
+        for name in ("enabled", "secretName"):
+            found = m.get("server", "tls", plane, name)
+            if found is not None:
+                return Value(found.value, found.location, key("server", "tls", plane, name))
+    return None
 
 
 def _major(version: str | None) -> int:
@@ -267,6 +291,49 @@ def _helm_tls(m: Merged, config: ServerConfig, key: Callable[..., str]) -> None:
     config.tls_location = found.location if found else config.location
 
 
+def _helm_client_auth(m: Merged, plane: str, key: Callable[..., str]) -> Value | None:
+    """Whether the plane's TLS verifies client certificates, when its TLS is on. The chart generates
+    `requireClientAuth` from `server.tls.<plane>.requireClientAuth` (default: true for internode,
+    false for the frontend) or-ed with the raw `server.config.tls.<plane>.server.requireClientAuth`
+    merged over it; raw config alone uses the server's default, false."""
+    toggle = m.get("server", "tls", plane, "enabled")
+    raw_server = m.get("server", "config", "tls", plane, "server")
+    raw_flag = m.get("server", "config", "tls", plane, "server", "requireClientAuth")
+    chart_flag = m.get("server", "tls", plane, "requireClientAuth")
+    on_toggle = toggle is not None and as_bool(toggle.value) is True
+    on_raw = raw_server is not None and isinstance(raw_server.value, Node) and raw_server.value.size > 0
+    if not (on_toggle or on_raw):
+        return None
+    raw = as_bool(raw_flag.value) if raw_flag is not None else False
+    chart: bool | None = False
+    if on_toggle:
+        chart = as_bool(chart_flag.value) if chart_flag is not None else plane == "internode"
+    if raw is None or chart is None:
+        return None  # templated: unknown
+    decisive = raw_flag if raw else chart_flag if on_toggle and chart_flag is not None else raw_flag
+    if decisive is not None:
+        name = key("server", "tls", plane, "requireClientAuth") if decisive is chart_flag else \
+            key("server", "config", "tls", plane, "server", "requireClientAuth")
+        return Value(raw or chart, decisive.location, name)
+    where = toggle if on_toggle else raw_server
+    assert where is not None
+    if on_toggle:
+        return Value(chart, where.location, key("server", "tls", plane, "requireClientAuth"), "default",
+                     f"the chart's default for server.tls.{plane}")
+    return Value(False, where.location, key("server", "config", "tls", plane, "server", "requireClientAuth"),
+                 "default", "the server's default")
+
+
+def _frontend_exposure(m: Merged, key: Callable[..., str]) -> Value | None:
+    kind = m.get("server", "frontend", "service", "type")
+    if kind is not None and kind.value in ("LoadBalancer", "NodePort"):
+        return Value(kind.value, kind.location, key("server", "frontend", "service", "type"))
+    ingress = m.get("server", "frontend", "ingress", "enabled")
+    if ingress is not None and as_bool(ingress.value) is True:
+        return Value(True, ingress.location, key("server", "frontend", "ingress", "enabled"))
+    return None
+
+
 def _mesh(m: Merged) -> bool:
     for block in ("podAnnotations", "podLabels"):
         for name in m.children("server", block):
@@ -404,9 +471,31 @@ def _helm_resources_and_budgets(m: Merged, config: ServerConfig, key: Callable[.
         budget = m.filled("server", block, "podDisruptionBudget") or budget_for(budgets, spec.name, None)
         specs.append(ServiceSpec(spec.name, spec.replicas, resources, budget, fix=spec.fix))
     config.services = specs
+    config.service_resources = _service_resources(m, config, key)
     found = m.get("server", "resources")
     config.resources_location = found.location if found else config.location
     config.budget_location = config.location
+
+
+def _service_resources(m: Merged, config: ServerConfig, key: Callable[..., str]) -> list[ServiceResources]:
+    """The block each service renders: `default .Values.server.resources $service.resources` - the
+    service's own block when it is not empty, else the shared one, never a merge of both."""
+    found: list[ServiceResources] = []
+    shared_limits = m.get("server", "resources", "limits")
+    for spec in config.services:
+        block = "internalFrontend" if spec.name == "internal-frontend" and m.get("server", spec.name) is None \
+            else spec.name
+        own = m.filled("server", block, "resources")
+        at: tuple[str, ...] = ("server", block, "resources") if own else ("server", "resources")
+        setting = m.get(*at)
+        if setting is None or not m.filled(*at) or any(templated(v.value) for k, v in m.settings.items()
+                                                       if k[:len(at)] == at):
+            continue
+        replaced = shared_limits.location if own and shared_limits is not None and m.filled(
+            "server", "resources", "limits") else None
+        found.append(ServiceResources(spec.name, key(*at), setting.location, m.filled(*at, "requests"),
+                                      m.get(*at, "limits", "memory") is not None, replaced))
+    return found
 
 
 def budget_for(budgets: list[DisruptionBudget], service: str, cluster: str | None) -> bool:

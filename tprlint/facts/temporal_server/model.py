@@ -64,6 +64,19 @@ class Image:
 
 
 @dataclass(frozen=True)
+class ServiceResources:
+    """The `resources` block a chart service's container gets: the chart renders the service's own block
+    when it is set, else `server.resources` - never a merge of the two."""
+
+    service: str
+    key: str  # the block used, e.g. "server.history.resources"
+    location: Location
+    requests: bool
+    memory_limit: bool
+    replaced_limits: Location | None = None  # `server.resources.limits` the service's own block replaces
+
+
+@dataclass(frozen=True)
 class DevLaunch:
     what: str
     location: Location
@@ -102,6 +115,14 @@ class ServerConfig:
     resources_location: Location | None = None
     budget_location: Location | None = None
     hosts: tuple[str, ...] = ()
+    chart_version: str | None = None  # Helm: the chart version a helmfile/GitOps release/Chart.yaml pins
+    values_paths: tuple[str, ...] = ()  # Helm: the values files of the variant, in order
+    current_chart_key: Value | None = None  # Helm: a key only the 1.x chart has (why targets_current_chart)
+    frontend_client_auth: Value | None = None  # value bool, when frontend TLS is on; None unknown / no TLS
+    internode_client_auth: Value | None = None
+    frontend_exposure: Value | None = None  # a Service type / Ingress that exposes the frontend outside
+    service_resources: list[ServiceResources] = field(default_factory=list)
+    bundled_dashboards: Location | None = None  # legacy chart's grafana sub-chart (provisions dashboards)
 
 
 @dataclass
@@ -110,6 +131,8 @@ class ServerProject:
     backups: list[Evidence] = field(default_factory=list)
     alerts: list[Evidence] = field(default_factory=list)
     monitors: list[Evidence] = field(default_factory=list)
+    dashboards: list[Evidence] = field(default_factory=list)
+    exposures: list[Evidence] = field(default_factory=list)
 
     def judged(self) -> list[ServerConfig]:
         return [c for c in self.configs if not c.dev]

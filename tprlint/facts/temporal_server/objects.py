@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 
+from tprlint.facts.temporal_server.alerts import rule_signals
 from tprlint.facts.temporal_server.files import (
     Evidence,
     OperatorCluster,
     ServerConfigText,
     TemporalFileFacts,
+    TlsPlane,
     ValuesLayer,
 )
 from tprlint.facts.temporal_server.settings import KeyPath, Leaf, Setting, as_leaf, as_map, as_str, flatten, location_of
@@ -37,6 +39,10 @@ _BACKUP_KINDS = {
 _SCHEDULE_GROUPS = ("velero.io", "k8up.io")
 _ALERT_KINDS = frozenset({"PrometheusRule", "VMRule", "GrafanaAlertRuleGroup", "AlertRule", "AlertingRule"})
 _MONITOR_KINDS = frozenset({"ServiceMonitor", "PodMonitor", "VMServiceScrape", "VMPodScrape", "PodMonitoring"})
+_DASHBOARD_KINDS = frozenset({"GrafanaDashboard"})  # grafana-operator
+# The Grafana chart's sidecar picks up ConfigMaps carrying this label (any value).
+_DASHBOARD_LABELS = ("grafana_dashboard", "grafana-dashboard")
+_EXPOSED_TYPES = frozenset({"LoadBalancer", "NodePort"})
 _ALERT_TEXT = re.compile(r"^\s*-?\s*alert\s*:\s*\S", re.M)
 _EXPR_TEXT = re.compile(r"^\s*expr\s*:", re.M)
 _SHARDS_TEXT = re.compile(r"^[ \t]*numHistoryShards[ \t]*:[ \t]*[\"']?([^\s\"'#]+)", re.M)
@@ -58,7 +64,8 @@ def extract_temporal_yaml(docs: list[YamlDoc], path: str, text: str) -> Temporal
         _values_layers(doc, path, facts, mentions)
         _server_config_doc(doc, path, facts)
     if _ALERT_TEXT.search(text) and _EXPR_TEXT.search(text):
-        facts.evidence.append(Evidence("alerts", f"alerting rules in {path}", Location(path)))
+        signals = sorted({s for doc in docs for s in rule_signals(doc.data)})
+        facts.evidence.append(Evidence("alerts", f"alerting rules in {path}", Location(path), tuple(signals)))
     return facts
 
 
@@ -107,7 +114,11 @@ def _object(doc: YamlDoc, path: str, obj: dict[object, object], at: KeyPath, fac
     elif kind == "ConfigMap":
         _configmap(doc, path, obj, at, name, facts)
     elif kind in _ALERT_KINDS:
-        facts.evidence.append(Evidence("alerts", f"{kind} {name}", where))
+        facts.evidence.append(Evidence("alerts", f"{kind} {name}", where, rule_signals(spec)))
+    elif kind in _DASHBOARD_KINDS:
+        facts.evidence.append(Evidence("dashboard", f"{kind} {name}", where))
+    elif kind in ("Service", "Ingress") and _exposes_frontend(kind, name, spec, obj):
+        facts.evidence.append(Evidence("exposure", _exposure_text(kind, name, spec), where))
     elif kind in _MONITOR_KINDS:
         if "temporal" in repr(obj).lower():
             facts.evidence.append(Evidence("monitor", f"{kind} {name}", where))
@@ -189,15 +200,59 @@ def _configmap(doc: YamlDoc, path: str, obj: dict[object, object], at: KeyPath, 
     data = as_map(obj.get("data"))
     labels = as_map(as_map(obj.get("metadata")).get("labels"))
     rendered = str(labels.get("helm.sh/chart", "")).startswith("temporal-")
+    if any(label in labels for label in _DASHBOARD_LABELS):
+        facts.evidence.append(Evidence("dashboard", f"ConfigMap {name}", location_of(doc, path, (*at, "kind"))))
     for key, value in data.items():
         if not isinstance(value, str):
             continue
         if _ALERT_TEXT.search(value) and _EXPR_TEXT.search(value):
             where = location_of(doc, path, (*at, "kind"))
-            facts.evidence.append(Evidence("alerts", f"ConfigMap {name} ({key})", where))
+            facts.evidence.append(Evidence("alerts", f"ConfigMap {name} ({key})", where, _text_signals(value, path)))
         if "numHistoryShards" in value and "persistence" in value:
             key_line, _ = doc.loc(*at, "data", str(key))
             facts.configs.append(_config_text(value, path, key_line, f"ConfigMap {name} ({key})", rendered))
+
+
+def _text_signals(text: str, path: str) -> tuple[str, ...]:
+    """Signals of a rule file embedded in a ConfigMap (Prometheus's own `rules.yml`)."""
+    try:
+        docs = load_yaml_documents(text, path)
+    except YamlError:
+        return ()
+    return tuple(sorted({s for doc in docs for s in rule_signals(doc.data)}))
+
+
+def _exposes_frontend(kind: str, name: str, spec: dict[object, object], obj: dict[object, object]) -> bool:
+    """A Service of type LoadBalancer/NodePort for the Temporal frontend, or an Ingress routing to it:
+    clients outside the cluster reach the frontend's gRPC port."""
+    if "temporal" not in repr(obj).lower():
+        return False
+    if kind == "Service":
+        selector = " ".join(str(v) for v in as_map(spec.get("selector")).values())
+        return spec.get("type") in _EXPOSED_TYPES and ("frontend" in name or "frontend" in selector) \
+            and "web" not in name and "ui" not in name.split("-")
+    return any("frontend" in backend for backend in _ingress_backends(spec))
+
+
+def _ingress_backends(spec: dict[object, object]) -> list[str]:
+    names: list[str] = []
+    default = as_map(as_map(spec.get("defaultBackend")).get("service")).get("name")
+    if isinstance(default, str):
+        names.append(default)
+    rules = spec.get("rules")
+    for rule in rules if isinstance(rules, list) else []:
+        paths = as_map(as_map(rule).get("http")).get("paths")
+        for item in paths if isinstance(paths, list) else []:
+            service = as_map(as_map(as_map(item).get("backend")).get("service")).get("name")
+            if isinstance(service, str):
+                names.append(service)
+    return names
+
+
+def _exposure_text(kind: str, name: str, spec: dict[object, object]) -> str:
+    if kind == "Service":
+        return f"Service {name} of type {spec.get('type')}"
+    return f"Ingress {name}"
 
 
 def _config_text(text: str, path: str, key_line: int, name: str, rendered: bool) -> ServerConfigText:
@@ -244,4 +299,21 @@ def _server_config_doc(doc: YamlDoc, path: str, facts: TemporalFileFacts) -> Non
         log_level=Setting(as_leaf(level), location_of(doc, path, ("log", "level"))) if level is not None else None,
         sqlite=sqlite,
         chart_rendered=False,
+        tls=_tls_planes(doc, path, as_map(as_map(data.get("global")).get("tls"))),
     ))
+
+
+def _tls_planes(doc: YamlDoc, path: str, tls: dict[object, object]) -> tuple[TlsPlane, ...]:
+    """`global.tls.<plane>.server` with a certificate: TLS is on for that plane; whether it verifies
+    client certificates is `requireClientAuth` (the server's default: false)."""
+    planes: list[TlsPlane] = []
+    for plane in ("frontend", "internode"):
+        server = as_map(as_map(tls.get(plane)).get("server"))
+        if not ({"certFile", "certData"} & {str(k) for k in server}):
+            continue
+        at = ("global", "tls", plane, "server")
+        required = server.get("requireClientAuth")
+        where = location_of(doc, path, (*at, "requireClientAuth") if "requireClientAuth" in server else at)
+        planes.append(TlsPlane(plane, required is True or str(required).lower() == "true", where,
+                               f"global.tls.{plane}.server.requireClientAuth"))
+    return tuple(planes)
