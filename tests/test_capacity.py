@@ -184,10 +184,28 @@ def test_queues_inherit_the_top_level_keys() -> None:
     ({"activities-per-workflow": 5, "activity-duration": "10s", "queues": {"orders": {"rate": 1}}},
      "unknown key capacity.queues.orders.rate"),
     ({"activities-per-workflow": 5, "activity-duration": "10s", "queues": ["orders"]}, "must be a table"),
+    # An integer beyond any float: an error that says so, not an OverflowError, and not repeated in full.
+    ({"workflows-per-second": 9 * 10 ** 400, "activities-per-workflow": 5, "activity-duration": "10s"},
+     "workflows-per-second must be a number (workflows started per second), above 0 and at most"),
+    ({"workflows-per-second": 10, "activities-per-workflow": 5, "activity-duration": "10s",
+      "storage-overhead": 10 ** 400}, "not a number too large"),
+    ({"workflows-per-second": 10, "activities-per-workflow": 5, "activity-duration": "10s",
+      "activity-cpu": 10 ** 400}, "activity-cpu must be"),
 ])
 def test_a_bad_profile_is_a_configuration_error(table: dict[str, object], said: str) -> None:
     with pytest.raises(ProfileError, match=re.escape(said)):
         parse_profile(table, "pyproject.toml")
+
+
+def test_a_huge_number_in_the_profile_is_a_configuration_error_on_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / ".tprlint.toml").write_text(
+        "[capacity]\nworkflows-per-second = " + "9" * 401 + "\nactivities-per-workflow = 5\n"
+        'activity-duration = "10s"\n')
+    for command in ((".",), ("capacity", ".")):
+        result = run_cli(*command, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr and "workflows-per-second must be a number" in result.stderr
+        assert "9" * 30 not in result.stderr
 
 
 def test_the_configuration_reports_a_bad_profile_as_a_config_error(tmp_path: Path) -> None:

@@ -264,3 +264,26 @@ def test_the_valid_objects_of_a_file_share_one_entry() -> None:
     found = checked("---\n".join(service % (i, port) for i, port in enumerate(["80", "81", '"web"', "82"])))
     assert [(o.name, o.objects, [p.path for p in o.problems]) for o in found] == [
         ("s0", 3, []), ("s2", 1, ["spec.ports[0].port"])]
+
+
+def test_numbers_given_as_secret_arguments_are_never_shown() -> None:
+    text = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: orders-worker}
+spec:
+  selector: {matchLabels: {app: w}}
+  template:
+    metadata: {labels: {app: w}}
+    spec:
+      containers:
+        - name: worker
+          image: example/worker:1
+          args: ["--db-password", 884213377190, "--api-token", 0x5EC12E7]
+          livenessProbe:
+            exec: {command: ["check", 731942]}
+"""
+    shown = " ".join(message for _, message, _ in problems(text))
+    assert "a number is not of type string" in shown
+    for secret in ("884213377190", "99357415", "0x5EC12E7", "731942"):
+        assert secret not in shown

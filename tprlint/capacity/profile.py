@@ -152,25 +152,44 @@ def _load(queue: str | None, values: dict[str, Input], table: str, where: str) -
     )
 
 
+def _number(raw: object) -> float:
+    """A TOML number as a float; NaN for anything else, and for an integer beyond any float (a 400-digit
+    integer would raise OverflowError in float())."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        return math.nan
+    try:
+        return float(raw)
+    except OverflowError:
+        return math.inf
+
+
+def _shown(raw: object) -> str:
+    """The value as written, cut short: a 400-digit number is not repeated in full."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) >= 10 ** 18:
+        return "a number too large"
+    text = repr(raw)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _value(key: str, raw: object, name: str, where: str) -> Input:
     source = f"{name} in {where.rsplit('/', 1)[-1]}"
     if key in ("workflow-duration", "activity-duration", "retention"):
         seconds = parse_duration(raw) if isinstance(raw, str) else None
         if seconds is None or not 0 < seconds <= _MAX_SECONDS:
             raise ProfileError(f"{where}: {name} must be a duration with its unit, like \"10s\", \"5m\", \"2h\" or "
-                               f"\"7d\" (above 0, at most 10 years), not {raw!r}")
+                               f"\"7d\" (above 0, at most 10 years), not {_shown(raw)}")
         return Input(seconds, source, raw if isinstance(raw, str) else "")
     if key in ("activity-memory", "event-size"):
         size = parse_quantity(raw) if isinstance(raw, str) else None
         if size is None or not 0 < size <= _MAX_BYTES or (isinstance(raw, str) and raw.strip().endswith("m")):
             raise ProfileError(f"{where}: {name} must be a size in bytes written as a Kubernetes quantity, like "
-                               f"\"256Mi\", \"1Gi\" or \"512M\", not {raw!r}")
+                               f"\"256Mi\", \"1Gi\" or \"512M\", not {_shown(raw)}")
         return Input(size, source, raw if isinstance(raw, str) else "")
     if key == "activity-cpu":
         cores = parse_quantity(raw) if isinstance(raw, (str, int, float)) and not isinstance(raw, bool) else None
         if cores is None or not 0 < cores <= 1024:
             raise ProfileError(f"{where}: {name} must be the CPU one running activity uses, in cores (0.1) or "
-                               f"millicores (\"100m\"), above 0, not {raw!r}")
+                               f"millicores (\"100m\"), above 0, not {_shown(raw)}")
         return Input(cores, source, raw if isinstance(raw, str) else "")
     limits = {"workflows-per-second": (_MAX_RATE, "workflows started per second"),
               "activities-per-workflow": (_MAX_COUNT, "activities each workflow runs"),
@@ -178,11 +197,11 @@ def _value(key: str, raw: object, name: str, where: str) -> Input:
               "storage-overhead": (100.0, "a factor of at least 1 on the raw history size")}
     top, what = limits[key]
     low = 1.0 if key == "storage-overhead" else 0.0
-    number = float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else math.nan
+    number = _number(raw)
     if not (math.isfinite(number) and (number > low or (key == "storage-overhead" and number == 1.0))
             and number <= top):
         raise ProfileError(f"{where}: {name} must be a number ({what}), above {_plain(low)} and at most "
-                           f"{_plain(top)}, not {raw!r}")
+                           f"{_plain(top)}, not {_shown(raw)}")
     return Input(number, source)
 
 

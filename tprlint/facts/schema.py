@@ -34,7 +34,8 @@ MAX_OBJECTS = 2_000  # a file with more objects is a dump, not a manifest: the r
 _PATCH_FOLDERS = frozenset({"patches", "patch", "overlays", "overlay", "tilt"})
 _TEMPLATE_MARKS = ("{{", "${")
 # Values never shown in a message: they may be credentials (facts and messages are cached and printed).
-_HIDDEN_VALUES = frozenset({"env", "data", "stringData", "binaryData", "annotations", "value"})
+# Where a value may be a credential (`args: ["--db-password", 884213377190]`): its kind is shown, never itself.
+_HIDDEN_VALUES = frozenset({"env", "data", "stringData", "binaryData", "annotations", "value", "args", "command"})
 
 # ObjectSchema.unchecked
 NO_SCHEMAS = "the kubernetes-validate package (its schemas) is not installed"
@@ -200,7 +201,9 @@ def _shown(value: object, key_path: tuple[str | int, ...]) -> str:
     if isinstance(value, str):
         text = scrub(value)
         return json.dumps(text) if len(text) <= 24 and text == value else "a string"
-    return json.dumps(value)
+    if isinstance(value, bool):
+        return json.dumps(value)
+    return "a number"  # a number where a string belongs may be a PIN or a key written without quotes
 
 
 def _value_at(obj: object, key_path: tuple[str | int, ...]) -> object:
