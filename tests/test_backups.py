@@ -3,19 +3,23 @@ case is a script, crontab, Makefile, CI step or CronJob a real project could hol
 
 from __future__ import annotations
 
+import json
+import os
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, run_cli
 
 from tests.project_helpers import findings
 from tprlint.config import Config
 from tprlint.engine import run
 from tprlint.facts.backups import cadence, extract_backup_jobs
 from tprlint.facts.scripts import MAX_COMMANDS, extract_commands
+from tprlint.facts.shell import MAX_TOKENS, scrub_words, tokens_of
 from tprlint.facts.yaml_docs import load_yaml_documents
+from tprlint.report import FORMATS
 
 DUMP = "pg_dump -h temporal-db -U temporal temporal"
 
@@ -238,3 +242,108 @@ def test_a_prune_of_a_neighbouring_folder_does_not_count(tmp_path: Path, monkeyp
                               "rclone copy /backup offsite:b\n",
              "ops/prune.sh": "#!/bin/sh\nfind /var/backups/app -mtime +7 -delete\n"}
     assert _lint(tmp_path, monkeypatch, files, "TPR907") == [("backup.sh", 3)]
+
+
+# --- hostile input and credentials (review of issue 14) -----------------------------------------
+
+@pytest.mark.parametrize("expression", [
+    "0 2 * * ²", "0 2 * * ٣", "0 2 */" + "9" * 5000 + " * *", "@every " + "9" * 5000 + "h", "0 2 1/" + "9" * 5 + " * *",
+    "0 " * 200 + "* * *",
+])
+def test_hostile_digits_make_a_schedule_unreadable_not_an_error(expression: str) -> None:
+    assert cadence(expression) is None
+
+
+def test_a_hostile_schedule_is_undecided_end_to_end(tmp_path: Path) -> None:
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "ops" / "crontab").write_text("0 2 * * ² pg_dump -Fc app > /backups/a.dump\n"
+                                              f"0 2 */{'9' * 5000} * * pg_dump -Fc app > /backups/b.dump\n",
+                                              encoding="utf-8")
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "backup.yaml").write_text(textwrap.dedent(f"""\
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata: {{name: temporal-db-backup}}
+        spec:
+          schedule: "@every {'9' * 5000}h"
+          jobTemplate: {{spec: {{template: {{spec: {{containers: [{{name: dump, image: "postgres:16",
+            command: ["sh", "-c", "pg_dump -h db temporal > /backup/t.sql"]}}]}}}}}}}}
+        """), encoding="utf-8")
+    result = run_cli(".", "-f", "json", "--select", "TPR905", cwd=tmp_path)
+    assert "TPR000" not in result.stdout and "Traceback" not in result.stderr, result.stdout + result.stderr
+    assert "Exceeds the limit" not in result.stdout + result.stderr
+    undecided = json.loads(result.stdout)["summary"]["not_checked"]
+    assert [(u["rule"], u["why"]) for u in undecided] == [("TPR905", "tprlint cannot read this cron expression")] * 3
+
+
+SECRETS = ("Hunter2Secret", "PgS3cretPass", "CronPassw0rd", "Sup3rS3cretPw", "AKIAIOSFODNN7EXAMPLE", "Tok3nValue99")
+
+
+def _leaked(tmp_path: Path, files: dict[str, str], expected: str) -> list[str]:
+    """The secrets of ``files`` that any output format or the facts cache holds (``expected`` must be shown)."""
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    shown = []
+    for fmt in FORMATS:
+        result = run_cli(".", "-f", fmt, cwd=tmp_path)
+        assert "Traceback" not in result.stderr
+        shown.append(result.stdout + result.stderr)
+    assert expected in shown[0], shown[0]
+    cache = Path(os.environ["TPRLINT_CACHE_DIR"])
+    stored = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in cache.rglob("*") if p.is_file())
+    assert stored  # the cache was written
+    return [s for s in SECRETS if s in "\n".join(shown) + stored]
+
+
+def test_a_dump_command_never_shows_nor_stores_its_password(tmp_path: Path) -> None:
+    script = ("#!/bin/bash\nmysqldump -u root -pHunter2Secret temporal | gzip > /backups/t-$(date +%F).sql.gz\n"
+              'pg_dump "postgresql://temporal:PgS3cretPass@db:5432/temporal" | gzip > /backups/p-$(date +%F).sql.gz\n')
+    crontab = "0 3 * * 0 PGPASSWORD=CronPassw0rd pg_dump -h db -U temporal temporal > /backups/w.sql\n"
+    files = {"ops/backup.sh": script, "ops/crontab": crontab}
+    assert _leaked(tmp_path, files, "TPR904") == []
+    result = run_cli(".", "--select", "TPR904,TPR905", cwd=tmp_path)
+    assert "-p****" in result.stdout and "temporal:****@db" in result.stdout and "PGPASSWORD=****" in result.stdout
+
+
+def test_stored_words_are_scrubbed_when_facts_are_built() -> None:
+    facts = extract_commands("#!/bin/sh\nmysqldump -uroot -pHunter2Secret app > /b/a.sql\n"
+                             "mysqldump --password=Tok3nValue99 app > /b/b.sql\n"
+                             "docker exec db sh -c 'mysqldump -pHunter2Secret app' > /b/c.sql\n"
+                             "mysqldump -p app > /b/d.sql\npg_dump -p5432 -h db app > /b/e.sql\n", "ops/backup.sh")
+    words = [step.words for step in facts.backups]
+    assert words[0][:4] == ("mysqldump", "-uroot", "-p****", "app")
+    assert words[1][:3] == ("mysqldump", "--password=****", "app")
+    assert "mysqldump -p**** app" in words[2]
+    assert words[3][:3] == ("mysqldump", "-p", "app")  # `-p` alone prompts: the next word is the database
+    assert words[4][:2] == ("pg_dump", "-p5432")  # pg tools' `-p` is the port
+    crontab = extract_commands("0 2 * * * mysqldump -pHunter2Secret app > /b/a.sql\n", "ops/crontab")
+    assert crontab.schedules[0].command == "mysqldump -p**** app > /b/a.sql"
+
+
+def test_a_one_megabyte_hostile_line_is_read_quickly_and_bounded() -> None:
+    lines = ["pg_dump db > x.sql; echo " + "$( " * 350_000, "kill 1;" * 150_000, "x" * 1_000_000,
+             "pg_dump db > x.sql; echo " + "$( " * 3_000]  # the last one is short enough to be read
+    for line in lines:
+        started = time.perf_counter()
+        tokens = tokens_of(line)
+        assert time.perf_counter() - started < 2
+        assert tokens is None or len(tokens) <= MAX_TOKENS
+    started = time.perf_counter()
+    facts = extract_commands("#!/bin/sh\n" + "\n".join(lines[:3]) + "\n" + ("kill 1; " * 1300 + "\n") * 20,
+                             "ops/stop.sh")
+    assert time.perf_counter() - started < 2
+    assert len(facts.commands) <= MAX_COMMANDS
+    assert tokens_of("a $(date +%F) b 2>&1 c &>f $(x $(y) z)k; d") == \
+        ["a", "$(date +%F)", "b", "2>&1", "c", "&>f", "$(x $(y) z)k", ";", "d"]
+
+
+def test_masking_stored_words_is_bounded_per_file() -> None:
+    """`tprlint.secrets`' patterns are slow on long runs of word characters: such a chunk is masked whole, and
+    past a budget per file only the program's name is kept."""
+    started = time.perf_counter()
+    assert scrub_words(["kill", "a" * 5000, "password=" + "b" * 5000]) == ("kill", "…", "…")
+    text = "#!/bin/sh\n" + ("kill " + ("a" * 64 + " ") * 240 + "\n") * 100
+    facts = extract_commands(text, "ops/stop.sh")
+    assert len(facts.commands) == 100 and facts.commands[-1].words == ("kill", "…")
+    assert time.perf_counter() - started < 5

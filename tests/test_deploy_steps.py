@@ -4,16 +4,18 @@ it watches the rollout."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, run_cli
 
 from tests.project_helpers import findings
 from tprlint.config import Config
 from tprlint.engine import run
 from tprlint.facts.scripts import extract_commands
+from tprlint.report import FORMATS
 
 WORKER = textwrap.dedent("""\
     apiVersion: apps/v1
@@ -146,3 +148,44 @@ def test_the_chapter_deploy_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
                  use_cache=False, jobs=1)
     assert [(Path(f.location.path).name, f.location.line) for f in result.findings] == [("deploy.yml", 18)]
     assert "Deployment orders-worker" in result.findings[0].message
+
+
+HELM_SECRETS = ("Sup3rS3cretPw", "AKIAIOSFODNN7EXAMPLE", "Str1ngS3cretPw", "Tok3nValue99", "kc-Pr1vate-Path")
+WORKFLOW = textwrap.dedent("""\
+    name: deploy
+    on: {push: {branches: [main]}}
+    jobs:
+      deploy:
+        runs-on: ubuntu-latest
+        steps:
+          - uses: actions/checkout@v4
+          - name: Deploy the worker
+            run: |
+              helm upgrade --install temporal-worker ./chart \\
+                --set db.password=Sup3rS3cretPw --set apiKey=AKIAIOSFODNN7EXAMPLE \\
+                --set-string auth.secret=Str1ngS3cretPw --token=Tok3nValue99 --kubeconfig /home/kc-Pr1vate-Path
+    """)
+
+
+def test_helm_credentials_are_scrubbed_when_facts_are_built() -> None:
+    words = extract_commands(WORKFLOW, ".github/workflows/deploy.yml").deploys[0].words
+    assert "db.password=****" in words and "apiKey=****" in words and "auth.secret=****" in words
+    assert "--token=****" in words and words[words.index("--kubeconfig") + 1] == "****"
+    assert not [s for s in HELM_SECRETS if s in " ".join(words)]
+    assert "./chart" in words and "temporal-worker" in words  # what the rule needs is kept
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_no_output_and_no_cache_file_shows_a_helm_credential(fmt: str, tmp_path: Path) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "deploy.yml").write_text(WORKFLOW, encoding="utf-8")
+    result = run_cli(".", "-f", fmt, cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    if fmt in ("console", "json"):
+        assert "TPR908" in result.stdout and "db.password=****" in result.stdout
+    cache = Path(os.environ["TPRLINT_CACHE_DIR"])
+    stored = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in cache.rglob("*") if p.is_file())
+    assert "helm" in stored  # the facts were cached
+    assert [s for s in HELM_SECRETS if s in stored] == []
+    # a code frame shows the line as written, credentials masked (a kubeconfig's path is not one)
+    assert [s for s in HELM_SECRETS[:-1] if s in result.stdout + result.stderr] == []

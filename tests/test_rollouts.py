@@ -231,6 +231,80 @@ def test_a_kustomize_overlay_per_environment_is_not_a_canary(tmp_path: Path, mon
     assert json.loads(result.stdout)["findings"] == []
 
 
+def temporal_env(namespace: str) -> str:
+    return f"\n            - {{name: TEMPORAL_NAMESPACE, value: \"{namespace}\"}}" if namespace else ""
+
+
+def test_staging_and_production_files_on_their_own_temporal_namespaces_are_apart(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The chapter's code beside one file per environment, in one Kubernetes namespace.
+    shutil.copytree(CHAPTER / "orders", tmp_path / "orders")
+    shutil.copy(CHAPTER / "pyproject.toml", tmp_path / "pyproject.toml")
+    image = "registry.example.com/orders/worker"
+    found = lint(tmp_path, monkeypatch, {
+        "k8s/worker-staging.yaml": deployment("orders-worker-staging", "1.5.0", namespace="orders", image=image,
+                                              env=temporal_env("orders-staging")),
+        "k8s/worker-production.yaml": deployment("orders-worker", "1.4.0", namespace="orders", image=image,
+                                                 env=temporal_env("orders-production")),
+    }, "TPR419")
+    assert found == []
+
+
+@pytest.mark.parametrize(("stable", "canary", "reported"), [
+    ("orders-a", "orders-b", False),  # two Temporal namespaces: two task queues
+    ("orders-a", "", False),  # only one says: not provably the same queue
+    ("orders-a", "orders-a", True),
+])
+def test_the_temporal_namespace_scopes_the_task_queue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       stable: str, canary: str, reported: bool) -> None:
+    found = lint(tmp_path, monkeypatch, {
+        "deploy/workers.yaml": deployment("orders-worker-stable", "1.4.2", env=temporal_env(stable)) + "---\n"
+        + deployment("orders-worker-canary", "1.5.0", env=temporal_env(canary)),
+        "orders/worker.py": worker_code()}, "TPR419")
+    assert bool(found) == reported
+    if reported:
+        assert "in Kubernetes namespace `shop` on Temporal namespace `orders-a`" in found[0].message
+
+
+def test_the_namespace_the_code_connects_with_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The code pins its namespace: what the manifests' stray variable says does not change the queue.
+    code = worker_code().replace('Client.connect(os.environ["TEMPORAL_ADDRESS"])',
+                                 'Client.connect(os.environ["TEMPORAL_ADDRESS"], namespace="orders")')
+    assert 'namespace="orders"' in code
+    found = lint(tmp_path, monkeypatch, {
+        "deploy/workers.yaml": deployment("orders-worker-stable", "1.4.2", env=temporal_env("a")) + "---\n"
+        + deployment("orders-worker-canary", "1.5.0", env=temporal_env("b")),
+        "orders/worker.py": code}, "TPR419")
+    assert len(found) == 1 and "on Temporal namespace `orders`" in found[0].message
+
+
+def test_two_temporal_servers_are_two_worlds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = deployment("orders-worker-canary", "1.5.0").replace("temporal-frontend.temporal:7233",
+                                                                 "temporal-frontend.temporal-next:7233")
+    found = lint(tmp_path, monkeypatch, {"deploy/workers.yaml": deployment("orders-worker-stable", "1.4.2")
+                                         + "---\n" + other, "orders/worker.py": worker_code()}, "TPR419")
+    assert found == []
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("deploy/worker-staging.yaml", "deploy/worker-prod.yaml"),
+    ("deploy/worker-stage.yaml", "deploy/worker.yaml"),
+])
+def test_an_environment_word_in_the_file_name_is_an_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str, second: str) -> None:
+    found = lint(tmp_path, monkeypatch, {first: deployment("orders-worker", "1.5.0"),
+                                         second: deployment("orders-worker", "1.4.2"),
+                                         "orders/worker.py": worker_code()}, "TPR419")
+    assert found == []
+
+
+def test_the_message_names_the_kubernetes_namespace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    found = lint(tmp_path, monkeypatch, {"deploy/workers.yaml": canary_pair(), "orders/worker.py": worker_code()},
+                 "TPR419")
+    assert "in Kubernetes namespace `shop`," in found[0].message
+    assert "same namespace" not in found[0].message and "Temporal namespace" not in found[0].message
+
+
 @pytest.mark.parametrize(("strategy", "line"), [
     ("\n  strategy:\n    canary:\n      steps:\n        - setWeight: 20\n        - pause: {}", 9),
     ("\n  strategy:\n    blueGreen:\n      activeService: orders-worker\n      autoPromotionEnabled: false", 9),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import lru_cache
 
 DEV_WORDS = frozenset({
     "dev", "devel", "development", "local", "localdev", "test", "tests", "testing", "e2e", "ci", "kind",
@@ -31,6 +32,7 @@ def name_tokens(path: str) -> list[str]:
     return [token for token in _SPLIT.split(stem) if token]
 
 
+@lru_cache(maxsize=4096)  # asked for every object of a file by many rules: a pure function of the path
 def is_dev_path(path: str) -> bool:
     """A file of a development, test, CI or example set-up: a folder named so, or a word of its name."""
     parts = path.lower().split("/")

@@ -101,6 +101,8 @@ def mask_line(line: str, previous: str = "") -> str:
         if name and value and is_secret_key(name.group("name")):
             masked = value.group("head") + _mask_value(value.group("value"))
     masked = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, masked)
+    if mentions_mysql_client(masked):
+        masked = mask_mysql_password(masked)
     masked = _OPTION_VALUE.sub(_mask_option, masked)
     return _KNOWN_FORMATS.sub(MASK, masked)
 
@@ -147,6 +149,26 @@ def _mask_option(match: re.Match[str]) -> str:
     if not is_secret_key(match.group("name")) or match.group("value").startswith("-"):
         return match.group(0)
     return match.group("head") + _mask_value(match.group("value"))
+
+
+# MySQL clients take the password glued to `-p` (`mysqldump -u root -pS3cret db`); `-p` alone prompts, and in
+# other tools (pg_dump, ssh) `-p` is a port: masked only on a line that names a MySQL client.
+_MYSQL_CLIENTS = ("mysql", "mysqldump", "mysqladmin", "mysqlpump", "mysqlimport", "mysqlcheck", "mysqlshow",
+                  "mysqlsh", "mariadb", "mariadb-dump", "mariadb-admin", "mydumper", "myloader")
+_MYSQL_NAMED = re.compile(r"(?:^|[\s/'\"])(?:" + "|".join(sorted(_MYSQL_CLIENTS, key=len, reverse=True)) +
+                          r")(?=[\s'\"]|$)")
+_MYSQL_PASSWORD = re.compile(r"""(?P<head>(?:^|[\s'"=])-p)(?P<value>(?:"[^"]*"|'[^']*'|[^\s'";|&])+)""")
+
+
+def mentions_mysql_client(text: str) -> bool:
+    """Whether ``text`` (a command line, or one word of it) names a MySQL or MariaDB client program."""
+    return bool(_MYSQL_NAMED.search(text))
+
+
+def mask_mysql_password(text: str) -> str:
+    """``text`` with the password glued to a MySQL client's `-p` masked (`-p****`); `-p$DB_PASS` is kept."""
+    return _MYSQL_PASSWORD.sub(lambda m: m.group(0) if m.group("value").startswith("$") else
+                               m.group("head") + _mask_value(m.group("value")), text)
 
 
 def scrub(value: str, name: str = "") -> str:

@@ -98,7 +98,11 @@ _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun",
                                        "dec"), 1)}
 _DAYS = {d: i for i, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
 _DAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-_EVERY = re.compile(r"^@every\s+(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+# ASCII digits only (`\d` and `str.isdigit` accept `²` and other scripts' digits, which `int` rejects or reads),
+# and at most 6 of them: a longer number is no schedule a person wrote, and `int()` of thousands of digits raises.
+_EVERY = re.compile(r"^@every\s+(?:([0-9]{1,6})h)?(?:([0-9]{1,6})m)?(?:([0-9]{1,6})s)?$")
+_NUMBER = re.compile(r"[0-9]{1,4}")
+_MAX_EXPRESSION = 200  # longer is not a cron expression tprlint can read: undecided
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ class Cadence:
 def cadence(expression: str) -> Cadence | None:
     """How often ``expression`` runs, or None when it cannot be read (then nothing is judged)."""
     text = expression.strip()
+    if len(text) > _MAX_EXPRESSION:
+        return None
     if text.split(None, 1)[:1] and re.match(r"^(CRON_)?TZ=", text):
         text = text.split(None, 1)[1] if " " in text else ""
     text = _MACROS.get(text.lower(), text)
@@ -153,8 +159,8 @@ def _field(text: str, low: int, high: int, names: dict[str, int]) -> set[int] | 
     found: set[int] = set()
     for item in text.lower().split(",")[:60]:
         base, _, step_text = item.partition("/")
-        step = int(step_text) if step_text.isdigit() and int(step_text) > 0 else (1 if not step_text else 0)
-        if step == 0:
+        step = _value(step_text, {}) if step_text else 1
+        if not step:  # unreadable, or `/0`
             return None
         if base in ("*", "?"):
             start, end = low, high
@@ -172,6 +178,6 @@ def _field(text: str, low: int, high: int, names: dict[str, int]) -> set[int] | 
 
 
 def _value(text: str, names: dict[str, int]) -> int | None:
-    if text.isdigit():
+    if _NUMBER.fullmatch(text):
         return int(text)
     return names.get(text[:3]) if len(text) >= 3 else None

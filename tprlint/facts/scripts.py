@@ -21,10 +21,13 @@ from dataclasses import dataclass
 
 from tprlint.facts.shell import (
     MAX_COMMANDS,
+    Budget,
     Simple,
     State,
     heredoc_delimiter,
     logical_lines,
+    scrub_text,
+    scrub_words,
     shebang_flags,
     shell_simples,
     split_commands,
@@ -149,28 +152,29 @@ def facts_of(simples: list[Simple], path: str, schedules: tuple[Schedule, ...] =
     calls: list[Command] = []
     deploys: list[DeployStep] = []
     backups: list[BackupStep] = []
+    budget = Budget()  # facts are cached: credentials masked in every word kept, within a budget per file
     for index, simple in enumerate(simples):
         words, where = simple.words, Location(path, simple.line)
         program = words[0].rsplit("/", 1)[-1]
-        command = Command(where, words, simple.block)
         if program in KILLERS:
-            kills.append(command)
+            kills.append(Command(where, scrub_words(words, budget), simple.block))
         else:  # `ssh host 'pkill -9 ...'`, `sh -c "kill -9 ..."`: the quoted command runs too
-            kills += _nested_kills(words, where, simple.block)
+            kills += _nested_kills(words, where, simple.block, budget)
         if words[0].startswith("$"):  # `PG_DUMP=/usr/bin/pg_dump` ... `$PG_DUMP -h db ...`
             words = (_resolve(words[0], simple.assignments), *words[1:])
         tool = backup_tool(words)
         if tool:
-            backups.append(_backup(simples, index, tool, where))
+            backups.append(_backup(simples, index, tool, where, budget))
         elif is_offsite(words) or _prunes(words):  # kept with the folders the script set resolved
-            resolved = Command(where, tuple(_resolve(w, simple.assignments) for w in words), simple.block)
+            resolved = Command(where, scrub_words([_resolve(w, simple.assignments) for w in words], budget),
+                               simple.block)
             (offsite if is_offsite(words) else prunes).append(resolved)
         elif is_watch(words):
-            watches.append(command)
-        elif (deploy := _deploy(simples, index, where)) is not None:
+            watches.append(Command(where, scrub_words(simple.words, budget), simple.block))
+        elif (deploy := _deploy(simples, index, where, budget)) is not None:
             deploys.append(deploy)
         elif _is_call(words):
-            calls.append(command)
+            calls.append(Command(where, scrub_words(simple.words, budget), simple.block))
     return ScriptFacts(path, tuple(kills), tuple(backups), tuple(offsite), tuple(prunes), tuple(deploys),
                        tuple(watches), tuple(calls), schedules)
 
@@ -178,16 +182,17 @@ def facts_of(simples: list[Simple], path: str, schedules: tuple[Schedule, ...] =
 _KILL_WORD = re.compile(r"\b(kubectl|oc|kill|pkill|killall|docker|docker-compose|podman)\b")
 
 
-def _nested_kills(words: tuple[str, ...], where: Location, block: str, depth: int = 0) -> list[Command]:
+def _nested_kills(words: tuple[str, ...], where: Location, block: str, budget: Budget,
+                  depth: int = 0) -> list[Command]:
     found: list[Command] = []
     for word in words[1:]:
         if depth >= 2 or " " not in word or not _KILL_WORD.search(word):
             continue
         for simple in shell_simples(word, where.line):
             if simple.words[0].rsplit("/", 1)[-1] in KILLERS:
-                found.append(Command(where, simple.words, block))
+                found.append(Command(where, scrub_words(simple.words, budget), block))
             else:
-                found += _nested_kills(simple.words, where, block, depth + 1)
+                found += _nested_kills(simple.words, where, block, budget, depth + 1)
     return found
 
 
@@ -205,6 +210,7 @@ def _read(text: str, path: str, name: str, whole: bool) -> tuple[list[Simple], t
     simples: list[Simple] = []
     schedules: list[Schedule] = []
     state = State(errexit, pipefail)
+    budget = Budget()  # for the crontab commands kept (facts are cached: credentials masked)
     unit, block, heredoc = 0, "", ""
     for line_no, line in logical_lines(text):
         if heredoc:
@@ -235,7 +241,7 @@ def _read(text: str, path: str, name: str, whole: bool) -> tuple[list[Simple], t
                 continue
             expression, line = entry
             unit, state = unit + 1, State(False, False)
-            schedules.append(Schedule(Location(path, line_no), expression, line))
+            schedules.append(Schedule(Location(path, line_no), expression, scrub_text(line, budget)))
         elif line_no == 1 and line.startswith("#!"):
             state = State(*shebang_flags(line))
             continue
@@ -300,14 +306,15 @@ def backup_tool(words: tuple[str, ...]) -> str:
     return ""
 
 
-def _backup(simples: list[Simple], index: int, tool: str, where: Location) -> BackupStep:
+def _backup(simples: list[Simple], index: int, tool: str, where: Location, budget: Budget) -> BackupStep:
     simple = simples[index]
     pipe = [s for s in simples[index:index + 20] if s.pipeline == simple.pipeline and s.unit == simple.unit]
     output = _resolve(_output(simple, pipe, tool), simple.assignments)
     hidden = _hidden(simples, index, pipe)
     claim = _success_claim(simples, index, pipe[-1], where.path) if hidden else None
     local = bool(output) and not re.match(r"^[a-z][a-z0-9+.-]*://", output) and not output.startswith("/dev/")
-    return BackupStep(where, simple.words, tool, hidden, claim, output if local else "",
+    return BackupStep(where, scrub_words(simple.words, budget), tool, hidden, claim,
+                      scrub_text(output, budget) if local else "",
                       local and bool(_DATED.search(output)), any(is_offsite(s.words) for s in pipe[1:]))
 
 
@@ -457,7 +464,7 @@ def is_watch(words: tuple[str, ...]) -> bool:
                                                                           args[:2] == ["app", "wait"])
 
 
-def _deploy(simples: list[Simple], index: int, where: Location) -> DeployStep | None:
+def _deploy(simples: list[Simple], index: int, where: Location, budget: Budget) -> DeployStep | None:
     simple = simples[index]
     words = simple.words
     program = words[0].rsplit("/", 1)[-1]
@@ -468,20 +475,22 @@ def _deploy(simples: list[Simple], index: int, where: Location) -> DeployStep | 
             if "-" in paths:  # `kustomize build k8s/ | kubectl apply -f -`: the files of the commands before
                 paths = [p for s in simples[max(0, index - 5):index] if s.pipeline == simple.pipeline
                          for p in _pipe_sources(s)] + [p for p in paths if p != "-"]
-            return DeployStep(where, words, f"{program} {args[0]}", tuple(paths), (), False, simple.block)
+            return DeployStep(where, scrub_words(words, budget), f"{program} {args[0]}",
+                              tuple(scrub_text(p, budget) for p in paths), (), False, simple.block)
         if args[:2] == ["set", "image"] or args[:4] == ["argo", "rollouts", "set", "image"]:
             rest = args[4:] if args[0] == "argo" else args[2:]
             target = (rest[1] if len(rest) > 1 and "/" not in rest[0] and "=" not in rest[1] else rest[0]) \
                 if rest else ""
-            return DeployStep(where, words, f"{program} set image", (), (target.rsplit("/", 1)[-1],), False,
-                              simple.block)
+            return DeployStep(where, scrub_words(words, budget), f"{program} set image", (),
+                              (target.rsplit("/", 1)[-1],), False, simple.block)
         return None
     if program == "helm":
         args = _positional(words[1:], _HELM_VALUE_FLAGS)
         if args[:1] in (["upgrade"], ["install"]):
             waits = any(w.startswith(("--wait", "--atomic", "--rollback-on-failure")) and not w.endswith("=false")
                         for w in words)
-            return DeployStep(where, words, f"helm {args[0]}", tuple(a for a in args[1:3] if "/" in a),
+            return DeployStep(where, scrub_words(words, budget), f"helm {args[0]}",
+                              tuple(a for a in args[1:3] if "/" in a),
                               tuple(args[1:3]), waits, simple.block)
     return None
 

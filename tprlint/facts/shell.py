@@ -7,9 +7,12 @@ that a later word can be resolved), heredoc bodies are skipped by the caller (``
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
 from dataclasses import dataclass, field
+
+from tprlint.secrets import MASK, mask_mysql_password, mentions_mysql_client, scrub, scrub_argv
 
 _WRAPPERS = frozenset({"sudo", "exec", "env", "nohup", "time", "command", "xargs", "timeout", "nice", "ionice"})
 _KEYWORDS = frozenset({"then", "else", "do", "{", "}", "(", ")", "fi", "done", "esac"})
@@ -18,6 +21,10 @@ OPERATORS = frozenset({";", "&&", "||", "|", "&", "(", ")", ";;", "|&"})
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 MAX_COMMANDS = 2000  # per file: a generated script of thousands of commands says nothing more
 MAX_VARIABLES = 200  # assignments remembered per script, to resolve the folders a dump is written to
+# A logical line longer than this is not read: ``shlex`` grows each word one character at a time (quadratic in
+# a word's length), and no command a person wrote is this long (a generated or hostile line says nothing).
+MAX_LINE = 16_384
+MAX_TOKENS = 4_000  # words and operators per line, for the same reason
 
 
 @dataclass
@@ -70,6 +77,8 @@ def split_commands(tokens: list[str], line: int, unit: int, block: str, ignored:
     """Append the simple commands of one line's tokens to ``out``, ``state`` carried from line to line."""
     current: list[str] = []
     for token in [*tokens, ";"]:
+        if len(out) >= MAX_COMMANDS:
+            return  # bounded within a line too: one line of `kill 1;` repeated must not build unbounded objects
         if token not in OPERATORS:
             current.append(token)
             continue
@@ -173,22 +182,32 @@ def logical_lines(text: str) -> list[tuple[int, str]]:
 
 
 def tokens_of(line: str) -> list[str] | None:
-    """The line's words and operators, or None for a line a shell could not read alone."""
+    """The line's words and operators, or None for a line a shell could not read alone (or too long to read)."""
+    if len(line) > MAX_LINE:
+        return None
     lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")  # `$(...)` stays in its words
     lexer.whitespace_split = True
     lexer.commenters = "#"
     try:
-        tokens = list(lexer)
+        tokens = list(itertools.islice(lexer, MAX_TOKENS + 1))
     except ValueError:  # an unclosed quote (a line of a heredoc or YAML folded text): not a command we can read
         return None
+    if len(tokens) > MAX_TOKENS:
+        return None
     merged: list[str] = []
+    # `$(` opened minus `)` closed in the last merged word, counted as tokens are added (recounting the whole
+    # growing word for each token is quadratic). Joining with " " or an operator (`;`, `&`, `|`) or a
+    # redirection's `&`/`>`/digit cannot form a `$(` or `)` across the join, so the running count is exact.
+    depth = 0
     for token in tokens:  # `2>&1` and `&>file` are redirections, not `&`; `$(date +%F)` is one word
-        if merged and merged[-1].count("$(") > merged[-1].count(")"):
+        if merged and depth > 0:
             merged[-1] += ("" if token in OPERATORS else " ") + token
         elif merged and _redirection(merged[-1], token):
             merged[-1] += token
         else:
             merged.append(token)
+            depth = 0
+        depth += token.count("$(") - token.count(")")
     return merged
 
 
@@ -209,3 +228,68 @@ def program_first(words: list[str]) -> list[str]:
             continue
         return [word, *words[index + 1:]]
     return []
+
+
+# --- credentials in the words that facts keep -------------------------------------------------
+# Facts are cached on disk and their words are shown in findings: a credential written on a command line
+# is masked before a word is stored (``tprlint.secrets`` masks `password=...`, URL passwords, tokens of known
+# formats, the word after `--password`); these are the shell forms it does not know.
+
+# Options whose value is a credential or a file that holds credentials, whatever their name says.
+_CREDENTIAL_OPTIONS = frozenset({"--kubeconfig", "--token", "--password", "--client-key", "--key-file"})
+_HELM_SETS = frozenset({"--set", "--set-string", "--set-file", "--set-json", "--set-literal"})
+# A chunk with a run this long of the characters `tprlint.secrets`' patterns scan is masked whole: those
+# regexes take time quadratic in such a run's length, and no key or value a person typed is this long.
+_LONG_RUN = re.compile(r"[^\s,;]*[A-Za-z0-9_.+\-]{65,}[^\s,;]*")
+SCRUB_BUDGET = 262_144  # characters masked per file; past it, stored words are dropped (a hostile file)
+
+
+@dataclass
+class Budget:
+    """What is left of one file's scrubbing budget: masking costs more than linear time in the worst case."""
+
+    left: int = SCRUB_BUDGET
+
+    def spend(self, size: int) -> bool:
+        self.left -= size
+        return self.left >= 0
+
+
+def _masked_option_value(value: str) -> str:
+    return value if not value or value.startswith(("$", "{{")) else MASK
+
+
+def scrub_text(text: str, budget: Budget | None = None) -> str:
+    """A command line (a crontab entry's command) as facts may keep it and findings may show it."""
+    if budget is not None and not budget.spend(len(text)):
+        return "…"
+    return scrub(_LONG_RUN.sub("…", text[:MAX_LINE]))  # `-pPASS` of a MySQL client is masked there too
+
+
+def scrub_words(words: tuple[str, ...] | list[str], budget: Budget | None = None) -> tuple[str, ...]:
+    """A command's words as facts may keep them and findings may show them: `-pPASS` of MySQL clients,
+    `--set key=value` with a credential key, `--token=`, `--password`, `--kubeconfig` values, and everything
+    ``tprlint.secrets.scrub_argv`` masks (`PGPASSWORD=x`, URL passwords, known token formats). Past the
+    file's ``budget`` only the program's name is kept."""
+    if budget is not None and not budget.spend(sum(len(w) + 1 for w in words)):
+        return (_LONG_RUN.sub("…", words[0].rsplit("/", 1)[-1]), "…") if words else ()
+    mysql = any(mentions_mysql_client(w) for w in words[:20])
+    kept: list[str] = []
+    for index, word in enumerate(words):
+        previous = words[index - 1] if index else ""
+        word = _LONG_RUN.sub("…", word)
+        name, equals, value = word.partition("=")
+        if previous in _CREDENTIAL_OPTIONS and not word.startswith("-"):
+            word = _masked_option_value(word)
+        elif equals and name in _CREDENTIAL_OPTIONS:
+            word = f"{name}={_masked_option_value(value)}"
+        elif previous in _HELM_SETS:
+            word = scrub(word)  # `key=value` pairs, a credential key masked (`db.password=****`)
+        elif equals and name in _HELM_SETS:
+            word = f"{name}={scrub(value)}"
+        elif mysql and " " not in word:
+            word = mask_mysql_password(word)
+        if " " in word:  # `sh -c "mysqldump -pS3cret db"`: a command inside a word
+            word = scrub_text(word)
+        kept.append(word)
+    return scrub_argv(kept)

@@ -28,7 +28,7 @@ from tprlint.facts.scripts import (
     backup_tool,
     is_ci_file,
 )
-from tprlint.facts.shell import program_first, tokens_of
+from tprlint.facts.shell import program_first, scrub_words, tokens_of
 from tprlint.rules.context import Hit, Project, is_test_path
 
 # Tools that keep their own repository and retention, usually beside continuous WAL archiving: how often
@@ -96,7 +96,9 @@ def _capital(text: str) -> str:
 
 
 def _shown(words: tuple[str, ...]) -> str:
-    text = " ".join(words)
+    """A command as a finding shows it: credentials masked (facts already hold them masked; this also covers
+    a crontab command lexed again here, and facts cached by an older version)."""
+    text = " ".join(scrub_words(words[:40]))
     return text if len(text) <= 90 else text[:87] + "..."
 
 
@@ -167,7 +169,8 @@ def backup_less_than_daily(project: Project) -> Iterator[Hit]:
         expression = item.schedule if isinstance(item, BackupJob) else item.expression
         where = item.schedule_location if isinstance(item, BackupJob) else item.location
         if said is None:
-            project.undecided("TPR905", f"the schedule `{expression}` of {what[:1].lower()}{what[1:]}",
+            shown = expression if len(expression) <= 60 else expression[:57] + "..."
+            project.undecided("TPR905", f"the schedule `{shown}` of {what[:1].lower()}{what[1:]}",
                               "tprlint cannot read this cron expression", where)
             continue
         yield Hit(where, f"{what} runs on the schedule `{expression}`, {said.description}, not every day: a "

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 from tprlint.facts.kubernetes import Workload
 from tprlint.facts.scripts import Command, DeployStep, ScriptFacts
+from tprlint.facts.shell import scrub_words
 from tprlint.rules.backups import judged
 from tprlint.rules.context import Hit, Project
 
@@ -166,7 +167,7 @@ def _watch_for(workloads: list[Workload]) -> str:
 
 
 def _shown(deploy: DeployStep) -> str:
-    shown = " ".join(deploy.words)
+    shown = " ".join(scrub_words(deploy.words[:40]))  # masked when stored; masked again in case of an older cache
     return shown if len(shown) <= 100 else shown[:97] + "..."
 
 

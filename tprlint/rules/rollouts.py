@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from tprlint.devsetup import name_tokens
 from tprlint.facts.kubernetes import Container, Workload
 from tprlint.facts.python.values import Lit, Missing, Obj, Seq
 from tprlint.link.python_project import ResolvedWorker
@@ -32,6 +33,12 @@ _ENVIRONMENTS = frozenset({
     "dev", "development", "test", "testing", "qa", "uat", "stage", "staging", "preprod", "pre-prod", "prod",
     "production", "sandbox", "demo", "local", "perf", "load",
 })
+# Spellings of one environment, so `k8s/stage/` and `worker-staging.yaml` name the same one.
+_SAME_ENVIRONMENT = {"stage": "staging", "prod": "production", "development": "dev", "testing": "test",
+                     "pre-prod": "preprod"}
+_SPLIT = re.compile(r"[-_.]")
+# Kubernetes' own namespace in the environment (downward API copies), not the Temporal one.
+_NOT_TEMPORAL_NAMESPACE = frozenset({"POD_NAMESPACE", "K8S_NAMESPACE", "KUBERNETES_NAMESPACE", "KUBE_NAMESPACE"})
 _NEW = re.compile(r"(^|[-_.])(canary|green|preview|next|new|candidate)([-_.]|$)")
 _MAX_GROUP = 50  # workloads named in one finding at most (a hostile tree could hold thousands)
 
@@ -42,7 +49,10 @@ class _Build:
 
     workload: Workload
     reason: str
-    world: tuple[str, str, str]  # namespace, kustomize overlay, environment folder
+    # Kubernetes namespace, kustomize overlay, environment (folder or word of the file or workload name),
+    # Temporal namespace and address as the environment sets them ("" when it does not): a task queue
+    # belongs to one namespace of one server, so two of those are two queues.
+    world: tuple[str, str, str, str, str]
     # "queue:NAME" of the task queues it polls; "code:PATH:LINE" of a linked Worker whose queue is unreadable
     keys: frozenset[str]
     build: str  # image reference (tag or digest) and build id; "" when unknown (templated)
@@ -128,14 +138,50 @@ def _build_of(project: Project, workload: Workload, reason: str) -> _Build | Non
     if versioned is None and _VERSIONING_ENV.intersection(env):
         versioned = True
     image = split_image(container.image.strip().split("@")[0])[0]
-    return _Build(workload, reason, _world(workload), frozenset(keys), _build_id(project, container, env), image,
+    return _Build(workload, reason, _world(workload, _code_target(project, workers, env) or _temporal_target(env)),
+                  frozenset(keys), _build_id(project, container, env), image,
                   versioned)
 
 
-def _world(workload: Workload) -> tuple[str, str, str]:
+def _world(workload: Workload, target: tuple[str, str]) -> tuple[str, str, str, str, str]:
     parts = workload.location.path.lower().split("/")[:-1]
-    environment = next((part for part in parts if part in _ENVIRONMENTS), "")
-    return (workload.namespace or "", workload.overlay, environment)
+    words = [*parts, *name_tokens(workload.location.path), *_SPLIT.split(workload.name.lower())]
+    environment = next((word for word in words if word in _ENVIRONMENTS), "")
+    namespace, address = target
+    return (workload.namespace or "", workload.overlay, _SAME_ENVIRONMENT.get(environment, environment),
+            namespace, address)
+
+
+def _code_target(project: Project, workers: list[ResolvedWorker], env: dict[str, str]) -> tuple[str, str] | None:
+    """The namespace and address the linked Worker's module connects with, folded with the container's
+    environment: what the worker really uses (the address from the manifest when the code's is unreadable).
+    None unless exactly one ``Client.connect`` there names a namespace tprlint can read."""
+    modules = {w.module for w in workers}
+    connects = [c for m in sorted(modules) if (facts := project.python.modules.get(m)) is not None
+                for c in facts.client.connects]
+    if len(connects) != 1:
+        return None
+    namespace = project.python.fold(connects[0].namespace, env)
+    if not (isinstance(namespace, Lit) and isinstance(namespace.value, str) and namespace.value.strip()):
+        return None
+    target = project.python.fold(connects[0].target, env)
+    address = (target.value.strip().lower() if isinstance(target, Lit) and isinstance(target.value, str)
+               else _temporal_target(env)[1])
+    return namespace.value.strip(), address
+
+
+def _temporal_target(env: dict[str, str]) -> tuple[str, str]:
+    """The Temporal namespace and server address a container's environment names ("" for either when it
+    names none: then the code's default, the same for every build of the same code)."""
+    namespace = env.get("TEMPORAL_NAMESPACE") or next(
+        (value for key, value in sorted(env.items())
+         if key.upper().endswith("_NAMESPACE") and key.upper() not in _NOT_TEMPORAL_NAMESPACE and value), "")
+    address = env.get("TEMPORAL_ADDRESS") or next(
+        (value for key, value in sorted(env.items())
+         if "TEMPORAL" in key.upper() and key.upper().endswith(("_ADDRESS", "_HOST", "_HOST_URL", "_HOSTPORT"))
+         and value), "")
+    address = address.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
+    return namespace.strip(), address
 
 
 def _build_id(project: Project, container: Container, env: dict[str, str]) -> str:
@@ -163,7 +209,7 @@ def two_builds_one_queue(project: Project) -> Iterator[Hit]:
               if reason.startswith("Temporal worker") and w.kind in LONG_RUNNING
               and (b := _build_of(project, w, reason)) is not None]
     yield from _progressive_rollouts(project, builds)
-    groups: dict[tuple[tuple[str, str, str], str], list[_Build]] = {}
+    groups: dict[tuple[tuple[str, str, str, str, str], str], list[_Build]] = {}
     for build in builds:
         for key in sorted(build.keys):
             groups.setdefault((build.world, key), []).append(build)
@@ -207,10 +253,14 @@ def _mixed(project: Project, members: list[_Build], key: str, reported: set[froz
     first = next(b for b in sorted(members, key=lambda b: _order(b.workload.location)) if b.build != other.build)
     others = [b for b in members if b is not other and b is not first]
     what = f"task queue `{key[6:]}`" if key.startswith("queue:") else "the task queue of the same Worker code"
+    kube_namespace, _, _, temporal_namespace, _ = other.world
+    where = f"in Kubernetes namespace `{kube_namespace or 'default'}`"
+    if temporal_namespace:
+        where += f" on Temporal namespace `{temporal_namespace}`"
     return Hit(
         other.workload.location,
         f"{_shown(other)} and {_shown(first)} run different builds of the same worker, both polling {what} "
-        f"in the same namespace, and the Worker code uses no Worker Deployment versioning: the server gives "
+        f"{where}, and the Worker code uses no Worker Deployment versioning: the server gives "
         "each workflow task to whichever poller asks first, so a workflow started on one build replays on the "
         "other and fails with a non-determinism error as soon as their workflow code differs. Run one build "
         "per unversioned task queue (a rolling update, or a canary that only changes activity code), or move "
