@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import TypeVar, cast
 
 from tprlint.config import Config
 from tprlint.devsetup import is_dev_path, says_production
@@ -27,6 +29,8 @@ from tprlint.live.snapshot import LiveSnapshot
 from tprlint.model import Location, RelatedLocation, Undecided
 
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
+
+_T = TypeVar("_T")
 
 
 @lru_cache(maxsize=8192)
@@ -71,6 +75,15 @@ class Project:
     not_checked: list[Undecided] = field(default_factory=list)
     # What the live probe saw (tprlint.live): None when no probe ran; the live rules apply to nothing then.
     live: LiveSnapshot | None = None
+    # What several rules derive from the same facts, computed once (see ``derived``). Not an init field: a
+    # world made with dataclasses.replace (the cluster's) starts with its own.
+    _derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def derived(self, key: str, compute: Callable[[Project], _T]) -> _T:
+        """``compute(self)``, once per project: for derived facts that several rules and subjects ask for."""
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return cast(_T, self._derived[key])
 
     def undecided(self, rule_id: str, what: str, why: str, location: Location | None = None,
                   gate: bool = False) -> None:

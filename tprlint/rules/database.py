@@ -236,13 +236,8 @@ def _extend(database: Database, extra: tuple[str, ...]) -> Database:
 
 def link(project: Project) -> Linked:
     """The databases in the scan that serve Temporal, and the persistence hosts the scan does not define.
-    Cached on the project: five rules and two subject families ask."""
-    cached = project.__dict__.get("_tprlint_database_link")
-    if isinstance(cached, Linked):
-        return cached
-    result = _link(project)
-    project.__dict__["_tprlint_database_link"] = result
-    return result
+    Derived once per project: five rules and two subject families ask."""
+    return project.derived("database-link", _link)
 
 
 def _link(project: Project) -> Linked:
