@@ -714,17 +714,20 @@ if __name__ == "__main__":
     assert where(found) == ([("deploy/worker.yaml", 11)] if fires else [])
 
 
-def test_tpr603_silent_when_a_module_of_the_process_was_not_read(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    # `helpers` touches nothing Temporal, so what it imports is not parsed: `web` may serve HTTP.
+@pytest.mark.parametrize(("web", "serves"), [
+    ("def serve():\n    pass\n", False),  # its imports (none) and its words say it serves nothing
+    ("def serve(server):\n    server.serve_forever()\n", True),  # parsed for it: it opens a server
+])
+def test_tpr603_reads_every_module_of_the_process_without_parsing_those_that_cannot_serve(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, web: str, serves: bool) -> None:
     found = lint(tmp_path, monkeypatch, {
         "deploy/worker.yaml": PROBED.format(command='["python", "-m", "app.worker"]'),
         "app/__init__.py": "",
         "app/helpers.py": "from app.web import serve\n",
-        "app/web.py": "def serve():\n    pass\n",
+        "app/web.py": web,
         "app/worker.py": NO_HANDLER_WORKER.replace("import asyncio", "import asyncio\n    from app import helpers"),
     }, "TPR603")
-    assert found == []
+    assert len(found) == (0 if serves else 1)
 
 
 def test_tpr603_silent_through_a_shell_script_or_with_a_second_container(tmp_path: Path,

@@ -12,6 +12,7 @@ import gc
 import io
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -119,6 +120,10 @@ def _parser(probe: bool = False) -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="time limit for the whole run; what it leaves unanalysed is reported, exit 2")
     parser.add_argument("--jobs", type=int, metavar="N", help="processes for parsing (default: CPU count)")
+    # Not --profile: the probe's --profile names a Temporal CLI profile, as `temporal --profile` does.
+    parser.add_argument("--timings", action="store_true",
+                        help="print where the run's time went (per stage), what was parsed and why, and peak memory "
+                             "to stderr (also TPRLINT_PROFILE=1)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour in console output (default: auto = on a terminal, unless NO_COLOR is set)")
     parser.add_argument("--version", action="version", version=f"tprlint {__version__}")
@@ -247,6 +252,7 @@ def _lint_command(argv: list[str], probe: bool = False) -> int:
 
     result = run(paths, config, use_cache=not args.no_cache, jobs=args.jobs, cache_dir=args.cache_dir,
                  timeout=args.timeout, live=live)
+    reported_from = time.perf_counter()
     if live is not None:
         from tprlint.live.report import after_probe
 
@@ -324,6 +330,11 @@ def _lint_command(argv: list[str], probe: bool = False) -> int:
             except OSError as exc:
                 raise UsageError(f"cannot write {target}: {exc.strerror}") from None
     sys.stdout.flush()
+    from tprlint import profile
+
+    if profile.wanted(args.timings):
+        stages = {**result.stages, "report": time.perf_counter() - reported_from}
+        sys.stderr.write(profile.render_profile(stages, result.parsed_why, result.files_scanned, result.replayed))
     from tprlint.internal import INTERNAL_ERROR
 
     if not complete or result.incomplete or any(f.rule_id == INTERNAL_ERROR for f in result.findings):

@@ -54,6 +54,9 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     """Findings for ``paths``. ``use_cache`` reads and writes the project's cache folder: under
     ``cache_dir`` if given, else ``$TPRLINT_CACHE_DIR``, else the per-user cache folder. ``live`` probes
     the running system too (tprlint.live); such a run is never replayed nor stored, only its facts are."""
+    from tprlint.profile import Profile
+
+    profile = Profile()
     deadline = Deadline(timeout)
     rules = selected_rules(config, load_catalog())
     # PATH is analysed in its project's context; only PATH's findings are reported (see discover.context).
@@ -62,9 +65,11 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     folder = cache_folder(config, cache_dir) if use_cache else None
     results = ResultCache(folder) if folder and live is None else None
     key = run_key(paths, candidates, config, rules) if results else ""
+    profile.lap("walk")
     if results:
         replayed = results.replay(key)
         if replayed is not None:
+            replayed.stages = profile.stages
             return replayed
     # The facts code first: the worker processes fork with it loaded and start reading at once...
     from tprlint.cache import FactsCache
@@ -83,7 +88,7 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
         # ...while this process loads the linking and rule code.
         from tprlint.pipeline import analyse
 
-        result = analyse(candidates, scanner, config, rules, live)
+        result = analyse(candidates, scanner, config, rules, live, profile)
     finally:
         scanner.close()
     result = _only_requested(result, paths)

@@ -1,76 +1,168 @@
-"""Which Python modules that never mention Temporal still need parsing: those relevant modules import
-(constants, helpers, factories, workflow helpers of helpers) and those that import Worker builders and
-runners (the entry chain of a process). Following every import up or down would parse the whole
-monorepo; this follows only chains that touch Temporal, for a bounded number of rounds."""
+"""The project's Python modules that never mention Temporal: parsed only when something needs them.
+
+Three kinds of need, each counted apart (``--profile``):
+
+- **importers**: a module that imports a module building or running a Worker may be the entry of a
+  process (``main.py`` calling a factory). Which modules do is a byte scan of their import statements
+  (``tprlint.discover.imports``); those found are parsed up front, and their importers in turn.
+- **needed**: a module an analysis asks a name of - a constant or settings value a worker option or an
+  activity timeout needs, a factory or base class, a function reached from workflow code, a function a
+  signal handler calls, a process's modules when a rule must see all of them. ``ModuleLoader`` parses
+  it then, once, and only it: its own imports wait until a name in them is asked for.
+- the import closure of a process runs through modules nobody needs a name of: their import statements,
+  kept by the scan, tell what they import without parsing them (``import_statements``).
+
+Parsing every module reachable from the Temporal ones instead (the design before) parsed four times as
+many files as the Temporal ones on a real-shaped tree, for names nothing read.
+"""
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Iterable
 
+from tprlint.discover.imports import has_process_words
+from tprlint.discover.read import read_regular, strip_bom
 from tprlint.facts.extract import FileFacts
-from tprlint.facts.python.facts import PythonFacts
-from tprlint.facts.python.names import module_key_for, suffix_index
+from tprlint.facts.python.facts import ImportedModule, PythonFacts
+from tprlint.facts.python.import_statements import imports_of_statements
+from tprlint.facts.python.names import module_key_for
 from tprlint.rules.context import is_test_path
 from tprlint.scan import ScannedFile, Scanner
 
-MAX_IMPORT_ROUNDS = 4
+MAX_ROUNDS = 4
 
 
-def imported_python(parsed: list[FileFacts], others: list[ScannedFile], scanner: Scanner) -> list[FileFacts]:
-    """Facts of the other Python modules (``others``) that the parsed ones pull in."""
-    pending = {module_key_for(s.display): s for s in others}
-    suffixes = suffix_index(pending)
+class ModuleLoader:
+    """Facts of the modules the first pass did not parse, on demand (memoised), for every world of
+    the run. ``parse_all`` parses them all up front: the full scan the demand-driven one must equal."""
+
+    def __init__(self, others: Iterable[ScannedFile], scanner: Scanner) -> None:
+        self._scanner = scanner
+        self._pending: dict[str, ScannedFile] = {module_key_for(s.display): s for s in others}
+        self._loaded: dict[str, PythonFacts | None] = {}
+        self._imports: dict[str, list[ImportedModule] | None] = {}
+        self.facts: list[FileFacts] = []  # of the modules parsed on demand, error-free (suppressions)
+        self.seconds = 0.0  # spent parsing on demand: the "follow" stage, not the rule that asked
+        self.counts: Counter[str] = Counter()
+
+    def keys(self) -> list[str]:
+        """Every module that was not parsed up front (parsed since or not)."""
+        return list(self._pending)
+
+    def load(self, key: str) -> PythonFacts | None:
+        """The module's facts, parsed now if need be; None for a module not in the tree or broken."""
+        if key in self._loaded:
+            return self._loaded[key]
+        if key not in self._pending:
+            return None
+        return self.load_many([key], "needed")[0]
+
+    def load_many(self, keys: Iterable[str], why: str) -> list[PythonFacts | None]:
+        """Facts of ``keys`` (parsed now, in the workers when there are many), counted under ``why``."""
+        keys = list(keys)
+        wanted = [k for k in dict.fromkeys(keys) if k in self._pending and k not in self._loaded]
+        if wanted:
+            start, parsed = time.perf_counter(), self._scanner.parsed
+            for facts in self._scanner.extract([self._pending[k] for k in wanted]):
+                key = module_key_for(facts.path)
+                # A broken unrelated module is not ours to report: it simply gives no names.
+                ok = facts.error is None and facts.python is not None
+                self._loaded[key] = facts.python if ok else None
+                if ok:
+                    self.facts.append(facts)
+            self.counts[why] += self._scanner.parsed - parsed  # not those the cache answered
+            self.seconds += time.perf_counter() - start
+        return [self._loaded.get(k) for k in keys]
+
+    def importers(self, stems: frozenset[bytes]) -> list[str]:
+        """Unparsed production modules whose import statements mention one of ``stems``."""
+        return sorted(key for key, source in self._pending.items() if key not in self._loaded
+                      and not stems.isdisjoint(source.import_words) and not is_test_path(source.display))
+
+    def loaded(self, keys: Iterable[str]) -> list[PythonFacts]:
+        """The facts of those of ``keys`` parsed so far (and not broken)."""
+        return [m for k in keys if (m := self._loaded.get(k)) is not None]
+
+    def is_loaded(self, key: str) -> bool:
+        return key in self._loaded
+
+    def path_of(self, key: str) -> str | None:
+        source = self._pending.get(key)
+        return source.display if source is not None else None
+
+    def imports_of(self, key: str) -> list[ImportedModule] | None:
+        """What an unparsed module imports, from its import statements; parsed in full when they are
+        not plain import statements. None when the module is not one of these."""
+        if key in self._loaded:
+            loaded = self._loaded[key]
+            return loaded.imports if loaded is not None else []
+        if key in self._imports:
+            return self._imports[key]
+        source = self._pending.get(key)
+        if source is None:
+            return None
+        found = imports_of_statements(source.display, source.import_statements)
+        if found is None:
+            module = self.load(key)
+            found = module.imports if module is not None else []
+        self._imports[key] = found
+        return found
+
+    def may_matter_to_a_process(self, key: str) -> bool:
+        """Whether the module may run a Worker, handle signals or serve HTTP (``discover.imports``).
+        Asked of the modules the Temporal code's processes import only, so the file is read again
+        here rather than searched for these words by the first pass, for every module of the tree."""
+        source = self._pending.get(key)
+        if source is None:
+            return False
+        try:
+            data = strip_bom(read_regular(source.abspath))
+        except OSError:
+            return True  # it cannot be read now: parsing it reports nothing, and says nothing is known
+        return has_process_words(data, source.import_words)
+
+
+def follow(parsed: list[FileFacts], loader: ModuleLoader, python_keys: Iterable[str],
+           parse_all: bool = False) -> list[FileFacts]:
+    """Facts of the modules parsed up front besides the Temporal ones, in rounds until none is added:
+
+    - **importers**: modules that import a module building or running a Worker, and their importers in
+      turn - the entry chains of processes (test modules are no production process);
+    - **process**: the modules of the import closures of all these that may run a Worker, handle signals
+      or serve a health route (``discover.imports.has_process_words``), since rules look for those in
+      every module of a process. With ``parse_all``, every module of those closures."""
+    from tprlint.follow_names import needed_modules
+    from tprlint.link.python_project import PythonProject
+
     added: list[FileFacts] = []
-    # Modules reached because they import a module that builds or runs a Worker: the chain from a
-    # process entrypoint down to the Worker goes through them, so they are followed in turn.
-    upward: set[str] = set()
-    workflow_helpers: set[str] = set()  # modules workflow code imports, directly or through helpers
-    frontier = [f.python for f in parsed if f.python is not None and _follows(f.python, upward)]
-    for _ in range(MAX_IMPORT_ROUNDS):
-        if not frontier or not pending:
+    known = [f.python for f in parsed if f.python is not None and not is_test_path(f.python.path)]
+    project = PythonProject(known, python_keys, loader=loader)
+    frontier, reached = known, set[str]()
+    for _ in range(MAX_ROUNDS):
+        stems = _module_stems(m.key for m in frontier if m.workers or m.runs)
+        found = loader.importers(stems) if stems else []
+        loader.load_many(found, "importers")
+        roots = frontier + [m for m in loader.loaded(found) if not is_test_path(m.path)]
+        new_reach = project.reachable(root.key for root in roots) - reached
+        reached |= new_reach
+        wanted = sorted(k for k in new_reach if not loader.is_loaded(k)
+                        and (parse_all or loader.may_matter_to_a_process(k)))
+        loader.load_many(wanted, "process")
+        frontier = [m for m in loader.loaded(found + wanted) if not is_test_path(m.path)]
+        if not frontier:
             break
-        wanted: set[str] = set()
-        for module in frontier:  # modules they import (constants, helpers, factories)...
-            for imported in module.imports:
-                keys = {k for k in _candidate_keys(imported.key, imported.names, suffixes) if k in pending}
-                wanted |= keys
-                if module.workflow_classes or module.key in workflow_helpers:
-                    # Workflow code runs whatever its helpers call: follow helpers of helpers too.
-                    workflow_helpers |= keys
-        # ...and production modules that import Worker builders and runners: calls to project
-        # factories and entry chains may sit in files that never mention temporalio.
-        stems = _module_stems(m.key for m in frontier if m.workers or m.runs or m.key in upward)
-        if stems:
-            found = {key for key, source in pending.items()
-                     if not stems.isdisjoint(source.import_words) and not is_test_path(source.display)}
-            upward |= found
-            wanted |= found
-        new = scanner.extract([pending.pop(key) for key in sorted(wanted)])
-        added += new
-        frontier = [f.python for f in new if f.python is not None and _follows(f.python, upward | workflow_helpers)]
-    return [f for f in added if f.error is None]  # a broken unrelated module is not ours to report
-
-
-def _follows(module: PythonFacts, upward: set[str]) -> bool:
-    """Whether a module's imports are worth parsing: it touches Temporal, signals or a Worker chain.
-    Test modules are not production processes; plain scripts that never reach Temporal do not matter."""
-    if is_test_path(module.path):
-        return False
-    touches = module.mentions_temporal or module.workers or module.runs or module.signal_handlers
-    return bool(touches) or module.key in upward
+        known += frontier
+        project.modules.update((m.key, m) for m in frontier)
+        new = {id(m) for m in frontier}
+        added += [f for f in loader.facts if id(f.python) in new]
+    # The modules all these take names from: constants, settings objects, factories, base classes.
+    needed = {id(m) for m in needed_modules(project, known, lambda keys: loader.load_many(keys, "needed"))}
+    return added + [f for f in loader.facts if id(f.python) in needed]
 
 
 def _module_stems(keys: Iterable[str]) -> frozenset[bytes]:
     """The last part of each module's name: what an import of it must mention."""
-    return frozenset(key.rsplit("/", 1)[-1].encode() for key in keys) - {b"", b"__main__"}
-
-
-def _candidate_keys(key: str, names: tuple[str, ...], suffixes: dict[str, list[str]]) -> list[str]:
-    bases = [key] + [f"{key}/{n}" if key.startswith("path:") else f"{key}.{n}" for n in names]
-    found: list[str] = []
-    for base in bases:
-        if base.startswith("path:"):
-            found.append(base)
-        else:
-            found += suffixes.get(base[len("mod:"):].replace(".", "/"), [])
-    return found
+    # A name that is not UTF-8 (`\x80.py`) keeps its bytes: no import statement can spell it anyway.
+    return frozenset(key.rsplit("/", 1)[-1].encode("utf-8", "surrogateescape") for key in keys) - {b"", b"__main__"}

@@ -18,16 +18,17 @@ from tprlint.discover.walk import UNLISTED_FOLDER, Candidate, read_sources
 from tprlint.facts.extract import FileFacts, ParseError
 from tprlint.facts.python.names import module_key_for
 from tprlint.facts.temporal_server import build_server_project
-from tprlint.follow_imports import imported_python
+from tprlint.follow_imports import ModuleLoader, follow
 from tprlint.helm.discover import is_chart_file
 from tprlint.helm.stage import HelmResult, HelmStage
 from tprlint.helm.variants import FindingKey, finding_key, new_in_world, worlds
 from tprlint.internal import INTERNAL_ERROR, describe
 from tprlint.link.kustomize import Overlay, in_overlay, name_overlays, overlays
-from tprlint.link.python_project import PythonProject
+from tprlint.link.python_project import ModuleSource, PythonProject
 from tprlint.live.observe import LiveRun
 from tprlint.live.snapshot import LiveSnapshot
 from tprlint.model import Finding, Location, RuleMeta, Severity
+from tprlint.profile import Profile, follow_all
 from tprlint.result_cache import RunResult
 from tprlint.rules import REGISTRY
 from tprlint.rules.context import Hit, Project
@@ -40,7 +41,7 @@ _CODE_KINDS = frozenset({FileKind.PYTHON, FileKind.PYTHON_OTHER, FileKind.DOCKER
 
 
 def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules: tuple[str, ...],
-            live: LiveRun | None = None) -> RunResult:
+            live: LiveRun | None = None, profile: Profile | None = None) -> RunResult:
     """Findings for ``candidates``, whose files ``scanner`` has started reading (see tprlint.engine).
 
     Each stage and each rule runs inside a boundary: an exception there becomes a TPR000 finding
@@ -48,23 +49,25 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     catalog = load_catalog()
     cache = scanner.cache
     failures: list[Hit] = []
+    profile = profile or Profile()
     # Helm renders the charts in a child process while the workers parse the rest.
     helm = _guarded(failures, "the Helm stage", None,
                     lambda: HelmStage(read_sources([c for c in candidates if is_chart_file(c.display)]), config, cache))
     # Chart templates and vendored sub-charts are Helm's: their facts come from the rendered output.
     scanned = [s for s in scanner.results() if not (helm and helm.owns(s.display))]
+    profile.lap("scan")
     facts = [s.facts for s in scanned if s.facts is not None]
-    facts += _guarded(failures, "following imports", [], lambda: imported_python(
-        facts, [s for s in scanned if s.kind is FileKind.PYTHON_OTHER], scanner))
+    python_keys = [module_key_for(s.display) for s in scanned if s.kind in (FileKind.PYTHON, FileKind.PYTHON_OTHER)]
+    loader = ModuleLoader([s for s in scanned if s.kind is FileKind.PYTHON_OTHER], scanner)
+    profile.spent_following = lambda: loader.seconds
+    facts += _guarded(failures, "following imports", [], lambda: follow(facts, loader, python_keys, follow_all()))
     scanner.close()
+    profile.lap("follow")
     deadline = scanner.deadline
     charts = _guarded(failures, "the Helm stage", HelmResult(), lambda: helm.finish(
         {s.display for s in scanned if s.kind is not FileKind.SKIP}, deadline)) if helm else HelmResult()
     facts += charts.facts
-    if cache:
-        cache.save()
-
-    python_keys = [module_key_for(s.display) for s in scanned if s.kind in (FileKind.PYTHON, FileKind.PYTHON_OTHER)]
+    profile.lap("helm")
     # Charts rendered only with their ci values files, and kustomize overlays: each variant is judged
     # on its own, beside everything else (one world per variant; a single world when there are none).
     findings: list[Finding] = []
@@ -73,6 +76,7 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     chart_worlds = worlds(charts.variants)
     built: list[Overlay | None] = _guarded(failures, "building kustomize overlays", [], lambda: list(overlays(facts)))
     built = built or [None]
+    profile.lap("link")
     overlay_of: dict[int, tuple[FindingKey, Overlay]] = {}
     applied: dict[str, tuple[str, ...]] = {}  # the files of the subjects each rule met, in any world
     in_overlays: dict[FindingKey, list[str]] = {}
@@ -85,11 +89,14 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
                 if rule_id not in deadline.skipped_rules:
                     deadline.skipped_rules.append(rule_id)
             elif rule_id in REGISTRY:
-                hits: list[Hit] = _guarded(failures, f"rule {rule_id}", [], partial(_run_rule, rule_id, project))
+                no_hits: list[Hit] = []
+                hits = profile.timed("rules", partial(
+                    _guarded, failures, f"rule {rule_id}", no_hits, partial(_run_rule, rule_id, project)))
                 world_findings += [_finding(rule_id, hit, catalog, config) for hit in hits]
         ran = [r for r in rules if r in REGISTRY and r not in deadline.skipped_rules]
-        met: dict[str, tuple[str, ...]] = _guarded(failures, "finding what the rules applied to", {},
-                                                   partial(applied_to, project, ran))
+        nothing: dict[str, tuple[str, ...]] = {}
+        met = profile.timed("rules", partial(
+            _guarded, failures, "finding what the rules applied to", nothing, partial(applied_to, project, ran)))
         for rule_id, paths in met.items():  # a subject in several worlds is one subject
             applied[rule_id] = tuple(sorted({*applied.get(rule_id, ()), *paths}))
         return world_findings
@@ -105,7 +112,7 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
             live_facts: list[FileFacts] = _guarded(failures, "the cluster probe", [], live.cluster_facts)
             facts_of_cluster.extend(live_facts)
             cluster.append(_guarded(failures, "linking code to the cluster", None,
-                                    partial(build_project, code + live_facts, config, python_keys))
+                                    partial(build_project, code + live_facts, config, python_keys, loader=loader))
                            or build_project([], config))
         return cluster[0]
 
@@ -113,8 +120,8 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     for k in range(max(len(chart_worlds), len(built))):
         world, overlay = chart_worlds[min(k, len(chart_worlds) - 1)], built[min(k, len(built) - 1)]
         judged = facts + [f for variant in world for f in variant.facts]
-        project = _guarded(failures, "linking code to deployments", None,
-                           partial(build_project, judged, config, python_keys, overlay))
+        project = profile.timed("link", partial(_guarded, failures, "linking code to deployments", None,
+                                                partial(build_project, judged, config, python_keys, overlay, loader)))
         if project is None:
             project = build_project([], config)
         if live is not None:
@@ -149,7 +156,9 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
             _finding("TPR003", hit, catalog, config)
             for hit in unknown_suppressions(facts, project.workloads, set(catalog),
                                             [s for c in project.compose_configs for s in c.services])])
-    _guarded(failures, "applying suppressions", None, lambda: _suppress(findings, facts, project, config))
+    # Comments in the modules parsed on demand suppress what is reported there (a call chain's step).
+    _guarded(failures, "applying suppressions", None,
+             lambda: _suppress(findings, facts + loader.facts, project, config))
     # Internal errors are never deselected nor suppressed: they say the run is incomplete.
     findings += [_internal(Hit(e.location, e.message), catalog) for e in parse_errors if e.internal]
     said = {(hit.location, hit.message, hit.anchor): hit for hit in failures}  # once, not once per world
@@ -158,12 +167,16 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
         summary = Hit(Location("."), deadline.summary(), anchor="timeout")
         findings.append(_finding("TPR001", summary, catalog, config))
     findings.sort(key=Finding.sort_key)
+    if cache:  # after the rules: modules parsed on demand are cached too
+        cache.save()
+    profile.lap("rules")
     files_scanned = sum(s.kind is not FileKind.SKIP for s in scanned) + (len(helm.charts) if helm else 0)
     return RunResult(findings, files_scanned, rules, parsed=scanner.parsed, cache_hits=scanner.hits,
                      incomplete=deadline.hit,
                      not_checked=tuple(entry for entry in project.not_checked if entry.rule_id in rules),
                      applied=applied,
-                     timings={f"helm render {chart}": seconds for chart, seconds in charts.timings.items()})
+                     timings={f"helm render {chart}": seconds for chart, seconds in charts.timings.items()},
+                     stages=profile.stages, parsed_why=dict(scanner.parsed_kinds + loader.counts))
 
 
 def _observe(live: LiveRun, project: Project, cluster_world: Callable[[], Project],
@@ -241,7 +254,7 @@ T = TypeVar("T")
 
 
 def build_project(facts: Iterable[FileFacts], config: Config, python_keys: Iterable[str] = (),
-                  overlay: Overlay | None = None) -> Project:
+                  overlay: Overlay | None = None, loader: ModuleSource | None = None) -> Project:
     """The project the rules judge; with ``overlay``, the world of one kustomize overlay (its objects as
     built, without the objects only other overlays build)."""
     facts = list(facts)
@@ -249,6 +262,7 @@ def build_project(facts: Iterable[FileFacts], config: Config, python_keys: Itera
         python=PythonProject(
             (f.python for f in facts if f.python is not None), python_keys,
             (script for f in facts if f.pyproject is not None for script in f.pyproject.scripts),
+            loader,
         ),
         dockerfiles=[f.dockerfile for f in facts if f.dockerfile is not None],
         config=config,

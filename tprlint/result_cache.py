@@ -52,11 +52,18 @@ class RunResult:
     outside: dict[str, int] = field(default_factory=dict)
     incomplete: bool = False  # the run's time limit expired: something was not analysed (exit 2)
     replayed: bool = False  # the findings are the last run's: nothing they depend on changed
+    # Seconds per pipeline stage (walk, scan, follow, helm, link, rules, report): see --profile.
+    stages: dict[str, float] = field(default_factory=dict)
+    # Files parsed in this run, by why: "temporal" (Python that mentions Temporal or signals), "needed"
+    # (a module an analysis asked a name of), "importers" (imports a Worker module: an entry chain),
+    # "other" (manifests, compose files, Dockerfiles, ...).
+    parsed_why: dict[str, int] = field(default_factory=dict)
 
 
 def run_key(paths: list[Path], candidates: list[Candidate], config: Config, rules: tuple[str, ...]) -> str:
     digest = hashlib.blake2b(digest_size=20)
     header = [__version__, sys.version, os.getcwd(), repr(config), ",".join(rules),
+              os.environ.get("TPRLINT_FOLLOW_ALL", ""),  # a full scan is its own result
               "\0".join(str(p.resolve()) for p in paths)]
     # Paths may hold bytes that are not UTF-8 (os.fsdecode keeps them as surrogates).
     digest.update("\n".join(header).encode("utf-8", "surrogateescape"))

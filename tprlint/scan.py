@@ -16,6 +16,7 @@ import dataclasses
 import gc
 import hashlib
 import os
+from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout  # not the builtin before 3.11
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from tprlint.cache import FactsCache
 from tprlint.deadline import Deadline
 from tprlint.discover.classify import FileKind
-from tprlint.discover.imports import scan_import_words
+from tprlint.discover.imports import import_words, scan_imports
 from tprlint.discover.read import MAX_FILE_BYTES, read_regular, strip_bom
 from tprlint.discover.walk import Candidate, SourceFile, kind_by_name, read_source
 from tprlint.facts.extract import FileFacts, ParseError, extract_file
@@ -45,6 +46,7 @@ class ScannedFile:
     unreadable: bool = False  # reading (or tprlint) failed: nothing is known, nothing is cached
     facts: FileFacts | None = None  # None for SKIP, and for Python that matters only when imported
     import_words: frozenset[bytes] = frozenset()  # PYTHON_OTHER: see tprlint.discover.imports
+    import_statements: bytes = b""  # PYTHON_OTHER: its import statements, parsed only when asked
     explicit: bool = False  # named on the command line (analysed in full): not cached, it is judged apart
 
 
@@ -81,6 +83,8 @@ class Scanner:
         self.deadline = deadline or Deadline()
         self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
         self.parsed = 0  # files parsed in this run (not from the cache)
+        # Of those parsed by the first pass: "temporal" Python (it mentions Temporal or signals), "other".
+        self.parsed_kinds: Counter[str] = Counter()
         self.hits = 0
         self._pool: ProcessPoolExecutor | None = None  # started once, shared by the import rounds
         self._done: list[ScannedFile] = []
@@ -201,6 +205,8 @@ class Scanner:
         for file in scanned:
             self._done.append(file)
             self.parsed += file.facts is not None
+            if file.facts is not None:
+                self.parsed_kinds["temporal" if file.kind is FileKind.PYTHON else "other"] += 1
             if file.unreadable:
                 self.unreadable += 1
             elif self.cache and not file.explicit:
@@ -249,8 +255,9 @@ def _scan_file(candidate: Candidate) -> ScannedFile:
                            facts=_not_read(source.display, source.kind, source.problem))
     digest = content_digest(source.data)
     if source.kind is FileKind.PYTHON_OTHER:
+        statements = scan_imports(source.data)
         return ScannedFile(source.display, candidate.abspath, source.kind, key, digest,
-                           import_words=scan_import_words(source.data))
+                           import_words=import_words(statements), import_statements=statements)
     facts = extract_file(source.display, source.kind, source.data)
     # tprlint's own failure (TPR000) is not a verdict on the file either: never cached, never replayed.
     failed = facts.error is not None and facts.error.internal

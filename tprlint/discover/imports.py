@@ -11,10 +11,44 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# Whether a module that does not mention Temporal may still matter to the process that imports it: it
+# may run a Worker (`.run()` or `async with` on something named like one), install signal handlers
+# (which takes importing `signal` or a framework that does), or serve HTTP: a health route (its path or
+# a route registration is in the file) or a server it opens (tprlint.facts.python.process).
+_RUN_BYTES = (b".run(", b"async with", b"async  with")
+_WORKER_BYTES = (b"worker", b"Worker", b"WORKER")
+_PROCESS_BYTES = (
+    b"health", b"readyz", b"readiness", b"/ready", b'"ready', b"'ready", b"/live", b'"live', b"'live", b"alive",
+    b"route", b"add_get", b"add_url_rule", b"start_server", b"create_server", b"serve_forever", b"listen", b"bind",
+)
+_PROCESS_IMPORTS = frozenset({
+    b"signal", b"anyio", b"uvicorn", b"aiorun", b"hypercorn", b"faststream", b"gunicorn", b"daphne",
+})
+_ROUTE_DECORATOR = re.compile(rb"@[ \t]*[\w.]+\.(?:get|head)[ \t]*\(")
+
+
+def has_process_words(data: bytes, imported: frozenset[bytes]) -> bool:
+    """``imported``: the words of the file's import statements (``import_words``)."""
+    if not _PROCESS_IMPORTS.isdisjoint(imported) or any(word in data for word in _PROCESS_BYTES):
+        return True
+    if any(word in data for word in _RUN_BYTES) and any(word in data for word in _WORKER_BYTES):
+        return True  # `await worker.run()`, `async with worker:`
+    return b"@" in data and _ROUTE_DECORATOR.search(data) is not None
 
 
 def scan_import_words(data: bytes) -> frozenset[bytes]:
     """Identifiers in the file's ``import`` and ``from ... import`` statements."""
+    return import_words(scan_imports(data))
+
+
+def import_words(statements: bytes) -> frozenset[bytes]:
+    # One regex pass over the joined statements: per-statement calls cost more than the scan.
+    return frozenset(_WORD.findall(statements))
+
+
+def scan_imports(data: bytes) -> bytes:
+    """The file's ``import`` and ``from ... import`` statements, each from its first word, one per
+    line (continuations kept): enough to know what the module imports without parsing it."""
     statements: list[bytes] = []
     at = data.find(b"import")
     while at != -1:
@@ -29,7 +63,7 @@ def scan_import_words(data: bytes) -> frozenset[bytes]:
                 line = data[at:end]
                 if line[-1:] in (b"\\", b"\r") or (b"(" in line and b")" not in line):
                     end = _statement_end(data, at)  # the statement goes on: `(` or a backslash
-                statements.append(data[line_start:end])
+                statements.append(data[code:end])
                 at = data.find(b"import", end)
                 continue
             # `import` inside other code, a comment or a string: no statement starts later on this line
@@ -39,8 +73,7 @@ def scan_import_words(data: bytes) -> frozenset[bytes]:
             at = data.find(b"import", end)
             continue
         at = data.find(b"import", at + 6)
-    # One regex pass over the joined statements: per-statement calls cost more than the scan.
-    return frozenset(_WORD.findall(b"\n".join(statements)))
+    return b"\n".join(statements)
 
 
 def _statement_end(data: bytes, at: int) -> int:
@@ -51,7 +84,7 @@ def _statement_end(data: bytes, at: int) -> int:
     line = data[at:end]
     if b")" not in line and b"(" in line:
         close = data.find(b")", end)
-        return len(data) if close == -1 else close
+        return len(data) if close == -1 else close + 1
     while end < len(data) and (data[end - 1:end] == b"\\" or data[end - 2:end] == b"\\\r"):
         following = data.find(b"\n", end + 1)
         end = len(data) if following == -1 else following

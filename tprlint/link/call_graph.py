@@ -128,7 +128,7 @@ class CallGraph:
                         Node(key, f"{name}.{method.name}", cls), sandboxed)
         # Signal/query/update handlers of project base classes are the workflow's handlers too.
         for base in self.mro(cls)[1:]:
-            base_module = self.project.modules.get(base[0])
+            base_module = self.project.module(base[0])
             for handler in base_module.determinism.handlers if base_module else ():
                 if handler.class_name != base[1] or handler.method in seen:
                     continue
@@ -198,7 +198,7 @@ class CallGraph:
                         queue.append(following)
 
     def function(self, node: Node) -> FunctionFacts | None:
-        module = self.project.modules.get(node.module)
+        module = self.project.module(node.module)
         return module.determinism.functions.get(node.qualname) if module else None
 
     def steps(self, node: Node, facts: FunctionFacts) -> list[tuple[CallEdge, _Step]]:
@@ -209,7 +209,7 @@ class CallGraph:
         return cached
 
     def _step(self, node: Node, facts: FunctionFacts, edge: CallEdge) -> _Step:
-        module = self.project.modules.get(node.module)
+        module = self.project.module(node.module)
         if module is None:
             return _Step()
         if edge.kind == "name":
@@ -268,7 +268,7 @@ class CallGraph:
             candidates = self._modules(module, module_key)
             if len(candidates) != 1:
                 continue
-            target = self.project.modules.get(candidates[0])
+            target = self.project.module(candidates[0])
             if target is not None and name in target.determinism.loggers:
                 reason = Reason(TPR_LOG, "logger", f"{name}.{method}", edge.location, edge.unrestricted)
                 return _Step(reason=reason)
@@ -288,7 +288,7 @@ class CallGraph:
             candidates = self._modules(importer, module_key)
             if len(candidates) > 1:
                 return None  # several project modules could be meant: never guess
-            module = self.project.modules.get(candidates[0]) if candidates else None
+            module = self.project.module(candidates[0]) if candidates else None
             if module is None:
                 continue
             found = self._in_module(module, name, depth)
@@ -326,7 +326,7 @@ class CallGraph:
 
     def _method_in(self, classes: list[ClassRef], name: str) -> tuple[str, str] | None:
         for module_key, class_name in classes:
-            module = self.project.modules.get(module_key)
+            module = self.project.module(module_key)
             if module is not None and name in module.determinism.methods.get(class_name, ()):
                 return module_key, f"{class_name}.{name}"
         return None
@@ -352,7 +352,7 @@ class CallGraph:
         return order
 
     def _project_bases(self, cls: ClassRef) -> list[ClassRef]:
-        module = self.project.modules.get(cls[0])
+        module = self.project.module(cls[0])
         definition = module.classes.get(cls[1]) if module else None
         bases: list[ClassRef] = []
         for base in definition.bases if definition else ():

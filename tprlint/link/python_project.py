@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
+from typing import Protocol
 
 from tprlint.facts.pyproject import ConsoleScript
-from tprlint.facts.python.facts import WORKER_CLASSES, PythonFacts, WorkerConstruction
+from tprlint.facts.python.facts import WORKER_CLASSES, ImportedModule, PythonFacts, WorkerConstruction
 from tprlint.facts.python.names import split_qualname, suffix_index
 from tprlint.facts.python.values import Attr, Expr, Missing, Ref, Unknown, fold
 from tprlint.model import Location
@@ -42,12 +43,22 @@ class Entrypoint:
     location: Location
 
 
+class ModuleSource(Protocol):
+    """Where modules not parsed up front come from (``tprlint.follow_imports.ModuleLoader``)."""
+
+    def load(self, key: str) -> PythonFacts | None: ...
+    def imports_of(self, key: str) -> list[ImportedModule] | None: ...
+    def path_of(self, key: str) -> str | None: ...
+
+
 class PythonProject:
     def __init__(self, modules: Iterable[PythonFacts], other_keys: Iterable[str] = (),
-                 console_scripts: Iterable[ConsoleScript] = ()) -> None:
-        """``other_keys``: modules of the tree that were not parsed (they cannot matter). They still
-        take part in resolving imports, so a name never resolves to a parsed module by mistake."""
+                 console_scripts: Iterable[ConsoleScript] = (), loader: ModuleSource | None = None) -> None:
+        """``modules``: those parsed up front, which rules look through. ``other_keys``: the tree's other
+        modules, which take part in resolving imports (a name never resolves to a parsed module by
+        mistake) and which ``loader`` parses when a name in one is asked for (``module``)."""
         self.modules: dict[str, PythonFacts] = {m.key: m for m in modules}
+        self._loader = loader
         self.console_scripts = list(console_scripts)
         self._closures: dict[str, list[str]] = {}
         self._imported: dict[str, set[str]] = {}
@@ -62,20 +73,41 @@ class PythonProject:
             return [key] if key in self._known else []
         return list(self._by_suffix.get(key[len("mod:"):].replace(".", "/"), ()))
 
-    def imported_project_modules(self, module: PythonFacts) -> set[str]:
-        cached = self._imported.get(module.key)
+    def module(self, key: str) -> PythonFacts | None:
+        """The module's facts: parsed up front, or now, because a name in it is needed."""
+        found = self.modules.get(key)
+        if found is None and self._loader is not None:
+            found = self._loader.load(key)
+        return found
+
+    def imports_of(self, key: str) -> tuple[str, list[ImportedModule]] | None:
+        """A module's path and imports; an unparsed module's from its import statements alone."""
+        parsed = self.modules.get(key)
+        if parsed is not None:
+            return parsed.path, parsed.imports
+        if self._loader is None:
+            return None
+        path, imports = self._loader.path_of(key), self._loader.imports_of(key)
+        return (path, imports) if path is not None and imports is not None else None
+
+    def imported_project_modules(self, module: PythonFacts | str) -> set[str]:
+        """The project modules a module imports; an unparsed one (given by key) is not parsed for it."""
+        key = module if isinstance(module, str) else module.key
+        cached = self._imported.get(key)
         if cached is not None:
             return cached
         found: set[str] = set()
-        for imported in module.imports:
-            found.update(self.importable(module, imported.key))
+        known = (module.path, module.imports) if isinstance(module, PythonFacts) else self.imports_of(key)
+        path, imports = known if known is not None else ("", [])
+        for imported in imports:
+            found.update(self.importable(path, imported.key))
             for name in imported.names:  # `from pkg import submodule`
-                found.update(self.importable(module, _child_key(imported.key, name)))
-        found.discard(module.key)
-        self._imported[module.key] = found
+                found.update(self.importable(path, _child_key(imported.key, name)))
+        found.discard(key)
+        self._imported[key] = found
         return found
 
-    def importable(self, importer: PythonFacts, key: str) -> list[str]:
+    def importable(self, importer: PythonFacts | str, key: str) -> list[str]:
         """The modules an import in ``importer`` may load. When a dotted name matches modules in
         several places (each service of a monorepo with its own ``app.py``), keep those whose import
         root is a folder containing the importer - Python puts the script's folder first on sys.path
@@ -85,7 +117,7 @@ class PythonProject:
         if len(candidates) < 2:
             return candidates
         depth = key.count(".") + 1  # folders + file the dotted name itself spells
-        folder = importer.path.split("/")[:-1]
+        folder = (importer if isinstance(importer, str) else importer.path).split("/")[:-1]
         near = []
         for candidate in candidates:
             # String splitting, not PurePosixPath: this runs for every import of every module.
@@ -102,13 +134,26 @@ class PythonProject:
             cached = self._closures[key] = self._compute_closure(key)
         return cached
 
+    def reachable(self, keys: Iterable[str]) -> set[str]:
+        """Every module the ``keys`` import, transitively, and themselves: their closures' union."""
+        seen = set(keys)
+        stack = list(seen)
+        while stack:
+            current = stack.pop()
+            if current in self._known:
+                for imported in self.imported_project_modules(current):
+                    if imported not in seen:
+                        seen.add(imported)
+                        stack.append(imported)
+        return seen
+
     def _compute_closure(self, key: str) -> list[str]:
         seen = {key}
         order = [key]
         stack = [key]
         while stack:
-            current = self.modules.get(stack.pop())
-            if current is None:
+            current = stack.pop()
+            if current not in self._known:
                 continue
             for imported in sorted(self.imported_project_modules(current)):
                 if imported not in seen:
@@ -155,12 +200,13 @@ class PythonProject:
                 if owner is not None:
                     return Attr(owner, ref.name)
                 home = self.resolve_module(head)
-                if len(home) == 1 and home[0] in self.modules:
-                    return Unknown(f"`{last}.{ref.name}`: `{last}` in {self.modules[home[0]].path} is computed "
+                owner_module = self.module(home[0]) if len(home) == 1 else None
+                if owner_module is not None:
+                    return Unknown(f"`{last}.{ref.name}`: `{last}` in {owner_module.path} is computed "
                                    f"at run time")
         if len(candidates) != 1:
             return None  # ambiguous or outside the project: never guess
-        module = self.modules.get(candidates[0])
+        module = self.module(candidates[0])
         return module.constants.get(ref.name) if module else None
 
     def fold(self, expr: Expr, env: dict[str, str] | None = None) -> Expr:
@@ -214,7 +260,7 @@ class PythonProject:
         candidates = self.resolve_module(module_key)
         if len(candidates) != 1:
             return None
-        module = self.modules.get(candidates[0])
+        module = self.module(candidates[0])
         if module is None:
             return None
         for site in module.workers:

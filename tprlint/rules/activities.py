@@ -104,7 +104,7 @@ class ActivityIndex:
         self.roots: set[str] = set()  # folder and module names of the project: imports of these are ours
         self._heartbeats: dict[tuple[str, str], str] = {}
         # Every Worker's registrations and every call ask for the same few names: each is looked up once.
-        self._locations: dict[str, list[tuple[str, PythonFacts | None, str]]] = {}
+        self._locations: dict[str, list[tuple[str, str]]] = {}
         for key, module in python.modules.items():
             # The parts PurePosixPath would give, without building one per module.
             self.roots.update(part for part in key[len("path:"):].split("/") if part not in ("", "."))
@@ -132,15 +132,16 @@ class ActivityIndex:
         value = self.python.fold(definition.name)
         return value.value if isinstance(value, Lit) and isinstance(value.value, str) else None
 
-    def locations(self, qualname: str) -> list[tuple[str, PythonFacts | None, str]]:
-        """The (module key, parsed module or None, name in it) a dotted name may denote, most
-        specific module first: ``app.acts.Payments.charge`` is ``Payments.charge`` of ``app.acts``."""
+    def locations(self, qualname: str) -> list[tuple[str, str]]:
+        """The (module key, name in it) a dotted name may denote, most specific module first:
+        ``app.acts.Payments.charge`` is ``Payments.charge`` of ``app.acts``. (Each module is parsed only
+        when a caller asks ``python.module`` for it: most callers need the first alone.)"""
         found = self._locations.get(qualname)
         if found is None:
             found = self._locations[qualname] = self._locate(qualname)
         return found
 
-    def _locate(self, qualname: str) -> list[tuple[str, PythonFacts | None, str]]:
+    def _locate(self, qualname: str) -> list[tuple[str, str]]:
         qualname = qualname.removeprefix("mod:")
         if qualname.startswith("path:"):
             rest = qualname[len("path:"):]
@@ -152,11 +153,11 @@ class ActivityIndex:
         else:
             parts = qualname.split(".")
             keys = [("mod:" + ".".join(parts[:i]), i) for i in range(len(parts) - 1, 0, -1)]
-        found: list[tuple[str, PythonFacts | None, str]] = []
+        found: list[tuple[str, str]] = []
         for key, i in keys:
             candidates = self.python.resolve_module(key)
             if len(candidates) == 1:
-                found.append((candidates[0], self.python.modules.get(candidates[0]), ".".join(parts[i:])))
+                found.append((candidates[0], ".".join(parts[i:])))
         return found
 
     def is_ours(self, qualname: str) -> bool:
@@ -165,7 +166,8 @@ class ActivityIndex:
         return qualname.startswith("path:") or qualname.split(".", 1)[0] in self.roots
 
     def definition(self, qualname: str, depth: int = 0) -> Resolved | None:
-        for key, module, name in self.locations(qualname):
+        for key, name in self.locations(qualname):
+            module = self.python.module(key)
             if module is None:
                 return None
             found = self.definitions.get((key, name))
@@ -226,7 +228,8 @@ class ActivityIndex:
         return {k: v for k, v in values.items() if k in final}, unresolved
 
     def _option_dict(self, qualname: str, depth: int = 0) -> tuple[OptionPart, ...] | None:
-        for _, module, name in self.locations(qualname):
+        for key, name in self.locations(qualname):
+            module = self.python.module(key)
             if module is None:
                 return None
             found = module.activity.option_dicts.get(name)
@@ -265,7 +268,7 @@ class ActivityIndex:
     def _wrapper_of(self, module: PythonFacts, helper: HelperCall,
                     wrappers: dict[tuple[str, str], ActivityCall]) -> tuple[str, ActivityCall] | None:
         if helper.callee:
-            for key, _, name in self.locations(helper.callee):
+            for key, name in self.locations(helper.callee):
                 if (key, name) in wrappers:
                     return name, wrappers[(key, name)]
             return None
@@ -283,9 +286,10 @@ class ActivityIndex:
             return None
         seen.add((module.key, class_name))
         for base in cls.bases:
-            for key, base_module, name in self.locations(base):
+            for key, name in self.locations(base):
                 if (key, f"{name}.{method}") in wrappers:
                     return f"{name}.{method}", wrappers[(key, f"{name}.{method}")]
+                base_module = self.python.module(key)
                 if base_module is not None:
                     found = self._inherited(base_module, name, method, wrappers, depth + 1, seen)
                     if found is not None:
@@ -331,7 +335,7 @@ class ActivityIndex:
             if len(seen) > 2000:
                 return "unknown"
             key, qualname, certain = item
-            module = self.python.modules.get(key)
+            module = self.python.module(key)
             summary = module.activity.summaries.get(qualname) if module is not None else None
             if summary is None:
                 continue
@@ -350,7 +354,8 @@ class ActivityIndex:
         """Queue the function a callee names; True when it is project code tprlint cannot see."""
         if qualname == "?":
             return True
-        for key, module, name in self.locations(qualname):
+        for key, name in self.locations(qualname):
+            module = self.python.module(key)
             if module is None:
                 return True
             head = name.split(".", 1)[0]
@@ -385,7 +390,7 @@ class ActivityIndex:
         for key, location in ((worker.module, worker.location), ("", worker.via_location)):
             if location is None:
                 continue
-            module = self.python.modules.get(key) or self.python.module_for_path(location.path)
+            module = self.python.module(key) or self.python.module_for_path(location.path)
             for registration in module.activity.registrations if module is not None else ():
                 where = registration.location
                 if (where.path, where.line, where.column) == (location.path, location.line, location.column):
@@ -407,7 +412,8 @@ class ActivityIndex:
         return found
 
     def _activity_list(self, qualname: str) -> tuple[Registered, ...]:
-        for _, module, name in self.locations(qualname):
+        for key, name in self.locations(qualname):
+            module = self.python.module(key)
             if module is not None:
                 return module.activity.activity_lists.get(name, ())
             return ()

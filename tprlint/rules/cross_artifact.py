@@ -178,20 +178,26 @@ def _through_shell(launch: PythonLaunch) -> bool:
 def serves_no_http(project: Project, module_key: str) -> str | None:
     """Why the process running ``module_key`` certainly starts no HTTP server, or None when it may.
 
-    Known only when every module of the process is parsed, none registers a route, and every
+    Known only when every module of the process can be read, none registers a route or opens a server, and every
     package they import is on a short list of packages that never serve HTTP (the standard library
     without `http.server` & co, Temporal without its Prometheus endpoint, clients and drivers)."""
     python = project.python
     closure = python.closure(module_key)
-    for key in closure:
-        module = python.modules.get(key)
-        if module is None or module.process.health_routes or module.process.opens_server:
-            return None  # a module tprlint did not read, or one that registers a route or opens a server
-        for imported in module.imports:
-            if python.importable(module, imported.key):
+    for key in closure:  # the imports first: they settle most processes without parsing a module
+        known = python.imports_of(key)
+        if known is None:
+            return None  # a module tprlint cannot read
+        path, imports = known
+        for imported in imports:
+            if python.importable(path, imported.key):
                 continue  # a project module: part of the closure, checked in turn
             if not _inert_import(imported.key, imported.names):
                 return None
+    for key in closure:  # then every module that may register a route or open a server
+        module = python.modules.get(key)
+        # Not parsed: none of the words a route or a server takes is in it (discover.imports).
+        if module is not None and (module.process.health_routes or module.process.opens_server):
+            return None
     what = "a web framework, `http.server`, a Prometheus endpoint or another package that could serve one"
     others = len(closure) - 1
     if others == 0:

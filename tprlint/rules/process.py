@@ -94,7 +94,7 @@ class _Follow:
 
     def _module(self, key: str) -> PythonFacts | None:
         candidates = self.python.resolve_module(key)
-        return self.python.modules.get(candidates[0]) if len(candidates) == 1 else None
+        return self.python.module(candidates[0]) if len(candidates) == 1 else None
 
     def _ends_process(self, exit_: Exit, depth: int) -> bool:
         if exit_.kind in ("hard", "exit", "loop"):

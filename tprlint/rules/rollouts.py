@@ -157,7 +157,7 @@ def _code_target(project: Project, workers: list[ResolvedWorker], env: dict[str,
     environment: what the worker really uses (the address from the manifest when the code's is unreadable).
     None unless exactly one ``Client.connect`` there names a namespace tprlint can read."""
     modules = {w.module for w in workers}
-    connects = [c for m in sorted(modules) if (facts := project.python.modules.get(m)) is not None
+    connects = [c for m in sorted(modules) if (facts := project.python.module(m)) is not None
                 for c in facts.client.connects]
     if len(connects) != 1:
         return None

@@ -172,7 +172,7 @@ def _workflow_class(python: PythonProject, item: Expr, depth: int = 0) -> tuple[
     if not isinstance(item, Ref) or depth > 5:
         return None
     candidates = python.resolve_module(item.module)
-    module = python.modules.get(candidates[0]) if len(candidates) == 1 else None
+    module = python.module(candidates[0]) if len(candidates) == 1 else None
     if module is None:
         return None
     for workflow in module.workflow_classes:

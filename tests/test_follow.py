@@ -1,0 +1,119 @@
+"""Modules that do not mention Temporal are parsed only when an analysis needs a name in them.
+
+The promise checked here: the findings (and every checklist item's status) are those of a scan that
+parses every module the Temporal code imports (``TPRLINT_FOLLOW_ALL=1``), on every fixture, while
+fewer modules are parsed. ``fixtures/follow`` exercises each kind of lookup: a settings object whose
+default is a constant of another module built from a third, an activity timeout from another module,
+a workflow call chain three modules deep, and a SIGTERM handler installed in an imported module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, run_cli
+from tprlint.discover.imports import has_process_words, import_words, scan_imports
+from tprlint.facts.python.facts import ImportedModule
+from tprlint.facts.python.import_statements import imports_of_statements
+
+FIXTURES = sorted(p.name for p in (REPO / "fixtures").iterdir() if (p / "pyproject.toml").is_file())
+
+
+def _scan(fixture: str, tmp_path: Path, full: bool) -> tuple[dict[str, Any], str]:
+    out = tmp_path / ("full.json" if full else "demand.json")
+    env = {"TPRLINT_FOLLOW_ALL": "1" if full else "0"}
+    result = run_cli(".", "--no-cache", "--timings", "--exit-zero", "-f", f"json:{out}",
+                     cwd=REPO / "fixtures" / fixture, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(out.read_text()), result.stderr
+
+
+def _statuses(report: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    """Each checklist item's status and reason. (How many things an item's rules applied to is not
+    compared: it counts the modules analysed, fewer when fewer are parsed.)"""
+    return {item["id"]: (item["status"], item["reason"]) for checklist in report["checklist"]["checklists"]
+            for item in checklist["items"]}
+
+
+def _parsed(timings: str) -> int:
+    found = re.search(r"files: \d+ scanned, (\d+) parsed", timings)
+    assert found, timings
+    return int(found.group(1))
+
+
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_parsing_on_demand_finds_what_parsing_every_imported_module_finds(fixture: str, tmp_path: Path) -> None:
+    demand, demand_timings = _scan(fixture, tmp_path, full=False)
+    full, full_timings = _scan(fixture, tmp_path, full=True)
+    assert demand["findings"] == full["findings"]
+    assert _statuses(demand) == _statuses(full)
+    assert _parsed(demand_timings) <= _parsed(full_timings)
+
+
+def test_each_kind_of_lookup_reaches_the_module_it_needs(tmp_path: Path) -> None:
+    report, timings = _scan("follow", tmp_path, full=False)
+    found = {(f["rule"], f["path"], f["line"]): f["message"] for f in report["findings"]}
+    # The settings object's default: 10 * MINUTE, MINUTE = 60 * SECOND, two modules away.
+    grace = found[("TPR601", "deploy/worker.yaml", 16)]
+    assert "drains for up to 600 s" in grace and "shop/worker.py:18" in grace
+    # The call chain, three modules deep, to the clock.
+    chain = found[("TPR210", "shop/util/clock.py", 5)]
+    assert "OrderWorkflow.run → total → rounded → stamp → datetime.now" in chain
+    # The handler installed in shop/runtime/signals.py counts: no TPR103 for the entrypoint.
+    assert not [key for key in found if key[0] == "TPR103"]
+    # The activity timeout (90 s from limits.CHARGE_TIMEOUT_S) was read: no "no timeout" finding.
+    assert not [key for key in found if key[0] in ("TPR201", "TPR202")]
+    assert "modules an analysis needed a name from" in timings
+    _, full_timings = _scan("follow", tmp_path, full=True)
+    assert _parsed(timings) < _parsed(full_timings)  # models, serializers, boot helpers: never parsed
+
+
+def test_timings_table_names_every_stage(tmp_path: Path) -> None:
+    result = run_cli(".", "--no-cache", "--exit-zero", "-q", cwd=REPO / "fixtures" / "follow",
+                     env={"TPRLINT_PROFILE": "1"})
+    assert result.returncode == 0, result.stderr
+    stages = re.findall(r"^  (\w+)\s+\d+\.\d{3}\s+\d+%$", result.stderr, re.MULTILINE)
+    assert stages == ["walk", "scan", "follow", "helm", "link", "rules", "report"]
+    assert re.search(r"peak memory: \d+ MB in this process", result.stderr)
+    warm = run_cli(".", "--timings", "-q", "--exit-zero", cwd=REPO / "fixtures" / "follow")
+    again = run_cli(".", "--timings", "-q", "--exit-zero", cwd=REPO / "fixtures" / "follow")
+    assert warm.returncode == again.returncode == 0
+    assert "replayed" in again.stderr
+
+
+def test_import_statements_give_the_imports_without_parsing_the_module() -> None:
+    source = (
+        b'"""Docs."""\nimport os, sys as system\nfrom . import helpers\n'
+        b"def f():\n    from ..config.limits import (\n        DRAIN,\n        GRACE,\n    )\n"
+        b"    import shop.models.order as order  # noqa\n"
+        b"x = 'not an import statement: import nothing'\n"
+    )
+    statements = scan_imports(source)
+    assert imports_of_statements("shop/runtime/boot.py", statements) == [
+        ImportedModule("mod:os"), ImportedModule("mod:sys"), ImportedModule("path:shop/runtime", ("helpers",)),
+        ImportedModule("path:shop/config/limits", ("DRAIN", "GRACE")), ImportedModule("mod:shop.models.order"),
+    ]
+    assert b"limits" in import_words(statements)
+
+
+def test_a_statement_that_does_not_parse_alone_asks_for_the_module() -> None:
+    assert imports_of_statements("a.py", b"import os; print(os.sep)") is None
+    assert imports_of_statements("a.py", b"from x import (a,") is None
+    assert imports_of_statements("a.py", b"") == []
+
+
+@pytest.mark.parametrize(("source", "matters"), [
+    (b"import signal\n\nsignal.signal(15, handler)\n", True),  # a handler for a signal it cannot name
+    (b"import uvicorn\n", True),  # a server that handles SIGTERM itself
+    (b"def start(worker):\n    return worker.run()\n", True),  # a Worker run by its name
+    (b'@router.get("/healthz")\ndef ok(): ...\n', True),
+    (b"from shop.signals_score import score\n\nprint('already done')\n", False),
+    (b"import json\n\ndef dump(order):\n    return json.dumps(order)\n", False),
+])
+def test_which_modules_of_a_process_may_matter_to_it(source: bytes, matters: bool) -> None:
+    assert has_process_words(source, import_words(scan_imports(source))) is matters
