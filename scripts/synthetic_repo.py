@@ -4,8 +4,14 @@ The tree looks like a mid-sized company monorepo: services with nested packages 
 (classes, functions, docstrings, imports of sibling modules, a few ``__main__`` scripts and tests),
 a few percent of Temporal code (activities, workflows, settings modules, worker factories and
 entrypoints, built in the ways real projects build them), Kubernetes manifests (multi-document
-YAML: worker and web Deployments, Services, ConfigMaps, HPAs, PDBs, CronJobs), Dockerfiles, a Helm
-chart and noise (README.md, JSON, text files, CI YAML).
+YAML: worker and web Deployments, Services, ConfigMaps, HPAs, PDBs, CronJobs), Dockerfiles, Helm
+charts that take Helm real time to render, and noise (README.md, JSON, text files, CI YAML).
+
+As in real code, every Temporal module imports a tree of ordinary project modules (about four per
+Temporal module): a few hold names an analysis needs (a constant imported from another module used
+as an activity timeout and a worker option, a dataclass settings object holding the drain, a pure
+call chain three modules deep called from workflow code); most are imported for unrelated names and
+import further modules of their own. None of them mentions Temporal or signals.
 
 The same arguments always produce a byte-identical tree: every choice comes from one seeded
 ``random.Random`` and files are written in sorted order.
@@ -68,6 +74,205 @@ THIRD_PARTY = (
     "import orjson", "from tenacity import retry, stop_after_attempt",
 )
 ENVS = ("production", "staging", "dev")
+# Ordinary project modules reachable through imports per Temporal module (a group's settings module and
+# its support package: see _Writer.support_package); the files of such packages that some analysis needs.
+SUPPORT_PER_TEMPORAL = 4
+SUPPORT_NEEDED_FILES = 7  # __init__, defaults, limits, runtime_config, text, keys, naming
+# Python files set aside for support packages, per Temporal file (groups average ~2.3; the rest pads a legacy package).
+SUPPORT_SHARE = 3.0
+
+
+# Helm chart templates; "CHART" is replaced by the chart's name (the helpers' prefix).
+_CHART_HELPERS = '''{{/* Names and labels shared by every template of the chart. */}}
+{{- define "CHART.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "CHART.fullname" -}}
+{{- $name := include "CHART.name" . -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "CHART.labels" -}}
+app.kubernetes.io/name: {{ include "CHART.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- range $key, $value := .Values.global.labels }}
+{{ $key }}: {{ tpl (toString $value) $ | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "CHART.component" -}}
+{{- printf "%s-%s" (include "CHART.fullname" .root) .component.name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "CHART.env" -}}
+{{- range $key := keys .component.env | sortAlpha }}
+- name: {{ $key }}
+  value: {{ tpl (toString (get $.component.env $key)) $.root | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "CHART.entry" -}}
+{{- $context := dict "Values" .root.Values "Release" .root.Release "Chart" .root.Chart -}}
+{{- $_ := set $context "Template" .root.Template -}}
+{{- $_ := set $context "entry" .entry -}}
+{{ .entry.name }}: {{ tpl .root.Values.entryTemplate $context | quote }}
+{{- end -}}
+'''
+
+_CHART_TEMPLATES = {
+    "deployments.yaml": '''{{- range $component := .Values.components }}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "CHART.component" (dict "root" $ "component" $component) }}
+  labels:
+    {{- include "CHART.labels" $ | nindent 4 }}
+    app.kubernetes.io/component: {{ $component.name }}
+spec:
+  replicas: {{ $component.replicas }}
+  selector:
+    matchLabels:
+      app.kubernetes.io/instance: {{ $.Release.Name }}
+      app.kubernetes.io/component: {{ $component.name }}
+  template:
+    metadata:
+      labels:
+        {{- include "CHART.labels" $ | nindent 8 }}
+        app.kubernetes.io/component: {{ $component.name }}
+      annotations:
+        checksum/config: {{ include (print $.Template.BasePath "/config-enabled.yaml") $ | sha256sum }}
+    spec:
+      terminationGracePeriodSeconds: {{ $component.grace }}
+      containers:
+        - name: {{ $component.name }}
+          image: "{{ $.Values.image.repository }}:{{ $.Values.image.tag }}"
+          command: ["gunicorn", "app.wsgi:app", "-b", "0.0.0.0:{{ $component.port }}"]
+          ports:
+            - containerPort: {{ $component.port }}
+          env:
+            {{- include "CHART.env" (dict "root" $ "component" $component) | nindent 12 }}
+          resources:
+            {{- toYaml $component.resources | nindent 12 }}
+          readinessProbe:
+            httpGet: {path: /ready, port: {{ $component.port }}}
+{{- end }}
+''',
+    "services.yaml": '''{{- range $component := .Values.components }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "CHART.component" (dict "root" $ "component" $component) }}
+  labels:
+    {{- include "CHART.labels" $ | nindent 4 }}
+spec:
+  type: ClusterIP
+  selector:
+    app.kubernetes.io/instance: {{ $.Release.Name }}
+    app.kubernetes.io/component: {{ $component.name }}
+  ports:
+    - name: http
+      port: 80
+      targetPort: {{ $component.port }}
+{{- end }}
+''',
+    "pdbs.yaml": '''{{- range $component := .Values.components }}
+{{- if gt (int $component.replicas) 1 }}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "CHART.component" (dict "root" $ "component" $component) }}
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels:
+      app.kubernetes.io/component: {{ $component.name }}
+{{- end }}
+{{- end }}
+''',
+    "config-entries.yaml": '''apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "CHART.fullname" . }}-entries
+  labels:
+    {{- include "CHART.labels" . | nindent 4 }}
+data:
+{{- range $entry := .Values.entries }}
+  {{ include "CHART.entry" (dict "root" $ "entry" $entry) }}
+{{- end }}
+''',
+    "config-enabled.yaml": '''apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "CHART.fullname" . }}-enabled
+data:
+  enabled.txt: |
+{{- range $i, $entry := .Values.entries }}
+{{- if $entry.enabled }}
+    {{ printf "%04d %s %s=%v" $i (upper $entry.kind) $entry.name $entry.value }}
+{{- end }}
+{{- end }}
+  digests.txt: |
+{{- range $entry := .Values.entries }}
+    {{ $entry.name }} {{ toJson $entry | sha256sum | trunc 16 }}
+{{- end }}
+''',
+    "ingress.yaml": '''apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: {{ include "CHART.fullname" . }}
+  labels:
+    {{- include "CHART.labels" . | nindent 4 }}
+spec:
+  rules:
+    - host: {{ tpl .Values.host . }}
+      http:
+        paths:
+{{- $components := .Values.components }}
+{{- range $i, $entry := .Values.entries }}
+{{- $component := index $components (mod $i (len $components)) }}
+          - path: /{{ $entry.kind }}/{{ $entry.name }}
+            pathType: Prefix
+            backend:
+              service:
+                name: {{ include "CHART.component" (dict "root" $ "component" $component) }}
+                port: {number: 80}
+{{- end }}
+''',
+    "networkpolicies.yaml": '''{{- range $component := .Values.components }}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ include "CHART.component" (dict "root" $ "component" $component) }}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/component: {{ $component.name }}
+  ingress:
+    - ports:
+        - port: {{ $component.port }}
+{{- end }}
+''',
+    "serviceaccount.yaml": '''apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ include "CHART.fullname" . }}
+  labels:
+    {{- include "CHART.labels" . | nindent 4 }}
+''',
+    "NOTES.txt": '''{{ include "CHART.fullname" . }} serves {{ len .Values.entries }} entries.
+''',
+}
 
 
 def _call(callee: str, args: list[str], indent: str) -> str:
@@ -109,6 +314,14 @@ class _Worker:
 
 
 @dataclass
+class _Support:
+    """The ordinary package of one Temporal group (see ``_Writer.support_package``)."""
+
+    dotted: str
+    unneeded: list[_Module]
+
+
+@dataclass
 class _Plan:
     root_rel: dict[str, str]  # service -> folder holding its packages (sys.path entry)
     package: dict[str, str]  # service -> top-level package name
@@ -121,6 +334,7 @@ class _Writer:
         self.rng = random.Random(seed)
         self.files: dict[str, str] = {}
         self.kinds: Counter[str] = Counter()
+        self.groups = 0  # Temporal groups written
 
     # -- small helpers -------------------------------------------------------------------------
 
@@ -303,7 +517,8 @@ class _Writer:
             lines += self.function("    ", self.ident(), helpers, method=True, is_async=self.rng.random() < 0.15)
         return name, lines
 
-    def ordinary_module(self, mod: _Module, importable: list[_Module], package: str) -> str:
+    def ordinary_module(self, mod: _Module, importable: list[_Module], package: str, every: bool = False) -> str:
+        """An ordinary module importing names from 1-4 of ``importable`` (from each of them when ``every``)."""
         rng = self.rng
         target = int(rng.triangular(50, 400, 130))
         lines = [f'"""{_camel(mod.dotted.rsplit(".", 1)[-1])} for {mod.service.replace("_", " ")}:'
@@ -320,7 +535,8 @@ class _Writer:
         siblings = [m for m in importable if m.exports]
         if siblings:
             lines.append("")
-            for other in rng.sample(siblings, min(len(siblings), rng.randint(1, 4))):
+            chosen = siblings if every else rng.sample(siblings, min(len(siblings), rng.randint(1, 4)))
+            for other in chosen:
                 names = sorted(set(rng.sample(other.exports, min(len(other.exports), rng.randint(1, 3)))))
                 if other.role == "settings":
                     lines.append(f"from {other.dotted.rsplit('.', 1)[0]} import settings")
@@ -409,12 +625,82 @@ class _Writer:
 
     # -- Temporal ------------------------------------------------------------------------------
 
+    def support_package(self, service: str, path: str, dotted: str, domain: str, unneeded: int,
+                        drain_seconds: int, chained_limits: bool = True) -> _Support:
+        """The ordinary package a Temporal group imports (none of it mentions Temporal): the modules an
+        analysis needs a name from, and ``unneeded`` modules imported for unrelated names.
+
+        Needed: ``limits`` (an activity timeout and a worker option; with ``chained_limits`` their
+        values are imported from ``defaults``, which is then needed too), ``runtime_config`` (a
+        dataclass settings object with the drain, when the worker takes its drain from it) and a pure
+        call chain three modules deep (``naming.workflow_label`` -> ``keys.scoped_key`` -> ``text.slug``)
+        that workflow code calls (in one group in four; in the others only an activity module does).
+        Unneeded: ordinary modules in a binary tree (module ``i`` imports
+        modules ``2i+1`` and ``2i+2``), of which the Temporal modules import the first three."""
+        rng = self.rng
+        base_timeout = rng.choice((10, 30, 60, 120, 300))
+        max_activities = rng.choice((5, 10, 20, 50, 100))
+
+        def put(name: str, lines: list[str]) -> None:
+            self.put(f"{path}/{name}.py", "\n".join(lines), "python_support")
+
+        self.put(f"{path}/__init__.py", f'"""The {domain.replace("_", " ")} domain of {service}."""',
+                 "python_support")
+        put("defaults", [f'"""Defaults of the {domain.replace("_", " ")} domain; override per deployment."""', "",
+                         f"BASE_TIMEOUT_S = {base_timeout}", f"MAX_ACTIVITIES = {max_activities}",
+                         f"PAGE_SIZE = {rng.choice((25, 50, 100))}",
+                         f'REGION = "{self.pick(("eu-west-1", "us-east-1", "ap-south-1"))}"'])
+        values = ([f"from {dotted}.defaults import BASE_TIMEOUT_S, MAX_ACTIVITIES", "",
+                   "ACTIVITY_TIMEOUT_S = BASE_TIMEOUT_S", "MAX_CONCURRENT_ACTIVITIES = MAX_ACTIVITIES"]
+                  if chained_limits else
+                  [f"ACTIVITY_TIMEOUT_S = {base_timeout}", f"MAX_CONCURRENT_ACTIVITIES = {max_activities}"])
+        put("limits", [f'"""Limits of the {domain.replace("_", " ")} processing."""', "", *values,
+                       f"RETRY_BACKOFF_S = {rng.choice((1, 2, 5))}"])
+        put("runtime_config", [f'"""Runtime configuration of the {domain.replace("_", " ")} processing."""', "",
+                               "from __future__ import annotations", "", "from dataclasses import dataclass", "", "",
+                               "@dataclass(frozen=True)", "class WorkerSettings:",
+                               '    """Settings of the worker process; the defaults are the production values."""',
+                               "", f"    DRAIN_SECONDS: int = {drain_seconds}",
+                               f"    POLL_INTERVAL_S: float = {rng.choice(('0.5', '1.0', '2.0'))}",
+                               f'    LOG_LEVEL: str = "{self.pick(("INFO", "WARNING"))}"', "", "",
+                               "worker_settings = WorkerSettings()"])
+        put("text", ['"""Text helpers: pure functions."""', "", "", "def slug(value: str) -> str:",
+                     '    """Lower case words joined by dashes."""',
+                     '    words = str(value).lower().replace("_", " ").split()',
+                     '    return "-".join(word for word in words if word.isalnum() or "-" in word)'])
+        put("keys", ['"""Keys of stored and scheduled things."""', "", f"from {dotted}.text import slug", "", "",
+                     "def scoped_key(scope: str, value: str) -> str:",
+                     '    """``scope:value`` with both parts as slugs."""',
+                     '    return f"{slug(scope)}:{slug(value)}"'])
+        put("naming", ['"""Names of workflows and their runs."""', "", f"from {dotted}.keys import scoped_key", "",
+                       "", "def workflow_label(entity_id: str) -> str:",
+                       '    """The label a workflow run of this domain carries."""',
+                       f'    return scoped_key("{domain}", entity_id)'])
+        names = [n for n in MODULE_NAMES if n not in ("config",)]
+        chosen = rng.sample(names, min(unneeded, len(names)))
+        mods = [_Module(service, f"{path}/{n}.py", f"{dotted}.{n}", "module") for n in chosen]
+        for i in reversed(range(len(mods))):  # leaves first: a module imports names its children export
+            children = [mods[j] for j in (2 * i + 1, 2 * i + 2) if j < len(mods)]
+            self.put(mods[i].path, self.ordinary_module(mods[i], children, service, every=True), "python_support")
+        return _Support(dotted, mods)
+
+    def _unrelated_import(self, support: _Support, index: int) -> list[str]:
+        """``from <unneeded module> import <name>``: an import no analysis needs."""
+        if index >= len(support.unneeded):
+            return []
+        mod = support.unneeded[index]
+        return [f"from {mod.dotted} import {mod.exports[0]}"] if mod.exports else []
+
     def temporal_group(self, service: str, base_path: str, base_dotted: str, domain: str, budget: int,
-                       ordinary: list[_Module], has_shutdown_lib: bool) -> tuple[list[str], _Worker]:
-        """Write one Temporal package of ``budget`` (4-7) files and return their paths and its worker.
+                       support_room: int, has_shutdown_lib: bool) -> tuple[list[str], _Worker, int]:
+        """Write one Temporal package of ``budget`` (4-7) files and return their paths, its worker and
+        how many ordinary support modules it wrote.
 
         Always: ``__init__``, ``activities``, ``workflows``, ``worker``; then, as the budget allows, a
-        settings module, a worker factory (or ``Worker`` subclass) and a separate entrypoint."""
+        settings module, a worker factory (or ``Worker`` subclass) and a separate entrypoint. Beside it,
+        an ordinary package (``support_package``) that its Temporal modules import: about
+        ``SUPPORT_PER_TEMPORAL`` ordinary modules per Temporal module (its settings module included),
+        fewer when ``support_room`` (files left for such packages) is short."""
         rng = self.rng
         written: list[str] = []
         extras = budget - 4
@@ -426,7 +712,8 @@ class _Writer:
             style = self.pick(("factory", "subclass"))
         else:
             style = self.pick(("direct", "direct", "direct_missing", "kwargs_dict", "env_default", "env_required",
-                               "alias", "opaque") + (("settings_const", "settings_const") if with_settings else ()))
+                               "alias", "opaque", "settings_object", "settings_object")
+                              + (("settings_const", "settings_const") if with_settings else ()))
         entry = self.pick(("dunder_main", "main_script")) if with_entry else "worker_main"
         signals = self.pick(("add_signal_handler", "add_signal_handler", "signal_signal", "none", "none")
                             + (("shared_lib",) if has_shutdown_lib else ()))
@@ -437,6 +724,19 @@ class _Writer:
         env_prefix = f"{service.upper()}_{domain.upper()}"
         env_name = f"{env_prefix}_DRAIN_SECONDS"
         tq = f"{service}-{domain}".replace("_", "-")
+        # The ordinary package beside the group: about SUPPORT_PER_TEMPORAL modules per Temporal module.
+        temporal_modules = 3 + with_factory  # activities, workflows, worker (and factory) import temporalio
+        wanted = SUPPORT_PER_TEMPORAL * temporal_modules - with_settings - SUPPORT_NEEDED_FILES
+        support = self.support_package(service, f"{base_path.rsplit('/', 1)[0]}/{domain}",
+                                       f"{base_dotted.rsplit('.', 1)[0]}.{domain}", domain,
+                                       max(0, min(wanted, support_room - SUPPORT_NEEDED_FILES)), seconds,
+                                       chained_limits=self.groups % 3 == 0)
+        support_files = SUPPORT_NEEDED_FILES + len(support.unneeded)
+        # One group in four calls the chain from workflow code (needed by the call graph); the others from
+        # a helper of the activity module (imported, never needed). Workflow code calling project helpers
+        # three modules deep is the exception in real code: the sandbox makes every import a cost.
+        chain_in_workflow = self.groups % 4 == 0
+        self.groups += 1
 
         def write(name: str, text: str, kind: str = "python_temporal") -> None:
             self.put(f"{base_path}/{name}", text, kind)
@@ -447,17 +747,19 @@ class _Writer:
 
         # activities.py
         acts = list(dict.fromkeys(f"{self.pick(VERBS)}_{self.pick(NOUNS)}" for _ in range(rng.randint(4, 14))))
-        helpers = [m for m in ordinary if m.exports and m.role == "module"]
-        helper_mod = helpers[rng.randrange(len(helpers))] if helpers else None
         noun = domain
         lines = [f'"""Activities of the {service} {domain} worker."""', "", "from __future__ import annotations", "",
                  "import logging", "from dataclasses import dataclass", "from typing import Any", "",
                  "from temporalio import activity", "from temporalio.exceptions import ApplicationError"]
-        if helper_mod is not None:
-            lines.append(f"from {helper_mod.dotted} import {helper_mod.exports[0]}")
+        lines += self._unrelated_import(support, 0)
+        if not chain_in_workflow:
+            lines.append(f"from {support.dotted}.naming import workflow_label")
         lines += ["", "logger = logging.getLogger(__name__)", "", "", "@dataclass",
                   f"class {_camel(noun)}Input:", f"    {noun}_id: str", "    tenant_id: str", "    attempt: int = 0",
                   "    payload: dict[str, Any] | None = None"]
+        if not chain_in_workflow:
+            lines += ["", "", f"def _label(params: {_camel(noun)}Input) -> str:",
+                      f"    return workflow_label(params.{noun}_id)"]
         for act in acts:
             kind = rng.randrange(3)
             lines += ["", "", "@activity.defn", f"async def {act}(params: {_camel(noun)}Input) -> dict[str, Any]:"]
@@ -480,19 +782,24 @@ class _Writer:
         # workflows.py
         lines = [f'"""Workflows of the {service} {domain} worker."""', "", "from __future__ import annotations", "",
                  "from datetime import timedelta", "", "from temporalio import workflow",
-                 "from temporalio.common import RetryPolicy", "", "with workflow.unsafe.imports_passed_through():",
-                 f"    from {base_dotted}.activities import {_camel(noun)}Input, {', '.join(acts[:4])}", ""]
+                 "from temporalio.common import RetryPolicy", "", f"from {support.dotted} import limits",
+                 *([f"from {support.dotted}.naming import workflow_label"] if chain_in_workflow else []), "",
+                 "with workflow.unsafe.imports_passed_through():",
+                 f"    from {base_dotted}.activities import {_camel(noun)}Input, {', '.join(acts[:4])}",
+                 *("    " + line for line in self._unrelated_import(support, 1)), ""]
         wfs: list[str] = []
         for n in range(rng.randint(1, 4)):
             wf = f"{_camel(self.pick(VERBS))}{_camel(noun)}Workflow" + (str(n) if n else "")
             wfs.append(wf)
             lines += ["", "@workflow.defn", f"class {wf}:", "    def __init__(self) -> None:",
                       '        self._status = "pending"', "", "    @workflow.run",
-                      f"    async def run(self, params: {_camel(noun)}Input) -> str:"]
-            for act in acts[: rng.randint(1, min(4, len(acts)))]:
+                      f"    async def run(self, params: {_camel(noun)}Input) -> str:",
+                      *([f"        self._status = workflow_label(params.{noun}_id)"] if chain_in_workflow else [])]
+            for k, act in enumerate(acts[: rng.randint(1, min(4, len(acts)))]):
+                timeout = "limits.ACTIVITY_TIMEOUT_S" if k == 0 else str(rng.choice((10, 30, 60, 300)))
                 lines += ["        await workflow.execute_activity(",
                           f"            {act},", "            params,",
-                          f"            start_to_close_timeout=timedelta(seconds={rng.choice((10, 30, 60, 300))}),",
+                          f"            start_to_close_timeout=timedelta(seconds={timeout}),",
                           f"            retry_policy=RetryPolicy(maximum_attempts={rng.randint(3, 10)}),",
                           "        )"]
             lines += ['        self._status = "done"', f"        return params.{noun}_id", "",
@@ -536,7 +843,8 @@ class _Writer:
             gst = [f"graceful_shutdown_timeout={settings_name}.DRAIN_TIMEOUT"] if timeout_in_factory else []
             lines = [f'"""How {service} builds its Temporal workers."""', "", "from __future__ import annotations", "",
                      "from typing import Any", "", "from temporalio.client import Client",
-                     "from temporalio.worker import Worker", "", f"from {base_dotted} import {settings_name}", "", ""]
+                     "from temporalio.worker import Worker", "", f"from {base_dotted} import {settings_name}",
+                     *self._unrelated_import(support, 2), "", ""]
             if style == "factory":
                 lines += ["def build_worker(client: Client, **options: Any) -> Worker:",
                           '    """A Worker with the service defaults; callers pass the task queue and code."""',
@@ -574,10 +882,16 @@ class _Writer:
             imports.append(factory_import)
         if signals == "shared_lib":
             imports.append("from common.shutdown import wait_for_termination")
+        imports.append(f"from {support.dotted} import limits")
+        if style == "settings_object":
+            imports.append(f"from {support.dotted}.runtime_config import worker_settings")
+        imports += self._unrelated_import(support, 2 if with_factory else rng.choice((0, 2)))
         module_level: list[str] = []
         code_args = [f"task_queue={tq_expr}", f"workflows=[{', '.join(wfs)}]", f"activities=[{', '.join(acts)}]"]
         if with_settings and rng.random() < 0.5:
             code_args.append(f"max_cached_workflows={cfg}MAX_CACHED_WORKFLOWS")
+        if style not in ("factory", "opaque"):  # a worker option from an ordinary module's constant
+            code_args.append("max_concurrent_activities=limits.MAX_CONCURRENT_ACTIVITIES")
         callee, args = "Worker", list(code_args)
         if style == "direct":
             args.append(f"graceful_shutdown_timeout=timedelta(minutes={minutes})")
@@ -589,6 +903,8 @@ class _Writer:
             args = [*code_args[1:3], "**WORKER_OPTIONS"]
         elif style == "settings_const":
             args.append(f"graceful_shutdown_timeout={cfg}DRAIN_TIMEOUT")
+        elif style == "settings_object":
+            args.append("graceful_shutdown_timeout=timedelta(seconds=worker_settings.DRAIN_SECONDS)")
         elif style == "env_default":
             module_level = [f'DRAIN = timedelta(seconds=int(os.environ.get("{env_name}", "{seconds}")))']
             env_drain = env_name
@@ -656,7 +972,7 @@ class _Writer:
             launch = ("module", f"{base_dotted}.worker")
         if style == "opaque":
             drain = None
-        return written, _Worker(service, domain, base_dotted, base_path, launch, drain, env_drain)
+        return written, _Worker(service, domain, base_dotted, base_path, launch, drain, env_drain), support_files
 
     # -- Kubernetes, Docker, noise -------------------------------------------------------------
 
@@ -809,6 +1125,39 @@ class _Writer:
                 f"              service: {{name: {name}, port: {{number: 80}}}}"]))
         return docs
 
+    def helm_chart(self, folder: str, name: str, entries: int) -> None:
+        """A chart whose render takes real time: templates ranging over ``entries`` values entries and a
+        dozen components, helpers called through ``include`` and values rendered with ``tpl``."""
+        rng = self.rng
+        self.put(f"{folder}/Chart.yaml", "\n".join([
+            "apiVersion: v2", f"name: {name}", f"description: Web components of {name.replace('-', ' ')}",
+            "type: application", f"version: 0.{rng.randint(1, 30)}.{rng.randint(0, 9)}",
+            f'appVersion: "{self.version()}"']), "helm_chart")
+        lines = ['nameOverride: ""', "image:", f"  repository: ghcr.io/acme/{name}", f'  tag: "{self.version()}"',
+                 f'host: "{{{{ .Release.Name }}}}.{name}.acme.internal"', "global:", "  labels:",
+                 f"    team: {name}-team", '    release: "{{ .Release.Name }}-{{ .Chart.Version }}"',
+                 '    revision: "{{ .Release.Revision }}"',
+                 'entryTemplate: "{{ .entry.kind }}/{{ .entry.value }}@{{ .Release.Name }}.{{ .Chart.Name }}"',
+                 "components:"]
+        for i in range(rng.randint(8, 12)):
+            component = f"{self.pick(('api', 'web', 'admin', 'gateway', 'events', 'sync'))}-{i}"
+            lines += [f"  - name: {component}", f"    replicas: {rng.choice((1, 2, 3))}",
+                      f"    port: {rng.choice((8000, 8080, 9000))}", f"    grace: {rng.choice((30, 60))}", "    env:",
+                      '      SERVICE_NAME: "{{ .Release.Name }}"', f"      LOG_LEVEL: {self.pick(('INFO', 'DEBUG'))}"]
+            for _ in range(rng.randint(2, 6)):
+                lines.append(f'      {self.ident().upper()}: "{rng.randint(0, 1000)}"')
+            lines += ["    resources:", f"      requests: {{cpu: {self.pick(('100m', '250m'))}, memory: 256Mi}}",
+                      "      limits: {memory: 256Mi}"]
+        lines.append("entries:")
+        for i in range(entries):
+            lines += [f"  - name: {self.pick(NOUNS).replace('_', '-')}-{i:04d}",
+                      f"    kind: {self.pick(('flag', 'route', 'quota', 'limit'))}",
+                      f"    value: {rng.randint(0, 10000)}", f"    enabled: {self.pick(('true', 'false'))}"]
+        self.put(f"{folder}/values.yaml", "\n".join(lines), "helm_values")
+        self.put(f"{folder}/templates/_helpers.tpl", _CHART_HELPERS.replace("CHART", name), "helm_template")
+        for template, text in sorted(_CHART_TEMPLATES.items()):
+            self.put(f"{folder}/templates/{template}", text.replace("CHART", name), "helm_template")
+
     def dockerfile(self, cmd: str) -> str:
         return "\n".join([
             f"FROM python:{self.pick(('3.11', '3.12', '3.13'))}-slim AS base",
@@ -818,16 +1167,21 @@ class _Writer:
 
 
 def generate(root: Path, python_files: int = 3000, temporal_share: float = 0.04, manifests: int = 300,
-             seed: int = 7) -> dict[str, int]:
+             seed: int = 7, charts: int = 3, chart_entries: int = 300) -> dict[str, int]:
     """Write a synthetic monorepo under ``root`` (created; must be empty) and return counts by kind.
 
     ``python_files`` is the number of ``.py`` files, of which about ``temporal_share`` are Temporal
-    packages; ``manifests`` is the number of Kubernetes YAML files (each holds one or more documents).
+    packages; ``manifests`` is the number of Kubernetes YAML files (each holds one or more documents);
+    ``charts`` Helm charts (at most one per service) range over ``chart_entries`` values entries each.
+    Each Temporal group imports an ordinary package of about ``SUPPORT_PER_TEMPORAL`` modules per
+    Temporal module; their files come out of the ordinary modules' share of ``python_files``.
     """
     if python_files < 100:
         raise ValueError("python_files must be at least 100")
     if not 0 <= temporal_share <= 0.5:
         raise ValueError("temporal_share must be between 0 and 0.5")
+    if charts < 0 or chart_entries < 1:
+        raise ValueError("charts must be at least 0 and chart_entries at least 1")
     if root.exists() and any(root.iterdir()):
         raise FileExistsError(f"{root} exists and is not empty")
     w = _Writer(seed)
@@ -840,6 +1194,8 @@ def generate(root: Path, python_files: int = 3000, temporal_share: float = 0.04,
 
     n_temporal = round(python_files * temporal_share)
     n_ordinary = python_files - n_temporal
+    support_room = min(round(n_temporal * SUPPORT_SHARE), n_ordinary // 2)
+    n_ordinary -= support_room
 
     # Where each service's packages live: flat, src layout, or a nested "backend" folder.
     roots: dict[str, str] = {}
@@ -945,17 +1301,29 @@ def generate(root: Path, python_files: int = 3000, temporal_share: float = 0.04,
         budget = rng.randint(4, 7)
         if left - budget < 4:  # do not leave a remainder too small for a group
             budget = left if left <= 7 else left - 4
-        paths, worker = w.temporal_group(service, f"{roots[service]}/{service}/{tpkg}_{domain}",
-                                         f"{service}.{tpkg}_{domain}", domain, budget,
-                                         written_ordinary[service], has_shutdown_lib)
+        paths, worker, support_files = w.temporal_group(service, f"{roots[service]}/{service}/{tpkg}_{domain}",
+                                                        f"{service}.{tpkg}_{domain}", domain, budget,
+                                                        support_room, has_shutdown_lib)
         workers.append(worker)
         left -= len(paths)
+        support_room -= support_files
     for i in range(left):  # fewer Temporal files than one group needs: stand-alone activity modules
         service = w.pick(services)
         w.put(f"{roots[service]}/{service}/extra_activities_{i}.py",
               "\n".join(['"""Stand-alone activities."""', "", "from temporalio import activity", "", "",
                          "@activity.defn", f"async def {w.ident()}() -> None:", "    return None"]),
               "python_temporal")
+
+    # Room left over from the support packages: ordinary modules of a legacy package, as many as planned.
+    if support_room > 0:
+        legacy = services[0]
+        w.put(f"{roots[legacy]}/{legacy}/legacy/__init__.py", "", "python")
+        padding: list[_Module] = []
+        for i in range(support_room - 1):
+            name = f"{w.pick(MODULE_NAMES)}_{i}"
+            mod = _Module(legacy, f"{roots[legacy]}/{legacy}/legacy/{name}.py", f"{legacy}.legacy.{name}", "module")
+            w.put(mod.path, w.ordinary_module(mod, padding[-10:], legacy), "python")
+            padding.append(mod)
 
     # Dockerfiles: one per service that runs workers (plus two API services), some named per worker image.
     images: dict[str, str] = {}
@@ -1006,23 +1374,16 @@ def generate(root: Path, python_files: int = 3000, temporal_share: float = 0.04,
         w.put(path, header + "---\n".join(d + "\n" for d in docs), "kubernetes")
         w.kinds["k8s_documents"] += len(docs)
 
-    # A Temporal server deployment, a Helm chart (skipped by tprlint) and noise.
+    # A Temporal server deployment, Helm charts and noise.
     w.put("k8s/platform/temporal-server.yaml", "\n".join([
         "apiVersion: apps/v1", "kind: Deployment", "metadata:", "  name: temporal-frontend", "  namespace: temporal",
         "spec:", "  replicas: 3", "  selector:", "    matchLabels: {app: temporal-frontend}", "  template:",
         "    metadata:", "      labels: {app: temporal-frontend}", "    spec:", "      containers:",
         "        - name: frontend", "          image: temporalio/server:1.24.2",
         "          ports: [{containerPort: 7233}]"]), "kubernetes_platform")
-    for s in services[: max(1, len(services) // 5)]:
-        chart = f"charts/{s.replace('_', '-')}"
-        w.put(f"{chart}/Chart.yaml", f"apiVersion: v2\nname: {s}\nversion: 0.1.0\n", "other_yaml")
-        w.put(f"{chart}/values.yaml", f"replicaCount: 2\nimage:\n  repository: ghcr.io/acme/{s}\n  tag: latest\n",
-              "other_yaml")
-        w.put(f"{chart}/templates/deployment.yaml", "\n".join([
-            "apiVersion: apps/v1", "kind: Deployment", "metadata:", "  name: {{ include \"chart.fullname\" . }}",
-            "spec:", "  replicas: {{ .Values.replicaCount }}", "  template:", "    spec:", "      containers:",
-            "        - name: app", "          image: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\""]),
-            "helm_template")
+    for s in services[:charts]:
+        name = f"{s.replace('_', '-')}-web"
+        w.helm_chart(f"charts/{name}", name, chart_entries)
     w.put(".github/workflows/ci.yml", "\n".join([
         "name: ci", "on: [push, pull_request]", "jobs:", "  test:", "    runs-on: ubuntu-latest", "    steps:",
         "      - uses: actions/checkout@v4", "      - run: pip install -r requirements.txt", "      - run: pytest -q"]),
@@ -1072,9 +1433,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="share of Python files that are Temporal code (default: 0.04)")
     parser.add_argument("--manifests", type=int, default=300, help="number of Kubernetes YAML files (default: 300)")
     parser.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same tree")
+    parser.add_argument("--charts", type=int, default=3, help="Helm charts, one per service at most (default: 3)")
+    parser.add_argument("--chart-entries", type=int, default=300,
+                        help="entries of each chart's values lists that its templates range over (default: 300)")
     args = parser.parse_args(argv)
     try:
-        counts = generate(args.root, args.files, args.temporal_share, args.manifests, args.seed)
+        counts = generate(args.root, args.files, args.temporal_share, args.manifests, args.seed, args.charts,
+                          args.chart_entries)
     except (FileExistsError, ValueError) as exc:
         print(f"synthetic_repo: {exc}", file=sys.stderr)
         return 2
