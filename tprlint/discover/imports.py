@@ -48,7 +48,8 @@ def import_words(statements: bytes) -> frozenset[bytes]:
 
 def scan_imports(data: bytes) -> bytes:
     """The file's ``import`` and ``from ... import`` statements, each from its first word, one per
-    line (continuations kept): enough to know what the module imports without parsing it."""
+    line (a statement's continuation lines joined, comments cut): enough to know what the module imports
+    without parsing it. (An import statement holds no string, so ``#`` always starts a comment.)"""
     statements: list[bytes] = []
     at = data.find(b"import")
     while at != -1:
@@ -63,7 +64,11 @@ def scan_imports(data: bytes) -> bytes:
                 line = data[at:end]
                 if line[-1:] in (b"\\", b"\r") or (b"(" in line and b")" not in line):
                     end = _statement_end(data, at)  # the statement goes on: `(` or a backslash
-                statements.append(data[code:end])
+                statement = data[code:end]
+                if b"\n" in statement:  # one line per statement: comments cut, continuations joined
+                    statement = b" ".join(line.split(b"#", 1)[0].rstrip(b"\\\r \t")
+                                          for line in statement.split(b"\n"))
+                statements.append(statement)
                 at = data.find(b"import", end)
                 continue
             # `import` inside other code, a comment or a string: no statement starts later on this line

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from tprlint.facts.pyproject import ConsoleScript
 from tprlint.facts.python.facts import WORKER_CLASSES, ImportedModule, PythonFacts, WorkerConstruction
-from tprlint.facts.python.names import split_qualname, suffix_index
+from tprlint.facts.python.names import shared_suffix_index, split_qualname
 from tprlint.facts.python.values import Attr, Expr, Missing, Ref, Unknown, fold
 from tprlint.model import Location
 
@@ -63,7 +63,7 @@ class PythonProject:
         self._closures: dict[str, list[str]] = {}
         self._imported: dict[str, set[str]] = {}
         self._known = set(self.modules) | set(other_keys)
-        self._by_suffix = suffix_index(self._known)
+        self._by_suffix = shared_suffix_index(frozenset(self._known))
 
     # -- modules -----------------------------------------------------------------------------
 
