@@ -117,3 +117,22 @@ def test_a_statement_that_does_not_parse_alone_asks_for_the_module() -> None:
 ])
 def test_which_modules_of_a_process_may_matter_to_it(source: bytes, matters: bool) -> None:
     assert has_process_words(source, import_words(scan_imports(source))) is matters
+
+
+@pytest.mark.parametrize("statements", [
+    b"import os\nimport a.b.c as d, e",
+    b"from . import x\nfrom .. import y as z\nfrom ...pkg.mod import (a, b as c,)",
+    b"from .import x",  # no space after the dots
+    b"from x import *",
+    b"from x import*",
+    b"import def",  # a keyword: not an import ast accepts
+    b"from x import a b",
+    b"from x import (a",
+    b"import caf\xc3\xa9",  # not ASCII: left to ast
+    b"import os;import sys",
+    b"from __future__ import annotations",
+])
+def test_plain_import_statements_read_as_ast_reads_them(statements: bytes) -> None:
+    from tprlint.facts.python.import_statements import _with_ast
+
+    assert imports_of_statements("shop/runtime/boot.py", statements) == _with_ast("shop/runtime/boot.py", statements)

@@ -85,10 +85,14 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
         live.start()
     try:
         scanner.start([c for c in candidates if not is_chart_file(c.display)])
-        # ...while this process loads the linking and rule code.
+        # Helm renders in a child process of its own, started before this process loads the linking and
+        # rule code: the render is one long job, the parse is many short ones that the workers share out.
+        from tprlint.helm.stage import start_helm
+
+        helm = start_helm(candidates, config, cache)
         from tprlint.pipeline import analyse
 
-        result = analyse(candidates, scanner, config, rules, live, profile)
+        result = analyse(candidates, scanner, config, rules, live, profile, helm)
     finally:
         scanner.close()
     result = _only_requested(result, paths)

@@ -14,13 +14,12 @@ from tprlint.catalog import load_catalog
 from tprlint.checklist.subjects import applied as applied_to
 from tprlint.config import Config
 from tprlint.discover import FileKind
-from tprlint.discover.walk import UNLISTED_FOLDER, Candidate, read_sources
+from tprlint.discover.walk import UNLISTED_FOLDER, Candidate
 from tprlint.facts.extract import FileFacts, ParseError
 from tprlint.facts.python.names import module_key_for
 from tprlint.facts.temporal_server import build_server_project
 from tprlint.follow_imports import ModuleLoader, follow
-from tprlint.helm.discover import is_chart_file
-from tprlint.helm.stage import HelmResult, HelmStage
+from tprlint.helm.stage import HelmResult, HelmStage, start_helm
 from tprlint.helm.variants import FindingKey, finding_key, new_in_world, worlds
 from tprlint.internal import INTERNAL_ERROR, describe
 from tprlint.link.kustomize import Overlay, in_overlay, name_overlays, overlays
@@ -41,8 +40,10 @@ _CODE_KINDS = frozenset({FileKind.PYTHON, FileKind.PYTHON_OTHER, FileKind.DOCKER
 
 
 def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules: tuple[str, ...],
-            live: LiveRun | None = None, profile: Profile | None = None) -> RunResult:
-    """Findings for ``candidates``, whose files ``scanner`` has started reading (see tprlint.engine).
+            live: LiveRun | None = None, profile: Profile | None = None,
+            helm: HelmStage | Exception | None = None) -> RunResult:
+    """Findings for ``candidates``, whose files ``scanner`` has started reading, and whose charts ``helm``
+    has started rendering (``start_helm``; started here when not given) - see tprlint.engine.
 
     Each stage and each rule runs inside a boundary: an exception there becomes a TPR000 finding
     (``tprlint.internal``) and the run goes on with what the other stages and rules found."""
@@ -51,8 +52,8 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     failures: list[Hit] = []
     profile = profile or Profile()
     # Helm renders the charts in a child process while the workers parse the rest.
-    helm = _guarded(failures, "the Helm stage", None,
-                    lambda: HelmStage(read_sources([c for c in candidates if is_chart_file(c.display)]), config, cache))
+    started = helm if helm is not None else start_helm(candidates, config, cache)
+    helm = _guarded(failures, "the Helm stage", None, partial(_started, started))
     # Chart templates and vendored sub-charts are Helm's: their facts come from the rendered output.
     scanned = [s for s in scanner.results() if not (helm and helm.owns(s.display))]
     profile.lap("scan")
@@ -229,6 +230,12 @@ def _unique(items: Iterable[T]) -> list[T]:
             seen.add(id(item))
             kept.append(item)
     return kept
+
+
+def _started(helm: HelmStage | Exception | None) -> HelmStage | None:
+    if isinstance(helm, Exception):
+        raise helm  # reported by the stage's boundary, as if it had failed here
+    return helm
 
 
 def _run_rule(rule_id: str, project: Project) -> list[Hit]:

@@ -17,11 +17,20 @@ from tprlint.config import Config
 from tprlint.deadline import Deadline
 from tprlint.discover import FileKind, SourceFile
 from tprlint.discover.read import inside, read_text
+from tprlint.discover.walk import Candidate, read_sources
 from tprlint.facts.extract import FileFacts
 from tprlint.facts.kubernetes import KubeFacts, extract_kubernetes
 from tprlint.facts.temporal_server import TemporalFileFacts, layer_from_values
 from tprlint.facts.yaml_docs import YamlDoc, YamlError, load_yaml_documents
-from tprlint.helm.discover import ChartDir, Dependency, find_charts, inside_chart, values_files_for, vendored
+from tprlint.helm.discover import (
+    ChartDir,
+    Dependency,
+    find_charts,
+    inside_chart,
+    is_chart_file,
+    values_files_for,
+    vendored,
+)
 from tprlint.helm.relocate import relocate
 from tprlint.helm.render import (
     RUN_TIMED_OUT,
@@ -536,3 +545,15 @@ def _combined(first: KubeFacts | None, second: KubeFacts) -> KubeFacts:
 
 
 __all__ = ["ChartOutcome", "HelmResult", "HelmStage"]
+
+
+def start_helm(candidates: list[Candidate], config: Config, cache: FactsCache | None) -> HelmStage | Exception | None:
+    """The Helm stage for the charts among ``candidates``, its renders started; None when there is no
+    chart. An exception is returned, not raised: the pipeline reports it inside its boundaries."""
+    charts = [c for c in candidates if is_chart_file(c.display)]
+    if not charts:
+        return None
+    try:
+        return HelmStage(read_sources(charts), config, cache)
+    except Exception as exc:
+        return exc
