@@ -136,3 +136,15 @@ def test_plain_import_statements_read_as_ast_reads_them(statements: bytes) -> No
     from tprlint.facts.python.import_statements import _with_ast
 
     assert imports_of_statements("shop/runtime/boot.py", statements) == _with_ast("shop/runtime/boot.py", statements)
+
+
+def test_only_module_names_of_import_statements_are_kept() -> None:
+    from tprlint.discover.imports import plain_statements
+
+    source = b'import os\r\n"""\nimport password: hunter2\n"""\nfrom x import (a,\n    b)\n'
+    kept = plain_statements(scan_imports(source))
+    assert b"hunter2" not in kept
+    # The line that is not a plain statement sends the module to the parser, which knows better.
+    assert imports_of_statements("a.py", kept) is None
+    assert imports_of_statements("a.py", plain_statements(scan_imports(b"import os\r\nimport sys\r\n"))) == [
+        ImportedModule("mod:os"), ImportedModule("mod:sys")]

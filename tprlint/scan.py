@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from tprlint.cache import FactsCache
 from tprlint.deadline import Deadline
 from tprlint.discover.classify import FileKind
-from tprlint.discover.imports import import_words, scan_imports
+from tprlint.discover.imports import import_words, plain_statements, scan_imports
 from tprlint.discover.read import MAX_FILE_BYTES, read_regular, strip_bom
 from tprlint.discover.walk import Candidate, SourceFile, kind_by_name, read_source
 from tprlint.facts.extract import FileFacts, ParseError, extract_file
@@ -257,7 +257,7 @@ def _scan_file(candidate: Candidate) -> ScannedFile:
     if source.kind is FileKind.PYTHON_OTHER:
         statements = scan_imports(source.data)
         return ScannedFile(source.display, candidate.abspath, source.kind, key, digest,
-                           import_words=import_words(statements), import_statements=statements)
+                           import_words=import_words(statements), import_statements=plain_statements(statements))
     facts = extract_file(source.display, source.kind, source.data)
     # tprlint's own failure (TPR000) is not a verdict on the file either: never cached, never replayed.
     failed = facts.error is not None and facts.error.internal

@@ -81,6 +81,20 @@ def scan_imports(data: bytes) -> bytes:
     return b"\n".join(statements)
 
 
+_PLAIN = re.compile(rb"(?:import|from)[ \t][\w. \t\r,()*]*")
+UNREADABLE_STATEMENT = b"\0"  # stands for a statement that is not plain: the module must be parsed
+
+
+def plain_statements(statements: bytes) -> bytes:
+    """``statements`` as kept in the facts cache: any line that is not made of names, dots, commas,
+    parentheses and ``*`` alone (an ``import`` line inside a docstring, say) is replaced by
+    ``UNREADABLE_STATEMENT``, so no text of the file but its module names is ever stored."""
+    lines = statements.split(b"\n")
+    if all(_PLAIN.fullmatch(line) for line in lines):
+        return statements
+    return b"\n".join(line if _PLAIN.fullmatch(line) else UNREADABLE_STATEMENT for line in lines)
+
+
 def _statement_end(data: bytes, at: int) -> int:
     """The end of the statement whose ``import`` keyword is at ``at``: the line, or the closing
     parenthesis of ``from x import (a,\\n b)``, or the lines continued with a backslash."""
