@@ -21,7 +21,9 @@ from tprlint.discover.imports import has_process_words, import_words, scan_impor
 from tprlint.facts.python.facts import ImportedModule
 from tprlint.facts.python.import_statements import imports_of_statements
 
-FIXTURES = sorted(p.name for p in (REPO / "fixtures").iterdir() if (p / "pyproject.toml").is_file())
+FIXTURES = sorted(str(p.relative_to(REPO / "fixtures")) for p in [*(REPO / "fixtures").iterdir(),
+                                                                   *(REPO / "fixtures" / "follow-cases").iterdir()]
+                  if (p / "pyproject.toml").is_file())
 
 
 def _scan(fixture: str, tmp_path: Path, full: bool) -> tuple[dict[str, Any], str]:
@@ -73,12 +75,27 @@ def test_each_kind_of_lookup_reaches_the_module_it_needs(tmp_path: Path) -> None
     assert _parsed(timings) < _parsed(full_timings)  # models, serializers, boot helpers: never parsed
 
 
+@pytest.mark.parametrize(("case", "expected", "absent"), [
+    ("entry-chain-two-modules-deep", {("TPR601", "deploy/worker.yaml"), ("TPR103", "app/cli.py")}, {"TPR000"}),
+    ("health-route-behind-a-commented-import", {("TPR109", "app/health.py")}, set()),
+    ("heartbeat-in-a-helper-method", set(), {"TPR203"}),
+    ("import-example-in-a-docstring", {("TPR103", "app/main.py")}, {"TPR104"}),
+    ("loop-handover-in-a-helper", set(), {"TPR104"}),
+])
+def test_a_module_that_never_mentions_temporal_still_decides(case: str, expected: set[tuple[str, str]],
+                                                            absent: set[str], tmp_path: Path) -> None:
+    report, _ = _scan(f"follow-cases/{case}", tmp_path, full=False)
+    found = {(f["rule"], f["path"]) for f in report["findings"]}
+    assert expected <= found
+    assert not {rule for rule, _ in found} & absent
+
+
 def test_timings_table_names_every_stage(tmp_path: Path) -> None:
     result = run_cli(".", "--no-cache", "--exit-zero", "-q", cwd=REPO / "fixtures" / "follow",
                      env={"TPRLINT_PROFILE": "1"})
     assert result.returncode == 0, result.stderr
     stages = re.findall(r"^  (\w+)\s+\d+\.\d{3}\s+\d+%$", result.stderr, re.MULTILINE)
-    assert stages == ["walk", "scan", "follow", "helm", "link", "rules", "report"]
+    assert stages == ["walk", "load", "scan", "follow", "helm", "link", "rules", "report"]
     assert re.search(r"peak memory: \d+ MB in this process", result.stderr)
     warm = run_cli(".", "--timings", "-q", "--exit-zero", cwd=REPO / "fixtures" / "follow")
     again = run_cli(".", "--timings", "-q", "--exit-zero", cwd=REPO / "fixtures" / "follow")

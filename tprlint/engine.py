@@ -76,6 +76,8 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     from tprlint.helm.discover import is_chart_file
     from tprlint.scan import Scanner
 
+    profile.lap("load")
+
     cache = FactsCache(folder) if folder else None
     if cache:
         cache.load()
@@ -90,8 +92,7 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
         from tprlint.helm.stage import start_helm
 
         helm = start_helm(candidates, config, cache)
-        from tprlint.pipeline import analyse
-
+        analyse = profile.timed("load", _pipeline, gap="scan")
         result = analyse(candidates, scanner, config, rules, live, profile, helm)
     finally:
         scanner.close()
@@ -100,6 +101,12 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     if results and not scanner.unreadable and not result.incomplete:
         results.store(key, result)
     return result
+
+
+def _pipeline() -> Callable[..., RunResult]:
+    from tprlint.pipeline import analyse
+
+    return analyse
 
 
 def requested(paths: list[Path]) -> Callable[[str], bool]:

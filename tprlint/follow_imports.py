@@ -1,19 +1,23 @@
 """The project's Python modules that never mention Temporal: parsed only when something needs them.
 
-Three kinds of need, each counted apart (``--profile``):
+Four kinds of need, each counted apart (``--timings``):
 
 - **importers**: a module that imports a module building or running a Worker may be the entry of a
   process (``main.py`` calling a factory). Which modules do is a byte scan of their import statements
   (``tprlint.discover.imports``); those found are parsed up front, and their importers in turn.
+- **process**: a module of a Temporal process's import closure whose words say it may run a Worker,
+  handle signals or serve HTTP: rules look for those in every module of a process, so it is parsed up
+  front too.
 - **needed**: a module an analysis asks a name of - a constant or settings value a worker option or an
-  activity timeout needs, a factory or base class, a function reached from workflow code, a function a
-  signal handler calls, a process's modules when a rule must see all of them. ``ModuleLoader`` parses
-  it then, once, and only it: its own imports wait until a name in them is asked for.
-- the import closure of a process runs through modules nobody needs a name of: their import statements,
-  kept by the scan, tell what they import without parsing them (``import_statements``).
+  activity timeout needs, a factory or base class (``follow_names``, up front), a function reached from
+  workflow code, a helper an activity calls, a function a signal handler calls (``ModuleLoader.load``,
+  when a rule asks). Only that module is parsed: its own imports wait until a name in them is asked for.
+- the import closure of a process runs through the modules nobody needs a name of: their import
+  statements, kept by the scan, tell what they import without parsing them (``import_statements``).
 
 Parsing every module reachable from the Temporal ones instead (the design before) parsed four times as
-many files as the Temporal ones on a real-shaped tree, for names nothing read.
+many files as the Temporal ones on a real-shaped tree, for names nothing read. ``TPRLINT_FOLLOW_ALL=1``
+still does, as the check that the demand-driven scan finds the same (``tests/test_follow.py``).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ MAX_ROUNDS = 4
 
 class ModuleLoader:
     """Facts of the modules the first pass did not parse, on demand (memoised), for every world of
-    the run. ``parse_all`` parses them all up front: the full scan the demand-driven one must equal."""
+    the run, through the scanner (the facts cache, and the workers while they run)."""
 
     def __init__(self, others: Iterable[ScannedFile], scanner: Scanner) -> None:
         self._scanner = scanner
@@ -46,10 +50,7 @@ class ModuleLoader:
         self.facts: list[FileFacts] = []  # of the modules parsed on demand, error-free (suppressions)
         self.seconds = 0.0  # spent parsing on demand: the "follow" stage, not the rule that asked
         self.counts: Counter[str] = Counter()
-
-    def keys(self) -> list[str]:
-        """Every module that was not parsed up front (parsed since or not)."""
-        return list(self._pending)
+        self.reached: set[str] = set()  # the modules of the Temporal code's import closures (``follow``)
 
     def load(self, key: str) -> PythonFacts | None:
         """The module's facts, parsed now if need be; None for a module not in the tree or broken."""
@@ -105,7 +106,7 @@ class ModuleLoader:
             return None
         found = imports_of_statements(source.display, source.import_statements)
         if found is None:
-            module = self.load(key)
+            module = self.load_many([key], "statements")[0]
             found = module.imports if module is not None else []
         self._imports[key] = found
         return found
@@ -123,6 +124,22 @@ class ModuleLoader:
             return True  # it cannot be read now: parsing it reports nothing, and says nothing is known
         return has_process_words(data, source.import_words)
 
+    def defining(self, keys: Iterable[str], name: str) -> list[PythonFacts]:
+        """Those of ``keys`` not parsed yet whose text defines a function or method ``name``, parsed:
+        a method called on an object tprlint cannot type may be theirs (an activity's ``tracker.tick()``)."""
+        definition = f"def {name}(".encode()
+        wanted: list[str] = []
+        for key in sorted(keys):
+            source = self._pending.get(key)
+            if source is None:
+                continue
+            try:
+                if definition in read_regular(source.abspath):
+                    wanted.append(key)
+            except OSError:
+                continue
+        return [m for m in self.load_many(wanted, "needed") if m is not None]
+
 
 def follow(parsed: list[FileFacts], loader: ModuleLoader, python_keys: Iterable[str],
            parse_all: bool = False) -> list[FileFacts]:
@@ -139,18 +156,22 @@ def follow(parsed: list[FileFacts], loader: ModuleLoader, python_keys: Iterable[
     added: list[FileFacts] = []
     known = [f.python for f in parsed if f.python is not None and not is_test_path(f.python.path)]
     project = PythonProject(known, python_keys, loader=loader)
-    frontier, reached = known, set[str]()
+    frontier, upward, reached = known, set[str](), loader.reached
     for _ in range(MAX_ROUNDS):
-        stems = _module_stems(m.key for m in frontier if m.workers or m.runs)
+        # Importers of the modules that build or run a Worker, and of those importers in turn: the
+        # chain from a process's entry module down to the Worker (`cli` -> `bootstrap` -> `worker`).
+        stems = _module_stems(m.key for m in frontier if m.workers or m.runs or m.key in upward)
         found = loader.importers(stems) if stems else []
         loader.load_many(found, "importers")
+        upward.update(found)
         roots = frontier + [m for m in loader.loaded(found) if not is_test_path(m.path)]
         new_reach = project.reachable(root.key for root in roots) - reached
         reached |= new_reach
-        wanted = sorted(k for k in new_reach if not loader.is_loaded(k)
+        wanted = sorted(k for k in new_reach if k not in project.modules
                         and (parse_all or loader.may_matter_to_a_process(k)))
         loader.load_many(wanted, "process")
-        frontier = [m for m in loader.loaded(found + wanted) if not is_test_path(m.path)]
+        frontier = [m for m in loader.loaded(found + wanted) if not is_test_path(m.path)
+                    and m.key not in project.modules]
         if not frontier:
             break
         known += frontier

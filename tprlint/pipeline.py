@@ -168,9 +168,10 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
         summary = Hit(Location("."), deadline.summary(), anchor="timeout")
         findings.append(_finding("TPR001", summary, catalog, config))
     findings.sort(key=Finding.sort_key)
+    profile.lap("rules")
     if cache:  # after the rules: modules parsed on demand are cached too
         cache.save()
-    profile.lap("rules")
+        profile.lap("report")
     files_scanned = sum(s.kind is not FileKind.SKIP for s in scanned) + (len(helm.charts) if helm else 0)
     return RunResult(findings, files_scanned, rules, parsed=scanner.parsed, cache_hits=scanner.hits,
                      incomplete=deadline.hit,

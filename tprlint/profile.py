@@ -8,7 +8,10 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-STAGES = ("walk", "scan", "follow", "helm", "link", "rules", "report")
+# walk: list the candidate files; load: import tprlint's analysis code (while the workers parse, for the
+# linking and rule code); scan: read, classify and extract (through the cache); follow: parse the other
+# modules that are needed; helm: wait for the charts; link, rules; report: write the cache and reports.
+STAGES = ("walk", "load", "scan", "follow", "helm", "link", "rules", "report")
 T = TypeVar("T")
 
 
@@ -36,7 +39,10 @@ class Profile:
         self.add(stage, now - self._last)
         self._last = now
 
-    def timed(self, stage: str, step: Callable[[], T]) -> T:
+    def timed(self, stage: str, step: Callable[[], T], gap: str | None = None) -> T:
+        """``step()``, timed under ``stage``; the time since the last lap goes to ``gap`` (else to
+        ``stage``: the bookkeeping between two rules is judging too)."""
+        self.lap(gap or stage)
         start, following = time.perf_counter(), self.spent_following()
         try:
             return step()
@@ -65,6 +71,7 @@ _WHY = (
     ("importers", "modules importing a Worker module (entry chains)"),
     ("process", "modules of a worker process that may run it or handle signals"),
     ("needed", "modules an analysis needed a name from"),
+    ("statements", "modules whose import statements could not be read alone"),
     ("other", "manifests, charts' values, compose files, Dockerfiles, ..."),
 )
 

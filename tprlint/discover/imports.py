@@ -20,6 +20,7 @@ _WORKER_BYTES = (b"worker", b"Worker", b"WORKER")
 _PROCESS_BYTES = (
     b"health", b"readyz", b"readiness", b"/ready", b'"ready', b"'ready", b"/live", b'"live', b"'live", b"alive",
     b"route", b"add_get", b"add_url_rule", b"start_server", b"create_server", b"serve_forever", b"listen", b"bind",
+    b"run_forever", b"run_until_complete",  # the event loop handed over to a shutdown (TPR104)
 )
 _PROCESS_IMPORTS = frozenset({
     b"signal", b"anyio", b"uvicorn", b"aiorun", b"hypercorn", b"faststream", b"gunicorn", b"daphne",
@@ -41,7 +42,13 @@ def scan_import_words(data: bytes) -> frozenset[bytes]:
     return import_words(scan_imports(data))
 
 
+UNREADABLE_STATEMENT = b"\0"  # stands for a statement that is not plain: the module must be parsed
+
+
 def import_words(statements: bytes) -> frozenset[bytes]:
+    """The identifiers of ``scan_imports``'s statements, but those it found inside a string."""
+    if UNREADABLE_STATEMENT in statements:
+        statements = b"\n".join(line for line in statements.split(b"\n") if not line.startswith(UNREADABLE_STATEMENT))
     # One regex pass over the joined statements: per-statement calls cost more than the scan.
     return frozenset(_WORD.findall(statements))
 
@@ -49,26 +56,28 @@ def import_words(statements: bytes) -> frozenset[bytes]:
 def scan_imports(data: bytes) -> bytes:
     """The file's ``import`` and ``from ... import`` statements, each from its first word, one per
     line (a statement's continuation lines joined, comments cut): enough to know what the module imports
-    without parsing it. (An import statement holds no string, so ``#`` always starts a comment.)"""
+    without parsing it. (An import statement holds no string, so ``#`` always starts a comment.) A
+    statement that may sit inside a triple-quoted string (an example in a docstring) is kept behind
+    ``UNREADABLE_STATEMENT``: only parsing the module tells whether it is one."""
     statements: list[bytes] = []
+    quotes = _QuoteParity(data)
     at = data.find(b"import")
     while at != -1:
         if data[at + 6:at + 7] in (b" ", b"\t", b"("):  # not importlib, imports, ...
-            line_start = data.rfind(b"\n", 0, at) + 1
+            line_start = _logical_line_start(data, data.rfind(b"\n", 0, at) + 1)
             code = line_start  # the line's first non-blank byte, found without slicing the line
             while data[code:code + 1] in (b" ", b"\t"):
                 code += 1
-            if code == at or (data.startswith((b"from ", b"from\t"), code) and data[at - 1:at] in (b" ", b"\t")):
+            if code == at or (data.startswith((b"from ", b"from\t"), code)
+                              and data[at - 1:at] in (b" ", b"\t", b"\n")):
                 end = data.find(b"\n", at)
                 end = len(data) if end == -1 else end
                 line = data[at:end]
                 if line[-1:] in (b"\\", b"\r") or (b"(" in line and b")" not in line):
                     end = _statement_end(data, at)  # the statement goes on: `(` or a backslash
-                statement = data[code:end]
-                if b"\n" in statement:  # one line per statement: comments cut, continuations joined
-                    statement = b" ".join(line.split(b"#", 1)[0].rstrip(b"\\\r \t")
-                                          for line in statement.split(b"\n"))
-                statements.append(statement)
+                statement = b" ".join(part.split(b"#", 1)[0].rstrip(b"\\\r \t")
+                                      for part in data[code:end].split(b"\n"))
+                statements.append(UNREADABLE_STATEMENT + statement if quotes.inside(code) else statement)
                 at = data.find(b"import", end)
                 continue
             # `import` inside other code, a comment or a string: no statement starts later on this line
@@ -81,14 +90,44 @@ def scan_imports(data: bytes) -> bytes:
     return b"\n".join(statements)
 
 
-_PLAIN = re.compile(rb"(?:import|from)[ \t][\w. \t\r,()*]*")
-UNREADABLE_STATEMENT = b"\0"  # stands for a statement that is not plain: the module must be parsed
+def _logical_line_start(data: bytes, line_start: int) -> int:
+    """The start of the line a backslash continues onto ``line_start`` (``from x \\`` then ``import y``)."""
+    while line_start >= 2 and (data[line_start - 2:line_start - 1] == b"\\"
+                               or data[line_start - 3:line_start - 1] == b"\\\r"):
+        line_start = data.rfind(b"\n", 0, line_start - 1) + 1
+    return line_start
+
+
+class _QuoteParity:
+    """Whether a position may be inside a triple-quoted string: an odd number of either triple quote
+    before it. Counted incrementally (positions only grow), so the scan stays linear."""
+
+    _QUOTES = (b'"' * 3, b"'" * 3)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.any = any(quote in data for quote in self._QUOTES)
+        self.at = 0
+        self.counts = [0, 0]
+
+    def inside(self, position: int) -> bool:
+        if not self.any:
+            return False
+        for index, quote in enumerate(self._QUOTES):
+            self.counts[index] += self.data.count(quote, self.at, position)
+        self.at = max(self.at, position)
+        return bool(self.counts[0] % 2 or self.counts[1] % 2)
+
+
+_PLAIN = re.compile(rb"(?:import|from)[ \t][\w. \t,()*]*")
 
 
 def plain_statements(statements: bytes) -> bytes:
     """``statements`` as kept in the facts cache: any line that is not made of names, dots, commas,
     parentheses and ``*`` alone (an ``import`` line inside a docstring, say) is replaced by
     ``UNREADABLE_STATEMENT``, so no text of the file but its module names is ever stored."""
+    if not statements:
+        return statements
     lines = statements.split(b"\n")
     if all(_PLAIN.fullmatch(line) for line in lines):
         return statements

@@ -46,9 +46,12 @@ class Entrypoint:
 class ModuleSource(Protocol):
     """Where modules not parsed up front come from (``tprlint.follow_imports.ModuleLoader``)."""
 
+    reached: set[str]
+
     def load(self, key: str) -> PythonFacts | None: ...
     def imports_of(self, key: str) -> list[ImportedModule] | None: ...
     def path_of(self, key: str) -> str | None: ...
+    def defining(self, keys: Iterable[str], name: str) -> list[PythonFacts]: ...
 
 
 class PythonProject:
@@ -79,6 +82,18 @@ class PythonProject:
         if found is None and self._loader is not None:
             found = self._loader.load(key)
         return found
+
+    @property
+    def known_keys(self) -> set[str]:
+        """Every Python module of the tree, parsed or not."""
+        return self._known
+
+    def defining(self, name: str) -> list[PythonFacts]:
+        """The modules of the Temporal code's processes, not parsed up front, that define a function
+        or method ``name`` - parsed now (see ``ModuleLoader.defining``)."""
+        if self._loader is None:
+            return []
+        return self._loader.defining(self._loader.reached - self.modules.keys(), name)
 
     def imports_of(self, key: str) -> tuple[str, list[ImportedModule]] | None:
         """A module's path and imports; an unparsed module's from its import statements alone."""

@@ -105,9 +105,13 @@ class ActivityIndex:
         self._heartbeats: dict[tuple[str, str], str] = {}
         # Every Worker's registrations and every call ask for the same few names: each is looked up once.
         self._locations: dict[str, list[tuple[str, str]]] = {}
-        for key, module in python.modules.items():
+        for key in python.known_keys:  # every module of the tree, parsed or not
             # The parts PurePosixPath would give, without building one per module.
             self.roots.update(part for part in key[len("path:"):].split("/") if part not in ("", "."))
+        self._searched: set[str] = set()  # method names looked for in the modules not parsed
+        self._indexed: set[str] = set()
+        for key, module in python.modules.items():
+            self._index_methods(key, module)
             for definition in module.activity.definitions:
                 name = self._activity_name(definition)
                 resolved = Resolved(key, module.path, definition, name)
@@ -116,11 +120,25 @@ class ActivityIndex:
                     self.unnamed = self.unnamed or not definition.dynamic
                 else:
                     self.by_name.setdefault(name, []).append(resolved)
-            for qualname in module.activity.summaries:
-                owner, _, method = qualname.partition(".")
-                if method and "." not in method and owner in module.classes:
-                    self.methods.setdefault(method, []).append((key, qualname))
         self.calls = self._link_calls()
+
+    def _index_methods(self, key: str, module: PythonFacts) -> None:
+        if key in self._indexed:
+            return
+        self._indexed.add(key)
+        for qualname in module.activity.summaries:
+            owner, _, method = qualname.partition(".")
+            if method and "." not in method and owner in module.classes:
+                self.methods.setdefault(method, []).append((key, qualname))
+
+    def methods_named(self, method: str) -> list[tuple[str, str]]:
+        """The project methods called ``method``: of the parsed modules, and of the modules of the
+        Temporal code's processes whose text defines one (parsed the first time it is asked for)."""
+        if method not in self._searched:
+            self._searched.add(method)
+            for module in self.python.defining(method):
+                self._index_methods(module.key, module)
+        return self.methods.get(method, [])
 
     # -- names ---------------------------------------------------------------------------------------
 
@@ -347,7 +365,7 @@ class ActivityIndex:
             for callee in summary.callees:
                 unknown = self._follow(callee, certain, stack) or unknown
             for method in summary.methods:
-                stack.extend((k, q, False) for k, q in self.methods.get(method, ()))
+                stack.extend((k, q, False) for k, q in self.methods_named(method))
         return "unknown" if unknown else "no"
 
     def _follow(self, qualname: str, certain: bool, stack: list[tuple[str, str, bool]], depth: int = 0) -> bool:
@@ -370,13 +388,13 @@ class ActivityIndex:
                 # method of that name may be the one.
                 stack.append((key, name, certain))
                 if module.classes[head].bases or name.count(".") > 1:
-                    stack.extend((k, q, False) for k, q in self.methods.get(name.rsplit(".", 1)[1], ()))
+                    stack.extend((k, q, False) for k, q in self.methods_named(name.rsplit(".", 1)[1]))
             elif isinstance(module.constants.get(head), Ref) and depth < 5:
                 reexport = module.constants[head]
                 assert isinstance(reexport, Ref)
                 return self._follow(qualname_of(reexport) + name[len(head):], certain, stack, depth + 1)
             elif "." in name:  # `client.fetch()` on a module-level object of that module
-                stack.extend((k, q, False) for k, q in self.methods.get(name.rsplit(".", 1)[1], ()))
+                stack.extend((k, q, False) for k, q in self.methods_named(name.rsplit(".", 1)[1]))
             else:
                 return True
             return False

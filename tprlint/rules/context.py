@@ -108,6 +108,8 @@ class Project:
         return [link for link in self.links if link.workload is workload]
 
     def workers_run_by(self, module_key: str) -> list[ResolvedWorker]:
+        if module_key not in self.python.modules:
+            return []  # an entry module beyond the entry chains followed: what it runs is not known
         return [w for w in self.python.workers_in(self.python.closure(module_key)) if not is_test_path(w.location.path)]
 
     def worker_links(self, workload: Workload) -> list[tuple[WorkloadLink, list[ResolvedWorker]]]:
