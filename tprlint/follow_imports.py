@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 
-from tprlint.discover.imports import has_process_words
+from tprlint.discover.imports import has_process_words, import_words
 from tprlint.discover.read import read_regular, strip_bom
 from tprlint.facts.extract import FileFacts
 from tprlint.facts.python.facts import ImportedModule, PythonFacts
@@ -47,6 +47,7 @@ class ModuleLoader:
         self._pending: dict[str, ScannedFile] = {module_key_for(s.display): s for s in others}
         self._loaded: dict[str, PythonFacts | None] = {}
         self._imports: dict[str, list[ImportedModule] | None] = {}
+        self._import_words: dict[str, frozenset[bytes]] = {}
         self.facts: list[FileFacts] = []  # of the modules parsed on demand, error-free (suppressions)
         self.seconds = 0.0  # spent parsing on demand: the "follow" stage, not the rule that asked
         self.counts: Counter[str] = Counter()
@@ -80,7 +81,7 @@ class ModuleLoader:
     def importers(self, stems: frozenset[bytes]) -> list[str]:
         """Unparsed production modules whose import statements mention one of ``stems``."""
         return sorted(key for key, source in self._pending.items() if key not in self._loaded
-                      and not stems.isdisjoint(source.import_words) and not is_test_path(source.display))
+                      and not stems.isdisjoint(self._words(key, source)) and not is_test_path(source.display))
 
     def loaded(self, keys: Iterable[str]) -> list[PythonFacts]:
         """The facts of those of ``keys`` parsed so far (and not broken)."""
@@ -88,6 +89,12 @@ class ModuleLoader:
 
     def is_loaded(self, key: str) -> bool:
         return key in self._loaded
+
+    def _words(self, key: str, source: ScannedFile) -> frozenset[bytes]:
+        words = self._import_words.get(key)
+        if words is None:
+            words = self._import_words[key] = import_words(source.import_statements)
+        return words
 
     def path_of(self, key: str) -> str | None:
         source = self._pending.get(key)
@@ -122,7 +129,7 @@ class ModuleLoader:
             data = strip_bom(read_regular(source.abspath))
         except OSError:
             return True  # it cannot be read now: parsing it reports nothing, and says nothing is known
-        return has_process_words(data, source.import_words)
+        return has_process_words(data, self._words(key, source))
 
     def defining(self, keys: Iterable[str], name: str) -> list[PythonFacts]:
         """Those of ``keys`` not parsed yet whose text defines a function or method ``name``, parsed:

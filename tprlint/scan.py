@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from tprlint.cache import FactsCache
 from tprlint.deadline import Deadline
 from tprlint.discover.classify import FileKind
-from tprlint.discover.imports import import_words, plain_statements, scan_imports
+from tprlint.discover.imports import plain_statements, scan_imports
 from tprlint.discover.read import MAX_FILE_BYTES, read_regular, strip_bom
 from tprlint.discover.walk import Candidate, SourceFile, kind_by_name, read_source
 from tprlint.facts.extract import FileFacts, ParseError, extract_file
@@ -45,7 +45,6 @@ class ScannedFile:
     digest: str = ""  # of the content ("" when it was not read)
     unreadable: bool = False  # reading (or tprlint) failed: nothing is known, nothing is cached
     facts: FileFacts | None = None  # None for SKIP, and for Python that matters only when imported
-    import_words: frozenset[bytes] = frozenset()  # PYTHON_OTHER: see tprlint.discover.imports
     import_statements: bytes = b""  # PYTHON_OTHER: its import statements, parsed only when asked
     explicit: bool = False  # named on the command line (analysed in full): not cached, it is judged apart
 
@@ -256,8 +255,9 @@ def _scan_file(candidate: Candidate) -> ScannedFile:
     digest = content_digest(source.data)
     if source.kind is FileKind.PYTHON_OTHER:
         statements = scan_imports(source.data)
+        # Its words (``import_words``) are read from these when asked: cheaper than caching them too.
         return ScannedFile(source.display, candidate.abspath, source.kind, key, digest,
-                           import_words=import_words(statements), import_statements=plain_statements(statements))
+                           import_statements=plain_statements(statements))
     facts = extract_file(source.display, source.kind, source.data)
     # tprlint's own failure (TPR000) is not a verdict on the file either: never cached, never replayed.
     failed = facts.error is not None and facts.error.internal
