@@ -157,11 +157,23 @@ def test_plain_import_statements_read_as_ast_reads_them(statements: bytes) -> No
 
 def test_only_module_names_of_import_statements_are_kept() -> None:
     from tprlint.discover.imports import plain_statements
+    from tprlint.facts.python.clients import looks_like_token
 
-    source = b'import os\r\n"""\nimport password: hunter2\n"""\nfrom x import (a,\n    b)\n'
-    kept = plain_statements(scan_imports(source))
-    assert b"hunter2" not in kept
-    # The line that is not a plain statement sends the module to the parser, which knows better.
+    source = (b'import os\r\n"""\nimport password: hunter2\n'
+              b"    from payments import client  sk_live_51HqLyjWDarjtT1zdp7dc\n"
+              b'    from app import hooks\n"""\nfrom x import (a,\n    b)  # api_key=sk_live_51HqLyjWDarjtT1zdp7dc\n')
+    kept = plain_statements(scan_imports(source), looks_like_token)
+    assert b"hunter2" not in kept and b"sk_live" not in kept
+    # A line in a docstring is kept marked: its names help find importers, and it sends the module to
+    # the parser when what it imports matters.
+    assert b"hooks" in import_words(kept)
     assert imports_of_statements("a.py", kept) is None
-    assert imports_of_statements("a.py", plain_statements(scan_imports(b"import os\r\nimport sys\r\n"))) == [
+    assert imports_of_statements("a.py", plain_statements(scan_imports(b"import os\r\nimport sys\r\n"),
+                                                          looks_like_token)) == [
         ImportedModule("mod:os"), ImportedModule("mod:sys")]
+
+
+def test_a_triple_quote_inside_a_string_does_not_hide_importers() -> None:
+    source = b"SEP = '\"\"\"'\nfrom app.worker import run_worker\n"
+    statements = scan_imports(source)
+    assert b"worker" in import_words(statements)  # the importer scan still finds this module

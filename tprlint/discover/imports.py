@@ -9,6 +9,7 @@ every file of a monorepo must cost far less than parsing them, so it is a byte s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 # Whether a module that does not mention Temporal may still matter to the process that imports it: it
@@ -46,9 +47,8 @@ UNREADABLE_STATEMENT = b"\0"  # stands for a statement that is not plain: the mo
 
 
 def import_words(statements: bytes) -> frozenset[bytes]:
-    """The identifiers of ``scan_imports``'s statements, but those it found inside a string."""
-    if UNREADABLE_STATEMENT in statements:
-        statements = b"\n".join(line for line in statements.split(b"\n") if not line.startswith(UNREADABLE_STATEMENT))
+    """The identifiers of ``scan_imports``'s statements, those that may sit in a string included: a
+    superset is what the search for importers of Worker modules needs."""
     # One regex pass over the joined statements: per-statement calls cost more than the scan.
     return frozenset(_WORD.findall(statements))
 
@@ -122,16 +122,25 @@ class _QuoteParity:
 _PLAIN = re.compile(rb"(?:import|from)[ \t][\w. \t,()*]*")
 
 
-def plain_statements(statements: bytes) -> bytes:
-    """``statements`` as kept in the facts cache: any line that is not made of names, dots, commas,
-    parentheses and ``*`` alone (an ``import`` line inside a docstring, say) is replaced by
-    ``UNREADABLE_STATEMENT``, so no text of the file but its module names is ever stored."""
+def plain_statements(statements: bytes, secret: Callable[[str], bool]) -> bytes:
+    """``statements`` as kept in the facts cache: a line that is not made of names, dots, commas,
+    parentheses and ``*`` alone is replaced by ``UNREADABLE_STATEMENT``, and so is one that may sit in a
+    string (marked by ``scan_imports``) and holds a word ``secret`` says may be a credential: no text of
+    the file but module names is ever stored."""
     if not statements:
         return statements
     lines = statements.split(b"\n")
     if all(_PLAIN.fullmatch(line) for line in lines):
         return statements
-    return b"\n".join(line if _PLAIN.fullmatch(line) else UNREADABLE_STATEMENT for line in lines)
+    return b"\n".join(line if _kept(line, secret) else UNREADABLE_STATEMENT for line in lines)
+
+
+def _kept(line: bytes, secret: Callable[[str], bool]) -> bool:
+    if _PLAIN.fullmatch(line):
+        return True
+    if not line.startswith(UNREADABLE_STATEMENT) or not _PLAIN.fullmatch(line[1:]):
+        return False
+    return not any(secret(word.decode("ascii")) for word in _WORD.findall(line))
 
 
 def _statement_end(data: bytes, at: int) -> int:
