@@ -157,20 +157,32 @@ def test_plain_import_statements_read_as_ast_reads_them(statements: bytes) -> No
 
 def test_only_module_names_of_import_statements_are_kept() -> None:
     from tprlint.discover.imports import plain_statements
-    from tprlint.facts.python.clients import looks_like_token
 
-    source = (b'import os\r\n"""\nimport password: hunter2\n'
-              b"    from payments import client  sk_live_51HqLyjWDarjtT1zdp7dc\n"
+    source = (b'import os\r\n"""\nimport password: hunter2\n    import db_password_hunter2, prod_db01\n'
               b'    from app import hooks\n"""\nfrom x import (a,\n    b)  # api_key=sk_live_51HqLyjWDarjtT1zdp7dc\n')
-    kept = plain_statements(scan_imports(source), looks_like_token)
-    assert b"hunter2" not in kept and b"sk_live" not in kept
-    # A line in a docstring is kept marked: its names help find importers, and it sends the module to
-    # the parser when what it imports matters.
-    assert b"hooks" in import_words(kept)
+    kept = plain_statements(scan_imports(source))
+    assert b"hunter2" not in kept and b"sk_live" not in kept and b"hooks" not in kept
+    # The lines that may sit in a string send the module to the parser when what it imports matters.
     assert imports_of_statements("a.py", kept) is None
-    assert imports_of_statements("a.py", plain_statements(scan_imports(b"import os\r\nimport sys\r\n"),
-                                                          looks_like_token)) == [
+    assert imports_of_statements("a.py", plain_statements(scan_imports(b"import os\r\nimport sys\r\n"))) == [
         ImportedModule("mod:os"), ImportedModule("mod:sys")]
+
+
+@pytest.mark.parametrize(("source", "statements"), [
+    (b"# wires the runtime together \\\nimport shop.runtime.signals\n", b"import shop.runtime.signals"),
+    (b"from shop.runtime \\\n    import signals\n", b"from shop.runtime     import signals"),
+])
+def test_a_backslash_continues_code_not_comments(source: bytes, statements: bytes) -> None:
+    assert scan_imports(source) == statements
+
+
+def test_thousands_of_continued_lines_are_scanned_in_linear_time(tmp_path: Path) -> None:
+    # 100,000 lines continued with a backslash, each with an `import` word: a scan that walks back over
+    # the continued lines for each word takes hours here; run_cli gives up after 120 s.
+    (tmp_path / "bundle.py").write_bytes(b"x = 'import a' \\\n" * 100_000 + b"y = 1\n")
+    (tmp_path / "w.py").write_text("import temporalio\nx = (\n")
+    result = run_cli(".", "-f", "concise", "--no-cache", cwd=tmp_path)
+    assert "w.py:2" in result.stdout and "TPR001" in result.stdout
 
 
 def test_a_triple_quote_inside_a_string_does_not_hide_importers() -> None:

@@ -22,11 +22,13 @@ still does, as the check that the demand-driven scan finds the same (``tests/tes
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable
 
-from tprlint.discover.imports import has_process_words, import_words
+from tprlint.discover.imports import UNREADABLE_STATEMENT, has_process_words, import_words, scan_imports
 from tprlint.discover.read import read_regular, strip_bom
 from tprlint.facts.extract import FileFacts
 from tprlint.facts.python.facts import ImportedModule, PythonFacts
@@ -35,7 +37,11 @@ from tprlint.facts.python.names import module_key_for
 from tprlint.rules.context import is_test_path
 from tprlint.scan import ScannedFile, Scanner
 
-MAX_ROUNDS = 4
+# Rounds of importers of importers (an entry chain `cli` -> ... -> the Worker's module): each round parses
+# only the modules found in it, so this bounds the work on a tree of long import chains, not the result
+# on real ones.
+MAX_ROUNDS = 16
+_DEFINITION = re.compile(rb"def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(")
 
 
 class ModuleLoader:
@@ -48,6 +54,7 @@ class ModuleLoader:
         self._loaded: dict[str, PythonFacts | None] = {}
         self._imports: dict[str, list[ImportedModule] | None] = {}
         self._import_words: dict[str, frozenset[bytes]] = {}
+        self._definitions: dict[str, frozenset[bytes]] = {}
         self.facts: list[FileFacts] = []  # of the modules parsed on demand, error-free (suppressions)
         self.seconds = 0.0  # spent parsing on demand: the "follow" stage, not the rule that asked
         self.counts: Counter[str] = Counter()
@@ -91,9 +98,16 @@ class ModuleLoader:
         return key in self._loaded
 
     def _words(self, key: str, source: ScannedFile) -> frozenset[bytes]:
+        """The words of the module's import statements. When some could not be kept (a statement that
+        may sit in a string), the file is read again for them: a superset is what the search for
+        importers needs, and nothing but module names is kept in the cache."""
         words = self._import_words.get(key)
         if words is None:
-            words = self._import_words[key] = import_words(source.import_statements)
+            statements = source.import_statements
+            if UNREADABLE_STATEMENT in statements:
+                with contextlib.suppress(OSError):  # unreadable now: the words kept are all there is
+                    statements = scan_imports(strip_bom(read_regular(source.abspath)))
+            words = self._import_words[key] = import_words(statements)
         return words
 
     def path_of(self, key: str) -> str | None:
@@ -132,20 +146,22 @@ class ModuleLoader:
         return has_process_words(data, self._words(key, source))
 
     def defining(self, keys: Iterable[str], name: str) -> list[PythonFacts]:
-        """Those of ``keys`` not parsed yet whose text defines a function or method ``name``, parsed:
-        a method called on an object tprlint cannot type may be theirs (an activity's ``tracker.tick()``)."""
-        definition = f"def {name}(".encode()
-        wanted: list[str] = []
-        for key in sorted(keys):
-            source = self._pending.get(key)
-            if source is None:
-                continue
-            try:
-                if definition in read_regular(source.abspath):
-                    wanted.append(key)
-            except OSError:
-                continue
+        """Those of ``keys`` whose text defines a function or method ``name``, parsed: a method called
+        on an object tprlint cannot type may be theirs (an activity's ``tracker.tick()``). Each file is
+        read once for all the names it defines, however many names are asked for."""
+        wanted = [key for key in sorted(keys) if name.encode() in self._defined(key)]
         return [m for m in self.load_many(wanted, "needed") if m is not None]
+
+    def _defined(self, key: str) -> frozenset[bytes]:
+        names = self._definitions.get(key)
+        if names is None:
+            source = self._pending.get(key)
+            try:
+                data = read_regular(source.abspath) if source is not None else b""
+            except OSError:
+                data = b""
+            names = self._definitions[key] = frozenset(_DEFINITION.findall(data))
+        return names
 
 
 def follow(parsed: list[FileFacts], loader: ModuleLoader, python_keys: Iterable[str],

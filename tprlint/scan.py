@@ -28,7 +28,6 @@ from tprlint.discover.imports import plain_statements, scan_imports
 from tprlint.discover.read import MAX_FILE_BYTES, read_regular, strip_bom
 from tprlint.discover.walk import Candidate, SourceFile, kind_by_name, read_source
 from tprlint.facts.extract import FileFacts, ParseError, extract_file
-from tprlint.facts.python.clients import looks_like_token
 from tprlint.model import Location
 
 PARALLEL_THRESHOLD = 200  # below this many files to read, a process pool costs more than it saves
@@ -258,7 +257,7 @@ def _scan_file(candidate: Candidate) -> ScannedFile:
         statements = scan_imports(source.data)
         # Its words (``import_words``) are read from these when asked: cheaper than caching them too.
         return ScannedFile(source.display, candidate.abspath, source.kind, key, digest,
-                           import_statements=plain_statements(statements, looks_like_token))
+                           import_statements=plain_statements(statements))
     facts = extract_file(source.display, source.kind, source.data)
     # tprlint's own failure (TPR000) is not a verdict on the file either: never cached, never replayed.
     failed = facts.error is not None and facts.error.internal

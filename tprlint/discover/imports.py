@@ -9,7 +9,6 @@ every file of a monorepo must cost far less than parsing them, so it is a byte s
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 # Whether a module that does not mention Temporal may still matter to the process that imports it: it
@@ -90,11 +89,21 @@ def scan_imports(data: bytes) -> bytes:
     return b"\n".join(statements)
 
 
+_MAX_CONTINUED_LINES = 8  # `from a.b \` + `import c`: a statement is a line or two, not a page
+
+
 def _logical_line_start(data: bytes, line_start: int) -> int:
-    """The start of the line a backslash continues onto ``line_start`` (``from x \\`` then ``import y``)."""
-    while line_start >= 2 and (data[line_start - 2:line_start - 1] == b"\\"
-                               or data[line_start - 3:line_start - 1] == b"\\\r"):
-        line_start = data.rfind(b"\n", 0, line_start - 1) + 1
+    """The start of the line a backslash continues onto ``line_start`` (``from x \\`` then ``import y``).
+    A backslash that ends a comment continues nothing; the walk back is bounded, so the scan stays
+    linear on a file of thousands of continued lines."""
+    for _ in range(_MAX_CONTINUED_LINES):
+        if not (line_start >= 2 and (data[line_start - 2:line_start - 1] == b"\\"
+                                     or data[line_start - 3:line_start - 1] == b"\\\r")):
+            return line_start
+        previous = data.rfind(b"\n", 0, line_start - 1) + 1
+        if b"#" in data[previous:line_start]:
+            return line_start  # `# a note \` is a comment: the next line starts on its own
+        line_start = previous
     return line_start
 
 
@@ -122,25 +131,17 @@ class _QuoteParity:
 _PLAIN = re.compile(rb"(?:import|from)[ \t][\w. \t,()*]*")
 
 
-def plain_statements(statements: bytes, secret: Callable[[str], bool]) -> bytes:
+def plain_statements(statements: bytes) -> bytes:
     """``statements`` as kept in the facts cache: a line that is not made of names, dots, commas,
-    parentheses and ``*`` alone is replaced by ``UNREADABLE_STATEMENT``, and so is one that may sit in a
-    string (marked by ``scan_imports``) and holds a word ``secret`` says may be a credential: no text of
-    the file but module names is ever stored."""
+    parentheses and ``*`` alone, or that may sit in a string (marked by ``scan_imports``), is replaced
+    by ``UNREADABLE_STATEMENT``: no text of the file but the module names of its real import statements
+    is ever stored. (Whoever needs more reads the file again: ``follow_imports.ModuleLoader``.)"""
     if not statements:
         return statements
     lines = statements.split(b"\n")
     if all(_PLAIN.fullmatch(line) for line in lines):
         return statements
-    return b"\n".join(line if _kept(line, secret) else UNREADABLE_STATEMENT for line in lines)
-
-
-def _kept(line: bytes, secret: Callable[[str], bool]) -> bool:
-    if _PLAIN.fullmatch(line):
-        return True
-    if not line.startswith(UNREADABLE_STATEMENT) or not _PLAIN.fullmatch(line[1:]):
-        return False
-    return not any(secret(word.decode("ascii")) for word in _WORD.findall(line))
+    return b"\n".join(line if _PLAIN.fullmatch(line) else UNREADABLE_STATEMENT for line in lines)
 
 
 def _statement_end(data: bytes, at: int) -> int:
