@@ -94,9 +94,6 @@ class ModuleLoader:
         """The facts of those of ``keys`` parsed so far (and not broken)."""
         return [m for k in keys if (m := self._loaded.get(k)) is not None]
 
-    def is_loaded(self, key: str) -> bool:
-        return key in self._loaded
-
     def _words(self, key: str, source: ScannedFile) -> frozenset[bytes]:
         """The words of the module's import statements. When some could not be kept (a statement that
         may sit in a string), the file is read again for them: a superset is what the search for
@@ -143,6 +140,8 @@ class ModuleLoader:
             data = strip_bom(read_regular(source.abspath))
         except OSError:
             return True  # it cannot be read now: parsing it reports nothing, and says nothing is known
+        # What it defines, from the same bytes: `defining` asks it of these modules, so no second read.
+        self._definitions.setdefault(key, frozenset(_DEFINITION.findall(data)))
         return has_process_words(data, self._words(key, source))
 
     def defining(self, keys: Iterable[str], name: str) -> list[PythonFacts]:

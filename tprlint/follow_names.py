@@ -24,9 +24,8 @@ from tprlint.model import Location
 LoadMany = Callable[[list[str]], list[PythonFacts | None]]
 MAX_ROUNDS = 8  # references of references: deeper chains are not followed
 _MAX_ITEMS = 200_000  # objects walked in all: a bound on hostile facts
-# Facts no name is looked up from: functions' determinism facts are followed by the call graph, on
-# demand; constants only when a reference names them.
-# (and what holds no expression at all).
+# Facts no name is looked up from here: functions' determinism facts (the call graph follows those on
+# demand), constants (followed only when a reference names them), and fields that hold no expression.
 _SKIPPED_FIELDS = frozenset({"determinism", "constants", "imports", "functions", "runs", "path", "key"})
 _LEAVES = frozenset({str, bytes, int, float, bool, type(None), set, frozenset, Location})
 
