@@ -71,16 +71,23 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
         if replayed is not None:
             replayed.stages = profile.stages
             return replayed
-    # The facts code first: the worker processes fork with it loaded and start reading at once...
     from tprlint.cache import FactsCache
+
+    cache = FactsCache(folder) if folder else None
+    if cache:
+        cache.load()
+    early = None
+    if cache is None or cache.empty:
+        # Nothing rendered is cached: Helm starts now, on the core the import below leaves idle.
+        from tprlint.helm.early import start_early
+
+        early = start_early(candidates, config)
+    # The facts code next: the worker processes fork with it loaded and start reading at once...
     from tprlint.helm.discover import is_chart_file
     from tprlint.scan import Scanner
 
     profile.lap("load")
 
-    cache = FactsCache(folder) if folder else None
-    if cache:
-        cache.load()
     scanner = Scanner(cache, jobs, deadline)
     if live is not None:
         live.wanted = requested(paths)  # --wait waits for what is reported
@@ -91,11 +98,13 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
         # rule code: the render is one long job, the parse is many short ones that the workers share out.
         from tprlint.helm.stage import start_helm
 
-        helm = start_helm(candidates, config, cache)
+        helm = start_helm(candidates, config, cache, early)
         analyse = profile.timed("load", _pipeline, gap="scan")
         result = analyse(candidates, scanner, config, rules, live, profile, helm)
     finally:
         scanner.close()
+        if early is not None:
+            early.cancel()  # a no-op once the Helm stage has collected it
     result = _only_requested(result, paths)
     # A file that could not be read may be readable next time, and a run out of time did not finish.
     if results and not scanner.unreadable and not result.incomplete:

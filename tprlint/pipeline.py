@@ -54,6 +54,9 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     # Helm renders the charts in a child process while the workers parse the rest.
     started = helm if helm is not None else start_helm(candidates, config, cache)
     helm = _guarded(failures, "the Helm stage", None, partial(_started, started))
+    if helm is not None:
+        _guarded(failures, "the Helm stage", None, partial(helm.collect, scanner.deadline))
+        profile.lap("helm")
     # Chart templates and vendored sub-charts are Helm's: their facts come from the rendered output.
     scanned = [s for s in scanner.results() if not (helm and helm.owns(s.display))]
     profile.lap("scan")

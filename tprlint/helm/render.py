@@ -128,6 +128,8 @@ class PendingRender:
     def cancel(self) -> None:
         """Stop every child (the run's own time is up)."""
         self.queued = []
+        if self.batch is not None and self.batch not in self.running:
+            self.running.append(self.batch)  # not yet collected by results()
         for child in self.running:
             if child.process is not None and child.process.poll() is None:
                 child.process.kill()

@@ -6,7 +6,6 @@ A chart whose defaults do not render is rendered again with each of its chart-te
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -28,9 +27,9 @@ from tprlint.helm.discover import (
     find_charts,
     inside_chart,
     is_chart_file,
-    values_files_for,
     vendored,
 )
+from tprlint.helm.early import EarlyRender, chart_render_key, chart_values_files
 from tprlint.helm.relocate import relocate
 from tprlint.helm.render import (
     RUN_TIMED_OUT,
@@ -38,7 +37,6 @@ from tprlint.helm.render import (
     RenderedChart,
     RenderJob,
     chart_files,
-    render_key,
     start_render,
     stopped,
     tree_root,
@@ -113,14 +111,17 @@ class _Attempt:
 class HelmStage:
     """Started before the other files are parsed; ``finish()`` collects the rendered charts."""
 
-    def __init__(self, chart_files: list[SourceFile], config: Config, cache: FactsCache | None) -> None:
-        """``chart_files``: the ``Chart.yaml`` files found."""
+    def __init__(self, chart_files: list[SourceFile], config: Config, cache: FactsCache | None,
+                 early: EarlyRender | None = None) -> None:
+        """``chart_files``: the ``Chart.yaml`` files found; ``early``: renders already started for them."""
+        self.early = early
         self.charts = find_charts(s for s in chart_files if s.kind is FileKind.HELM_CHART)
         self.scanned: set[str] = set()
         self.cache = cache
         self.result = HelmResult()
         self.prepared: list[_Chart] = []
         self.cached: dict[str, ChartOutcome] = {}
+        self._fresh: dict[str, RenderedChart] | None = None  # Helm's output by render key, once collected
         self.renderer, self.why_not = find_renderer() if self.charts else (None, "")
         jobs: list[RenderJob] = []
         for chart in self.charts:
@@ -139,14 +140,14 @@ class HelmStage:
         assert self.renderer is not None
         chart = prepared.chart
         leave_out = [d.name for d in prepared.missing]
-        # Facts carry display paths: part of the key (the code's version is in the cache file name).
-        # The values files used - their names here, their bytes in render_key - are part of it too.
-        shown = "\0".join([chart.display, *prepared.values.files])
-        prepared.key = render_key(chart.path, chart.release_name, prepared.files, self.renderer, leave_out,
-                                  shown, prepared.root)
+        # (the code's version is in the cache file name)
+        prepared.key = chart_render_key(chart, self.renderer, prepared.files, prepared.values.files, leave_out,
+                                        prepared.root)
         found = self.cache.get(prepared.key, ChartOutcome) if self.cache else None
         if found is not None:
             self.cached[prepared.key] = found
+        elif self.early is not None and prepared.key in self.early.keys:
+            pass  # rendering since the walk (tprlint.helm.early)
         elif prepared.key not in {job.key for job in jobs}:
             jobs.append(RenderJob(prepared.key, str(chart.path), chart.release_name,
                                   tuple(str(p) for p in prepared.files), tuple(leave_out), prepared.root))
@@ -160,10 +161,8 @@ class HelmStage:
             ))
             return None
         root = tree_root(chart.path, config.root)
-        # The chart's own values files are its content: one that leads out of the tree is not read
-        # (reported with the chart's other such entries). Files named in the configuration are the user's.
-        files = [f for f in values_files_for(chart, config.helm)
-                 if not inside(str(f), os.path.realpath(chart.path)) or inside(str(f), root)]
+        # (a values file left out as leading out of the tree is reported with the chart's other such entries)
+        files = chart_values_files(chart, config, root)
         values = load_values(chart.path, files)
         if values.problems:
             for problem in values.problems:
@@ -217,10 +216,23 @@ class HelmStage:
         """Whether a file is a chart's template or vendored sub-chart: Helm renders it, no extractor reads it."""
         return inside_chart(display, self.charts)
 
+    def collect(self, deadline: Deadline | None = None) -> None:
+        """Wait for the renders and turn their output into facts. The pipeline calls this before it
+        waits for the parse workers: the output's YAML is read while they parse, not after them."""
+        if self._fresh is not None:
+            return
+        self._fresh = self.early.pending.results(deadline) if self.early is not None else {}
+        if self.pending is not None:
+            self._fresh.update(self.pending.results(deadline))
+        if self.renderer is not None:
+            for prepared in self.prepared:
+                self._outcome(prepared, self._fresh)  # kept in self.cached for finish()
+
     def finish(self, scanned: set[str], deadline: Deadline | None = None) -> HelmResult:
         """``scanned``: display paths of the files the pipeline extracted facts from."""
         self.scanned = scanned
-        fresh = self.pending.results(deadline) if self.pending is not None else {}
+        self.collect(deadline)
+        fresh = self._fresh or {}
         retry: list[tuple[_Chart, ChartOutcome]] = []
         for prepared in self.prepared:
             self._suppressions(prepared)
@@ -547,13 +559,15 @@ def _combined(first: KubeFacts | None, second: KubeFacts) -> KubeFacts:
 __all__ = ["ChartOutcome", "HelmResult", "HelmStage"]
 
 
-def start_helm(candidates: list[Candidate], config: Config, cache: FactsCache | None) -> HelmStage | Exception | None:
-    """The Helm stage for the charts among ``candidates``, its renders started; None when there is no
-    chart. An exception is returned, not raised: the pipeline reports it inside its boundaries."""
+def start_helm(candidates: list[Candidate], config: Config, cache: FactsCache | None,
+               early: EarlyRender | None = None) -> HelmStage | Exception | None:
+    """The Helm stage for the charts among ``candidates``, its renders started (or taken from ``early``);
+    None when there is no chart. An exception is returned, not raised: the pipeline reports it inside its
+    boundaries."""
     charts = [c for c in candidates if is_chart_file(c.display)]
     if not charts:
         return None
     try:
-        return HelmStage(read_sources(charts), config, cache)
+        return HelmStage(read_sources(charts), config, cache, early)
     except Exception as exc:
         return exc

@@ -1,0 +1,78 @@
+"""Start rendering charts as soon as the walk has found them, before tprlint loads its analysis code.
+
+On a cold run the main process spends its first quarter second importing the code the parse workers
+fork with, and one of two cores has nothing to do. The Helm child needs none of that code: started
+here, it loads Helm and renders while the import runs. ``tprlint.helm.stage`` later computes every
+chart's render key as usual and takes the result started here when the keys match; when they do not
+(a values file that fails to load, a dependency left out), it renders the chart itself, so an early
+start can only waste a render, never change one.
+
+Only a run with no cached renders starts early: a warm run finds its charts in the cache, and
+rendering them here would be work thrown away.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tprlint.config import Config
+from tprlint.discover.read import inside
+from tprlint.discover.walk import Candidate, read_sources
+from tprlint.helm.discover import ChartDir, find_charts, is_chart_file, values_files_for, vendored
+from tprlint.helm.render import PendingRender, RenderJob, render_key, start_render, tree_root
+from tprlint.helm.renderer import Renderer, find_renderer
+from tprlint.helm.values import values_display
+
+
+@dataclass
+class EarlyRender:
+    """Renders started before the Helm stage: the stage takes the results of the keys it asks for."""
+
+    pending: PendingRender
+    keys: frozenset[str]
+
+    def cancel(self) -> None:
+        """Stop the child if nothing collected it (the run failed before the Helm stage finished)."""
+        self.pending.cancel()
+
+
+def chart_values_files(chart: ChartDir, config: Config, root: str) -> list[Path]:
+    """The ``-f`` files a chart renders with. The chart's own files that lead out of the scanned tree
+    are not read; files named in the configuration are the user's."""
+    own = os.path.realpath(chart.path)
+    return [f for f in values_files_for(chart, config.helm) if not inside(str(f), own) or inside(str(f), root)]
+
+
+def chart_render_key(chart: ChartDir, renderer: Renderer, files: list[Path], shown_values: list[str],
+                     leave_out: list[str], root: str) -> str:
+    """The key a chart's render is cached and matched under. Facts carry display paths, so the names of
+    the values files read (``shown_values``) are part of it; their bytes are hashed by ``render_key``."""
+    shown = "\0".join([chart.display, *shown_values])
+    return render_key(chart.path, chart.release_name, files, renderer, leave_out, shown, root)
+
+
+def start_early(candidates: list[Candidate], config: Config) -> EarlyRender | None:
+    """Renders of the charts among ``candidates`` that need nothing but their files to start: no
+    dependency that is missing from ``charts/`` (whether Helm must leave it out depends on the values,
+    which are read later). None when there is nothing to start."""
+    charts = [c for c in candidates if is_chart_file(c.display)]
+    if not charts:
+        return None
+    renderer, _ = find_renderer()
+    if renderer is None:
+        return None
+    jobs: list[RenderJob] = []
+    for chart in find_charts(read_sources(charts)):
+        if chart.error or not all(vendored(chart, d) for d in chart.dependencies):
+            continue
+        root = tree_root(chart.path, config.root)
+        files = chart_values_files(chart, config, root)
+        # The names load_values gives when every file reads; when one does not, the chart is not rendered.
+        defaults = chart.path / "values.yaml"
+        shown = [values_display(p) for p in ([defaults] if defaults.is_file() else []) + files]
+        key = chart_render_key(chart, renderer, files, shown, [], root)
+        if key not in {job.key for job in jobs}:
+            jobs.append(RenderJob(key, str(chart.path), chart.release_name, tuple(str(p) for p in files), (), root))
+    return EarlyRender(start_render(renderer, jobs), frozenset(job.key for job in jobs)) if jobs else None
