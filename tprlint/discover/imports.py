@@ -58,37 +58,55 @@ def scan_imports(data: bytes) -> bytes:
     without parsing it. (An import statement holds no string, so ``#`` always starts a comment.) A
     statement that may sit inside a triple-quoted string (an example in a docstring) is kept behind
     ``UNREADABLE_STATEMENT``: only parsing the module tells whether it is one."""
+    # Every file of the tree goes through here: the common cases (a statement on one line, not
+    # continued, no comment) take the shortest path, and the rest the general one.
     statements: list[bytes] = []
-    quotes = _QuoteParity(data)
-    at = data.find(b"import")
+    find = data.find
+    # Whether a position may be inside a triple-quoted string: an odd number of either triple quote
+    # before it, counted incrementally (positions only grow), so the scan stays linear.
+    quoted = _DOUBLE_QUOTES in data or _SINGLE_QUOTES in data
+    counted_to = doubles = singles = 0
+    at = find(b"import")
     while at != -1:
         if data[at + 6:at + 7] in (b" ", b"\t", b"("):  # not importlib, imports, ...
-            line_start = _logical_line_start(data, data.rfind(b"\n", 0, at) + 1)
+            line_start = data.rfind(b"\n", 0, at) + 1
+            if line_start >= 2 and data[line_start - 2] in _CONTINUED:  # a backslash (or one before \r)
+                line_start = _logical_line_start(data, line_start)
             code = line_start  # the line's first non-blank byte, found without slicing the line
-            while data[code:code + 1] in (b" ", b"\t"):
+            while data[code] in _BLANKS:  # ends at `import` at the latest
                 code += 1
-            if code == at or (data.startswith((b"from ", b"from\t"), code)
-                              and data[at - 1:at] in (b" ", b"\t", b"\n")):
-                end = data.find(b"\n", at)
+            if code == at or (data.startswith((b"from ", b"from\t"), code) and data[at - 1] in _BLANKS_OR_NEWLINE):
+                end = find(b"\n", at)
                 end = len(data) if end == -1 else end
                 line = data[at:end]
                 if line[-1:] in (b"\\", b"\r") or (b"(" in line and b")" not in line):
                     end = _statement_end(data, at)  # the statement goes on: `(` or a backslash
-                statement = b" ".join(part.split(b"#", 1)[0].rstrip(b"\\\r \t")
-                                      for part in data[code:end].split(b"\n"))
-                statements.append(UNREADABLE_STATEMENT + statement if quotes.inside(code) else statement)
-                at = data.find(b"import", end)
+                chunk = data[code:end]
+                if b"#" in chunk or b"\n" in chunk:
+                    statement = b" ".join(part.split(b"#", 1)[0].rstrip(b"\\\r \t") for part in chunk.split(b"\n"))
+                else:
+                    statement = chunk.rstrip(b"\\\r \t")
+                if quoted and code > counted_to:
+                    doubles += data.count(_DOUBLE_QUOTES, counted_to, code)
+                    singles += data.count(_SINGLE_QUOTES, counted_to, code)
+                    counted_to = code
+                statements.append(UNREADABLE_STATEMENT + statement if (doubles | singles) & 1 else statement)
+                at = find(b"import", end)
                 continue
             # `import` inside other code, a comment or a string: no statement starts later on this line
-            end = data.find(b"\n", at)
+            end = find(b"\n", at)
             if end == -1:
                 break
-            at = data.find(b"import", end)
+            at = find(b"import", end)
             continue
-        at = data.find(b"import", at + 6)
+        at = find(b"import", at + 6)
     return b"\n".join(statements)
 
 
+_DOUBLE_QUOTES, _SINGLE_QUOTES = b'"' * 3, b"'" * 3
+_CONTINUED = frozenset(b"\\\r")
+_BLANKS = frozenset(b" \t")
+_BLANKS_OR_NEWLINE = frozenset(b" \t\n")
 _MAX_CONTINUED_LINES = 8  # `from a.b \` + `import c`: a statement is a line or two, not a page
 
 
@@ -105,27 +123,6 @@ def _logical_line_start(data: bytes, line_start: int) -> int:
             return line_start  # `# a note \` is a comment: the next line starts on its own
         line_start = previous
     return line_start
-
-
-class _QuoteParity:
-    """Whether a position may be inside a triple-quoted string: an odd number of either triple quote
-    before it. Counted incrementally (positions only grow), so the scan stays linear."""
-
-    _QUOTES = (b'"' * 3, b"'" * 3)
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.any = any(quote in data for quote in self._QUOTES)
-        self.at = 0
-        self.counts = [0, 0]
-
-    def inside(self, position: int) -> bool:
-        if not self.any:
-            return False
-        for index, quote in enumerate(self._QUOTES):
-            self.counts[index] += self.data.count(quote, self.at, position)
-        self.at = max(self.at, position)
-        return bool(self.counts[0] % 2 or self.counts[1] % 2)
 
 
 _PLAIN = re.compile(rb"(?:import|from)[ \t][\w. \t,()*]*")
