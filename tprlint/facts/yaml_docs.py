@@ -19,6 +19,36 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 # Only ever a *safe* loader: the C one when libyaml is present (fast, and its composer has its own
 # nesting limit), else the pure-Python one.
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RESOLVED: dict[tuple[str, object], str] = {}  # (plain scalar, implicit) -> its tag
+_RESOLVED_MAX_ENTRIES, _RESOLVED_MAX_CHARS = 50_000, 64
+
+
+class _ResolvedOnce:
+    """Mixed into the safe loader: each short scalar's tag is resolved once per process. Even
+    libyaml's composer asks Python for every scalar's tag, through a chain of regular expressions,
+    and manifests repeat the same keys and values (`name`, `containerPort`, `"true"`) thousands of
+    times."""
+
+    def resolve(self, kind: type[Node], value: object, implicit: object) -> str:
+        if kind is ScalarNode and isinstance(value, str) and len(value) <= _RESOLVED_MAX_CHARS:
+            tag = _RESOLVED.get((value, implicit))
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)  # type: ignore[misc]
+                if len(_RESOLVED) < _RESOLVED_MAX_ENTRIES:
+                    _RESOLVED[(value, implicit)] = tag
+            return tag
+        return super().resolve(kind, value, implicit)  # type: ignore[misc,no-any-return]
+
+
+_LOADERS: dict[type[yaml.SafeLoader], type[yaml.SafeLoader]] = {}
+
+
+def _loader() -> type[yaml.SafeLoader]:
+    found = _LOADERS.get(_LOADER)
+    if found is None:
+        found = _LOADERS[_LOADER] = type(f"ResolvedOnce{_LOADER.__name__}", (_ResolvedOnce, _LOADER), {})
+    return found
+
 
 MAX_NODES = 200_000  # per document, aliases expanded
 FILE_NODES_FACTOR = 20  # a file's documents together: 4 million nodes
@@ -27,6 +57,7 @@ _BINARY_SNIFF = 8192
 
 _TAG = "tag:yaml.org,2002:"
 _MERGE_TAG = _TAG + "merge"
+_STR_TAG = _TAG + "str"
 
 Path = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -129,7 +160,7 @@ def load_yaml_documents(
 
 
 def _compose(text: str) -> Iterator[Node | None]:
-    return yaml.compose_all(text, Loader=_LOADER)
+    return yaml.compose_all(text, Loader=_loader())
 
 
 def _position(node: Node) -> Position:
@@ -223,21 +254,43 @@ class _Converter:
         self._visit(node, depth)
         if path not in self.positions:  # children's positions are set by their parent
             self.positions[path] = _position(node)
+        return self._value(node, path, depth)
+
+    def _value(self, node: Node, path: Path, depth: int) -> object:
+        """The value of a node already visited and placed. Every node of every manifest passes here:
+        children are visited and placed inline, and a plain string child (most of them) is taken as
+        it is, without a call."""
         if isinstance(node, ScalarNode):
             return _scalar(node)
+        positions = self.positions
+        depth += 1
         if isinstance(node, SequenceNode):
             items: list[object] = []
             for i, child in enumerate(node.value):
+                self.visited += 1
+                if self.visited > self.max_nodes or depth > self.max_depth:
+                    self._visit(child, depth)  # raises
                 child_path = (*path, i)
-                self.positions[child_path] = _position(child)
-                items.append(self.convert(child, child_path, depth + 1))
+                mark = child.start_mark
+                positions[child_path] = (mark.line + 1, mark.column + 1)
+                if isinstance(child, ScalarNode):
+                    items.append(child.value if child.tag == _STR_TAG else _scalar(child))
+                else:
+                    items.append(self._value(child, child_path, depth))
             return items
         if isinstance(node, MappingNode):
             result: dict[object, object] = {}
-            for key, (key_node, value_node) in self._pairs(node, depth).items():
-                child_path = (*path, _segment(key))
-                self.positions[child_path] = _position(key_node)
-                result[key] = self.convert(value_node, child_path, depth + 1)
+            for key, (key_node, value_node) in self._pairs(node, depth - 1).items():
+                self.visited += 1
+                if self.visited > self.max_nodes or depth > self.max_depth:
+                    self._visit(value_node, depth)  # raises
+                child_path = (*path, key if isinstance(key, (str, int)) else str(key))
+                mark = key_node.start_mark
+                positions[child_path] = (mark.line + 1, mark.column + 1)
+                if isinstance(value_node, ScalarNode):
+                    result[key] = value_node.value if value_node.tag == _STR_TAG else _scalar(value_node)
+                else:
+                    result[key] = self._value(value_node, child_path, depth)
             return result
         return None
 
@@ -249,9 +302,16 @@ class _Converter:
         later ones. Deciding first means positions never describe a value that was overridden.
         """
         explicit: dict[object, tuple[Node, Node]] = {}
-        merged: dict[object, tuple[Node, Node]] = {}
+        merged: dict[object, tuple[Node, Node]] | None = None
         for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.tag == _STR_TAG:  # nearly every key
+                self.visited += 1
+                if self.visited > self.max_nodes or depth + 1 > self.max_depth:
+                    self._visit(key_node, depth + 1)  # raises
+                explicit[key_node.value] = (key_node, value_node)
+                continue
             if isinstance(key_node, ScalarNode) and key_node.tag == _MERGE_TAG:
+                merged = {} if merged is None else merged
                 sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
                 for source in sources:
                     self._visit(source, depth + 1)
@@ -263,7 +323,7 @@ class _Converter:
             if not isinstance(key_node, ScalarNode):
                 continue  # complex keys (`? [a, b]`) never occur in manifests; drop them
             explicit[_scalar(key_node)] = (key_node, value_node)
-        return {**merged, **explicit}
+        return explicit if merged is None else {**merged, **explicit}
 
 
 def _children(node: Node) -> list[Node]:
