@@ -189,3 +189,24 @@ def test_a_triple_quote_inside_a_string_does_not_hide_importers() -> None:
     source = b"SEP = '\"\"\"'\nfrom app.worker import run_worker\n"
     statements = scan_imports(source)
     assert b"worker" in import_words(statements)  # the importer scan still finds this module
+
+
+def test_a_module_that_only_names_a_worker_module_is_no_importer(tmp_path: Path) -> None:
+    """`from celery import worker` mentions the word `worker`, but imports no module of the project:
+    it is not parsed as the entry of the process that runs `app/worker.py`; `app/cli.py` is."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "worker.py").write_text(
+        "from temporalio.client import Client\nfrom temporalio.worker import Worker\n\n\n"
+        "async def main() -> None:\n"
+        "    client = await Client.connect('localhost:7233')\n"
+        "    await Worker(client, task_queue='orders', workflows=[], activities=[]).run()\n")
+    (tmp_path / "app" / "cli.py").write_text(
+        "import asyncio\n\nfrom app.worker import main\n\nif __name__ == '__main__':\n    asyncio.run(main())\n")
+    (tmp_path / "reports").mkdir()
+    for name in ("queue", "beat", "tasks"):
+        (tmp_path / "reports" / f"{name}.py").write_text(f"from celery import worker\n\nNAME = {name!r}\n")
+    result = run_cli(".", "--no-cache", "--timings", "--exit-zero", "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^ +1  modules importing a Worker module", result.stderr, re.MULTILINE), result.stderr
