@@ -619,3 +619,53 @@ def test_a_chart_whose_templates_folder_is_a_symlink_is_rendered_and_its_edits_a
     second = run([tmp_path], config, use_cache=True, jobs=1)
     assert not second.replayed
     assert [f.rule_id for f in second.findings if not f.is_suppressed] == []
+
+
+# --------------------------------------------------------------------------------------------
+# A cold run starts Helm right after the walk (tprlint.helm.early); the stage takes that render.
+
+
+def _renders_started(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The render keys handed to Helm child processes during a run (the renders themselves are real)."""
+    started: list[str] = []
+    real = render_module._start_child
+
+    def counted(renderer: render_module.Renderer, jobs: list[render_module.RenderJob],
+                limits: render_module.RenderLimits) -> object:
+        started.extend(job.key for job in jobs)
+        return real(renderer, jobs, limits)
+
+    monkeypatch.setattr(render_module, "_start_child", counted)
+    return started
+
+
+def test_a_cold_run_renders_each_chart_once_and_finds_the_same(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started = _renders_started(monkeypatch)
+    early = lint(repo, helm=prod(repo))
+    assert len(started) == 1  # started after the walk, taken by the Helm stage: not rendered again
+    from tprlint.helm import early as early_module
+
+    monkeypatch.setattr(early_module, "start_early", lambda candidates, config: None)
+    started.clear()
+    late = lint(repo, helm=prod(repo))
+    assert len(started) == 1
+    assert [(f.rule_id, f.location, f.message) for f in early] == [(f.rule_id, f.location, f.message) for f in late]
+    assert early
+
+
+def test_a_chart_with_a_dependency_left_out_is_rendered_by_the_stage(repo: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    chart = repo / "deploy" / "temporal" / "Chart.yaml"
+    chart.write_text(chart.read_text(encoding="utf-8") + textwrap.dedent("""
+        dependencies:
+          - name: cassandra
+            version: 0.14.3
+            repository: https://charts.helm.sh/incubator
+            condition: cassandra.enabled
+        """), encoding="utf-8")
+    started = _renders_started(monkeypatch)
+    findings = lint(repo, helm=prod(repo))
+    # Whether Helm must leave `cassandra` out depends on the values, read after the walk: no early start.
+    assert len(started) == 1
+    assert any(f.rule_id == "TPR002" and "cassandra" in f.message for f in findings)
+    assert any(f.rule_id != "TPR002" and f.location.path.startswith("deploy/temporal/") for f in findings)
