@@ -669,3 +669,29 @@ def test_a_chart_with_a_dependency_left_out_is_rendered_by_the_stage(repo: Path,
     assert len(started) == 1
     assert any(f.rule_id == "TPR002" and "cassandra" in f.message for f in findings)
     assert any(f.rule_id != "TPR002" and f.location.path.startswith("deploy/temporal/") for f in findings)
+
+
+def test_a_warm_run_reads_no_values_of_a_cached_render_yet_reports_values_broken_since(
+        repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    chart = repo / "deploy" / "temporal"
+    (chart / "Chart.yaml").write_text((chart / "Chart.yaml").read_text(encoding="utf-8").replace(
+        "name: temporal-like", "name: orders-web"), encoding="utf-8")  # not the server's chart: no values rules
+    config = Config(root=repo, helm=HelmConfig())
+    cache = tmp_path / "cache"
+    cold = run([repo], config, cache_dir=cache, jobs=1).findings
+    (repo / "notes.py").write_text("VERSION = 2\n")  # a miss of the last result: the pipeline runs again
+    read: list[Path] = []
+    real = stage_module.load_values
+
+    def spy(chart_dir: Path, extra: object = (), base: Path | None = None) -> object:
+        read.append(chart_dir)
+        return real(chart_dir, extra, base)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stage_module, "load_values", spy)
+    warm = run([repo], config, cache_dir=cache, jobs=1).findings
+    assert read == []
+    assert [(f.rule_id, f.location, f.message) for f in warm] == [(f.rule_id, f.location, f.message) for f in cold]
+    (chart / "values.yaml").write_text("replicaCount: [unclosed\n", encoding="utf-8")
+    broken = run([repo], config, cache_dir=cache, jobs=1).findings
+    assert read == [chart]
+    assert any(f.rule_id == "TPR002" and f.location.path == "deploy/temporal/values.yaml" for f in broken)

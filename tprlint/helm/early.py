@@ -45,6 +45,13 @@ def chart_values_files(chart: ChartDir, config: Config, root: str) -> list[Path]
     return [f for f in values_files_for(chart, config.helm) if not inside(str(f), own) or inside(str(f), root)]
 
 
+def values_read(chart: ChartDir, files: list[Path]) -> list[str]:
+    """The values files ``load_values`` names when every one of them reads (when one does not, the
+    chart is not rendered): the chart's ``values.yaml`` if it has one, then ``files``."""
+    defaults = chart.path / "values.yaml"
+    return [values_display(p) for p in ([defaults] if defaults.is_file() else []) + files]
+
+
 def chart_render_key(chart: ChartDir, renderer: Renderer, files: list[Path], shown_values: list[str],
                      leave_out: list[str], root: str) -> str:
     """The key a chart's render is cached and matched under. Facts carry display paths, so the names of
@@ -69,10 +76,7 @@ def start_early(candidates: list[Candidate], config: Config) -> EarlyRender | No
             continue
         root = tree_root(chart.path, config.root)
         files = chart_values_files(chart, config, root)
-        # The names load_values gives when every file reads; when one does not, the chart is not rendered.
-        defaults = chart.path / "values.yaml"
-        shown = [values_display(p) for p in ([defaults] if defaults.is_file() else []) + files]
-        key = chart_render_key(chart, renderer, files, shown, [], root)
+        key = chart_render_key(chart, renderer, files, values_read(chart, files), [], root)
         if key not in {job.key for job in jobs}:
             jobs.append(RenderJob(key, str(chart.path), chart.release_name, tuple(str(p) for p in files), (), root))
     return EarlyRender(start_render(renderer, jobs), frozenset(job.key for job in jobs)) if jobs else None

@@ -29,7 +29,7 @@ from tprlint.helm.discover import (
     is_chart_file,
     vendored,
 )
-from tprlint.helm.early import EarlyRender, chart_render_key, chart_values_files
+from tprlint.helm.early import EarlyRender, chart_render_key, chart_values_files, values_read
 from tprlint.helm.relocate import relocate
 from tprlint.helm.render import (
     RUN_TIMED_OUT,
@@ -163,6 +163,9 @@ class HelmStage:
         root = tree_root(chart.path, config.root)
         # (a values file left out as leading out of the tree is reported with the chart's other such entries)
         files = chart_values_files(chart, config, root)
+        cached = self._cached_render(chart, files, root)
+        if cached is not None:
+            return cached
         values = load_values(chart.path, files)
         if values.problems:
             for problem in values.problems:
@@ -186,6 +189,20 @@ class HelmStage:
                 anchor=f"helm:{chart.display}:dependency:{dependency.name}",
             ))
         return _Chart(chart, values, files, missing, root=root, ci=ci_values_files(chart.path, root))
+
+    def _cached_render(self, chart: ChartDir, files: list[Path], root: str) -> _Chart | None:
+        """The chart, its values left unread, when its render is cached under the key its values files
+        give if they all read. They did when it was cached, and the key holds their bytes: they read
+        now, and nothing else here needs their content - unless the server rules judge them (a
+        `temporal` chart, or an umbrella over one) or a dependency Helm may leave out has a condition."""
+        if self.renderer is None or self.cache is None or self.cache.empty:
+            return None
+        if chart.name == "temporal" or any(d.chart == "temporal" or not vendored(chart, d) for d in chart.dependencies):
+            return None
+        shown = values_read(chart, files)
+        if self.cache.get(chart_render_key(chart, self.renderer, files, shown, [], root), ChartOutcome) is None:
+            return None
+        return _Chart(chart, MergedValues(files=shown), files, [], root=root, ci=ci_values_files(chart.path, root))
 
     def _variant(self, prepared: _Chart, path: Path) -> _Attempt:
         """The chart with one ci values file: over its ``values.yaml``, under the files configured for
