@@ -210,3 +210,30 @@ def test_a_module_that_only_names_a_worker_module_is_no_importer(tmp_path: Path)
     result = run_cli(".", "--no-cache", "--timings", "--exit-zero", "-q", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert re.search(r"^ +1  modules importing a Worker module", result.stderr, re.MULTILINE), result.stderr
+
+
+def test_a_candidate_turned_down_in_one_round_is_an_importer_in_the_next(tmp_path: Path) -> None:
+    """`entry.py` is parsed in the first round (its docstring holds an import line, so its statements
+    do not read alone) and turned down: it imports no module that builds a Worker. In the next round it
+    is the importer of `bootstrap`, which runs one: the entry of the process, without a SIGTERM handler."""
+    files = {
+        "pyproject.toml": '[project]\nname = "shop"\n',
+        "pkg/__init__.py": "",
+        "pkg/worker.py": "from temporalio.client import Client\nfrom temporalio.worker import Worker\n\n\n"
+                         "async def run() -> None:\n"
+                         "    client = await Client.connect('localhost:7233')\n"
+                         "    w = Worker(client, task_queue='q', workflows=[], activities=[])\n"
+                         "    await w.run()\n",
+        "pkg/bootstrap.py": "from pkg import worker\n\n\nasync def boot() -> None:\n    await worker.run()\n",
+        "entry.py": '"""Usage:\n    import entry\n"""\nimport asyncio\n\nfrom celery import worker as celery_worker\n'
+                    "from pkg import bootstrap\n\n\ndef main() -> None:\n    asyncio.run(bootstrap.boot())\n\n\n"
+                    'if __name__ == "__main__":\n    main()\n',
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    out = tmp_path / "report.json"
+    result = run_cli(".", "--no-cache", "--exit-zero", "-f", f"json:{out}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    found = {(f["rule"], f["path"]) for f in json.loads(out.read_text())["findings"]}
+    assert ("TPR103", "entry.py") in found

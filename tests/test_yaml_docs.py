@@ -264,3 +264,18 @@ def test_arbitrary_text_either_loads_or_raises_yaml_error(text: str) -> None:
     for doc in docs:
         assert doc.data is not None
         assert all(line >= 1 and column >= 1 for line, column in doc.positions.values())
+
+
+def test_skipped_documents_count_exactly_against_the_file_budget() -> None:
+    """19 documents over their budget are skipped, and a 20th that fits the file's remaining budget
+    (100 x 20 nodes, less the 19 x 101 counted before each was refused) is still read."""
+    big = "[" + ", ".join(["x"] * 150) + "]"
+    fits = "[" + ", ".join(["y"] * 80) + "]"
+    skipped: list[YamlError] = []
+    docs = load_yaml_documents("\n---\n".join([big] * 19 + [fits]), "f.yaml", max_nodes=100, skipped=skipped)
+    assert len(skipped) == 19 and [len(doc.data) for doc in docs] == [80]  # type: ignore[arg-type]
+
+
+def test_a_node_within_the_budget_but_too_deep_is_refused_for_its_depth() -> None:
+    with pytest.raises(YamlError, match="nesting deeper than 1 levels"):
+        load_yaml_documents("- [x]", "f.yaml", max_nodes=3, max_depth=1)

@@ -85,9 +85,11 @@ class ModuleLoader:
             self.seconds += time.perf_counter() - start
         return [self._loaded.get(k) for k in keys]
 
-    def importers(self, stems: frozenset[bytes]) -> list[str]:
-        """Unparsed production modules whose import statements mention one of ``stems``."""
-        return sorted(key for key, source in self._pending.items() if key not in self._loaded
+    def importers(self, stems: frozenset[bytes], skip: set[str]) -> list[str]:
+        """Production modules not parsed up front whose import statements mention one of ``stems``, but
+        those in ``skip``. (A module parsed since - to resolve its imports, or for a name - is still one:
+        a candidate turned down in one round may import what the next round looks for.)"""
+        return sorted(key for key, source in self._pending.items() if key not in skip
                       and not stems.isdisjoint(self._words(key, source)) and not is_test_path(source.display))
 
     def loaded(self, keys: Iterable[str]) -> list[PythonFacts]:
@@ -178,17 +180,17 @@ def follow(parsed: list[FileFacts], loader: ModuleLoader, python_keys: Iterable[
     added: list[FileFacts] = []
     known = [f.python for f in parsed if f.python is not None and not is_test_path(f.python.path)]
     project = PythonProject(known, python_keys, loader=loader)
-    frontier, upward, reached = known, set[str](), loader.reached
+    frontier, found, upward, reached = known, list[str](), set[str](), loader.reached
     for _ in range(MAX_ROUNDS):
         # Importers of the modules that build or run a Worker, and of those importers in turn: the
         # chain from a process's entry module down to the Worker (`cli` -> `bootstrap` -> `worker`).
-        targets = {m.key for m in frontier if m.workers or m.runs or m.key in upward}
+        targets = {m.key for m in frontier if m.workers or m.runs} | set(found)
         stems = _module_stems(targets)
         # The word search is a cheap superset (`from openai import ...` mentions the project's own
         # `models/openai.py`); a candidate is an importer only when its statements resolve to a target,
         # as the linker resolves them (on two public libraries of 600 and 700 modules, 304 and 228
         # modules were parsed as importers by their words alone, 205 and 200 by resolution).
-        found = [key for key in (loader.importers(stems) if stems else [])
+        found = [key for key in (loader.importers(stems, upward) if stems else [])
                  if not targets.isdisjoint(project.imported_project_modules(key))]
         loader.load_many(found, "importers")
         upward.update(found)
@@ -200,7 +202,7 @@ def follow(parsed: list[FileFacts], loader: ModuleLoader, python_keys: Iterable[
         loader.load_many(wanted, "process")
         frontier = [m for m in loader.loaded(found + wanted) if not is_test_path(m.path)
                     and m.key not in project.modules]
-        if not frontier:
+        if not frontier and not found:
             break
         known += frontier
         project.modules.update((m.key, m) for m in frontier)

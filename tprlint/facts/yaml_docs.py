@@ -245,10 +245,14 @@ class _Converter:
     def _visit(self, node: Node, depth: int) -> None:
         # A backstop behind ``measure``: conversion counts the same nodes it predicted.
         self.visited += 1
+        if self.visited > self.max_nodes or depth > self.max_depth:
+            self._refuse(node)
+
+    def _refuse(self, node: Node) -> NoReturn:
+        """The node just counted is over the budget or too deep (``visited`` already counts it)."""
         if self.visited > self.max_nodes:
             self._fail(node, f"more than {self.max_nodes} nodes (alias bomb?)")
-        if depth > self.max_depth:
-            self._fail(node, f"nesting deeper than {self.max_depth} levels")
+        self._fail(node, f"nesting deeper than {self.max_depth} levels")
 
     def convert(self, node: Node, path: Path, depth: int) -> object:
         self._visit(node, depth)
@@ -269,7 +273,7 @@ class _Converter:
             for i, child in enumerate(node.value):
                 self.visited += 1
                 if self.visited > self.max_nodes or depth > self.max_depth:
-                    self._visit(child, depth)  # raises
+                    self._refuse(child)
                 child_path = (*path, i)
                 mark = child.start_mark
                 positions[child_path] = (mark.line + 1, mark.column + 1)
@@ -283,7 +287,7 @@ class _Converter:
             for key, (key_node, value_node) in self._pairs(node, depth - 1).items():
                 self.visited += 1
                 if self.visited > self.max_nodes or depth > self.max_depth:
-                    self._visit(value_node, depth)  # raises
+                    self._refuse(value_node)
                 child_path = (*path, key if isinstance(key, (str, int)) else str(key))
                 mark = key_node.start_mark
                 positions[child_path] = (mark.line + 1, mark.column + 1)
@@ -307,7 +311,7 @@ class _Converter:
             if isinstance(key_node, ScalarNode) and key_node.tag == _STR_TAG:  # nearly every key
                 self.visited += 1
                 if self.visited > self.max_nodes or depth + 1 > self.max_depth:
-                    self._visit(key_node, depth + 1)  # raises
+                    self._refuse(key_node)
                 explicit[key_node.value] = (key_node, value_node)
                 continue
             if isinstance(key_node, ScalarNode) and key_node.tag == _MERGE_TAG:
