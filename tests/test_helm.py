@@ -4,6 +4,7 @@ per service, locations in templates and values files, TPR002, values overlays, c
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import textwrap
@@ -695,3 +696,29 @@ def test_a_warm_run_reads_no_values_of_a_cached_render_yet_reports_values_broken
     broken = run([repo], config, cache_dir=cache, jobs=1).findings
     assert read == [chart]
     assert any(f.rule_id == "TPR002" and f.location.path == "deploy/temporal/values.yaml" for f in broken)
+
+
+def _chart(root: Path, template: str, values: str) -> None:
+    write(root, {"chart/Chart.yaml": "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+                 "chart/templates/cm.yaml": template, "chart/values.yaml": values})
+
+
+def test_a_chart_file_name_that_is_not_utf8_is_no_crash(tmp_path: Path) -> None:
+    _chart(tmp_path, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n", "a: 1\n")
+    (tmp_path / "chart" / "templates" / os.fsdecode(b"\xff.txt")).write_text("")
+    report = tmp_path / "report.json"
+    result = run_cli(".", "--no-cache", "--exit-zero", "-f", f"json:{report}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert not [f for f in json.loads(report.read_text())["findings"] if f["rule"] == "TPR000"]
+
+
+def test_helm_is_not_handed_values_tprlint_refuses(tmp_path: Path) -> None:
+    """Values nested past tprlint's limit, and a template that loops 100 million times: the chart is
+    reported (TPR002) and never rendered, so the run is done well within its time."""
+    loops = "{{- range until 1000 }}{{ range until 1000 }}{{ range until 100 }}{{ end }}{{ end }}{{ end }}\n"
+    _chart(tmp_path, loops + "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+           "a: " + "[" * 250 + "]" * 250 + "\n")
+    report = tmp_path / "report.json"
+    result = run_cli(".", "--no-cache", "--timeout", "4", "-f", f"json:{report}", cwd=tmp_path)
+    rules = [f["rule"] for f in json.loads(report.read_text())["findings"]]
+    assert rules == ["TPR002"], result.stderr  # no TPR001: nothing was left unfinished

@@ -28,6 +28,8 @@ from tprlint.model import SUBJECT_TAG, Finding, RuleMeta
 from tprlint.result_cache import ResultCache, RunResult, run_key
 
 if TYPE_CHECKING:
+    from tprlint.discover.walk import Candidate
+    from tprlint.helm.early import EarlyRender
     from tprlint.live.observe import LiveRun
 
 
@@ -76,23 +78,19 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     cache = FactsCache(folder) if folder else None
     if cache:
         cache.load()
-    early = None
-    if cache is None or cache.empty:
-        # Nothing rendered is cached: Helm starts now, on the core the import below leaves idle.
-        from tprlint.helm.early import start_early
-
-        early = start_early(candidates, config)
-    # The facts code next: the worker processes fork with it loaded and start reading at once...
-    from tprlint.helm.discover import is_chart_file
-    from tprlint.scan import Scanner
-
-    profile.lap("load")
-
-    scanner = Scanner(cache, jobs, deadline)
-    if live is not None:
-        live.wanted = requested(paths)  # --wait waits for what is reported
-        live.start()
+    early = _start_early(candidates, config) if cache is None or cache.empty else None
+    scanner = None
     try:
+        # The facts code next: the worker processes fork with it loaded and start reading at once...
+        from tprlint.helm.discover import is_chart_file
+        from tprlint.scan import Scanner
+
+        profile.lap("load")
+
+        scanner = Scanner(cache, jobs, deadline)
+        if live is not None:
+            live.wanted = requested(paths)  # --wait waits for what is reported
+            live.start()
         scanner.start([c for c in candidates if not is_chart_file(c.display)])
         # Helm renders in a child process of its own, started before this process loads the linking and
         # rule code: the render is one long job, the parse is many short ones that the workers share out.
@@ -102,7 +100,8 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
         analyse = profile.timed("load", _pipeline, gap="scan")
         result = analyse(candidates, scanner, config, rules, live, profile, helm)
     finally:
-        scanner.close()
+        if scanner is not None:
+            scanner.close()
         if early is not None:
             early.cancel()  # a no-op once the Helm stage has collected it
     result = _only_requested(result, paths)
@@ -110,6 +109,17 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     if results and not scanner.unreadable and not result.incomplete:
         results.store(key, result)
     return result
+
+
+def _start_early(candidates: list[Candidate], config: Config) -> EarlyRender | None:
+    """Nothing rendered is cached: Helm starts now, on the core the import of the facts code leaves idle.
+    Whatever goes wrong here is left to the Helm stage, which meets it again and reports it (TPR000)."""
+    from tprlint.helm.early import start_early
+
+    try:
+        return start_early(candidates, config)
+    except Exception:
+        return None
 
 
 def _pipeline() -> Callable[..., RunResult]:

@@ -78,5 +78,6 @@ def start_early(candidates: list[Candidate], config: Config) -> EarlyRender | No
         files = chart_values_files(chart, config, root)
         key = chart_render_key(chart, renderer, files, values_read(chart, files), [], root)
         if key not in {job.key for job in jobs}:
-            jobs.append(RenderJob(key, str(chart.path), chart.release_name, tuple(str(p) for p in files), (), root))
+            jobs.append(RenderJob(key, str(chart.path), chart.release_name, tuple(str(p) for p in files), (), root,
+                                  check_values=True))
     return EarlyRender(start_render(renderer, jobs), frozenset(job.key for job in jobs)) if jobs else None

@@ -57,6 +57,9 @@ class RenderJob:
     values: tuple[str, ...]  # -f files in order (absolute)
     leave_out: tuple[str, ...] = ()  # declared dependencies that are not vendored
     root: str = ""  # the scanned tree (resolved): chart content that leads out of it is never rendered
+    # Started before tprlint read the values (tprlint.helm.early): the child reads them first, under the
+    # same limits, and does not hand Helm a values file tprlint refuses.
+    check_values: bool = False
 
 
 @dataclass
@@ -261,9 +264,24 @@ def _close(child: _Child) -> None:
 
 def render_jobs(renderer: Renderer, jobs: list[RenderJob]) -> dict[str, RenderedChart]:
     """Render every job (in threads: `helm` processes, or library calls that release the GIL)."""
-    render = _binary(renderer.executable) if renderer.kind == "binary" else _sdk()
+    render = _values_checked(_binary(renderer.executable) if renderer.kind == "binary" else _sdk())
     with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1, 8))) as pool:
         return dict(zip([job.key for job in jobs], pool.map(render, jobs), strict=True))
+
+
+VALUES_REFUSED = "not rendered: tprlint cannot read its values"
+
+
+def _values_checked(render: Any) -> Any:
+    def run(job: RenderJob) -> RenderedChart:
+        if job.check_values:
+            from tprlint.helm.values import load_values
+
+            if load_values(Path(job.chart), [Path(v) for v in job.values]).problems:
+                return RenderedChart(error=VALUES_REFUSED)  # the Helm stage reports why (TPR002)
+        return render(job)  # type: ignore[no-any-return]
+
+    return run
 
 
 def _timed(render: Any) -> Any:
@@ -422,12 +440,13 @@ def render_key(chart: Path, release: str, values_files: Iterable[Path], renderer
     """Cache key: every file of the chart and every values file (names and bytes), the renderer, and
     ``extra`` (what else the cached result depends on)."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{renderer.identity}\0{release}\0{sorted(leave_out)}\0{extra}\0".encode())
+    # File names are bytes on Linux: one that is not UTF-8 (a stranger's `\xff.txt`) keeps its bytes.
+    digest.update(f"{renderer.identity}\0{release}\0{sorted(leave_out)}\0{extra}\0".encode("utf-8", "surrogateescape"))
     for path in chart_files(chart, root):
-        digest.update(path.relative_to(chart).as_posix().encode() + b"\0")
+        digest.update(path.relative_to(chart).as_posix().encode("utf-8", "surrogateescape") + b"\0")
         digest.update(_bytes(path) + b"\0")
     for path in values_files:
-        digest.update(str(path).encode() + b"\0" + _bytes(path) + b"\0")
+        digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0" + _bytes(path) + b"\0")
     return f"helm:{chart}:{digest.hexdigest()}"
 
 
@@ -493,7 +512,8 @@ def main() -> int:
     """Child process: a JSON request on stdin, a JSON answer on stdout (see ``start_render``)."""
     request = json.loads(sys.stdin.read())
     renderer = Renderer(request["renderer"], request.get("executable", ""))
-    jobs = [RenderJob(j["key"], j["chart"], j["release"], tuple(j["values"]), tuple(j["leave_out"]), j["root"])
+    jobs = [RenderJob(j["key"], j["chart"], j["release"], tuple(j["values"]), tuple(j["leave_out"]), j["root"],
+                      bool(j.get("check_values")))
             for j in request["jobs"]]
     results = render_jobs(renderer, jobs)
     json.dump({key: {"manifests": [list(m) for m in r.manifests], "error": r.error, "seconds": r.seconds}

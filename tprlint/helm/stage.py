@@ -238,7 +238,12 @@ class HelmStage:
         waits for the parse workers: the output's YAML is read while they parse, not after them."""
         if self._fresh is not None:
             return
-        self._fresh = self.early.pending.results(deadline) if self.early is not None else {}
+        self._fresh = {}
+        if self.early is not None:
+            if self.early.keys & {prepared.key for prepared in self.prepared}:
+                self._fresh = self.early.pending.results(deadline)
+            else:  # none of its renders is wanted (say, a values file tprlint refuses): not waited for
+                self.early.cancel()
         if self.pending is not None:
             self._fresh.update(self.pending.results(deadline))
         if self.renderer is not None:
