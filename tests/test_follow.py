@@ -237,3 +237,28 @@ def test_a_candidate_turned_down_in_one_round_is_an_importer_in_the_next(tmp_pat
     assert result.returncode == 0, result.stderr
     found = {(f["rule"], f["path"]) for f in json.loads(out.read_text())["findings"]}
     assert ("TPR103", "entry.py") in found
+
+
+def test_a_temporal_module_that_builds_no_worker_starts_no_entry_chain(tmp_path: Path) -> None:
+    """A library's Temporal integration: a toolset class calling `super().__init__()` and a workflow
+    calling `execute_activity(task_queue=...)`. Neither builds a Worker, so the modules importing it
+    are not parsed as entries of a Worker process."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "lib"\n')
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "__init__.py").write_text("")
+    (tmp_path / "lib" / "base.py").write_text("class Toolset:\n    def __init__(self, name: str) -> None:\n"
+                                              "        self.name = name\n")
+    (tmp_path / "lib" / "durable.py").write_text(
+        "from datetime import timedelta\n\nfrom temporalio import workflow\n\nfrom lib.base import Toolset\n\n\n"
+        "class DurableToolset(Toolset):\n    def __init__(self, name: str) -> None:\n"
+        "        super().__init__(name)\n\n\n"
+        "async def call(name: str) -> object:\n"
+        "    return await workflow.execute_activity(name, task_queue='tools',\n"
+        "                                           start_to_close_timeout=timedelta(seconds=30))\n")
+    for name in ("agent", "cli", "models"):
+        (tmp_path / "lib" / f"{name}.py").write_text("from lib.durable import DurableToolset\n\n\n"
+                                                    "def make() -> DurableToolset:\n"
+                                                    "    return DurableToolset('x')\n")
+    result = run_cli(".", "--no-cache", "--timings", "--exit-zero", "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "importing a Worker module" not in result.stderr, result.stderr

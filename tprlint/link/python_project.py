@@ -266,6 +266,23 @@ class PythonProject:
             options=tuple({**dict(inner.options), **dict(site.options)}.items()),
         )
 
+    def builds_or_runs_workers(self, module: PythonFacts) -> bool:
+        """Does the module run a Worker, build one, or define what builds one (a factory, a Worker
+        subclass)? A ``super().__init__(...)`` counts only in a class that derives from Worker, and a call
+        with ``task_queue=`` only when its callee is a factory: a Temporal module's other classes and
+        calls (a toolset's constructor, ``workflow.execute_activity(task_queue=...)``) make no process."""
+        if module.runs:
+            return True
+        for site in module.workers:
+            if site.callee in WORKER_CLASSES:
+                return True
+            if site.in_subclass_init:
+                if self._wrapper(f"{module.key}.{site.in_subclass_init}") is not None:
+                    return True
+            elif site.callee != "super" and self._wrapper(site.callee) is not None:
+                return True
+        return False
+
     def _wrapper(self, qualname: str, depth: int = 0) -> tuple[PythonFacts, WorkerConstruction] | None:
         """The Worker construction inside a project factory function or Worker subclass."""
         parts = split_qualname(qualname)
