@@ -252,6 +252,8 @@ def _display(text: str) -> str:
 
 def _clean(text: str) -> str:
     # Scanned files are untrusted: an escape sequence in them must not reach the terminal.
+    if text.isprintable():  # no control or format character at all: most lines, at C speed
+        return text
     return "".join("\ufffd" if _is_control(ch) else ch for ch in text)
 
 
