@@ -87,9 +87,7 @@ class Scanner:
         self.hits = 0
         self._pool: ProcessPoolExecutor | None = None  # started once, shared by the import rounds
         self._done: list[ScannedFile] = []
-        # Each batch with whether it holds Python files: those are dispatched first and can be waited
-        # for alone (``results(python_only=True)``), so import following runs while the rest is parsed.
-        self._pending: list[tuple[Future[list[ScannedFile]], list[Candidate], bool]] = []
+        self._pending: list[tuple[Future[list[ScannedFile]], list[Candidate]]] = []
         self.unreadable = 0  # files that could not be read: the run's result must not be replayed
 
     def start(self, candidates: list[Candidate]) -> None:
@@ -110,17 +108,14 @@ class Scanner:
                 self._record([scan_file(candidate)])
             return
         # Interleaved batches: neighbouring files are alike (a folder of manifests), so each
-        # batch gets a fair share of the expensive ones. Python first (see ``_pending``).
+        # batch gets a fair share of the expensive ones.
         count = self.jobs * 4
-        python = [c for c in misses if _is_python(c)]
-        others = [c for c in misses if not _is_python(c)]
-        batches = [(group[i::count], group is python) for group in (python, others) for i in range(count)]
+        batches = [misses[i::count] for i in range(count)]
         # The workers are forked at the first submit. Frozen, what the parent holds by then (modules,
         # the walk) is never walked again by a worker's cyclic collector, nor are its pages copied.
         gc.freeze()
         try:
-            self._pending = [(self._executor().submit(scan_batch, batch), batch, is_python)
-                             for batch, is_python in batches if batch]
+            self._pending = [(self._executor().submit(scan_batch, batch), batch) for batch in batches]
         finally:
             gc.unfreeze()
 
@@ -140,28 +135,19 @@ class Scanner:
             return None
         return found if found.stamp == key else dataclasses.replace(found, stamp=key)
 
-    def results(self, python_only: bool = False) -> list[ScannedFile]:
-        """Every candidate's result, in candidate (display path) order; with ``python_only``, the Python
-        files' alone, while the workers go on with the rest."""
+    def results(self) -> list[ScannedFile]:
+        """Every candidate's result, in candidate (display path) order."""
         timed_out = False
-        waiting: list[tuple[Future[list[ScannedFile]], list[Candidate], bool]] = []
-        for future, batch, is_python in self._pending:
-            if python_only and not is_python:
-                waiting.append((future, batch, is_python))
-                continue
+        for future, batch in self._pending:
             try:
                 self._record(_with_paths(future.result(timeout=self.deadline.remaining()), batch, bool(self.cache)))
             except FutureTimeout:
                 timed_out = True
                 self.deadline.skipped_files += [c.display for c in batch]
-        self._pending = waiting
+        self._pending = []
         if timed_out:
             self._stop_workers()
-            for _, batch, _ in self._pending:  # stopped with the workers
-                self.deadline.skipped_files += [c.display for c in batch]
-            self._pending = []
-        done = sorted(self._done, key=lambda s: s.display)
-        return [s for s in done if _is_python(s)] if python_only else done
+        return sorted(self._done, key=lambda s: s.display)
 
     def extract(self, files: list[ScannedFile]) -> list[FileFacts]:
         """Facts of Python modules found to matter after the first pass (see tprlint.follow_imports)."""
@@ -226,10 +212,6 @@ class Scanner:
                 self.cache.put(f"scan:{file.stamp}", file)
                 if file.digest:
                     self.cache.put(_content_key("content", file, file.digest), file)
-
-
-def _is_python(file: Candidate | ScannedFile) -> bool:
-    return file.display.lower().endswith(".py")  # only these are Python (``discover.classify``)
 
 
 def scan_batch(batch: list[Candidate]) -> list[ScannedFile]:
