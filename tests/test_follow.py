@@ -262,3 +262,36 @@ def test_a_temporal_module_that_builds_no_worker_starts_no_entry_chain(tmp_path:
     result = run_cli(".", "--no-cache", "--timings", "--exit-zero", "-q", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "importing a Worker module" not in result.stderr, result.stderr
+
+
+def test_a_helper_that_builds_the_worker_from_its_parameters_starts_the_entry_chain(tmp_path: Path) -> None:
+    """`bootstrap` calls `run_worker(client, task_queue="orders")`, a helper that builds and runs the
+    Worker from its parameters (no `**kwargs` passed on): `main.py`, which imports `bootstrap`, is the
+    entry of that process - without a SIGTERM handler - and the Deployment running it runs a worker."""
+    files = {
+        "pyproject.toml": '[project]\nname = "shop"\n',
+        "app/__init__.py": "",
+        "app/lib.py": "from datetime import timedelta\n\nfrom temporalio.client import Client\n"
+                      "from temporalio.worker import Worker\n\n\n"
+                      "async def run_worker(client: Client, task_queue: str) -> None:\n"
+                      "    worker = Worker(client, task_queue=task_queue, workflows=[], activities=[],\n"
+                      "                    graceful_shutdown_timeout=timedelta(seconds=30))\n"
+                      "    await worker.run()\n",
+        "app/bootstrap.py": "from temporalio.client import Client\n\nfrom app.lib import run_worker\n\n\n"
+                            "async def main() -> None:\n    client = await Client.connect('temporal:7233')\n"
+                            "    await run_worker(client, task_queue='orders')\n",
+        "main.py": "import asyncio\n\nfrom app import bootstrap\n\nif __name__ == '__main__':\n"
+                   "    asyncio.run(bootstrap.main())\n",
+        "deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: orders-worker\nspec:\n"
+                       "  template:\n    spec:\n      terminationGracePeriodSeconds: 3\n      containers:\n"
+                       "        - name: worker\n          image: shop:1.0\n"
+                       '          command: ["python", "main.py"]\n',
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    out = tmp_path / "report.json"
+    result = run_cli(".", "--no-cache", "--exit-zero", "-f", f"json:{out}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    found = {(f["rule"], f["path"]) for f in json.loads(out.read_text())["findings"]}
+    assert {("TPR103", "main.py"), ("TPR604", "deploy.yaml")} <= found, sorted(found)

@@ -184,7 +184,7 @@ def follow(parsed: list[FileFacts], loader: ModuleLoader, python_keys: Iterable[
     for _ in range(MAX_ROUNDS):
         # Importers of the modules that build or run a Worker, and of those importers in turn: the
         # chain from a process's entry module down to the Worker (`cli` -> `bootstrap` -> `worker`).
-        targets = {m.key for m in frontier if project.builds_or_runs_workers(m)} | set(found)
+        targets = {m.key for m in frontier if project.may_build_or_run_workers(m)} | set(found)
         stems = _module_stems(targets)
         # The word search is a cheap superset (`from openai import ...` mentions the project's own
         # `models/openai.py`); a candidate is an importer only when its statements resolve to a target,

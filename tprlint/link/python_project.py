@@ -266,20 +266,19 @@ class PythonProject:
             options=tuple({**dict(inner.options), **dict(site.options)}.items()),
         )
 
-    def builds_or_runs_workers(self, module: PythonFacts) -> bool:
-        """Does the module run a Worker, build one, or define what builds one (a factory, a Worker
-        subclass)? A ``super().__init__(...)`` counts only in a class that derives from Worker, and a call
-        with ``task_queue=`` only when its callee is a factory: a Temporal module's other classes and
-        calls (a toolset's constructor, ``workflow.execute_activity(task_queue=...)``) make no process."""
+    def may_build_or_run_workers(self, module: PythonFacts) -> bool:
+        """May the module run a Worker, build one, or define what builds one? A ``super().__init__(...)``
+        counts only in a class that derives from Worker (a Temporal integration's toolset or agent class
+        calls its base's too), and a call with ``task_queue=`` unless it goes to the Temporal SDK
+        (``workflow.execute_activity(task_queue=...)``): any project function may build a Worker from
+        it, forwarding keywords or not (``run_worker(client, task_queue="orders")``)."""
         if module.runs:
             return True
         for site in module.workers:
-            if site.callee in WORKER_CLASSES:
-                return True
             if site.in_subclass_init:
                 if self._wrapper(f"{module.key}.{site.in_subclass_init}") is not None:
                     return True
-            elif site.callee != "super" and self._wrapper(site.callee) is not None:
+            elif site.callee in WORKER_CLASSES or not site.callee.startswith(("temporalio.", "super")):
                 return True
         return False
 
