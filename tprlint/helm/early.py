@@ -2,10 +2,11 @@
 
 On a cold run the main process spends its first quarter second importing the code the parse workers
 fork with, and one of two cores has nothing to do. The Helm child needs none of that code: started
-here, it loads Helm and renders while the import runs. ``tprlint.helm.stage`` later computes every
-chart's render key as usual and takes the result started here when the keys match; when they do not
-(a values file that fails to load, a dependency left out), it renders the chart itself, so an early
-start can only waste a render, never change one.
+here, it loads Helm and renders while the import runs. The values are read here, with tprlint's own
+limits, so that Helm is never handed a file tprlint refuses (such a chart is left to the stage, which
+reports it); the stage takes them as read. ``tprlint.helm.stage`` later computes every chart's render
+key as usual and takes the result started here when the keys match; when they do not, it renders the
+chart itself, so an early start can only waste a render, never change one.
 
 Only a run with no cached renders starts early: a warm run finds its charts in the cache, and
 rendering them here would be work thrown away.
@@ -23,7 +24,7 @@ from tprlint.discover.walk import Candidate, read_sources
 from tprlint.helm.discover import ChartDir, find_charts, is_chart_file, values_files_for, vendored
 from tprlint.helm.render import PendingRender, RenderJob, render_key, start_render, tree_root
 from tprlint.helm.renderer import Renderer, find_renderer
-from tprlint.helm.values import values_display
+from tprlint.helm.values import MergedValues, load_values, values_display
 
 
 @dataclass
@@ -32,6 +33,9 @@ class EarlyRender:
 
     pending: PendingRender
     keys: frozenset[str]
+    # The values read for each started chart, by (chart folder, values files): the stage uses them as
+    # they are rather than read them twice.
+    values: dict[tuple[str, tuple[str, ...]], MergedValues]
 
     def cancel(self) -> None:
         """Stop the child if nothing collected it (the run failed before the Helm stage finished)."""
@@ -71,13 +75,24 @@ def start_early(candidates: list[Candidate], config: Config) -> EarlyRender | No
     if renderer is None:
         return None
     jobs: list[RenderJob] = []
+    loaded: dict[tuple[str, tuple[str, ...]], MergedValues] = {}
     for chart in find_charts(read_sources(charts)):
         if chart.error or not all(vendored(chart, d) for d in chart.dependencies):
             continue
         root = tree_root(chart.path, config.root)
         files = chart_values_files(chart, config, root)
-        key = chart_render_key(chart, renderer, files, values_read(chart, files), [], root)
+        # Read with tprlint's own limits first: Helm is never handed a values file tprlint refuses (the
+        # stage reads it again and reports why, TPR002).
+        values = load_values(chart.path, files)
+        if values.problems:
+            continue
+        loaded[values_of(chart, files)] = values
+        key = chart_render_key(chart, renderer, files, values.files, [], root)
         if key not in {job.key for job in jobs}:
-            jobs.append(RenderJob(key, str(chart.path), chart.release_name, tuple(str(p) for p in files), (), root,
-                                  check_values=True))
-    return EarlyRender(start_render(renderer, jobs), frozenset(job.key for job in jobs)) if jobs else None
+            jobs.append(RenderJob(key, str(chart.path), chart.release_name, tuple(str(p) for p in files), (), root))
+    return EarlyRender(start_render(renderer, jobs), frozenset(job.key for job in jobs), loaded) if jobs else None
+
+
+def values_of(chart: ChartDir, files: list[Path]) -> tuple[str, tuple[str, ...]]:
+    """What ``EarlyRender.values`` is keyed by."""
+    return str(chart.path), tuple(str(p) for p in files)

@@ -57,9 +57,6 @@ class RenderJob:
     values: tuple[str, ...]  # -f files in order (absolute)
     leave_out: tuple[str, ...] = ()  # declared dependencies that are not vendored
     root: str = ""  # the scanned tree (resolved): chart content that leads out of it is never rendered
-    # Started before tprlint read the values (tprlint.helm.early): the child reads them first, under the
-    # same limits, and does not hand Helm a values file tprlint refuses.
-    check_values: bool = False
 
 
 @dataclass
@@ -264,24 +261,9 @@ def _close(child: _Child) -> None:
 
 def render_jobs(renderer: Renderer, jobs: list[RenderJob]) -> dict[str, RenderedChart]:
     """Render every job (in threads: `helm` processes, or library calls that release the GIL)."""
-    render = _values_checked(_binary(renderer.executable) if renderer.kind == "binary" else _sdk())
+    render = _binary(renderer.executable) if renderer.kind == "binary" else _sdk()
     with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1, 8))) as pool:
         return dict(zip([job.key for job in jobs], pool.map(render, jobs), strict=True))
-
-
-VALUES_REFUSED = "not rendered: tprlint cannot read its values"
-
-
-def _values_checked(render: Any) -> Any:
-    def run(job: RenderJob) -> RenderedChart:
-        if job.check_values:
-            from tprlint.helm.values import load_values
-
-            if load_values(Path(job.chart), [Path(v) for v in job.values]).problems:
-                return RenderedChart(error=VALUES_REFUSED)  # the Helm stage reports why (TPR002)
-        return render(job)  # type: ignore[no-any-return]
-
-    return run
 
 
 def _timed(render: Any) -> Any:
@@ -512,8 +494,7 @@ def main() -> int:
     """Child process: a JSON request on stdin, a JSON answer on stdout (see ``start_render``)."""
     request = json.loads(sys.stdin.read())
     renderer = Renderer(request["renderer"], request.get("executable", ""))
-    jobs = [RenderJob(j["key"], j["chart"], j["release"], tuple(j["values"]), tuple(j["leave_out"]), j["root"],
-                      bool(j.get("check_values")))
+    jobs = [RenderJob(j["key"], j["chart"], j["release"], tuple(j["values"]), tuple(j["leave_out"]), j["root"])
             for j in request["jobs"]]
     results = render_jobs(renderer, jobs)
     json.dump({key: {"manifests": [list(m) for m in r.manifests], "error": r.error, "seconds": r.seconds}

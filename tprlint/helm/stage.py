@@ -29,7 +29,7 @@ from tprlint.helm.discover import (
     is_chart_file,
     vendored,
 )
-from tprlint.helm.early import EarlyRender, chart_render_key, chart_values_files, values_read
+from tprlint.helm.early import EarlyRender, chart_render_key, chart_values_files, values_of, values_read
 from tprlint.helm.relocate import relocate
 from tprlint.helm.render import (
     RUN_TIMED_OUT,
@@ -166,7 +166,8 @@ class HelmStage:
         cached = self._cached_render(chart, files, root)
         if cached is not None:
             return cached
-        values = load_values(chart.path, files)
+        read_early = self.early.values.get(values_of(chart, files)) if self.early is not None else None
+        values = read_early if read_early is not None else load_values(chart.path, files)
         if values.problems:
             for problem in values.problems:
                 self.result.hits.append(Hit(
