@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write_tree
-from tprlint.discover import FileKind, classify, discover
+from tprlint.discover import FileKind, discover
+from tprlint.discover.classify import classify
 
 WORKER = b"from temporalio.worker import Worker\n"
 MANIFEST = b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\n"
