@@ -684,9 +684,9 @@ def test_a_warm_run_reads_no_values_of_a_cached_render_yet_reports_values_broken
     read: list[Path] = []
     real = stage_module.load_values
 
-    def spy(chart_dir: Path, extra: object = (), base: Path | None = None) -> object:
+    def spy(chart_dir: Path, extra: object = (), base: Path | None = None, **limits: str) -> object:
         read.append(chart_dir)
-        return real(chart_dir, extra, base)  # type: ignore[arg-type]
+        return real(chart_dir, extra, base, **limits)  # type: ignore[arg-type]
 
     monkeypatch.setattr(stage_module, "load_values", spy)
     warm = run([repo], config, cache_dir=cache, jobs=1).findings
@@ -722,3 +722,22 @@ def test_helm_is_not_handed_values_tprlint_refuses(tmp_path: Path) -> None:
     result = run_cli(".", "--no-cache", "--timeout", "4", "-f", f"json:{report}", cwd=tmp_path)
     rules = [f["rule"] for f in json.loads(report.read_text())["findings"]]
     assert rules == ["TPR002"], result.stderr  # no TPR001: nothing was left unfinished
+
+
+def test_values_files_of_a_chart_that_lead_out_of_the_tree_are_never_read(tmp_path: Path) -> None:
+    """A chart's `values.yaml` and `values-prod.yaml` are links to files outside the scanned tree: their
+    content reaches no rule (no TPR501 from the outside file's replica count), and TPR002 names them."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "values.yaml").write_text("server:\n  replicaCount: 1\n")
+    repo = tmp_path / "repo"
+    write(repo, {"chart/Chart.yaml": "apiVersion: v2\nname: temporal\nversion: 0.1.0\n",
+                 "chart/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+                 "pyproject.toml": "[tool.tprlint.helm]\noverlays = true\n"})
+    (repo / "chart" / "values.yaml").symlink_to(outside / "values.yaml")
+    (repo / "chart" / "values-prod.yaml").symlink_to(outside / "values.yaml")
+    report = repo / "report.json"
+    result = run_cli(".", "--no-cache", "--exit-zero", "-f", f"json:{report}", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    found = {(f["rule"], f["path"]) for f in json.loads(report.read_text())["findings"]}
+    assert found == {("TPR002", "chart/values.yaml"), ("TPR002", "chart/values-prod.yaml")}, found

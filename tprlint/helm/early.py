@@ -43,17 +43,20 @@ class EarlyRender:
 
 
 def chart_values_files(chart: ChartDir, config: Config, root: str) -> list[Path]:
-    """The ``-f`` files a chart renders with. The chart's own files that lead out of the scanned tree
-    are not read; files named in the configuration are the user's."""
-    own = os.path.realpath(chart.path)
-    return [f for f in values_files_for(chart, config.helm) if not inside(str(f), own) or inside(str(f), root)]
+    """The ``-f`` files a chart renders with. The chart's own files (in its folder, links unresolved)
+    that lead out of the scanned tree are not read; files named in the configuration are the user's."""
+    own = os.path.abspath(chart.path) + os.sep
+    return [f for f in values_files_for(chart, config.helm)
+            if not os.path.abspath(f).startswith(own) or inside(str(f), root)]
 
 
-def values_read(chart: ChartDir, files: list[Path]) -> list[str]:
+def values_read(chart: ChartDir, files: list[Path], root: str) -> list[str]:
     """The values files ``load_values`` names when every one of them reads (when one does not, the
-    chart is not rendered): the chart's ``values.yaml`` if it has one, then ``files``."""
+    chart is not rendered): the chart's ``values.yaml`` if it has one inside the tree, then ``files``
+    (``chart_values_files``)."""
     defaults = chart.path / "values.yaml"
-    return [values_display(p) for p in ([defaults] if defaults.is_file() else []) + files]
+    read = defaults.is_file() and inside(str(defaults), root)
+    return [values_display(p) for p in ([defaults] if read else []) + files]
 
 
 def chart_render_key(chart: ChartDir, renderer: Renderer, files: list[Path], shown_values: list[str],
@@ -83,7 +86,7 @@ def start_early(candidates: list[Candidate], config: Config) -> EarlyRender | No
         files = chart_values_files(chart, config, root)
         # Read with tprlint's own limits first: Helm is never handed a values file tprlint refuses (the
         # stage reads it again and reports why, TPR002).
-        values = load_values(chart.path, files)
+        values = load_values(chart.path, files, root=root)
         if values.problems:
             continue
         loaded[values_of(chart, files)] = values

@@ -167,7 +167,7 @@ class HelmStage:
         if cached is not None:
             return cached
         read_early = self.early.values.get(values_of(chart, files)) if self.early is not None else None
-        values = read_early if read_early is not None else load_values(chart.path, files)
+        values = read_early if read_early is not None else load_values(chart.path, files, root=root)
         if values.problems:
             for problem in values.problems:
                 self.result.hits.append(Hit(
@@ -200,7 +200,7 @@ class HelmStage:
             return None
         if chart.name == "temporal" or any(d.chart == "temporal" or not vendored(chart, d) for d in chart.dependencies):
             return None
-        shown = values_read(chart, files)
+        shown = values_read(chart, files, root)
         if self.cache.get(chart_render_key(chart, self.renderer, files, shown, [], root), ChartOutcome) is None:
             return None
         return _Chart(chart, MergedValues(files=shown), files, [], root=root, ci=ci_values_files(chart.path, root))
@@ -211,7 +211,7 @@ class HelmStage:
         chart = prepared.chart
         shown = values_display(path)
         files = [path, *prepared.files]
-        values = load_values(chart.path, files)  # the same readers and size limit as every values file
+        values = load_values(chart.path, files, root=prepared.root)  # the same readers and limits as every values file
         if values.problems:
             problem = values.problems[0]
             return _Attempt(shown, None, f"{problem.location.path}: {problem.message}")

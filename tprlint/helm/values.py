@@ -9,11 +9,12 @@ written - the overlay that set it, not the default it replaced.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tprlint.discover.read import FileTooLarge, read_regular, strip_bom
+from tprlint.discover.read import FileTooLarge, inside, read_regular, strip_bom
 from tprlint.discover.walk import display_path
 from tprlint.facts.yaml_docs import YamlError, is_probably_binary, load_yaml_documents
 from tprlint.model import Location
@@ -49,13 +50,21 @@ def merged_values(chart_dir: Path, extra_files: Iterable[Path] = ()
     return merged.data, merged.positions
 
 
-def load_values(chart_dir: Path, extra_files: Iterable[Path] = (), base: Path | None = None) -> MergedValues:
+def load_values(chart_dir: Path, extra_files: Iterable[Path] = (), base: Path | None = None, *,
+                root: str = "") -> MergedValues:
+    """With ``root`` (the scanned tree, resolved), the chart's own files - ``values.yaml`` and any other
+    file inside its folder - are read only when they stay inside it once links are resolved: one that
+    leads out is left out, as Helm is not shown it either (TPR002 names it, ``helm.render``). Files
+    outside the chart's folder are named in the configuration."""
     base = base or Path.cwd()
     merged = MergedValues()
     files = [chart_dir / "values.yaml", *extra_files]
+    own = os.path.abspath(chart_dir) + os.sep
     for path in files:
         if path == chart_dir / "values.yaml" and not path.is_file():
             continue  # a chart may have no defaults at all
+        if root and os.path.abspath(path).startswith(own) and not inside(str(path), root):
+            continue
         shown = values_display(path, base)
         loaded = _read(path, shown, merged.problems)
         if loaded is None:
