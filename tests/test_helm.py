@@ -646,7 +646,7 @@ def test_a_cold_run_renders_each_chart_once_and_finds_the_same(repo: Path, monke
     assert len(started) == 1  # started after the walk, taken by the Helm stage: not rendered again
     from tprlint.helm import early as early_module
 
-    monkeypatch.setattr(early_module, "start_early", lambda candidates, config: None)
+    monkeypatch.setattr(early_module, "start_early", lambda candidates, config, deadline=None: None)
     started.clear()
     late = lint(repo, helm=prod(repo))
     assert len(started) == 1
@@ -741,3 +741,38 @@ def test_values_files_of_a_chart_that_lead_out_of_the_tree_are_never_read(tmp_pa
     assert result.returncode == 0, result.stderr
     found = {(f["rule"], f["path"]) for f in json.loads(report.read_text())["findings"]}
     assert found == {("TPR002", "chart/values.yaml"), ("TPR002", "chart/values-prod.yaml")}, found
+
+
+def test_the_stage_takes_the_values_the_early_start_read(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tprlint.helm import early as early_module
+
+    reads: list[str] = []
+    for module in (early_module, stage_module):
+        real = module.load_values
+
+        def spy(chart_dir: Path, extra: object = (), base: Path | None = None, *, _real: object = real,
+                _where: str = module.__name__, **limits: str) -> object:
+            reads.append(_where)
+            return _real(chart_dir, extra, base, **limits)  # type: ignore[operator]
+
+        monkeypatch.setattr(module, "load_values", spy)
+    assert lint(repo, helm=prod(repo))
+    assert reads == ["tprlint.helm.early"]
+
+
+def test_the_early_start_reads_no_values_past_its_budget(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tprlint.helm import early as early_module
+
+    monkeypatch.setattr(early_module, "EARLY_VALUES_BYTES", 10)
+    started = _renders_started(monkeypatch)
+    findings = lint(repo, helm=prod(repo))
+    assert len(started) == 1  # rendered once, by the stage
+    assert [(f.rule_id, f.location) for f in findings] == [(f.rule_id, f.location) for f in lint_without_early(
+        repo, monkeypatch)]
+
+
+def lint_without_early(repo: Path, monkeypatch: pytest.MonkeyPatch) -> list[Finding]:
+    from tprlint.helm import early as early_module
+
+    monkeypatch.setattr(early_module, "start_early", lambda candidates, config, deadline=None: None)
+    return lint(repo, helm=prod(repo))

@@ -78,7 +78,7 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     cache = FactsCache(folder) if folder else None
     if cache:
         cache.load()
-    early = _start_early(candidates, config) if cache is None or cache.empty else None
+    early = _start_early(candidates, config, deadline) if cache is None or cache.empty else None
     scanner = None
     try:
         # The facts code next: the worker processes fork with it loaded and start reading at once...
@@ -111,13 +111,13 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     return result
 
 
-def _start_early(candidates: list[Candidate], config: Config) -> EarlyRender | None:
+def _start_early(candidates: list[Candidate], config: Config, deadline: Deadline) -> EarlyRender | None:
     """Nothing rendered is cached: Helm starts now, on the core the import of the facts code leaves idle.
     Whatever goes wrong here is left to the Helm stage, which meets it again and reports it (TPR000)."""
     from tprlint.helm.early import start_early
 
     try:
-        return start_early(candidates, config)
+        return start_early(candidates, config, deadline)
     except Exception:
         return None
 

@@ -26,4 +26,8 @@ def __getattr__(name: str) -> Any:
     return found
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULE_OF})
+
+
 __all__ = ["Candidate", "FileKind", "SourceFile", "discover", "find_candidates", "read_sources"]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tprlint.config import Config
+from tprlint.deadline import Deadline
 from tprlint.discover.read import inside
 from tprlint.discover.walk import Candidate, read_sources
 from tprlint.helm.discover import ChartDir, find_charts, is_chart_file, values_files_for, vendored
@@ -67,10 +68,17 @@ def chart_render_key(chart: ChartDir, renderer: Renderer, files: list[Path], sho
     return render_key(chart.path, chart.release_name, files, renderer, leave_out, shown, root)
 
 
-def start_early(candidates: list[Candidate], config: Config) -> EarlyRender | None:
+# What the early start may read before the parse workers start: the values read here are read by the
+# main process alone (a monorepo's 50 charts of 220 KB values took 5 s); charts beyond it are rendered
+# by the stage, their values read while the workers parse.
+EARLY_VALUES_BYTES = 1 << 20
+
+
+def start_early(candidates: list[Candidate], config: Config, deadline: Deadline | None = None) -> EarlyRender | None:
     """Renders of the charts among ``candidates`` that need nothing but their files to start: no
     dependency that is missing from ``charts/`` (whether Helm must leave it out depends on the values,
-    which are read later). None when there is nothing to start."""
+    which are read later), within ``EARLY_VALUES_BYTES`` of values and the run's time. None when there is
+    nothing to start."""
     charts = [c for c in candidates if is_chart_file(c.display)]
     if not charts:
         return None
@@ -79,11 +87,15 @@ def start_early(candidates: list[Candidate], config: Config) -> EarlyRender | No
         return None
     jobs: list[RenderJob] = []
     loaded: dict[tuple[str, tuple[str, ...]], MergedValues] = {}
+    budget = EARLY_VALUES_BYTES
     for chart in find_charts(read_sources(charts)):
         if chart.error or not all(vendored(chart, d) for d in chart.dependencies):
             continue
         root = tree_root(chart.path, config.root)
         files = chart_values_files(chart, config, root)
+        budget -= sum(_size(p) for p in [chart.path / "values.yaml", *files])
+        if budget < 0 or (deadline is not None and deadline.expired()):
+            break
         # Read with tprlint's own limits first: Helm is never handed a values file tprlint refuses (the
         # stage reads it again and reports why, TPR002).
         values = load_values(chart.path, files, root=root)
@@ -94,6 +106,13 @@ def start_early(candidates: list[Candidate], config: Config) -> EarlyRender | No
         if key not in {job.key for job in jobs}:
             jobs.append(RenderJob(key, str(chart.path), chart.release_name, tuple(str(p) for p in files), (), root))
     return EarlyRender(start_render(renderer, jobs), frozenset(job.key for job in jobs), loaded) if jobs else None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def values_of(chart: ChartDir, files: list[Path]) -> tuple[str, tuple[str, ...]]:
