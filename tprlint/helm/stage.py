@@ -243,7 +243,7 @@ class HelmStage:
         if self.early is not None:
             if self.early.keys & {prepared.key for prepared in self.prepared}:
                 self._fresh = self.early.pending.results(deadline)
-            else:  # none of its renders is wanted (say, a values file tprlint refuses): not waited for
+            else:  # none of its renders is wanted (keys computed otherwise here): not waited for
                 self.early.cancel()
         if self.pending is not None:
             self._fresh.update(self.pending.results(deadline))
