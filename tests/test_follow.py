@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, run_cli, write_tree
 from tprlint.discover.imports import has_process_words, import_words, scan_imports
 from tprlint.facts.python.facts import ImportedModule
 from tprlint.facts.python.import_statements import imports_of_statements
@@ -46,6 +46,15 @@ def _parsed(timings: str) -> int:
     found = re.search(r"files: \d+ scanned, (\d+) parsed", timings)
     assert found, timings
     return int(found.group(1))
+
+
+def _lint_tree(root: Path, files: dict[str, str], *args: str) -> tuple[set[tuple[str, str]], str]:
+    """Write ``files`` under ``root`` and lint it: each finding's (rule, path), and what went to stderr."""
+    write_tree(root, {name: text.encode() for name, text in files.items()})
+    out = root / "report.json"
+    result = run_cli(".", "--no-cache", "--exit-zero", "-f", f"json:{out}", *args, cwd=root)
+    assert result.returncode == 0, result.stderr
+    return {(f["rule"], f["path"]) for f in json.loads(out.read_text())["findings"]}, result.stderr
 
 
 @pytest.mark.parametrize("fixture", FIXTURES)
@@ -194,22 +203,20 @@ def test_a_triple_quote_inside_a_string_does_not_hide_importers() -> None:
 def test_a_module_that_only_names_a_worker_module_is_no_importer(tmp_path: Path) -> None:
     """`from celery import worker` mentions the word `worker`, but imports no module of the project:
     it is not parsed as the entry of the process that runs `app/worker.py`; `app/cli.py` is."""
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\n')
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "__init__.py").write_text("")
-    (tmp_path / "app" / "worker.py").write_text(
-        "from temporalio.client import Client\nfrom temporalio.worker import Worker\n\n\n"
-        "async def main() -> None:\n"
-        "    client = await Client.connect('localhost:7233')\n"
-        "    await Worker(client, task_queue='orders', workflows=[], activities=[]).run()\n")
-    (tmp_path / "app" / "cli.py").write_text(
-        "import asyncio\n\nfrom app.worker import main\n\nif __name__ == '__main__':\n    asyncio.run(main())\n")
-    (tmp_path / "reports").mkdir()
-    for name in ("queue", "beat", "tasks"):
-        (tmp_path / "reports" / f"{name}.py").write_text(f"from celery import worker\n\nNAME = {name!r}\n")
-    result = run_cli(".", "--no-cache", "--timings", "--exit-zero", "-q", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert re.search(r"^ +1  modules importing a Worker module", result.stderr, re.MULTILINE), result.stderr
+    files = {
+        "pyproject.toml": '[project]\nname = "shop"\n',
+        "app/__init__.py": "",
+        "app/worker.py": "from temporalio.client import Client\nfrom temporalio.worker import Worker\n\n\n"
+                         "async def main() -> None:\n"
+                         "    client = await Client.connect('localhost:7233')\n"
+                         "    await Worker(client, task_queue='orders', workflows=[], activities=[]).run()\n",
+        "app/cli.py": "import asyncio\n\nfrom app.worker import main\n\nif __name__ == '__main__':\n"
+                      "    asyncio.run(main())\n",
+        **{f"reports/{name}.py": f"from celery import worker\n\nNAME = {name!r}\n"
+           for name in ("queue", "beat", "tasks")},
+    }
+    _, timings = _lint_tree(tmp_path, files, "--timings")
+    assert re.search(r"^ +1  modules importing a Worker module", timings, re.MULTILINE), timings
 
 
 def test_a_candidate_turned_down_in_one_round_is_an_importer_in_the_next(tmp_path: Path) -> None:
@@ -229,13 +236,7 @@ def test_a_candidate_turned_down_in_one_round_is_an_importer_in_the_next(tmp_pat
                     "from pkg import bootstrap\n\n\ndef main() -> None:\n    asyncio.run(bootstrap.boot())\n\n\n"
                     'if __name__ == "__main__":\n    main()\n',
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    out = tmp_path / "report.json"
-    result = run_cli(".", "--no-cache", "--exit-zero", "-f", f"json:{out}", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    found = {(f["rule"], f["path"]) for f in json.loads(out.read_text())["findings"]}
+    found, _ = _lint_tree(tmp_path, files)
     assert ("TPR103", "entry.py") in found
 
 
@@ -243,25 +244,22 @@ def test_a_temporal_module_that_builds_no_worker_starts_no_entry_chain(tmp_path:
     """A library's Temporal integration: a toolset class calling `super().__init__()` and a workflow
     calling `execute_activity(task_queue=...)`. Neither builds a Worker, so the modules importing it
     are not parsed as entries of a Worker process."""
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "lib"\n')
-    (tmp_path / "lib").mkdir()
-    (tmp_path / "lib" / "__init__.py").write_text("")
-    (tmp_path / "lib" / "base.py").write_text("class Toolset:\n    def __init__(self, name: str) -> None:\n"
-                                              "        self.name = name\n")
-    (tmp_path / "lib" / "durable.py").write_text(
-        "from datetime import timedelta\n\nfrom temporalio import workflow\n\nfrom lib.base import Toolset\n\n\n"
-        "class DurableToolset(Toolset):\n    def __init__(self, name: str) -> None:\n"
-        "        super().__init__(name)\n\n\n"
-        "async def call(name: str) -> object:\n"
-        "    return await workflow.execute_activity(name, task_queue='tools',\n"
-        "                                           start_to_close_timeout=timedelta(seconds=30))\n")
-    for name in ("agent", "cli", "models"):
-        (tmp_path / "lib" / f"{name}.py").write_text("from lib.durable import DurableToolset\n\n\n"
-                                                    "def make() -> DurableToolset:\n"
-                                                    "    return DurableToolset('x')\n")
-    result = run_cli(".", "--no-cache", "--timings", "--exit-zero", "-q", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "importing a Worker module" not in result.stderr, result.stderr
+    files = {
+        "pyproject.toml": '[project]\nname = "lib"\n',
+        "lib/__init__.py": "",
+        "lib/base.py": "class Toolset:\n    def __init__(self, name: str) -> None:\n        self.name = name\n",
+        "lib/durable.py": "from datetime import timedelta\n\nfrom temporalio import workflow\n\n"
+                          "from lib.base import Toolset\n\n\n"
+                          "class DurableToolset(Toolset):\n    def __init__(self, name: str) -> None:\n"
+                          "        super().__init__(name)\n\n\n"
+                          "async def call(name: str) -> object:\n"
+                          "    return await workflow.execute_activity(name, task_queue='tools',\n"
+                          "                                           start_to_close_timeout=timedelta(seconds=30))\n",
+        **{f"lib/{name}.py": "from lib.durable import DurableToolset\n\n\ndef make() -> DurableToolset:\n"
+                             "    return DurableToolset('x')\n" for name in ("agent", "cli", "models")},
+    }
+    _, timings = _lint_tree(tmp_path, files, "--timings")
+    assert "importing a Worker module" not in timings, timings
 
 
 def test_a_helper_that_builds_the_worker_from_its_parameters_starts_the_entry_chain(tmp_path: Path) -> None:
@@ -287,11 +285,5 @@ def test_a_helper_that_builds_the_worker_from_its_parameters_starts_the_entry_ch
                        "        - name: worker\n          image: shop:1.0\n"
                        '          command: ["python", "main.py"]\n',
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    out = tmp_path / "report.json"
-    result = run_cli(".", "--no-cache", "--exit-zero", "-f", f"json:{out}", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    found = {(f["rule"], f["path"]) for f in json.loads(out.read_text())["findings"]}
+    found, _ = _lint_tree(tmp_path, files)
     assert {("TPR103", "main.py"), ("TPR604", "deploy.yaml")} <= found, sorted(found)
