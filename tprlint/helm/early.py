@@ -25,7 +25,15 @@ from tprlint.discover.walk import Candidate, read_sources
 from tprlint.helm.discover import ChartDir, find_charts, is_chart_file, values_files_for, vendored
 from tprlint.helm.render import PendingRender, RenderJob, render_key, start_render, tree_root
 from tprlint.helm.renderer import Renderer, find_renderer
-from tprlint.helm.values import MergedValues, load_values, values_display
+from tprlint.helm.values import MergedValues, files_to_read, load_values, values_display
+
+
+@dataclass(frozen=True)
+class ReadEarly:
+    """A chart started early: its values as read, and its render key."""
+
+    values: MergedValues
+    key: str
 
 
 @dataclass
@@ -34,9 +42,9 @@ class EarlyRender:
 
     pending: PendingRender
     keys: frozenset[str]
-    # The values read for each started chart, by (chart folder, values files): the stage uses them as
-    # they are rather than read them twice.
-    values: dict[tuple[str, tuple[str, ...]], MergedValues]
+    # Each started chart by (chart folder, values files): the stage takes its values and key as they
+    # are rather than read and hash the files twice.
+    read: dict[tuple[str, tuple[str, ...]], ReadEarly]
 
     def cancel(self) -> None:
         """Stop the child if nothing collected it (the run failed before the Helm stage finished)."""
@@ -53,11 +61,8 @@ def chart_values_files(chart: ChartDir, config: Config, root: str) -> list[Path]
 
 def values_read(chart: ChartDir, files: list[Path], root: str) -> list[str]:
     """The values files ``load_values`` names when every one of them reads (when one does not, the
-    chart is not rendered): the chart's ``values.yaml`` if it has one inside the tree, then ``files``
-    (``chart_values_files``)."""
-    defaults = chart.path / "values.yaml"
-    read = defaults.is_file() and inside(str(defaults), root)
-    return [values_display(p) for p in ([defaults] if read else []) + files]
+    chart is not rendered)."""
+    return [values_display(p) for p in files_to_read(chart.path, files, root)]
 
 
 def chart_render_key(chart: ChartDir, renderer: Renderer, files: list[Path], shown_values: list[str],
@@ -86,7 +91,7 @@ def start_early(candidates: list[Candidate], config: Config, deadline: Deadline 
     if renderer is None:
         return None
     jobs: list[RenderJob] = []
-    loaded: dict[tuple[str, tuple[str, ...]], MergedValues] = {}
+    read: dict[tuple[str, tuple[str, ...]], ReadEarly] = {}
     budget = EARLY_VALUES_BYTES
     for chart in find_charts(read_sources(charts)):
         if chart.error or not all(vendored(chart, d) for d in chart.dependencies):
@@ -101,11 +106,11 @@ def start_early(candidates: list[Candidate], config: Config, deadline: Deadline 
         values = load_values(chart.path, files, root=root)
         if values.problems:
             continue
-        loaded[values_of(chart, files)] = values
         key = chart_render_key(chart, renderer, files, values.files, [], root)
+        read[values_of(chart, files)] = ReadEarly(values, key)
         if key not in {job.key for job in jobs}:
             jobs.append(RenderJob(key, str(chart.path), chart.release_name, tuple(str(p) for p in files), (), root))
-    return EarlyRender(start_render(renderer, jobs), frozenset(job.key for job in jobs), loaded) if jobs else None
+    return EarlyRender(start_render(renderer, jobs), frozenset(job.key for job in jobs), read) if jobs else None
 
 
 def _size(path: Path) -> int:
@@ -116,5 +121,5 @@ def _size(path: Path) -> int:
 
 
 def values_of(chart: ChartDir, files: list[Path]) -> tuple[str, tuple[str, ...]]:
-    """What ``EarlyRender.values`` is keyed by."""
+    """What ``EarlyRender.read`` is keyed by."""
     return str(chart.path), tuple(str(p) for p in files)

@@ -140,9 +140,9 @@ class HelmStage:
         assert self.renderer is not None
         chart = prepared.chart
         leave_out = [d.name for d in prepared.missing]
-        # (the code's version is in the cache file name)
-        prepared.key = chart_render_key(chart, self.renderer, prepared.files, prepared.values.files, leave_out,
-                                        prepared.root)
+        # (the code's version is in the cache file name; a chart read early or found cached has its key)
+        prepared.key = prepared.key or chart_render_key(chart, self.renderer, prepared.files, prepared.values.files,
+                                                        leave_out, prepared.root)
         found = self.cache.get(prepared.key, ChartOutcome) if self.cache else None
         if found is not None:
             self.cached[prepared.key] = found
@@ -166,8 +166,8 @@ class HelmStage:
         cached = self._cached_render(chart, files, root)
         if cached is not None:
             return cached
-        read_early = self.early.values.get(values_of(chart, files)) if self.early is not None else None
-        values = read_early if read_early is not None else load_values(chart.path, files, root=root)
+        early = self.early.read.get(values_of(chart, files)) if self.early is not None else None
+        values = early.values if early is not None else load_values(chart.path, files, root=root)
         if values.problems:
             for problem in values.problems:
                 self.result.hits.append(Hit(
@@ -189,7 +189,8 @@ class HelmStage:
                 f"downloads charts), or ignore TPR002 here if the dependency is not yours to check.",
                 anchor=f"helm:{chart.display}:dependency:{dependency.name}",
             ))
-        return _Chart(chart, values, files, missing, root=root, ci=ci_values_files(chart.path, root))
+        key = early.key if early is not None and not missing else ""
+        return _Chart(chart, values, files, missing, key=key, root=root, ci=ci_values_files(chart.path, root))
 
     def _cached_render(self, chart: ChartDir, files: list[Path], root: str) -> _Chart | None:
         """The chart, its values left unread, when its render is cached under the key its values files
@@ -201,9 +202,11 @@ class HelmStage:
         if chart.name == "temporal" or any(d.chart == "temporal" or not vendored(chart, d) for d in chart.dependencies):
             return None
         shown = values_read(chart, files, root)
-        if self.cache.get(chart_render_key(chart, self.renderer, files, shown, [], root), ChartOutcome) is None:
+        key = chart_render_key(chart, self.renderer, files, shown, [], root)
+        if self.cache.get(key, ChartOutcome) is None:
             return None
-        return _Chart(chart, MergedValues(files=shown), files, [], root=root, ci=ci_values_files(chart.path, root))
+        return _Chart(chart, MergedValues(files=shown), files, [], key=key, root=root,
+                      ci=ci_values_files(chart.path, root))
 
     def _variant(self, prepared: _Chart, path: Path) -> _Attempt:
         """The chart with one ci values file: over its ``values.yaml``, under the files configured for

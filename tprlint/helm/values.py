@@ -58,13 +58,7 @@ def load_values(chart_dir: Path, extra_files: Iterable[Path] = (), base: Path | 
     outside the chart's folder are named in the configuration."""
     base = base or Path.cwd()
     merged = MergedValues()
-    files = [chart_dir / "values.yaml", *extra_files]
-    own = os.path.abspath(chart_dir) + os.sep
-    for path in files:
-        if path == chart_dir / "values.yaml" and not path.is_file():
-            continue  # a chart may have no defaults at all
-        if root and os.path.abspath(path).startswith(own) and not inside(str(path), root):
-            continue
+    for path in files_to_read(chart_dir, extra_files, root):
         shown = values_display(path, base)
         loaded = _read(path, shown, merged.problems)
         if loaded is None:
@@ -73,6 +67,15 @@ def load_values(chart_dir: Path, extra_files: Iterable[Path] = (), base: Path | 
         merged.files.append(shown)
         _merge(merged.data, data, merged.positions, positions, ())
     return merged
+
+
+def files_to_read(chart_dir: Path, extra_files: Iterable[Path] = (), root: str = "") -> list[Path]:
+    """The files ``load_values`` reads, in merge order (see there)."""
+    defaults = chart_dir / "values.yaml"
+    own = os.path.abspath(chart_dir) + os.sep
+    return [path for path in [defaults, *extra_files]
+            if (path != defaults or path.is_file())  # a chart may have no defaults at all
+            and not (root and os.path.abspath(path).startswith(own) and not inside(str(path), root))]
 
 
 def values_display(path: Path, base: Path | None = None) -> str:
