@@ -205,6 +205,32 @@ def test_helm_configuration_errors_are_reported(repo: Path, table: dict[str, obj
         parse_table(table, CATALOG_IDS, repo / ".tprlint.toml")
 
 
+def test_a_configuration_names_no_file_outside_its_folder(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The configuration is the pull request's own: values it names outside the project (a secret of
+    the CI machine, another checkout) are refused before anything reads them, links resolved."""
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    shutil.copy(CHART / "values" / "values.prod.yaml", elsewhere / "values.yaml")  # history at 5 replicas
+    shutil.copytree(CHART, elsewhere / "chart")
+    (repo / "deploy" / "linked.yaml").symlink_to(elsewhere / "values.yaml")
+    for table in ({"deploy/temporal": [str(elsewhere / "values.yaml")]},
+                  {"deploy/temporal": ["../" * 12 + "proc/self/environ"]},
+                  {"deploy/temporal": ["deploy/linked.yaml"]},
+                  {str(elsewhere / "chart"): ["deploy/temporal/values.yaml"]}):
+        with pytest.raises(ConfigError, match="leads out of the project folder"):
+            parse_table({"helm": {"values": table}}, CATALOG_IDS, repo / ".tprlint.toml")
+    (repo / ".tprlint.toml").write_text(f'[helm]\nvalues = {{ "deploy/temporal" = ["{elsewhere}/values.yaml"] }}\n',
+                                        encoding="utf-8")
+    done = run_cli("deploy", cwd=repo)
+    assert done.returncode == 2 and "leads out of the project folder" in done.stderr and "--values" in done.stderr
+    # The user's own command line may name it: that file is theirs.
+    (repo / ".tprlint.toml").unlink()
+    without = run_cli("deploy", "--select", "TPR501", "--no-cache", cwd=repo)
+    given = run_cli("deploy", "--select", "TPR501", "--no-cache",
+                    "--values", f"deploy/temporal={elsewhere / 'values.yaml'}", cwd=repo)
+    assert without.returncode == 0 and "temporal-like-history" in without.stdout, without.stderr
+    assert given.returncode == 0 and "temporal-like-history" not in given.stdout, given.stderr
+
+
 def test_values_flag_errors_exit_2(repo: Path) -> None:
     done = run_cli("deploy", "--values", "deploy/temporal", cwd=repo)
     assert done.returncode == 2 and "CHART=FILE" in done.stderr

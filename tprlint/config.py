@@ -330,15 +330,28 @@ def _helm(raw: dict[str, Any], where: str, root: Path) -> HelmConfig:
         raise ConfigError(f"{where}: helm.overlays must be true or false")
     values: list[tuple[str, tuple[str, ...]]] = []
     for chart, files in _table(raw.get("values", {}), f"{where}: helm.values").items():
-        chart_dir = (root / chart).resolve()
+        chart_dir = _inside_project(root, chart, f"{where}: helm.values: {chart!r}")
         if not (chart_dir / "Chart.yaml").is_file():
             raise ConfigError(f"{where}: helm.values: {chart!r} is not a Helm chart folder (no Chart.yaml)")
-        resolved = [(root / name).resolve() for name in _str_list(files, f"{where}: helm.values.{chart}")]
+        resolved = [_inside_project(root, name, f"{where}: helm.values.{chart}: {name!r}")
+                    for name in _str_list(files, f"{where}: helm.values.{chart}")]
         missing = [str(p) for p in resolved if not p.is_file()]
         if missing:
             raise ConfigError(f"{where}: helm.values.{chart}: values file not found: {missing[0]}")
         values.append((str(chart_dir), tuple(str(p) for p in resolved)))
     return HelmConfig(tuple(values), overlays)
+
+
+def _inside_project(root: Path, name: str, where: str) -> Path:
+    """``name`` resolved against the configuration's folder, which it must not lead out of (links
+    resolved). The configuration is often the scanned repository's own, written by whoever opened the
+    pull request: naming ``/proc/self/environ`` or ``../../.ssh`` as values would have tprlint read it
+    and hand it to Helm. A file elsewhere is the user's to give, with ``--values`` on the command line."""
+    resolved = (root / name).resolve()
+    if resolved != root and root not in resolved.parents:
+        raise ConfigError(f"{where} leads out of the project folder {root} (a configuration names only "
+                          "files inside its folder; give others with --values CHART=FILE)")
+    return resolved
 
 
 def add_helm_values(config: HelmConfig, specs: list[str], base: Path) -> HelmConfig:
