@@ -306,7 +306,7 @@ def secret_kind(name: str) -> str:
 
 def is_placeholder(value: str, key: str = "") -> bool:
     """Values that are obviously not a real secret: empty, short, templates, env var names, paths,
-    words like "changeme"/"your-key"/"test", repeated characters, identifiers."""
+    words like "changeme"/"your-key"/"test", repeated characters, identifiers, prose."""
     text = value.strip()
     lowered = text.lower()
     if len(text) < MIN_SECRET_LENGTH or len(set(text)) <= 2:
@@ -326,7 +326,9 @@ def is_placeholder(value: str, key: str = "") -> bool:
         return True
     if text.startswith(("/", "./", "../", "~/", "http://", "https://", "file:")) or lowered.endswith(_FILE_SUFFIXES):
         return True
-    return text.count(" ") >= 2  # prose: an error message or a docstring, not a secret
+    # Prose: an error message or a docstring; or words of letters alone, such as a terminal style
+    # ("bold magenta" under a "secret" key of a theme). Issued secrets have no blanks.
+    return text.count(" ") >= 2 or (" " in text and text.replace(" ", "").isalpha())
 
 
 def looks_like_token(value: str) -> bool:
