@@ -198,3 +198,23 @@ def test_a_span_that_starts_in_trailing_blanks_underlines_one_character(tmp_path
     lines = _one(tmp_path, Finding("TPR201", Severity.NOTE, "m", Location("worker.py", 1, 11, 2, 1)),
                  "config = {  \n}\n")
     assert lines[3] == "      │ " + " " * 10 + "^"
+
+
+def test_long_words_and_wide_characters_fold_within_100_columns_and_nothing_is_cut(tmp_path: Path) -> None:
+    """Every line fits in 100 terminal cells, and no text is lost for it: a path longer than a line
+    folds onto the next, under the arrow's hanging indent, and wide characters count twice."""
+    from rich.cells import cell_len
+
+    from tprlint.model import RelatedLocation
+
+    path = "deploy/" + "very-long-folder-name/" * 8 + "values.yaml"
+    message = "宽字符 " * 40
+    finding = Finding("TPR101", Severity.WARNING, message, Location("worker.py", 1, 1),
+                      related=(RelatedLocation(Location(path, 3), "the values file"),))
+    lines = _one(tmp_path, finding, "x = 1\n")
+    assert max(cell_len(line) for line in lines) <= 100
+    assert "…" not in "\n".join(lines)
+    arrow = next(i for i, line in enumerate(lines) if line.startswith("  ↳ "))
+    shown = lines[arrow][4:] + "".join(line[4:] for line in lines[arrow + 1:arrow + 3])
+    assert shown.startswith(path) and lines[arrow + 1].startswith("    ") and not lines[arrow + 1].startswith("     ")
+    assert "".join(line.strip() for line in lines[1:arrow]).count("宽字符") >= 40
