@@ -1,7 +1,8 @@
 """The names the parsed modules take from modules nobody parsed yet, and those modules, parsed.
 
 A worker option or an activity timeout written ``settings.DRAIN`` or ``limits.ACTIVITY_TIMEOUT`` is a
-``Ref`` in the facts; a Worker built by a project factory or subclass is a callee's qualified name. Each
+``Ref`` in the facts; a Worker built by a project factory or subclass is a callee's qualified name, and
+so is the callable whose result a module runs (``w = build(client); await w.run()``). Each
 names one definition in one module: that module is parsed (in a batch per round, in the workers when
 the batch is big) and only that definition is followed further - its value's own references, the
 factory's Worker call, the class's bases - never the module's other names or its imports.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from tprlint.facts.python.facts import WORKER_CLASSES, ClassDef, PythonFacts, WorkerConstruction
+from tprlint.facts.python.facts import WORKER_CLASSES, ClassDef, PythonFacts, WorkerConstruction, WorkerRun
 from tprlint.facts.python.names import split_qualname
 from tprlint.facts.python.values import Ref
 from tprlint.link.python_project import PythonProject
@@ -26,7 +27,7 @@ MAX_ROUNDS = 8  # references of references: deeper chains are not followed
 _MAX_ITEMS = 200_000  # objects walked in all: a bound on hostile facts
 # Facts no name is looked up from here: functions' determinism facts (the call graph follows those on
 # demand), constants (followed only when a reference names them), and fields that hold no expression.
-_SKIPPED_FIELDS = frozenset({"determinism", "constants", "imports", "functions", "runs", "path", "key"})
+_SKIPPED_FIELDS = frozenset({"determinism", "constants", "imports", "functions", "path", "key"})
 _LEAVES = frozenset({str, bytes, int, float, bool, type(None), set, frozenset, Location})
 
 
@@ -110,6 +111,8 @@ class _Walker:
                 elif kind is ClassDef:
                     for base in item.bases:  # type: ignore[attr-defined]
                         self._qualname(base)
+                elif kind is WorkerRun and item.builder:  # type: ignore[attr-defined]
+                    self._qualname(item.builder)  # type: ignore[attr-defined]  # does it build a Worker?
                 stack.extend(vars(item).values())
 
     def _qualname(self, qualname: str) -> None:

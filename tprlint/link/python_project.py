@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 from typing import Protocol
 
 from tprlint.facts.pyproject import ConsoleScript
-from tprlint.facts.python.facts import WORKER_CLASSES, ImportedModule, PythonFacts, WorkerConstruction
+from tprlint.facts.python.facts import WORKER_CLASSES, ImportedModule, PythonFacts, WorkerConstruction, WorkerRun
 from tprlint.facts.python.names import shared_suffix_index, split_qualname
 from tprlint.facts.python.values import Attr, Expr, Missing, Ref, Unknown, fold
 from tprlint.model import Location
@@ -65,6 +65,7 @@ class PythonProject:
         self.console_scripts = list(console_scripts)
         self._closures: dict[str, list[str]] = {}
         self._imported: dict[str, set[str]] = {}
+        self._builders: dict[str, bool] = {}  # project callables by qualified name: do they build a Worker?
         self._known = set(self.modules) | set(other_keys)
         self._by_suffix = shared_suffix_index(frozenset(self._known))
 
@@ -266,13 +267,36 @@ class PythonProject:
             options=tuple({**dict(inner.options), **dict(site.options)}.items()),
         )
 
+    def runs(self, module: PythonFacts) -> list[WorkerRun]:
+        """The module's runs of a Worker: those its file shows, and those of the result of a project
+        callable that builds one (``w = build(client); await w.run()``, ``async with make(client):``)."""
+        return [run for run in module.runs if not run.builder or self._builds_worker(run.builder)]
+
+    def _builds_worker(self, qualname: str) -> bool:
+        """Does the project callable ``qualname`` return a Worker: a factory of one (forwarding its
+        keywords or not), or a class that derives from Worker?"""
+        if qualname in self._builders:
+            return self._builders[qualname]
+        self._builders[qualname] = False  # a factory calling itself is not one
+        found = self._wrapper(qualname) is not None
+        parts = split_qualname(qualname)
+        if not found and parts is not None:
+            candidates = self.resolve_module(parts[0])
+            module = self.module(candidates[0]) if len(candidates) == 1 else None
+            found = module is not None and any(
+                site.function == parts[1] and not site.in_subclass_init
+                and (site.callee in WORKER_CLASSES or self._builds_worker(site.callee))
+                for site in module.workers)
+        self._builders[qualname] = found
+        return found
+
     def may_build_or_run_workers(self, module: PythonFacts) -> bool:
         """May the module run a Worker, build one, or define what builds one? A ``super().__init__(...)``
         counts only in a class that derives from Worker (a Temporal integration's toolset or agent class
         calls its base's too), and a call with ``task_queue=`` unless it goes to the Temporal SDK
         (``workflow.execute_activity(task_queue=...)``): any project function may build a Worker from
         it, forwarding keywords or not (``run_worker(client, task_queue="orders")``)."""
-        if module.runs:
+        if self.runs(module):
             return True
         for site in module.workers:
             if site.in_subclass_init:

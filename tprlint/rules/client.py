@@ -296,10 +296,11 @@ def worker_process_modules(project: Project) -> set[str]:
     linked = {link.module for link in project.links}
     found: set[str] = set()
     for key, module in python.modules.items():
-        if is_test_path(module.path) or not (key in builders or module.runs or module.is_entrypoint or key in linked):
+        runs = python.runs(module)
+        if is_test_path(module.path) or not (key in builders or runs or module.is_entrypoint or key in linked):
             continue
         closure = python.closure(key)
-        if key in builders or module.runs or any(k in builders for k in closure):
+        if key in builders or runs or any(k in builders for k in closure):
             found.update(closure)
     return found
 

@@ -322,7 +322,7 @@ def ignores_sigterm(project: Project, module_key: str) -> list[ResolvedWorker] |
     workers = [w for w in python.workers_in(closure) if not is_test_path(w.location.path)]
     parsed = [python.modules[m] for m in closure if m in python.modules]
     # Another entrypoint's run sits behind its own main guard: importing it does not run its Worker.
-    runs = [run for m in parsed if m is module or not m.is_entrypoint for run in m.runs]
+    runs = [run for m in parsed if m is module or not m.is_entrypoint for run in python.runs(m)]
     if not workers or not runs or any(h.handles_sigterm for m in parsed for h in m.signal_handlers):
         return None
     return workers

@@ -124,7 +124,7 @@ def _worker_process_modules(project: Project) -> set[str]:
     for key, module in python.modules.items():
         if is_test_path(module.path) or key in found:
             continue
-        if not (module.is_entrypoint or key in linked or module.workers or module.runs):
+        if not (module.is_entrypoint or key in linked or module.workers or python.runs(module)):
             continue
         closure = python.closure(key)
         if any(not is_test_path(w.location.path) for w in python.workers_in(closure)):

@@ -54,13 +54,13 @@ def worker_no_sigterm_handler(project: Project) -> Iterator[Hit]:
         parsed = [project.python.modules[m] for m in closure if m in project.python.modules]
         # Another entrypoint's run sits behind its own `if __name__ == "__main__"`: importing that
         # module (a client script importing a workflow class) does not run its Worker.
-        runs = [run for m in parsed if m is module or not m.is_entrypoint for run in m.runs]
+        runs = [run for m in parsed if m is module or not m.is_entrypoint for run in project.python.runs(m)]
         if not workers or not runs:
             continue  # a library module, or a process that does not run a worker
         handlers = [h for m in parsed for h in m.signal_handlers if h.handles_sigterm]
         if handlers:
             continue
-        own_runs = [run for run in module.runs]
+        own_runs = project.python.runs(module)
         location = own_runs[0].location if own_runs else (module.main_guard or workers[0].location)
         pid1 = ""
         link = linked.get(key)

@@ -175,8 +175,9 @@ class _ModuleVisitor:
         for statement in body.withs:
             if isinstance(statement, ast.AsyncWith):
                 for item in statement.items:
-                    if self._is_worker_expr(item.context_expr, scope):
-                        self.facts.runs.append(WorkerRun(self._loc(item.context_expr), "async with"))
+                    builder = self._run_of(item.context_expr, scope)
+                    if builder is not None:
+                        self.facts.runs.append(WorkerRun(self._loc(item.context_expr), "async with", builder))
         if isinstance(body.node, ast.ClassDef) and "." not in body.qualname:
             cls = body.node
             bases = tuple(q for q in (self.imports.qualname(b) for b in cls.bases) if q)
@@ -196,9 +197,10 @@ class _ModuleVisitor:
             # A project factory or Worker subclass, maybe: the project phase decides.
             self._worker(node, qualname, evaluator, scope, function, func_node)
         self._signal_handler(node, qualname, scope)
-        if (isinstance(node.func, ast.Attribute) and node.func.attr == "run" and not node.args
-                and self._is_worker_expr(node.func.value, scope)):
-            self.facts.runs.append(WorkerRun(self._loc(node), f"{_text(node.func.value)}.run()"))
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "run" and not node.args:
+            builder = self._run_of(node.func.value, scope)
+            if builder is not None:
+                self.facts.runs.append(WorkerRun(self._loc(node), f"{_text(node.func.value)}.run()", builder))
 
     def _worker(self, node: ast.Call, qualname: str, evaluator: Evaluator, scope: Scope, function: str,
                 func_node: ast.FunctionDef | ast.AsyncFunctionDef | None) -> None:
@@ -268,21 +270,25 @@ class _ModuleVisitor:
                 return tuple(names)
         return ("?",)
 
-    def _is_worker_expr(self, node: ast.expr, scope: Scope) -> bool:
-        """Is this (probably) a Worker? A construction, a name bound to one, or named like one."""
+    def _run_of(self, node: ast.expr, scope: Scope) -> str | None:
+        """Is this (probably) a Worker? "" when it is: a construction, a name bound to one, or named
+        like one. The callee's qualified name when it is the result of a call only the project can
+        judge (``w = build(client)``: does the project's ``build`` build a Worker?). None otherwise."""
         if isinstance(node, ast.Await):
             node = node.value
         if isinstance(node, ast.Call):
             qualname = self.imports.qualname(node.func) or ""
-            return qualname in WORKER_CLASSES or "worker" in qualname.lower()
+            if qualname in WORKER_CLASSES or "worker" in qualname.lower():
+                return ""
+            return qualname if "." in qualname else None
         if isinstance(node, ast.Name):
             value = scope.single_value(node.id)
             if value is not None and isinstance(value, (ast.Call, ast.Await)):
-                return self._is_worker_expr(value, scope)
-            return "worker" in node.id.lower()
+                return self._run_of(value, scope)  # what it is bound to decides, not its name
+            return "" if "worker" in node.id.lower() else None
         if isinstance(node, ast.Attribute):
-            return "worker" in node.attr.lower()
-        return False
+            return "" if "worker" in node.attr.lower() else None
+        return None
 
     def _loc(self, node: ast.AST) -> Location:
         return location(self.path, node)

@@ -45,6 +45,9 @@ class WorkerRun:
 
     location: Location
     how: str
+    # The callee whose result is run (``w = build(client); await w.run()``) when its name does not say
+    # it is a Worker: a run only if the project's ``build`` builds one (``PythonProject.runs``).
+    builder: str = ""
 
 
 @dataclass(frozen=True)
