@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from tprlint.facts.python.activities import ActivityDefinition, BlockingCall
+from tprlint.facts.python.activities import ActivityDefinition
+from tprlint.facts.python.activity_hazards import BlockingCall
 from tprlint.facts.python.facts import PythonFacts
 from tprlint.model import RelatedLocation
 from tprlint.rules.context import Hit, Project, is_test_path

@@ -3,8 +3,8 @@
 call summary of every function so the project phase can tell whether an activity heartbeats.
 
 Everything here reads the per-scope index built by the module's single walk (``ModuleCode.bodies``);
-the only extra walks are of single expressions (a dict literal, a list of activities) and, for the
-rare suspicious ``except``, of one function's statements to find its ``try``.
+the only extra walks are of single expressions (a dict literal, a list of activities). What an
+activity's body must not do (block the loop, swallow cancellation) is ``activity_hazards``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,14 @@ import ast
 import sys
 from dataclasses import dataclass, field
 
+from tprlint.facts.python.activity_hazards import (
+    BlockingCall,
+    CancelSwallow,
+    Hazards,
+    binding_of,
+    class_of,
+    short_text,
+)
 from tprlint.facts.python.code import FunctionBody, ModuleCode
 from tprlint.facts.python.evaluate import Evaluator
 from tprlint.facts.python.names import Scope
@@ -44,41 +52,6 @@ OPTION_DICT_CALLS = frozenset({
 })
 _NOT_PROJECT = frozenset(sys.stdlib_module_names) | {"temporalio", "builtins"}
 
-# -- blocking calls (TPR205) -----------------------------------------------------------------------
-_HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
-BLOCKING_CALLS = frozenset({
-    "time.sleep", "os.system", "socket.create_connection",
-    *(f"requests.{verb}" for verb in _HTTP_VERBS), *(f"requests.api.{verb}" for verb in _HTTP_VERBS),
-    *(f"httpx.{verb}" for verb in (*_HTTP_VERBS, "stream")),
-    "urllib.request.urlopen", "urllib.request.urlretrieve",
-    "subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
-    "subprocess.getoutput", "subprocess.getstatusoutput",
-    "psycopg2.connect", "psycopg.connect", "psycopg.Connection.connect", "pymysql.connect", "MySQLdb.connect",
-    "mysql.connector.connect", "sqlite3.connect", "pymssql.connect", "cx_Oracle.connect", "oracledb.connect",
-})
-# Constructors of synchronous clients: calling their methods blocks (except the listed local ones).
-_LOCAL_METHODS = frozenset({
-    "get_paginator", "get_waiter", "generate_presigned_url", "generate_presigned_post", "can_paginate",
-    "pipeline", "lock", "pubsub", "close", "mount", "prepare_request", "build_request",
-})
-BLOCKING_CLIENTS: dict[str, frozenset[str] | None] = {  # None: every method but the local ones
-    "requests.Session": frozenset((*_HTTP_VERBS, "send")),
-    "requests.session": frozenset((*_HTTP_VERBS, "send")),
-    "requests.sessions.Session": frozenset((*_HTTP_VERBS, "send")),
-    "httpx.Client": frozenset((*_HTTP_VERBS, "send", "stream")),
-    "redis.Redis": None, "redis.StrictRedis": None, "redis.from_url": None, "redis.Redis.from_url": None,
-    "redis.client.Redis": None,
-    "boto3.client": None, "boto3.resource": None,
-    "subprocess.Popen": frozenset({"wait", "communicate"}),
-    "smtplib.SMTP": None, "smtplib.SMTP_SSL": None,
-}
-# -- cancellation (TPR206) -----------------------------------------------------------------------------
-ASYNC_CANCELLED = frozenset({"asyncio.CancelledError", "asyncio.exceptions.CancelledError"})
-THREAD_CANCELLED = frozenset({"temporalio.exceptions.CancelledError"})
-_SUPPRESS = frozenset({"contextlib.suppress"})
-_RAISING_CALLS = frozenset({"temporalio.activity.raise_complete_async", "sys.exit"})
-
-
 @dataclass(frozen=True)
 class OptionPart:
     """One piece of an activity call's keyword arguments, in order: explicit keywords, the entries of
@@ -97,19 +70,6 @@ class Target:
     qualname: str  # qualified name of a Name/Attribute reference ("" otherwise)
     value: Expr  # the evaluated expression (a string name, a constant)
     text: str  # source text, for messages
-
-
-@dataclass(frozen=True)
-class BlockingCall:
-    location: Location
-    call: str  # "requests.get", "s3.put_object (boto3.client)"
-    via: tuple[str, ...] = ()  # helpers of this module the activity calls on the way: ("fetch()",)
-
-
-@dataclass(frozen=True)
-class CancelSwallow:
-    location: Location  # the `except` clause, or the `with suppress(...)` statement
-    caught: str  # "asyncio.CancelledError", "BaseException", "a bare `except:`"
 
 
 @dataclass(frozen=True)
@@ -201,6 +161,7 @@ class _Extractor:
         self.own = code.imports.own_key
         self.functions = {b.qualname: b for b in code.bodies if b.is_function}
         self.classes = {b.qualname: b for b in code.bodies if isinstance(b.node, ast.ClassDef)}
+        self.hazards = Hazards(code, self.functions, self.classes)
         bindings = code.imports.bindings
         self.workflow_code = any(q == "temporalio.workflow" or q.startswith("temporalio.workflow.")
                                  for q in bindings.values())
@@ -233,18 +194,6 @@ class _Extractor:
 
     # -- names ---------------------------------------------------------------------------------------
 
-    def _binding(self, name: str, scopes: list[Scope]) -> tuple[str, ast.expr | None, int]:
-        """("param" | "value" | "unknown" | "global", the single value, index of its scope)."""
-        for i, scope in enumerate(scopes):
-            if name in scope.params and name not in scope.assigned:
-                return "param", None, i
-            if name in scope.assigned:
-                value = scope.single_value(name)
-                if value is None or scope.dict_updates.get(name):
-                    return "unknown", None, i
-                return "value", value, i
-        return "global", None, len(scopes)
-
     def _global_qualname(self, node: ast.expr, body: FunctionBody | None) -> str:
         """The qualified name of a module-level (or nested-def) name or attribute chain."""
         qualname = self.code.qualname(node)
@@ -255,11 +204,6 @@ class _Extractor:
             if nested in self.functions or nested in self.classes:
                 return f"{self.own}.{nested}"
         return ""
-
-    def _class_of(self, body: FunctionBody) -> str:
-        """The qualified name (within the module) of the class a method belongs to, "" for functions."""
-        parent = body.qualname.rpartition(".")[0]
-        return parent if body.is_function and parent in self.classes else ""
 
     def _is_project(self, qualname: str) -> bool:
         return qualname.startswith("path:") or qualname.split(".", 1)[0] not in _NOT_PROJECT
@@ -288,7 +232,7 @@ class _Extractor:
             a.attr == "heartbeat" and self.code.qualname(a) == HEARTBEAT for a in body.attributes)
         callees: set[str] = set()
         methods: set[str] = set()
-        owner = self._class_of(body) or (body.class_name if body.class_name in self.classes else "")
+        owner = class_of(body, self.classes) or (body.class_name if body.class_name in self.classes else "")
         # `activity.client().get_async_activity_handle(...)` then `handle.heartbeat()`: heartbeats too.
         handle = self.imports_activity and any(a.attr == "get_async_activity_handle" for a in body.attributes)
         for call, callee in zip(body.calls, callees_of_calls, strict=True):
@@ -327,8 +271,8 @@ class _Extractor:
             qualname=body.qualname, function_name=node.name, name=name, dynamic=dynamic,
             is_async=body.is_async, wrapped=wrapped, decorators=others, is_class=False,
             location=self.code.loc(node), summary_key=self._summary_key(body.qualname),
-            blocking=tuple(self._blocking(body, (), 0)) if body.is_async else (),
-            swallows=tuple(self._swallows(body)),
+            blocking=tuple(self.hazards.blocking(body)) if body.is_async else (),
+            swallows=tuple(self.hazards.swallows(body)),
         ))
 
     def _class_definition(self, body: FunctionBody) -> None:
@@ -341,8 +285,8 @@ class _Extractor:
             qualname=body.qualname, function_name=node.name, name=name, dynamic=dynamic,
             is_async=call is not None and call.is_async, wrapped=wrapped or call is None, decorators=others,
             is_class=True, location=self.code.loc(node), summary_key=f"{body.qualname}.__call__",
-            blocking=tuple(self._blocking(call, (), 0)) if call is not None and call.is_async else (),
-            swallows=tuple(self._swallows(call)) if call is not None else (),
+            blocking=tuple(self.hazards.blocking(call)) if call is not None and call.is_async else (),
+            swallows=tuple(self.hazards.swallows(call)) if call is not None else (),
         ))
 
     def _summary_key(self, qualname: str) -> str:
@@ -383,102 +327,6 @@ class _Extractor:
     def _module_evaluator(self) -> Evaluator:
         return self.code.bodies[0].evaluator
 
-    # -- blocking calls in async activities (TPR205) --------------------------------------------------
-
-    def _blocking(self, body: FunctionBody, via: tuple[str, ...], depth: int) -> list[BlockingCall]:
-        found: list[BlockingCall] = []
-        owner = self._class_of(body)
-        for call in body.calls:
-            what = self._blocking_call(call, body)
-            if what:
-                if not (what == "time.sleep" and _is_zero(call)):
-                    found.append(BlockingCall(self.code.loc(call), what, via))
-                continue
-            helper = self._local_helper(call, owner)
-            if helper is not None and depth < 2 and not helper.decorators:
-                inner = self._blocking(helper, (*via, f"{helper.qualname}()"), depth + 1)
-                # Reported where the activity calls the helper: that line is the one to change.
-                found.extend(BlockingCall(self.code.loc(call), b.call, b.via) for b in inner[:1])
-        return found if depth == 0 else found[:1]
-
-    def _blocking_call(self, call: ast.Call, body: FunctionBody) -> str:
-        callee = self.code.callee(call)
-        if callee in BLOCKING_CALLS:
-            return callee
-        func = call.func
-        if not isinstance(func, ast.Attribute):
-            return ""
-        client = self._client_of(func.value, body)
-        if not client:
-            return ""
-        methods = BLOCKING_CLIENTS[client]
-        blocking = func.attr in methods if methods is not None else (
-            func.attr not in _LOCAL_METHODS and not func.attr.startswith("_"))
-        return f"{_text(func)} ({client})" if blocking else ""
-
-    def _client_of(self, node: ast.expr, body: FunctionBody) -> str:
-        """The synchronous client class an object was built from: `requests.Session()`, `boto3.client(...)`."""
-        if isinstance(node, ast.Call):
-            callee = self.code.callee(node)
-            return callee if callee in BLOCKING_CLIENTS else ""
-        if isinstance(node, ast.Name):
-            kind, value, _ = self._binding(node.id, body.evaluator.scopes)
-            if kind == "value" and isinstance(value, ast.Call):
-                callee = self.code.callee(value)
-                return callee if callee in BLOCKING_CLIENTS else ""
-        return ""
-
-    def _local_helper(self, call: ast.Call, owner: str) -> FunctionBody | None:
-        func = call.func
-        if isinstance(func, ast.Name):
-            qualname = self.code.qualname(func)
-            if qualname and qualname.startswith(f"{self.own}."):
-                return self.functions.get(qualname[len(self.own) + 1:])
-        elif (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-              and func.value.id in ("self", "cls") and owner):
-            return self.functions.get(f"{owner}.{func.attr}")
-        return None
-
-    # -- swallowed cancellation (TPR206) --------------------------------------------------------------
-
-    def _swallows(self, body: FunctionBody) -> list[CancelSwallow]:
-        found: list[CancelSwallow] = []
-        for handler in body.handlers:
-            caught = self._caught(handler.type, body.is_async)
-            if not caught or self._reraises(body, handler):
-                continue
-            owner = _find_try(body, handler)
-            if owner is not None and _awaits_own_task(owner.body):
-                continue  # `task.cancel(); try: await task except CancelledError: pass`: cleanup
-            found.append(CancelSwallow(self.code.loc(handler), caught))
-        for statement in body.withs:
-            for item in statement.items:
-                expr = item.context_expr
-                if not (isinstance(expr, ast.Call) and self.code.callee(expr) in _SUPPRESS):
-                    continue
-                caught = next((c for c in (self._caught(a, body.is_async) for a in expr.args) if c), "")
-                if caught and caught != "a bare `except:`" and not _awaits_own_task(statement.body):
-                    found.append(CancelSwallow(self.code.loc(statement), f"contextlib.suppress({caught})"))
-        return found
-
-    def _caught(self, node: ast.expr | None, is_async: bool) -> str:
-        if node is None:
-            return "a bare `except:`"
-        if isinstance(node, ast.Tuple):
-            return next((c for c in (self._caught(e, is_async) for e in node.elts) if c), "")
-        if isinstance(node, ast.Name) and node.id == "BaseException" and node.id not in self.code.imports.bindings:
-            return "BaseException"
-        qualname = self.code.qualname(node)
-        if qualname in (ASYNC_CANCELLED if is_async else THREAD_CANCELLED):
-            return qualname
-        return ""
-
-    def _reraises(self, body: FunctionBody, handler: ast.ExceptHandler) -> bool:
-        first, last = handler.lineno, handler.end_lineno or handler.lineno
-        if any(first <= r.lineno <= last for r in body.raises):
-            return True
-        return any(first <= c.lineno <= last and self.code.callee(c) in _RAISING_CALLS for c in body.calls)
-
     # -- activity calls, wrapper calls and Worker registrations ---------------------------------------
 
     def _call(self, body: FunctionBody, call: ast.Call, callee: str) -> None:
@@ -496,7 +344,7 @@ class _Extractor:
         params = self._params(body)
         target_param = -1
         if isinstance(node, ast.Name) and node.id in params:
-            kind, _, index = self._binding(node.id, body.evaluator.scopes)
+            kind, _, index = binding_of(node.id, body.evaluator.scopes)
             if kind == "param" and index == 0:
                 target_param = params.index(node.id)
         options, forwards = self._call_options(body, call, skip=("activity",))
@@ -512,28 +360,28 @@ class _Extractor:
             return ()
         names = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
         static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
-        if self._class_of(body) and not static and names:
+        if class_of(body, self.classes) and not static and names:
             names = names[1:]
         return tuple(names)
 
     def _target(self, node: ast.expr, body: FunctionBody) -> Target:
         qualname = ""
         if isinstance(node, ast.Name):
-            kind, value, _ = self._binding(node.id, body.evaluator.scopes)
+            kind, value, _ = binding_of(node.id, body.evaluator.scopes)
             if kind == "global":
                 qualname = self._global_qualname(node, body)
             elif kind == "value" and isinstance(value, (ast.Name, ast.Attribute)):
                 qualname = self.code.qualname(value) or ""
         elif isinstance(node, ast.Attribute):
             qualname = self._attribute_qualname(node, body)
-        return Target(qualname, body.evaluator.eval(node), _text(node))
+        return Target(qualname, body.evaluator.eval(node), short_text(node))
 
     def _attribute_qualname(self, node: ast.Attribute, body: FunctionBody) -> str:
         root = node
         while isinstance(root, ast.Attribute):
             root = root.value  # type: ignore[assignment]
         if isinstance(root, ast.Name):
-            kind, _, _ = self._binding(root.id, body.evaluator.scopes)
+            kind, _, _ = binding_of(root.id, body.evaluator.scopes)
             if kind != "global":
                 return ""  # a local object: `acts.charge` on an instance tprlint does not follow here
         return self.code.qualname(node) or ""
@@ -568,11 +416,11 @@ class _Extractor:
 
     def _splat_parts(self, node: ast.expr, scopes: list[Scope], body: FunctionBody | None,
                      depth: int) -> list[OptionPart]:
-        unresolved = [OptionPart(unresolved=f"**{_text(node)}")]
+        unresolved = [OptionPart(unresolved=f"**{short_text(node)}")]
         if depth > 8:
             return unresolved
         if isinstance(node, ast.Name):
-            kind, value, index = self._binding(node.id, scopes)
+            kind, value, index = binding_of(node.id, scopes)
             if kind == "value" and value is not None:
                 return self._dict_parts(value, scopes[index:], body, depth + 1) or unresolved
             if kind == "global":
@@ -581,7 +429,7 @@ class _Extractor:
             return unresolved
         if isinstance(node, ast.Attribute):
             base = node.value
-            owner = self._class_of(body) if body is not None else ""
+            owner = class_of(body, self.classes) if body is not None else ""
             if isinstance(base, ast.Name) and base.id in ("self", "cls") and owner:
                 return [OptionPart(ref=f"{self.own}.{owner}.{node.attr}")]
             qualname = self.code.qualname(node)
@@ -636,7 +484,7 @@ class _Extractor:
             return
         self_method = ""
         func = call.func
-        owner = self._class_of(body)
+        owner = class_of(body, self.classes)
         if not callee and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
                 and func.value.id in ("self", "cls") and owner:
             method = f"{owner}.{func.attr}"
@@ -664,7 +512,7 @@ class _Extractor:
 
     def _activities_in_splat(self, node: ast.expr, body: FunctionBody) -> ast.expr | None:
         if isinstance(node, ast.Name):
-            kind, value, _ = self._binding(node.id, body.evaluator.scopes)
+            kind, value, _ = binding_of(node.id, body.evaluator.scopes)
             node = value if kind == "value" and value is not None else node
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
@@ -684,7 +532,7 @@ class _Extractor:
 
     def _registered(self, node: ast.expr, scopes: list[Scope], body: FunctionBody | None,
                     depth: int) -> list[Registered]:
-        unknown = [Registered("unknown", "", _text(node))]
+        unknown = [Registered("unknown", "", short_text(node))]
         if depth > 8:
             return unknown
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
@@ -695,7 +543,7 @@ class _Extractor:
             return (self._registered(node.left, scopes, body, depth + 1)
                     + self._registered(node.right, scopes, body, depth + 1))
         if isinstance(node, ast.Name):
-            kind, value, index = self._binding(node.id, scopes)
+            kind, value, index = binding_of(node.id, scopes)
             if kind == "value" and value is not None:
                 return self._registered(value, scopes[index:], body, depth + 1)
             qualname = self._global_qualname(node, body) if kind == "global" else ""
@@ -704,7 +552,9 @@ class _Extractor:
             return self._registered_attribute(node, scopes, body) or unknown
         if isinstance(node, ast.Call):
             callee = self.code.callee(node)
-            return [Registered("instance", callee, _text(node))] if callee and self._is_project(callee) else unknown
+            if callee and self._is_project(callee):
+                return [Registered("instance", callee, short_text(node))]
+            return unknown
         return unknown
 
     def _registered_attribute(self, node: ast.Attribute, scopes: list[Scope],
@@ -712,17 +562,17 @@ class _Extractor:
         base = node.value
         if isinstance(base, ast.Call):  # `PaymentActivities(db).charge`
             cls = self.code.callee(base)
-            return [Registered("method", f"{cls}.{node.attr}", _text(node))] if cls else []
+            return [Registered("method", f"{cls}.{node.attr}", short_text(node))] if cls else []
         if isinstance(base, ast.Name):
-            kind, value, _ = self._binding(base.id, scopes)
+            kind, value, _ = binding_of(base.id, scopes)
             if kind == "value":  # `acts = PaymentActivities(db)` ... `acts.charge`
                 if isinstance(value, ast.Call) and self.code.callee(value):
-                    return [Registered("method", f"{self.code.callee(value)}.{node.attr}", _text(node))]
+                    return [Registered("method", f"{self.code.callee(value)}.{node.attr}", short_text(node))]
                 return []
             if kind != "global":
                 return []
         qualname = self.code.qualname(node)
-        return [Registered("ref", qualname, _text(node))] if qualname else []
+        return [Registered("ref", qualname, short_text(node))] if qualname else []
 
     # -- module-level values: option dicts and activity lists -----------------------------------------
 
@@ -768,66 +618,3 @@ def _activity_api(callee: str) -> str:
 
 def _is_method_kind(decorator: ast.expr) -> bool:
     return isinstance(decorator, ast.Name) and decorator.id in ("staticmethod", "classmethod")
-
-
-def _is_zero(call: ast.Call) -> bool:
-    return bool(call.args) and isinstance(call.args[0], ast.Constant) and call.args[0].value == 0
-
-
-def _find_try(body: FunctionBody, handler: ast.ExceptHandler) -> ast.Try | None:
-    """The ``try`` a handler belongs to: a walk of this function's statements only."""
-    node = body.node
-    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return None
-    stack: list[ast.stmt] = list(node.body)
-    while stack:
-        statement = stack.pop()
-        if (isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar") \
-                and handler in getattr(statement, "handlers", ()):
-            return statement  # type: ignore[return-value]
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        for name in ("body", "orelse", "finalbody"):
-            stack.extend(getattr(statement, name, ()))
-        for inner in getattr(statement, "handlers", ()):
-            stack.extend(inner.body)
-        for case in getattr(statement, "cases", ()):
-            stack.extend(case.body)
-    return None
-
-
-def _awaits_own_task(statements: list[ast.stmt]) -> bool:
-    """``await task``, ``await self._heartbeater``, ``await asyncio.wait_for(task, 5)`` only: waiting
-    for a task this code cancelled, not running work of its own."""
-    return bool(statements) and all(
-        isinstance(s, ast.Expr) and isinstance(s.value, ast.Await) and _is_task_wait(s.value.value)
-        for s in statements
-    )
-
-
-def _is_task_wait(node: ast.expr) -> bool:
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        return True
-    if not isinstance(node, ast.Call):
-        return False
-    func = node.func
-    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-    if name not in ("wait_for", "gather", "wait", "shield"):
-        return False
-    waited = node.args if name == "gather" else node.args[:1]  # wait_for(task, timeout): the task only
-    arguments = [a.value if isinstance(a, ast.Starred) else a for a in waited]
-    return bool(arguments) and all(_is_task_ref(a) for a in arguments)
-
-
-def _is_task_ref(node: ast.expr) -> bool:
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        return all(isinstance(e, (ast.Name, ast.Attribute)) for e in node.elts)
-    return isinstance(node, (ast.Name, ast.Attribute))
-
-
-def _text(node: ast.AST) -> str:
-    try:
-        text = ast.unparse(node)
-    except Exception:  # unparse of exotic trees; only used in messages
-        return "..."
-    return text if len(text) <= 80 else text[:77] + "..."
