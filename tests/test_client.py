@@ -201,6 +201,14 @@ def test_placeholders_are_not_credentials(value: str) -> None:
     assert is_placeholder(value)
 
 
+@pytest.mark.parametrize("value", [
+    "Sunshine Garden", "Kangaroo Ostrich", "Pässwört Geheimnis", "qWeRtYuIoPaSdFgHjKlZx MnBvCxZaSdFgHjKl",
+    "Bearer QkDXnRwzLmPtVsHyJcGbFaUe", "sunshine garden",
+])
+def test_two_words_are_a_secret_unless_they_are_a_terminal_style(value: str) -> None:
+    assert not is_placeholder(value)
+
+
 def test_only_machine_generated_defaults_look_like_tokens() -> None:
     assert looks_like_token("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJvcmRlcnMifQ.Yx7K2p")
     assert looks_like_token("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")

@@ -264,6 +264,12 @@ _PLACEHOLDER_WORDS = (
     "test", "todo", "fixme", "replace", "redacted", "insert", "here", "xxx", "***", "...", "django-insecure",
     "notreal", "not-a-real", "not_a_real", "invalid", "secret", "password", "default",
 )
+# The words of a terminal style (rich's, and most colour libraries'): attributes, colours, "on" a background.
+_STYLE_WORDS = frozenset({
+    "bold", "dim", "italic", "underline", "underline2", "blink", "blink2", "reverse", "conceal", "strike",
+    "overline", "frame", "encircle", "not", "on", "default", "none", "reset",
+    "black", "red", "green", "yellow", "blue", "magenta", "cyan", "white", "purple", "orange", "pink",
+})
 _TEMPLATE_MARKS = ("<", ">", "${", "{{", "%(", "{}", "$(")
 _FORMAT_FIELD = re.compile(r"\{[A-Za-z_][\w.\[\]]*(?:![rsa])?(?::[^{}]*)?\}")  # str.format: "{app_name}"
 # Keys their vendors document as public, meant to ship in browsers and apps: PostHog project keys
@@ -326,9 +332,15 @@ def is_placeholder(value: str, key: str = "") -> bool:
         return True
     if text.startswith(("/", "./", "../", "~/", "http://", "https://", "file:")) or lowered.endswith(_FILE_SUFFIXES):
         return True
-    # Prose: an error message or a docstring; or words of letters alone, such as a terminal style
-    # ("bold magenta" under a "secret" key of a theme). Issued secrets have no blanks.
-    return text.count(" ") >= 2 or (" " in text and text.replace(" ", "").isalpha())
+    # Prose (an error message, a docstring), or a terminal style ("bold magenta" under the "secret" key
+    # of a console theme): only its own words, nothing a person or a machine would choose as a secret.
+    return text.count(" ") >= 2 or _is_terminal_style(lowered)
+
+
+def _is_terminal_style(lowered: str) -> bool:
+    words = lowered.split()
+    return len(words) >= 2 and all(word in _STYLE_WORDS or word.startswith(("bright_", "grey", "gray", "color("))
+                                   for word in words)
 
 
 def looks_like_token(value: str) -> bool:
