@@ -218,6 +218,11 @@ def test_a_configuration_names_no_file_outside_its_folder(repo: Path, tmp_path_f
                   {str(elsewhere / "chart"): ["deploy/temporal/values.yaml"]}):
         with pytest.raises(ConfigError, match="leads out of the project folder"):
             parse_table({"helm": {"values": table}}, CATALOG_IDS, repo / ".tprlint.toml")
+    (repo / "deploy" / "loop1").symlink_to(repo / "deploy" / "loop2")
+    (repo / "deploy" / "loop2").symlink_to(repo / "deploy" / "loop1")
+    for table in ({"deploy/temporal": ["deploy/temporal/values.yaml\0"]}, {"deploy/temporal": ["deploy/loop1"]}):
+        with pytest.raises(ConfigError, match=r"cannot be resolved|leads out of the project folder"):
+            parse_table({"helm": {"values": table}}, CATALOG_IDS, repo / ".tprlint.toml")
     (repo / ".tprlint.toml").write_text(f'[helm]\nvalues = {{ "deploy/temporal" = ["{elsewhere}/values.yaml"] }}\n',
                                         encoding="utf-8")
     done = run_cli("deploy", cwd=repo)

@@ -347,7 +347,10 @@ def _inside_project(root: Path, name: str, where: str) -> Path:
     resolved). The configuration is often the scanned repository's own, written by whoever opened the
     pull request: naming ``/proc/self/environ`` or ``../../.ssh`` as values would have tprlint read it
     and hand it to Helm. A file elsewhere is the user's to give, with ``--values`` on the command line."""
-    resolved = (root / name).resolve()
+    try:
+        resolved = (root / name).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a link loop, a NUL in the name
+        raise ConfigError(f"{where} cannot be resolved: {exc}") from None
     if resolved != root and root not in resolved.parents:
         raise ConfigError(f"{where} leads out of the project folder {root} (a configuration names only "
                           "files inside its folder; give others with --values CHART=FILE)")

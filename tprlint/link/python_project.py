@@ -273,21 +273,32 @@ class PythonProject:
         return [run for run in module.runs if not run.builder or self._builds_worker(run.builder)]
 
     def _builds_worker(self, qualname: str) -> bool:
-        """Does the project callable ``qualname`` return a Worker: a factory of one (forwarding its
-        keywords or not), or a class that derives from Worker?"""
-        if qualname in self._builders:
-            return self._builders[qualname]
-        self._builders[qualname] = False  # a factory calling itself is not one
-        found = self._wrapper(qualname) is not None
+        """Does calling the project's ``qualname`` give a Worker: a function that returns one it builds
+        (itself, or through such functions), or a class that derives from Worker?"""
+        found = self._builders.get(qualname)
+        if found is None:
+            # Each question is answered on its own (its own memo), so an answer never depends on
+            # which other question came first, in a cycle of factories calling each other included.
+            found = self._builders[qualname] = self._returns_worker(qualname, set(), {})
+        return found
+
+    def _returns_worker(self, qualname: str, path: set[str], memo: dict[str, bool]) -> bool:
+        if qualname in memo:
+            return memo[qualname]
+        if qualname in path or len(path) >= _MAX_FACTORY_DEPTH:
+            return False  # a factory calling itself, or a chain deeper than any real one
         parts = split_qualname(qualname)
-        if not found and parts is not None:
-            candidates = self.resolve_module(parts[0])
-            module = self.module(candidates[0]) if len(candidates) == 1 else None
-            found = module is not None and any(
-                site.function == parts[1] and not site.in_subclass_init
-                and (site.callee in WORKER_CLASSES or self._builds_worker(site.callee))
-                for site in module.workers)
-        self._builders[qualname] = found
+        candidates = self.resolve_module(parts[0]) if parts is not None else []
+        module = self.module(candidates[0]) if len(candidates) == 1 else None
+        if parts is None or module is None:
+            found = False
+        elif parts[1] in module.classes:
+            found = self._wrapper(qualname) is not None  # a class deriving from Worker
+        else:
+            inner = path | {qualname}
+            found = any(callee in WORKER_CLASSES or self._returns_worker(callee, inner, memo)
+                        for callee in module.returned_calls.get(parts[1], ()))
+        memo[qualname] = found
         return found
 
     def may_build_or_run_workers(self, module: PythonFacts) -> bool:
@@ -344,6 +355,9 @@ class PythonProject:
             if found is not None:
                 return (module, own) if own is not None and _decides_timeout(own) else found
         return None
+
+
+_MAX_FACTORY_DEPTH = 8  # factories returning what other factories return: deeper is not real code
 
 
 def _is_django_command(module: PythonFacts) -> bool:

@@ -170,6 +170,10 @@ class _ModuleVisitor:
     def _visit(self, body: FunctionBody) -> None:
         scope = body.scope
         func_node = body.node if isinstance(body.node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+        if func_node is not None and "." not in body.qualname:
+            returned = tuple(dict.fromkeys(q for q in map(self.imports.qualname, _returned_calls(body)) if q))
+            if returned:
+                self.facts.returned_calls[body.qualname] = returned
         for call in body.calls:
             self._call(call, body.evaluator, scope, body.qualname, body.class_name, func_node)
         for statement in body.withs:
@@ -270,7 +274,7 @@ class _ModuleVisitor:
                 return tuple(names)
         return ("?",)
 
-    def _run_of(self, node: ast.expr, scope: Scope) -> str | None:
+    def _run_of(self, node: ast.expr, scope: Scope, depth: int = 0) -> str | None:
         """Is this (probably) a Worker? "" when it is: a construction, a name bound to one, or named
         like one. The callee's qualified name when it is the result of a call only the project can
         judge (``w = build(client)``: does the project's ``build`` build a Worker?). None otherwise."""
@@ -284,7 +288,8 @@ class _ModuleVisitor:
         if isinstance(node, ast.Name):
             value = scope.single_value(node.id)
             if value is not None and isinstance(value, (ast.Call, ast.Await)):
-                return self._run_of(value, scope)  # what it is bound to decides, not its name
+                # What it is bound to decides, not its name (`x = await x` binds it to itself).
+                return self._run_of(value, scope, depth + 1) if depth < 8 else None
             return "" if "worker" in node.id.lower() else None
         if isinstance(node, ast.Attribute):
             return "" if "worker" in node.attr.lower() else None
@@ -292,6 +297,21 @@ class _ModuleVisitor:
 
     def _loc(self, node: ast.AST) -> Location:
         return location(self.path, node)
+
+
+def _returned_calls(body: FunctionBody) -> list[ast.expr]:
+    """What the calls whose result the function returns call: ``return make(...)``, ``return await
+    make(...)``, or ``w = make(...)`` then ``return w``."""
+    found: list[ast.expr] = []
+    for statement in body.returns:
+        value = statement.value
+        if isinstance(value, ast.Name):
+            value = body.scope.single_value(value.id)
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call):
+            found.append(value.func)
+    return found
 
 
 def _without_secret(name: str, value: Expr) -> Expr:

@@ -78,6 +78,9 @@ class PythonFacts:
     functions: set[str] = field(default_factory=set)  # module-level function names
     workers: list[WorkerConstruction] = field(default_factory=list)
     runs: list[WorkerRun] = field(default_factory=list)
+    # Module-level functions -> the callees whose result they return (``return make(...)``, ``w =
+    # Worker(...)`` then ``return w``): what a call of the function gives, for ``PythonProject.runs``.
+    returned_calls: dict[str, tuple[str, ...]] = field(default_factory=dict)
     signal_handlers: list[SignalHandler] = field(default_factory=list)
     main_guard: Location | None = None
     is_main_module: bool = False  # a package's __main__.py

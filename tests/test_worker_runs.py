@@ -1,0 +1,95 @@
+"""Which calls run a Worker: ``w = build(client); await w.run()`` counts when the project's ``build``
+returns a Worker it builds (``PythonProject.runs``), whatever the names, and only then."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import run_cli, write_tree
+
+MAIN = """
+import asyncio
+from app.setup import {name}
+
+async def main():
+    w = await {name}(None)
+    await w.run()
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+WORKER = 'Worker(client, task_queue="q", workflows=[], graceful_shutdown_timeout=timedelta(seconds=5))'
+SETUP_HEAD = "from datetime import timedelta\nfrom temporalio.worker import Worker\n\n"
+
+
+def _findings(root: Path, files: dict[str, str], *args: str) -> list[tuple[str, str]]:
+    write_tree(root, {name: text.encode() for name, text in files.items()})
+    out = root / "report.json"
+    result = run_cli(".", "--no-cache", "--exit-zero", "-f", f"json:{out}", *args, cwd=root)
+    assert result.returncode == 0, result.stderr
+    return sorted((f["rule"], f["path"]) for f in json.loads(out.read_text())["findings"])
+
+
+def test_a_function_that_builds_a_worker_but_returns_something_else_is_no_worker(tmp_path: Path) -> None:
+    setup = SETUP_HEAD + f"""
+class App:
+    def run(self): ...
+
+async def create_app(client, with_worker=False):
+    app = App()
+    if with_worker:
+        app.worker = {WORKER}
+    return app
+"""
+    found = _findings(tmp_path, {"app/main.py": MAIN.format(name="create_app"), "app/setup.py": setup},
+                      "--select", "TPR103")
+    assert found == []
+
+
+def test_factories_deeper_than_real_code_are_not_followed_and_nothing_fails(tmp_path: Path) -> None:
+    chain = "".join(f"async def f{i}(client):\n    return await f{i + 1}(client)\n\n" for i in range(500))
+    setup = SETUP_HEAD + chain + f"async def f500(client):\n    return {WORKER}\n"
+    files = {"app/main.py": MAIN.format(name="f0"), "app/setup.py": setup}
+    found = _findings(tmp_path, files, "--select", "TPR0,TPR103")
+    assert found == []  # no TPR000: the chain is given up, not followed until Python's stack overflows
+    shallow = SETUP_HEAD + chain.split("async def f3(")[0] + f"async def f3(client):\n    return {WORKER}\n"
+    found = _findings(tmp_path, {"app/setup.py": shallow}, "--select", "TPR0,TPR103")
+    assert found == [("TPR103", "app/main.py")]
+
+
+def test_factories_calling_each_other_are_judged_the_same_whichever_is_asked_first(tmp_path: Path) -> None:
+    setup = SETUP_HEAD + f"""
+async def f(client, again=True):
+    return await g(client, again)
+
+async def g(client, again=True):
+    if again:
+        return await f(client, False)
+    return {WORKER}
+
+async def h(client):
+    return await g(client)
+
+async def k(client):
+    return await f(client)
+"""
+    both = _findings(tmp_path / "both", {"app/h_main.py": MAIN.format(name="h"), "app/k_main.py": MAIN.format(name="k"),
+                                         "app/setup.py": setup}, "--select", "TPR103")
+    alone = _findings(tmp_path / "alone", {"app/k_main.py": MAIN.format(name="k"), "app/setup.py": setup},
+                      "--select", "TPR103")
+    assert both == [("TPR103", "app/h_main.py"), ("TPR103", "app/k_main.py")]
+    assert alone == [("TPR103", "app/k_main.py")]
+
+
+def test_a_name_bound_to_itself_hides_nothing_else_in_the_file(tmp_path: Path) -> None:
+    worker = """
+import temporalio.client
+
+API_KEY = "tmprl_9fK2xQ7vLpR3mN8sWq4ZtB6y"
+
+async def main(x):
+    x = await x
+    await x.run()
+"""
+    assert _findings(tmp_path, {"app/worker.py": worker}, "--select", "TPR001,TPR302") == [("TPR302", "app/worker.py")]
