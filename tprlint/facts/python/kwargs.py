@@ -94,6 +94,12 @@ def _apply(view: KwargsView, name: str, update: ast.AST, scope: Scope, evaluator
     def put(key: str, value: Expr, only_if_absent: bool = False) -> None:
         if only_if_absent and key in view.items and surely:
             return
+        if only_if_absent and not view.complete and key not in view.items:
+            # `config = load_config(); config.setdefault("target_host", "localhost:7233")`: the default
+            # is used only when the part tprlint cannot see does not hold the key already.
+            view.items[key] = Unknown(f'`{name}.setdefault("{key}", ...)` is a fallback: `{name}` may hold '
+                                      f"it already (line {line})")
+            return
         view.items[key] = value if surely else Unknown(f'`{name}["{key}"]` is set only on some paths (line {line})')
 
     if isinstance(update, (ast.Assign, ast.AnnAssign)):
