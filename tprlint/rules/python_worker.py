@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tprlint.facts.python.values import Dur, Missing
+from tprlint.facts.python.values import Dur, Missing, Seq
 from tprlint.link.python_project import ResolvedWorker
 from tprlint.model import RelatedLocation
 from tprlint.rules.context import Hit, Project, is_test_path
@@ -20,6 +20,8 @@ def worker_graceful_shutdown_missing(project: Project) -> Iterator[Hit]:
     for worker in project.python.workers:
         if is_test_path(worker.location.path):
             continue  # tests may
+        if _runs_no_activities(project, worker):
+            continue  # the timeout is the time activities are given to finish: it has none to give it to
         if worker.unresolved_splat and isinstance(worker.graceful, Missing):
             # an unseen **kwargs may well carry the timeout: never guess, but say so
             where = f"{worker.location.path}:{worker.location.line}"
@@ -40,6 +42,19 @@ def worker_graceful_shutdown_missing(project: Project) -> Iterator[Hit]:
             related=_via(worker),
             anchor=f"{worker.module}:{worker.function}",
         )
+
+
+def _runs_no_activities(project: Project, worker: ResolvedWorker) -> bool:
+    """Is the Worker given no activities, no Nexus service handlers and no plugins (which may bring
+    either), all the keyword arguments seen? The SDK gives `graceful_shutdown_timeout` to activities
+    alone ("time after shutdown is called that activities are given to complete")."""
+    if worker.unresolved_splat:
+        return False
+    for name in ("activities", "nexus_service_handlers", "plugins"):
+        value = project.python.fold(worker.option(name))
+        if not (isinstance(value, Missing) or (isinstance(value, Seq) and not value.items)):
+            return False
+    return True
 
 
 def worker_no_sigterm_handler(project: Project) -> Iterator[Hit]:
