@@ -195,7 +195,7 @@ def test_secret_names_are_decided_by_their_last_word(name: str, kind: str) -> No
     "", "short", "changeme", "<your-api-key>", "${TEMPORAL_API_KEY}", "{{ .Values.key }}", "xxxxxxxxxxxx",
     "TEMPORAL_API_KEY", "/run/secrets/temporal/api-key", "certs/client.pem", "https://auth.example.com/token",
     "my-test-key-123", "dummy-value-1", "django-insecure-4k#2m!x8w@p0z", "access_token",
-    "Your API key is not valid", "bold magenta", "dim cyan on black",
+    "Your API key is not valid", "bold magenta", "dim cyan on black", "changethis",
 ])
 def test_placeholders_are_not_credentials(value: str) -> None:
     assert is_placeholder(value)

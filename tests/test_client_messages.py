@@ -65,10 +65,15 @@ def test_tpr304_on_a_self_hosted_server(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize(("assignment", "opening", "advice"), [
-    ('API_KEY = "tcld_4f7Hq9ZkP2mX8vR1sT6wY3bN5cJ0dL"', "An API key is written into the source (`API_KEY`).",
-     "Revoke and rotate the key"),
-    ('KEY = "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----"',
-     "A PEM private key is written into the source (`KEY`).", "Rotate the certificate and key"),
+    ('TEMPORAL_API_KEY = "tcld_4f7Hq9ZkP2mX8vR1sT6wY3bN5cJ0dL"',
+     "An API key is written into the source (`TEMPORAL_API_KEY`).", "Revoke and rotate the key, then read it at "
+     'run time: api_key=os.environ["TEMPORAL_API_KEY"]'),
+    # Another service's key: the general advice, not Temporal's.
+    ('OPENAI_API_KEY = "sk-4f7Hq9ZkP2mX8vR1sT6wY3bN5cJ0dL"',
+     "An API key is written into the source (`OPENAI_API_KEY`).",
+     "Rotate it, then read it at run time from the environment or a secret manager"),
+    ('TEMPORAL_KEY = "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----"',
+     "A PEM private key is written into the source (`TEMPORAL_KEY`).", "Rotate the certificate and key"),
     ('DB_PASSWORD = "Zq8#kV2!pL9@xR4w"', "A password is written into the source (`DB_PASSWORD`).",
      "Rotate it, then read it at run time"),
 ])

@@ -215,11 +215,16 @@ def hardcoded_credential(project: Project) -> Iterator[Hit]:
         counts: dict[str, int] = {}
         for credential in module.client.credentials:
             bound = f" (`{credential.key}`)" if credential.key else ""
+            # Temporal's own advice for a key or certificate of Temporal's: named so, inside a
+            # `Client.connect(...)`, or an API key in a module that passes a literal one to it.
+            temporal = "temporal" in credential.key.lower() or any(
+                _within(credential.location, c.location)
+                or (credential.kind == "api-key" and isinstance(c.api_key, Lit)) for c in module.client.connects)
             yield Hit(
                 credential.location,
                 f"{_sentence(_WHAT[credential.kind])} is written into the source{bound}. Everyone who can "
-                f"read the repository, its history, CI logs or the built image has it. {_fix(credential)} "
-                f"The value is not shown in this report.",
+                f"read the repository, its history, CI logs or the built image has it. "
+                f"{_fix(credential, temporal)} The value is not shown in this report.",
                 anchor=_credential_anchor(module, credential, counts),
                 redact_source=True,
             )
@@ -229,7 +234,18 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _fix(credential: Credential) -> str:
+_GENERAL_FIX = "Rotate it, then read it at run time from the environment or a secret manager (os.environ[...])."
+
+
+def _within(inner: Location, outer: Location) -> bool:
+    return inner.path == outer.path and outer.line <= inner.line <= (outer.end_line or outer.line)
+
+
+def _fix(credential: Credential, temporal: bool) -> str:
+    """How to fix it: Temporal's own ways for a Temporal key or certificate (one passed to
+    ``Client.connect``, or named for Temporal), the general way for any other."""
+    if not temporal and credential.kind in ("api-key", "private-key", "client-certificate"):
+        return _GENERAL_FIX
     if credential.kind == "api-key":
         return (
             "Revoke and rotate the key, then read it at run time: api_key=os.environ[\"TEMPORAL_API_KEY\"] "
@@ -242,7 +258,7 @@ def _fix(credential: Credential) -> str:
             "TLSConfig(client_cert=Path(cert_path).read_bytes(), client_private_key=Path(key_path).read_bytes()), "
             "or envconfig's TEMPORAL_TLS_CLIENT_CERT_PATH / TEMPORAL_TLS_CLIENT_KEY_PATH."
         )
-    return "Rotate it, then read it at run time from the environment or a secret manager (os.environ[...])."
+    return _GENERAL_FIX
 
 
 def _credential_anchor(module: PythonFacts, credential: Credential, counts: dict[str, int]) -> str:

@@ -260,7 +260,8 @@ _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,40}$")  # dict keys safe t
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _IDENTIFIER_LIKE = re.compile(r"^[a-z]+(?:[_\-.][a-z]+)+$")  # "access_token", "x-api-key"
 _PLACEHOLDER_WORDS = (
-    "changeme", "change_me", "change-me", "your", "example", "placeholder", "dummy", "fake", "sample",
+    "changeme", "change_me", "change-me", "changethis", "change_this", "change-this", "your", "example",
+    "placeholder", "dummy", "fake", "sample",
     "test", "todo", "fixme", "replace", "redacted", "insert", "here", "xxx", "***", "...", "django-insecure",
     "notreal", "not-a-real", "not_a_real", "invalid", "secret", "password", "default",
 )
