@@ -21,7 +21,24 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from tprlint.facts.python.code import FunctionBody, ModuleCode
+from tprlint.facts.python.determinism_apis import (
+    BUILTINS,
+    CALLBACK_TAKERS,
+    EXACT,
+    LOG_METHODS,
+    LOGGER_FACTORIES,
+    LOGGER_OBJECTS,
+    MODULES,
+    NOW_WITHOUT_ARGS,
+    PATH_CLASSES,
+    PATH_IO,
+    PATH_PURE,
+    PURE,
+    SEEDED,
+    module_of,
+)
 from tprlint.facts.python.names import Scope
+from tprlint.facts.python.workflow_regions import Regions, child_blocks, regions_of
 from tprlint.facts.python.workflows import METHOD_ROLES
 from tprlint.model import Location
 
@@ -94,106 +111,6 @@ class DeterminismFacts:
     loggers: tuple[str, ...] = ()  # module-level names bound to stdlib/structlog/loguru loggers
 
 
-# -- the APIs -------------------------------------------------------------------------------------
-
-# Exact qualified names (resolved through imports and aliases) and what they are.
-_EXACT: dict[str, str] = {
-    "datetime.datetime.now": "clock", "datetime.datetime.utcnow": "clock", "datetime.datetime.today": "clock",
-    "datetime.date.today": "clock", "time.localtime": "clock",
-    "pendulum.now": "clock", "pendulum.today": "clock", "pendulum.yesterday": "clock",
-    "pendulum.tomorrow": "clock", "arrow.now": "clock", "arrow.utcnow": "clock",
-    "time.time": "time", "time.time_ns": "time", "time.monotonic": "time", "time.monotonic_ns": "time",
-    "time.perf_counter": "time", "time.perf_counter_ns": "time", "time.process_time": "time",
-    "time.process_time_ns": "time", "time.thread_time": "time", "time.thread_time_ns": "time",
-    "time.sleep": "sleep", "select.select": "sleep",
-    "os.urandom": "random",
-    "uuid.uuid1": "uuid", "uuid.uuid4": "uuid", "uuid.uuid7": "uuid", "uuid.uuid6": "uuid", "uuid.getnode": "uuid",
-    "ulid.new": "uuid", "ulid.ulid": "uuid", "shortuuid.uuid": "uuid", "nanoid.generate": "uuid",
-    "asyncio.to_thread": "thread", "asyncio.run_coroutine_threadsafe": "thread",
-    "asyncio.wait": "asyncio-wait", "asyncio.as_completed": "asyncio-wait",
-    "io.open": "io", "codecs.open": "io", "pathlib.Path.cwd": "io", "pathlib.Path.home": "io",
-    "getpass.getuser": "os", "platform.node": "os",
-    "os.getenv": "env", "os.getenvb": "env", "os.putenv": "env", "os.unsetenv": "env",
-    "os.path.expanduser": "env", "os.path.expandvars": "env",
-    "requests.get": "network", "requests.post": "network", "requests.put": "network", "requests.patch": "network",
-    "requests.delete": "network", "requests.head": "network", "requests.options": "network",
-    "requests.request": "network", "requests.Session": "network", "requests.session": "network",
-    "httpx.get": "network", "httpx.post": "network", "httpx.put": "network", "httpx.patch": "network",
-    "httpx.delete": "network", "httpx.head": "network", "httpx.options": "network", "httpx.request": "network",
-    "httpx.stream": "network", "httpx.Client": "network", "httpx.AsyncClient": "network",
-    "aiohttp.ClientSession": "network", "aiohttp.request": "network",
-    "urllib.request.urlopen": "network", "urllib.request.urlretrieve": "network",
-    "urllib.request.build_opener": "network", "urllib3.PoolManager": "network", "urllib3.request": "network",
-    "psycopg2.connect": "db", "psycopg.connect": "db", "psycopg.AsyncConnection.connect": "db",
-    "psycopg.Connection.connect": "db", "psycopg_pool.ConnectionPool": "db", "psycopg_pool.AsyncConnectionPool": "db",
-    "asyncpg.connect": "db", "asyncpg.create_pool": "db", "sqlite3.connect": "db", "pymysql.connect": "db",
-    "aiomysql.connect": "db", "aiomysql.create_pool": "db", "mysql.connector.connect": "db",
-    "sqlalchemy.create_engine": "db", "sqlalchemy.ext.asyncio.create_async_engine": "db",
-    "redis.Redis": "db", "redis.StrictRedis": "db", "redis.from_url": "db", "redis.asyncio.Redis": "db",
-    "redis.asyncio.from_url": "db", "pymongo.MongoClient": "db", "motor.motor_asyncio.AsyncIOMotorClient": "db",
-    "elasticsearch.Elasticsearch": "db", "elasticsearch.AsyncElasticsearch": "db",
-    "kafka.KafkaProducer": "network", "kafka.KafkaConsumer": "network", "aiokafka.AIOKafkaProducer": "network",
-    "pika.BlockingConnection": "network", "aio_pika.connect": "network", "aio_pika.connect_robust": "network",
-    "temporalio.client.Client.connect": "client",
-    "print": "print", "pprint.pprint": "print", "pprint.pp": "print", "rich.print": "print",
-    "sys.stdout.write": "print", "sys.stderr.write": "print",
-    "open": "io", "input": "io",
-}
-# Every call into these modules.
-_MODULES: dict[str, str] = {
-    "random": "random", "secrets": "random", "numpy.random": "random",
-    "threading": "thread", "concurrent.futures": "thread", "multiprocessing": "thread",
-    "subprocess": "process", "socket": "network", "http.client": "network", "smtplib": "network",
-    "ftplib": "network", "imaplib": "network", "poplib": "network", "webbrowser": "network",
-    "boto3": "network", "aioboto3": "network", "shutil": "io", "tempfile": "io", "glob": "io",
-    "temporalio.activity": "activity", "os": "os",
-}
-# ...except these, which are deterministic (or, for seeded generators, only with arguments).
-_PURE = frozenset({
-    "secrets.compare_digest", "os.fspath", "os.fsencode", "os.fsdecode", "os.path.join", "os.path.basename",
-    "os.path.dirname", "os.path.split", "os.path.splitext", "os.path.splitdrive", "os.path.normpath",
-    "os.path.normcase", "os.path.isabs", "os.path.commonprefix", "os.path.commonpath",
-    "temporalio.activity.defn", "temporalio.activity.in_activity",
-})
-_SEEDED = frozenset({
-    "random.Random", "numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator",
-    "numpy.random.seed", "numpy.random.SeedSequence", "numpy.random.PCG64", "numpy.random.MT19937",
-    "ulid.ULID",
-})
-# Wall-clock readers only when called without the time value to format.
-_NOW_WITHOUT_ARGS = {"time.gmtime": 0, "time.ctime": 0, "time.asctime": 0, "time.strftime": 1}
-_BUILTINS = frozenset({
-    "open", "input", "print", "set", "frozenset", "list", "tuple", "enumerate", "iter", "zip", "sorted", "sum",
-    "any", "all", "min", "max", "len",
-})
-
-_PATH_CLASSES = frozenset({"pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath"})
-_PATH_IO = frozenset({
-    "open", "read_text", "read_bytes", "write_text", "write_bytes", "exists", "is_file", "is_dir", "mkdir",
-    "rmdir", "unlink", "touch", "glob", "rglob", "iterdir", "stat", "lstat", "resolve", "owner", "group",
-    "chmod", "rename", "replace", "samefile", "expanduser", "readlink", "symlink_to", "hardlink_to",
-    "is_symlink", "walk", "absolute",
-})
-_PATH_PURE = frozenset({"parent", "with_suffix", "with_name", "with_stem", "joinpath", "relative_to"})
-
-_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"})
-_LOGGER_FACTORIES = frozenset({
-    "logging.getLogger", "structlog.get_logger", "structlog.getLogger", "structlog.stdlib.get_logger",
-    "loguru.logger.bind", "loguru.logger.opt",
-})
-_LOGGER_OBJECTS = frozenset({"loguru.logger", "logging.root", "temporalio.activity.logger"})
-
-# Workflow APIs that call a function passed to them in the workflow: the argument's position.
-_CALLBACK_TAKERS = {
-    "temporalio.workflow.set_signal_handler": 1, "temporalio.workflow.set_query_handler": 1,
-    "temporalio.workflow.set_update_handler": 1, "temporalio.workflow.set_dynamic_signal_handler": 0,
-    "temporalio.workflow.set_dynamic_query_handler": 0, "temporalio.workflow.set_dynamic_update_handler": 0,
-    "temporalio.workflow.wait_condition": 0,
-}
-_UNSAFE = "temporalio.workflow.unsafe."
-_PASSED_THROUGH = _UNSAFE + "imports_passed_through"
-_UNRESTRICTED = _UNSAFE + "sandbox_unrestricted"
-_REPLAYING = frozenset({_UNSAFE + "is_replaying", _UNSAFE + "is_replaying_history_events"})
 _ACTIVITY_DEFN = "temporalio.activity.defn"
 
 _SET_TYPES = frozenset({
@@ -278,8 +195,8 @@ def _module_loggers(code: ModuleCode, module: FunctionBody) -> Iterator[str]:
 
 def _is_logger_value(code: ModuleCode, value: ast.expr) -> bool:
     if isinstance(value, ast.Call):
-        return code.callee(value) in _LOGGER_FACTORIES
-    return code.qualname(value) in _LOGGER_OBJECTS
+        return code.callee(value) in LOGGER_FACTORIES
+    return code.qualname(value) in LOGGER_OBJECTS
 
 
 # -- one function ----------------------------------------------------------------------------------
@@ -295,9 +212,7 @@ class _FunctionScanner:
         self.owner_body = owner_body
         self.reasons: list[Reason] = []
         self.calls: list[CallEdge] = []
-        self.passed: list[tuple[int, int]] = []  # line spans of `with imports_passed_through()` bodies
-        self.unrestricted: list[tuple[int, int]] = []
-        self.quiet: list[tuple[int, int]] = []  # spans that only run when not replaying
+        self.regions = Regions()  # where the code is not workflow code, or runs only when not replaying
         self.self_names = _self_names(body) if owner else frozenset()
         self._self_attrs: dict[str, list[ast.expr] | None] = {}
         self._order_free: set[int] = set()  # comprehensions whose result does not depend on order
@@ -306,7 +221,7 @@ class _FunctionScanner:
         body = self.body
         if not (body.calls or body.loops or body.attributes):
             return None
-        self._regions()
+        self.regions = regions_of(self.code, body)
         for call in body.calls:
             self._call(call)
             for lam in _lambdas(call):
@@ -326,24 +241,9 @@ class _FunctionScanner:
 
     # -- context ----------------------------------------------------------------------------------
 
-    def _regions(self) -> None:
-        for statement in self.body.withs:
-            for item in statement.items:
-                expr = item.context_expr
-                name = self.code.callee(expr) if isinstance(expr, ast.Call) else ""
-                if name == _PASSED_THROUGH:
-                    self.passed.append(_span(statement.body))
-                elif name == _UNRESTRICTED:
-                    self.unrestricted.append(_span(statement.body))
-        if isinstance(self.body.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
-            self.code.callee(c) in _REPLAYING for c in self.body.calls
-        ):
-            self.quiet = list(_not_replaying_spans(self.code, self.body.node.body))
-
     def _flags(self, node: ast.AST) -> tuple[bool, bool, bool]:
         """(inside imports_passed_through, inside sandbox_unrestricted, only when not replaying)."""
-        line = getattr(node, "lineno", 0)
-        return (_inside(line, self.passed), _inside(line, self.unrestricted), _inside(line, self.quiet))
+        return self.regions.flags(getattr(node, "lineno", 0))
 
     def _reason(self, rule: str, kind: str, api: str, node: ast.AST, detail: str = "") -> None:
         passed, unrestricted, quiet = self._flags(node)
@@ -361,16 +261,16 @@ class _FunctionScanner:
     def _call(self, call: ast.Call) -> None:
         func = call.func
         name = self.code.callee(call)
-        if not name and isinstance(func, ast.Name) and func.id in _BUILTINS and not self._bound(func.id):
+        if not name and isinstance(func, ast.Name) and func.id in BUILTINS and not self._bound(func.id):
             name = func.id
         if name and self._shadowed(func):
             name = ""  # `random = workflow.random()` ... `random.randint(...)`: not the module
         if name:
-            if name in _CALLBACK_TAKERS:
-                self._callbacks(call, _CALLBACK_TAKERS[name])
+            if name in CALLBACK_TAKERS:
+                self._callbacks(call, CALLBACK_TAKERS[name])
             if self._api(call, name):
                 return
-            if name not in _BUILTINS and name.split(".", 1)[0] not in _NOT_PROJECT:
+            if name not in BUILTINS and name.split(".", 1)[0] not in _NOT_PROJECT:
                 self._edge("name", name, call)
                 self._project_logger(call, name)
             return
@@ -419,9 +319,9 @@ class _FunctionScanner:
         """``x.m()`` where ``x`` is not an imported name: a logger, a Path, an executor, an instance."""
         if func.attr == "run_in_executor":
             self._reason(TPR_CALL, "thread", "loop.run_in_executor", call)
-        elif func.attr in _LOG_METHODS and self._is_logger(receiver):
+        elif func.attr in LOG_METHODS and self._is_logger(receiver):
             self._reason(TPR_LOG, "logger", f"{_text(receiver)}.{func.attr}", call)
-        elif func.attr in _PATH_IO and self._is_path(receiver, 0):
+        elif func.attr in PATH_IO and self._is_path(receiver, 0):
             self._reason(TPR_CALL, "io", f"pathlib.Path.{func.attr}", call)
         elif isinstance(receiver, ast.Name):
             # `h = Helper(...); h.run()` / `client = vendor.Client(); client.get()`: the class's method.
@@ -434,28 +334,28 @@ class _FunctionScanner:
     def _api(self, call: ast.Call, name: str) -> bool:
         """Record ``name`` as a reason when it is a known API; True when it is one (judged or not)."""
         receiver, _, method = name.rpartition(".")
-        if method in _LOG_METHODS and (receiver in _LOGGER_OBJECTS or receiver == "logging"):
+        if method in LOG_METHODS and (receiver in LOGGER_OBJECTS or receiver == "logging"):
             self._reason(TPR_LOG, "logger", name, call)
             return True
         if receiver == "logging" or receiver.startswith("logging."):
             return True
-        kind = _EXACT.get(name)
-        if kind is None and name in _NOW_WITHOUT_ARGS:
-            if len(call.args) > _NOW_WITHOUT_ARGS[name] or call.keywords:
+        kind = EXACT.get(name)
+        if kind is None and name in NOW_WITHOUT_ARGS:
+            if len(call.args) > NOW_WITHOUT_ARGS[name] or call.keywords:
                 return True
             kind = "clock"
         if kind is None and name.startswith("os.environ."):
             return True  # reported once, at the `os.environ` read itself
         if kind is None:
-            module = _module_of(name)
-            if module is None or name in _PURE:
+            module = module_of(name)
+            if module is None or name in PURE:
                 return module is not None
-            if name in _SEEDED:
+            if name in SEEDED:
                 if call.args or call.keywords:
                     return True
-                self._reason(TPR_CALL, _MODULES[module], name, call, "without a seed")
+                self._reason(TPR_CALL, MODULES[module], name, call, "without a seed")
                 return True
-            kind = _MODULES[module]
+            kind = MODULES[module]
         if kind == "print":
             self._reason(TPR_LOG, kind, name, call)
         elif kind == "asyncio-wait":
@@ -467,7 +367,7 @@ class _FunctionScanner:
     def _project_logger(self, call: ast.Call, name: str) -> None:
         """``log.info(...)`` where ``log`` is imported from a project module: a logger defined there?"""
         func = call.func
-        if isinstance(func, ast.Attribute) and func.attr in _LOG_METHODS and "." in name:
+        if isinstance(func, ast.Attribute) and func.attr in LOG_METHODS and "." in name:
             self._edge("logger", name, call)
 
     def _environ(self, attribute: ast.Attribute) -> None:
@@ -620,7 +520,7 @@ class _FunctionScanner:
 
     def _is_logger(self, receiver: ast.expr) -> bool:
         if isinstance(receiver, ast.Call):
-            return self.code.callee(receiver) in _LOGGER_FACTORIES
+            return self.code.callee(receiver) in LOGGER_FACTORIES
         if isinstance(receiver, ast.Name):
             value = self._value(receiver.id)
             return value is not None and _is_logger_value(self.code, value)
@@ -635,10 +535,10 @@ class _FunctionScanner:
         if depth > _MAX_DEPTH:
             return False
         if isinstance(expr, ast.Call):
-            if self.code.callee(expr) in _PATH_CLASSES:
+            if self.code.callee(expr) in PATH_CLASSES:
                 return True
             func = expr.func
-            return isinstance(func, ast.Attribute) and func.attr in _PATH_PURE and self._is_path(func.value, depth + 1)
+            return isinstance(func, ast.Attribute) and func.attr in PATH_PURE and self._is_path(func.value, depth + 1)
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
             return self._is_path(expr.left, depth + 1)
         if isinstance(expr, ast.Attribute) and expr.attr == "parent":
@@ -705,67 +605,13 @@ def _self_assignments(statements: list[ast.stmt], attr: str) -> Iterator[ast.exp
             yield statement.annotation  # the declared type says more than `set()` (`set[int]` is harmless)
         elif isinstance(statement, ast.AugAssign) and _is_self_attr(statement.target, attr):
             yield statement.value if isinstance(statement.op, _SET_OPS) else ast.Constant(value=None)
-        for child in _child_blocks(statement):
+        for child in child_blocks(statement):
             yield from _self_assignments(child, attr)
-
-
-def _child_blocks(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return
-    for name in ("body", "orelse", "finalbody"):
-        block = getattr(statement, name, None)
-        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-            yield block
-    for handler in getattr(statement, "handlers", ()):
-        yield handler.body
-    for case in getattr(statement, "cases", ()):
-        yield case.body
 
 
 def _is_self_attr(target: ast.expr, attr: str) -> bool:
     return (isinstance(target, ast.Attribute) and target.attr == attr and isinstance(target.value, ast.Name)
             and target.value.id in ("self", "cls"))
-
-
-def _not_replaying_spans(code: ModuleCode, statements: list[ast.stmt]) -> Iterator[tuple[int, int]]:
-    """Line spans that run only when the workflow is not replaying: the body of
-    ``if not workflow.unsafe.is_replaying():``, the ``else`` of ``if workflow.unsafe.is_replaying():``,
-    and what follows ``if workflow.unsafe.is_replaying(): return``."""
-    for index, statement in enumerate(statements):
-        if isinstance(statement, ast.If):
-            test = _replay_test(code, statement.test)
-            if test == "not-replaying":
-                yield _span(statement.body)
-            elif test == "replaying":
-                if statement.orelse:
-                    yield _span(statement.orelse)
-                rest = statements[index + 1:]
-                if rest and statement.body and isinstance(statement.body[-1], (ast.Return, ast.Raise)):
-                    yield _span(rest)
-        for block in _child_blocks(statement):
-            yield from _not_replaying_spans(code, block)
-
-
-def _replay_test(code: ModuleCode, test: ast.expr) -> str:
-    if isinstance(test, ast.Call) and code.callee(test) in _REPLAYING:
-        return "replaying"
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return "not-replaying" if _replay_test(code, test.operand) == "replaying" else ""
-    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and any(
-        _replay_test(code, value) == "not-replaying" for value in test.values
-    ):
-        return "not-replaying"
-    return ""
-
-
-def _module_of(name: str) -> str | None:
-    """The entry of ``_MODULES`` that ``name`` is a call into (longest match), or None."""
-    parts = name.split(".")
-    for end in range(len(parts) - 1, 0, -1):
-        module = ".".join(parts[:end])
-        if module in _MODULES:
-            return module
-    return None
 
 
 def _lambdas(call: ast.Call) -> Iterable[ast.Lambda]:
@@ -774,18 +620,6 @@ def _lambdas(call: ast.Call) -> Iterable[ast.Lambda]:
     for value in (*call.args, *(k.value for k in call.keywords)):
         if isinstance(value, ast.Lambda):
             yield value
-
-
-def _span(statements: list[ast.stmt]) -> tuple[int, int]:
-    if not statements:
-        return (0, -1)
-    first = statements[0].lineno
-    last = max((getattr(s, "end_lineno", None) or s.lineno) for s in statements)
-    return (first, last)
-
-
-def _inside(line: int, spans: list[tuple[int, int]]) -> bool:
-    return any(first <= line <= last for first, last in spans)
 
 
 def _text(node: ast.AST) -> str:
