@@ -49,6 +49,13 @@ def test_tpr230_names_the_first_three_workflows_and_counts_the_rest(
     assert finding.message.startswith(f"This project defines workflows ({named}) but has no versioning strategy: ")
 
 
+def test_tpr230_names_a_workflow_class_defined_in_many_folders_once(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {f"samples/{folder}/workflows.py": workflow_module("AgentWorkflow") for folder in ("hello", "tools")}
+    [finding] = lint(tmp_path, monkeypatch, files, "TPR230")
+    assert finding.message.startswith("This project defines workflows (`AgentWorkflow`) but has no versioning")
+
+
 # -- TPR231: one finding per line, with every legacy API on it -----------------------------------------
 
 LEGACY = {

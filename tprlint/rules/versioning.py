@@ -33,9 +33,11 @@ def _production_workers(python: PythonProject) -> list[ResolvedWorker]:
 
 
 def _names(workflows: list[tuple[PythonFacts, WorkflowClass]]) -> str:
-    names = [f"`{w.name}`" for _, w in workflows[:3]]
-    more = f" and {len(workflows) - 3} more" if len(workflows) > 3 else ""
-    return ", ".join(names) + more
+    # Samples define one class name in many folders: each name once ("`AgentWorkflow`, `AgentWorkflow`"
+    # read as a mistake), and the count is of the names.
+    distinct = list(dict.fromkeys(w.name for _, w in workflows))
+    more = f" and {len(distinct) - 3} more" if len(distinct) > 3 else ""
+    return ", ".join(f"`{name}`" for name in distinct[:3]) + more
 
 
 # -- TPR230 ------------------------------------------------------------------------------------
