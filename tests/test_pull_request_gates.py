@@ -70,7 +70,8 @@ def test_a_baseline_accepts_todays_findings_and_gates_on_new_ones(shop: Path) ->
 
     # A second Worker without a drain in the same file is a new finding of the same rule.
     worker.write_text(worker.read_text() + "\n\nasync def spare(client):\n"
-                      "    return Worker(client, task_queue='spare', workflows=[OrderWorkflow])\n")
+                      "    return Worker(client, task_queue='spare', workflows=[OrderWorkflow],\n"
+                      "                  activities=[reserve_stock])\n")
     new = lint(shop, "--baseline", "tprlint-baseline.json", "-f", "concise")
     assert new.returncode == 1
     assert [line.split(": ")[1].split(" ")[0] for line in new.stdout.splitlines()] == ["TPR101"]

@@ -304,9 +304,9 @@ def hardcoded_target(project: Project) -> Iterator[Hit]:
 
 def worker_process_modules(project: Project) -> set[str]:
     """Modules loaded by a process that runs a Worker: each production module that constructs or
-    runs one, each entrypoint whose imports lead to one and that runs it (as TPR103 decides: a
-    starter that imports a worker module for its workflow classes does not run that module's
-    `main()`), each module a workload runs that leads to one, and everything these import."""
+    runs one, each entrypoint whose imports lead to one (but not through another entrypoint: a
+    starter that imports `worker.py` for a workflow class does not run that module's `main()`),
+    each module a workload runs that leads to one, and everything these import."""
     python = project.python
     builders = {w.module for w in python.workers if not is_test_path(w.location.path)}
     if not builders:
@@ -318,18 +318,19 @@ def worker_process_modules(project: Project) -> set[str]:
         if is_test_path(module.path) or not (key in builders or runs or module.is_entrypoint or key in linked):
             continue
         closure = python.closure(key)
-        leads_to_one = any(k in builders for k in closure)
-        if key in builders or runs or (leads_to_one and (key in linked or _runs_a_worker(project, module, closure))):
+        if key in builders or runs or (key in linked and any(k in builders for k in closure)) \
+                or _leads_to_a_worker(project, module, closure, builders):
             found.update(closure)
     return found
 
 
-def _runs_a_worker(project: Project, entry: PythonFacts, closure: list[str]) -> bool:
-    """Does the process of ``entry`` run a Worker: a run in a module it imports, but not one behind
-    another entrypoint's own `if __name__ == "__main__"`?"""
+def _leads_to_a_worker(project: Project, entry: PythonFacts, closure: list[str], builders: set[str]) -> bool:
+    """Does the process of ``entry`` build or run a Worker in a module it imports - not in another
+    entrypoint, whose Worker is its own process's (a starter imports `worker.py` for a workflow class
+    and never calls its `main()`)?"""
     python = project.python
     parsed = [python.modules[k] for k in closure if k in python.modules]
-    return any(python.runs(m) for m in parsed if m is entry or not m.is_entrypoint)
+    return any(m.key in builders or python.runs(m) for m in parsed if m is entry or not m.is_entrypoint)
 
 
 # -- TPR304 ----------------------------------------------------------------------------------------

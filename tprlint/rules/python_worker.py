@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tprlint.facts.python.values import Dur, Missing
+from tprlint.facts.python.values import Dur, Missing, Seq
 from tprlint.link.python_project import ResolvedWorker
 from tprlint.model import RelatedLocation
 from tprlint.rules.context import Hit, Project, is_test_path
@@ -45,12 +45,14 @@ def worker_graceful_shutdown_missing(project: Project) -> Iterator[Hit]:
 
 
 def _runs_no_activities(project: Project, worker: ResolvedWorker) -> bool:
-    """Is the Worker given no activities, no Nexus service handlers and no plugins (which may bring
-    either), all its keyword arguments seen, and has no Client of its process plugins? The SDK gives
+    """Is the Worker one of workflows only: given a list of workflows, but no activities, no Nexus service
+    handlers and no plugins (which may bring either), all its keyword arguments seen, and has no
+    Client of its process plugins? The SDK gives
     `graceful_shutdown_timeout` to activities alone ("time after shutdown is called that activities
     are given to complete")."""
-    if worker.unresolved_splat or not all(isinstance(worker.option(name), Missing)
-                                           for name in ("activities", "nexus_service_handlers", "plugins")):
+    workflows = worker.option("workflows")
+    if worker.unresolved_splat or not (isinstance(workflows, Seq) and workflows.items) or not all(
+            isinstance(worker.option(name), Missing) for name in ("activities", "nexus_service_handlers", "plugins")):
         return False  # an empty list is not trusted either: `activities = []` may be appended to
     # A Client's plugins are the Worker's too (the OpenAI Agents plugin brings its model activity):
     # any Client.connect with plugins in the process's modules may be this Worker's client.
