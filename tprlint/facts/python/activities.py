@@ -19,11 +19,10 @@ from tprlint.facts.python.activity_hazards import (
     Hazards,
     binding_of,
     class_of,
-    short_text,
 )
 from tprlint.facts.python.code import FunctionBody, ModuleCode
 from tprlint.facts.python.evaluate import Evaluator
-from tprlint.facts.python.names import Scope
+from tprlint.facts.python.names import Scope, source_text
 from tprlint.facts.python.values import Expr, Lit, Missing, Unknown
 from tprlint.model import Location
 
@@ -374,7 +373,7 @@ class _Extractor:
                 qualname = self.code.qualname(value) or ""
         elif isinstance(node, ast.Attribute):
             qualname = self._attribute_qualname(node, body)
-        return Target(qualname, body.evaluator.eval(node), short_text(node))
+        return Target(qualname, body.evaluator.eval(node), source_text(node, 80))
 
     def _attribute_qualname(self, node: ast.Attribute, body: FunctionBody) -> str:
         root = node
@@ -416,7 +415,7 @@ class _Extractor:
 
     def _splat_parts(self, node: ast.expr, scopes: list[Scope], body: FunctionBody | None,
                      depth: int) -> list[OptionPart]:
-        unresolved = [OptionPart(unresolved=f"**{short_text(node)}")]
+        unresolved = [OptionPart(unresolved=f"**{source_text(node, 80)}")]
         if depth > 8:
             return unresolved
         if isinstance(node, ast.Name):
@@ -532,7 +531,7 @@ class _Extractor:
 
     def _registered(self, node: ast.expr, scopes: list[Scope], body: FunctionBody | None,
                     depth: int) -> list[Registered]:
-        unknown = [Registered("unknown", "", short_text(node))]
+        unknown = [Registered("unknown", "", source_text(node, 80))]
         if depth > 8:
             return unknown
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
@@ -553,7 +552,7 @@ class _Extractor:
         if isinstance(node, ast.Call):
             callee = self.code.callee(node)
             if callee and self._is_project(callee):
-                return [Registered("instance", callee, short_text(node))]
+                return [Registered("instance", callee, source_text(node, 80))]
             return unknown
         return unknown
 
@@ -562,17 +561,17 @@ class _Extractor:
         base = node.value
         if isinstance(base, ast.Call):  # `PaymentActivities(db).charge`
             cls = self.code.callee(base)
-            return [Registered("method", f"{cls}.{node.attr}", short_text(node))] if cls else []
+            return [Registered("method", f"{cls}.{node.attr}", source_text(node, 80))] if cls else []
         if isinstance(base, ast.Name):
             kind, value, _ = binding_of(base.id, scopes)
             if kind == "value":  # `acts = PaymentActivities(db)` ... `acts.charge`
                 if isinstance(value, ast.Call) and self.code.callee(value):
-                    return [Registered("method", f"{self.code.callee(value)}.{node.attr}", short_text(node))]
+                    return [Registered("method", f"{self.code.callee(value)}.{node.attr}", source_text(node, 80))]
                 return []
             if kind != "global":
                 return []
         qualname = self.code.qualname(node)
-        return [Registered("ref", qualname, short_text(node))] if qualname else []
+        return [Registered("ref", qualname, source_text(node, 80))] if qualname else []
 
     # -- module-level values: option dicts and activity lists -----------------------------------------
 

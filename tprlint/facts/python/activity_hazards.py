@@ -10,7 +10,7 @@ import ast
 from dataclasses import dataclass
 
 from tprlint.facts.python.code import FunctionBody, ModuleCode
-from tprlint.facts.python.names import Scope
+from tprlint.facts.python.names import Scope, source_text
 from tprlint.model import Location
 
 # -- blocking calls (TPR205) -----------------------------------------------------------------------
@@ -101,7 +101,7 @@ class Hazards:
         methods = BLOCKING_CLIENTS[client]
         blocking = func.attr in methods if methods is not None else (
             func.attr not in _LOCAL_METHODS and not func.attr.startswith("_"))
-        return f"{short_text(func)} ({client})" if blocking else ""
+        return f"{source_text(func, 80)} ({client})" if blocking else ""
 
     def _client_of(self, node: ast.expr, body: FunctionBody) -> str:
         """The synchronous client class an object was built from: `requests.Session()`, `boto3.client(...)`."""
@@ -239,12 +239,3 @@ def _is_task_ref(node: ast.expr) -> bool:
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         return all(isinstance(e, (ast.Name, ast.Attribute)) for e in node.elts)
     return isinstance(node, (ast.Name, ast.Attribute))
-
-
-def short_text(node: ast.AST) -> str:
-    """A node's source text for a message, at most 80 characters."""
-    try:
-        text = ast.unparse(node)
-    except Exception:  # unparse of exotic trees; only used in messages
-        return "..."
-    return text if len(text) <= 80 else text[:77] + "..."

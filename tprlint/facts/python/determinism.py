@@ -37,7 +37,7 @@ from tprlint.facts.python.determinism_apis import (
     SEEDED,
     module_of,
 )
-from tprlint.facts.python.names import Scope
+from tprlint.facts.python.names import Scope, source_text
 from tprlint.facts.python.workflow_regions import Regions, child_blocks, regions_of
 from tprlint.facts.python.workflows import METHOD_ROLES
 from tprlint.model import Location
@@ -320,7 +320,7 @@ class _FunctionScanner:
         if func.attr == "run_in_executor":
             self._reason(TPR_CALL, "thread", "loop.run_in_executor", call)
         elif func.attr in LOG_METHODS and self._is_logger(receiver):
-            self._reason(TPR_LOG, "logger", f"{_text(receiver)}.{func.attr}", call)
+            self._reason(TPR_LOG, "logger", f"{source_text(receiver, 60, None)}.{func.attr}", call)
         elif func.attr in PATH_IO and self._is_path(receiver, 0):
             self._reason(TPR_CALL, "io", f"pathlib.Path.{func.attr}", call)
         elif isinstance(receiver, ast.Name):
@@ -408,7 +408,7 @@ class _FunctionScanner:
             candidates = [iterable]
         for candidate in candidates:
             if self._is_set(candidate, 0):
-                self._reason(TPR_SET, "set", _text(candidate), candidate)
+                self._reason(TPR_SET, "set", source_text(candidate, 60, None), candidate)
                 return
 
     def _is_set(self, expr: ast.expr, depth: int, names: bool = True) -> bool:
@@ -620,11 +620,3 @@ def _lambdas(call: ast.Call) -> Iterable[ast.Lambda]:
     for value in (*call.args, *(k.value for k in call.keywords)):
         if isinstance(value, ast.Lambda):
             yield value
-
-
-def _text(node: ast.AST) -> str:
-    try:
-        text = ast.unparse(node)
-    except Exception:  # unparse of exotic trees; only used in messages
-        return type(node).__name__
-    return text if len(text) <= 60 else text[:57] + "..."

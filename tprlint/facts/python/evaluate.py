@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from tprlint.facts.python.names import Imports, Scope, split_qualname
+from tprlint.facts.python.names import Imports, Scope, source_text, split_qualname
 from tprlint.facts.python.values import (
     TIMEDELTA_POSITIONAL,
     Attr,
@@ -62,7 +62,7 @@ class Evaluator:
             if any(isinstance(e, ast.Starred) for e in node.elts):
                 return Unknown("sequence with *unpacking")
             return Seq(tuple(self.eval(e, depth + 1) for e in node.elts[:_MAX_ITEMS]))
-        return Unknown(f"`{_short(node)}` is not a static value")
+        return Unknown(f"`{source_text(node, 60, None)}` is not a static value")
 
     def _name(self, name: str, depth: int) -> Expr:
         for scope in self.scopes:
@@ -89,7 +89,7 @@ class Evaluator:
             base = self.eval(node.value, depth + 1)
             if isinstance(base, (New, Attr, Ref, Fields)) or (isinstance(base, Obj) and _maybe_project(base.callee)):
                 return Attr(base, node.attr)
-        return Unknown(f"`{_short(node)}` is read at run time")
+        return Unknown(f"`{source_text(node, 60, None)}` is read at run time")
 
     def _ref(self, qualname: str) -> Expr:
         parts = split_qualname(qualname)
@@ -125,7 +125,7 @@ class Evaluator:
                 tuple(self.eval(a, depth + 1) for a in node.args[:_MAX_ITEMS]),
                 tuple((k.arg, self.eval(k.value, depth + 1)) for k in node.keywords if k.arg),
             )
-        return Unknown(f"`{_short(node)}` is computed at run time")
+        return Unknown(f"`{source_text(node, 60, None)}` is computed at run time")
 
     def _shadowed(self, name: str) -> bool:
         return any(name in scope.params or name in scope.assigned for scope in self.scopes)
@@ -157,12 +157,3 @@ def _maybe_project(qualname: str) -> bool:
     """Names of well-known libraries are never project constants."""
     root = qualname.split(".")[0]
     return root not in {"os", "sys", "datetime", "temporalio", "asyncio", "signal", "time", "typing"}
-
-
-def _short(node: ast.AST) -> str:
-    try:
-        text = ast.unparse(node)
-    except Exception:  # unparse of exotic trees; only used in messages
-        return type(node).__name__
-    return text if len(text) <= 60 else text[:57] + "..."
-

@@ -21,7 +21,7 @@ from tprlint.facts.python.facts import (
     WorkerRun,
 )
 from tprlint.facts.python.kwargs import kwargs_view
-from tprlint.facts.python.names import Imports, Scope
+from tprlint.facts.python.names import Imports, Scope, source_text
 from tprlint.facts.python.settings_classes import settings_class
 from tprlint.facts.python.values import Env, Expr, Fields, Lit, Missing, Ref, Unknown, scalar
 from tprlint.model import Location
@@ -204,7 +204,7 @@ class _ModuleVisitor:
         if isinstance(node.func, ast.Attribute) and node.func.attr == "run" and not node.args:
             builder = self._run_of(node.func.value, scope)
             if builder is not None:
-                self.facts.runs.append(WorkerRun(self._loc(node), f"{_text(node.func.value)}.run()", builder))
+                self.facts.runs.append(WorkerRun(self._loc(node), f"{source_text(node.func.value)}.run()", builder))
 
     def _worker(self, node: ast.Call, qualname: str, evaluator: Evaluator, scope: Scope, function: str,
                 func_node: ast.FunctionDef | ast.AsyncFunctionDef | None) -> None:
@@ -233,7 +233,7 @@ class _ModuleVisitor:
                 if GRACEFUL in view.items:
                     graceful = scalar(view.items[GRACEFUL])
                 elif not view.complete:
-                    unresolved = f"**{_text(splat)}"
+                    unresolved = f"**{source_text(splat)}"
         options: dict[str, Expr] = {}
         for keyword in node.keywords:
             if keyword.arg is not None:
@@ -359,10 +359,3 @@ def _is_main_guard(test: ast.expr) -> bool:
     has_name = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
     has_main = any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
     return has_name and has_main
-
-
-def _text(node: ast.AST) -> str:
-    try:
-        return ast.unparse(node)
-    except Exception:  # unparse of exotic trees; only used in messages
-        return "..."

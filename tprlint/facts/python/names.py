@@ -249,3 +249,13 @@ NOTED_TYPES = frozenset({
 
 # Methods that change a dict in place: after any of them, the dict literal is not the whole story.
 _MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__"})
+
+
+def source_text(node: ast.AST, limit: int | None = None, fallback: str | None = "...") -> str:
+    """A node's source text for a message, cut to ``limit`` characters; ``fallback`` (or, when None,
+    the node's type name) for an exotic tree ``ast.unparse`` cannot print."""
+    try:
+        text = ast.unparse(node)
+    except Exception:  # only used in messages: never worth failing a file for
+        return fallback if fallback is not None else type(node).__name__
+    return text if limit is None or len(text) <= limit else text[:limit - 3] + "..."

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 
 from tprlint.facts.python.code import FunctionBody, ModuleCode
-from tprlint.facts.python.names import split_qualname
+from tprlint.facts.python.names import source_text, split_qualname
 from tprlint.facts.python.values import Expr, Lit, Missing, Seq, Sym
 from tprlint.model import Location
 
@@ -280,14 +280,14 @@ class _Extractor:
         callee = self.callee(call)
         func = call.func
         if callee in _EXIT_CALLS:
-            found.exits.append(Exit(f"{_text(func)}()", self.code.loc(call), _EXIT_CALLS[callee]))
+            found.exits.append(Exit(f"{source_text(func, 60)}()", self.code.loc(call), _EXIT_CALLS[callee]))
         elif isinstance(func, ast.Name) and func.id in ("exit", "quit") and not callee \
                 and func.id not in body.scope.assigned:
             found.exits.append(Exit(f"{func.id}()", self.code.loc(call), "exit"))
         elif callee in _SIGNAL_FORWARDERS:
-            found.drains.append(f"forwards the signal with `{_text(func)}()`")
+            found.drains.append(f"forwards the signal with `{source_text(func, 60)}()`")
         elif isinstance(func, ast.Attribute) and func.attr == "stop" and self._is_loop(body, func.value):
-            found.exits.append(Exit(f"{_text(func)}()", self.code.loc(call), "loop"))
+            found.exits.append(Exit(f"{source_text(func, 60)}()", self.code.loc(call), "loop"))
         elif (target := self._target(body, func, callee)) is not None:
             found.calls.append(target)
         elif isinstance(func, ast.Attribute) and _is_drain_name(func.attr):
@@ -323,7 +323,7 @@ class _Extractor:
         if node.exc is None:
             return Exit("raise", location, "raise")
         target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
-        text = f"raise {_text(target)}"
+        text = f"raise {source_text(target, 60)}"
         qualname = self.code.qualname(target) or ""
         if isinstance(target, ast.Name) and target.id in _EXIT_EXCEPTIONS and not qualname:
             return Exit(text, location, "exit")
@@ -403,7 +403,7 @@ class _Extractor:
             given = len(call.args) + len(call.keywords)
             if given < 2 and not any(isinstance(a, ast.Starred) for a in call.args) \
                     and all(k.arg is not None for k in call.keywords):
-                self.facts.history_from_json.append(Use(loc, _text(call)))
+                self.facts.history_from_json.append(Use(loc, source_text(call, 60)))
         elif callee == _SANDBOX_UNRESTRICTED:
             self.facts.sandbox_escapes.append(Use(loc, "`workflow.unsafe.sandbox_unrestricted()`"))
         elif attr == "with_passthrough_all_modules" and self.temporal:
@@ -412,7 +412,8 @@ class _Extractor:
             intent = next((k for k in call.keywords if k.arg == "versioning_intent"), None)
             if intent is not None and not (isinstance(intent.value, ast.Constant) and intent.value.value is None):
                 where = self.code.loc(intent)  # the keyword: the call may span many lines
-                self.facts.legacy_versioning.append(Use(where, f"`versioning_intent=` on `{_text(call.func)}()`"))
+                called = source_text(call.func, 60)
+                self.facts.legacy_versioning.append(Use(where, f"`versioning_intent=` on `{called}()`"))
                 self._intent_calls.append((call.lineno, call.end_lineno or call.lineno))
 
     def _versioning_intent_refs(self, body: FunctionBody) -> None:
@@ -469,7 +470,7 @@ class _Extractor:
 
     def _handler(self, body: FunctionBody, node: ast.expr, depth: int = 0) -> tuple[str, Behaviour | None]:
         """How a handler argument is written, and what calling it does (None: not understood)."""
-        text = _text(node)
+        text = source_text(node, 60)
         if depth > 3:
             return text, None
         if isinstance(node, ast.Lambda):
@@ -583,7 +584,7 @@ class _Extractor:
         self.facts.health_routes.append(HealthRoute(
             location=self.code.loc(site), path=path, app=app, framework=framework, via=via, handler=handler.qualname,
             returns=tuple(returns), may_fail=may_fail,
-            annotation=_text(node.returns) if node.returns is not None else "",
+            annotation=source_text(node.returns, 60) if node.returns is not None else "",
             response_model=any(k.arg == "response_model" for k in site.keywords),
             default_status=default_status,
         ))
@@ -594,7 +595,7 @@ class _Extractor:
         loc = self.code.loc(statement)
         if value is None or (isinstance(value, ast.Constant) and value.value is None):
             return RouteReturn(loc, "none", "?", (), "None")
-        text = _text(value)
+        text = source_text(value, 60)
         if isinstance(value, ast.Tuple) and len(value.elts) in (2, 3):
             statuses = _status_codes(body, value.elts[1])
             if statuses is None:
@@ -722,11 +723,3 @@ def _dotted(node: ast.expr) -> str:
     if isinstance(node, ast.Attribute):
         return f"{_dotted(node.value)}.{node.attr}"
     return "..."
-
-
-def _text(node: ast.AST) -> str:
-    try:
-        text = ast.unparse(node)
-    except Exception:  # unparse of exotic trees; only used in messages
-        return "..."
-    return text if len(text) <= 60 else text[:57] + "..."
