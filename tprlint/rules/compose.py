@@ -15,10 +15,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
-from tprlint.facts.compose import COMPOSE_DEFAULT_GRACE, ComposeConfig, ComposeService, is_dev_service
+from tprlint.facts.compose import COMPOSE_DEFAULT_GRACE, ComposeConfig, ComposeEnv, ComposeService, is_dev_service
 from tprlint.facts.python.values import describe_seconds
 from tprlint.link.compose_links import compose_env, in_config, links_by_service, per_service, production_configs
-from tprlint.model import RelatedLocation
+from tprlint.model import Location, RelatedLocation
 from tprlint.rules.context import Hit, Project
 from tprlint.rules.drain import drain_text, longest_drain, undecided_drain
 
@@ -212,7 +212,10 @@ def with_compose_part(manifests: Callable[[Project], Iterable[Hit]],
 
 def compose_secret_in_plain_env(project: Project) -> Iterator[Hit]:
     """TPR412 (compose part): a credential written into any compose service's environment, judged as
-    Kubernetes env is. A Temporal server's database password is TPR509's (compose part)."""
+    Kubernetes env is. A Temporal server's database password is TPR509's (compose part). A variable
+    that several services share through a YAML anchor (``<<: *common-env``) is one line: one finding,
+    naming each service."""
+    found: dict[tuple[Location, str], list[tuple[ComposeService, ComposeEnv]]] = {}
     for config in production_configs(project.compose_configs):
         for service in config.services:
             if is_dev_service(service):
@@ -221,22 +224,24 @@ def compose_secret_in_plain_env(project: Project) -> Iterator[Hit]:
                 if not env.literal_secret or (server_repo(service) is not None and env.secret_literal
                                               and _DB_PASSWORD.search(env.name)):
                     continue
-                if not _literal_in_every_config(project, config, service.name, env.name, judged=True):
-                    continue
-                what = {"private-key": "holds a private key in a literal value",
-                        "url-password": "holds a URL with a password in a literal value"}.get(
-                            env.literal_secret, "has a literal value")
-                yield Hit(
-                    env.location,
-                    f"Environment variable {env.name} of compose service `{service.name}`"
-                    f"{f' ({service.image})' if service.image else ''} {what}: anyone who can read the "
-                    "repository, its history or CI logs has the credential. Read it from outside the file - "
-                    f"`{env.name}: ${{{env.name}:?}}` with the value in the deploy environment or an untracked "
-                    "`.env` file, or a compose `secrets:` file (many images read `<NAME>_FILE`) - then rotate "
-                    "it. The value is not shown in this report.",
-                    anchor=f"{service.ref}/env/{env.name}",
-                    redact_source=True,
-                )
+                if _literal_in_every_config(project, config, service.name, env.name, judged=True):
+                    found.setdefault((env.location, env.name), []).append((service, env))
+    for (location, name), uses in found.items():
+        service, env = uses[0]
+        services = " and ".join(f"`{s.name}`{f' ({s.image})' if s.image else ''}" for s, _ in uses)
+        what = {"private-key": "holds a private key in a literal value",
+                "url-password": "holds a URL with a password in a literal value"}.get(
+                    env.literal_secret, "has a literal value")
+        yield Hit(
+            location,
+            f"Environment variable {name} of compose service{'s' if len(uses) > 1 else ''} {services} {what}: "
+            "anyone who can read the repository, its history or CI logs has the credential. Read it from "
+            f"outside the file - `{name}: ${{{name}:?}}` with the value in the deploy environment or an "
+            "untracked `.env` file, or a compose `secrets:` file (many images read `<NAME>_FILE`) - then "
+            "rotate it. The value is not shown in this report.",
+            anchor=f"{service.ref}/env/{name}",
+            redact_source=True,
+        )
 
 
 def _literal_in_every_config(project: Project, first: ComposeConfig, service: str, name: str,
