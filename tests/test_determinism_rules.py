@@ -278,3 +278,41 @@ def test_a_changed_configuration_is_applied_to_a_project_already_analysed(tmp_pa
     )
     assert [(r.location.path, r.location.line) for r in hit.related] == [("app/workflows.py", 9)]
     assert list(RULES["TPR210"](Project(python=python, config=plain))) == []
+
+
+FALLBACKS = """\
+import random
+import uuid
+from datetime import datetime
+
+from temporalio import workflow
+
+
+@workflow.defn
+class W:
+    @workflow.run
+    async def run(self) -> str:
+        try:
+            now = workflow.now()
+        except Exception:  # never runs inside a workflow: not judged
+            now = datetime.now()
+        try:
+            parent = workflow.info().parent.workflow_id  # AttributeError without a parent
+        except AttributeError:
+            parent = str(uuid.uuid4())
+        try:
+            token = workflow.uuid4()  # raises in a query or an update validator, inside a workflow
+        except Exception:
+            token = random.random()
+        return f"{now}{parent}{token}"
+"""
+
+
+def test_tpr210_only_a_fallback_that_cannot_run_inside_a_workflow_is_left_out(tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    found = lint(tmp_path, monkeypatch, {"app/workflows.py": FALLBACKS}, "TPR210")
+    lines = FALLBACKS.splitlines()
+    assert [f.location.line for f in found] == [
+        next(i for i, line in enumerate(lines, 1) if "uuid.uuid4()" in line),
+        next(i for i, line in enumerate(lines, 1) if "random.random()" in line),
+    ]

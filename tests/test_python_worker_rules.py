@@ -58,3 +58,31 @@ def test_tpr103_an_entrypoint_with_a_handler_does_not_end_the_search(tmp_path: P
                              "    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: None)\n")
     files = {"a_handled/main.py": handled, "b_plain/main.py": source}
     assert lint(tmp_path, monkeypatch, files, "TPR103") == at(files, "b_plain/main.py", "await first.run()")
+
+
+WORKFLOWS_ONLY = """\
+from temporalio.worker import Worker
+from app.workflows import OrderWorkflow
+
+
+def make_worker(client):
+    return Worker(client, task_queue="orders", workflows=[OrderWorkflow])
+"""
+
+
+@pytest.mark.parametrize(("connect", "flagged"), [
+    ('Client.connect(address)', False),  # a workflow-only Worker: no activity to give the timeout to
+    ('Client.connect(address, plugins=[OpenAIAgentsPlugin()])', True),  # the plugin brings activities
+    ('Client.connect(address, **client_options())', True),  # keyword arguments tprlint cannot see
+])
+def test_tpr101_a_workflow_only_worker_is_judged_when_its_process_makes_a_client_that_may_have_plugins(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, connect: str, flagged: bool) -> None:
+    main = ("import asyncio\nfrom temporalio.client import Client\n"
+            "from temporalio.contrib.openai_agents import OpenAIAgentsPlugin\nfrom app.workers import make_worker\n"
+            "from app.options import client_options\n\n\n"
+            f"async def main(address):\n    client = await {connect}\n    await make_worker(client).run()\n\n\n"
+            'if __name__ == "__main__":\n    asyncio.run(main("temporal:7233"))\n')
+    files = {"app/main.py": main, "app/workers.py": WORKFLOWS_ONLY,
+             "app/options.py": "def client_options():\n    return {}\n"}
+    assert lint(tmp_path, monkeypatch, files, "TPR101") == (at(files, "app/workers.py", "return Worker") if flagged
+                                                             else [])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import run_cli, write_tree
 
 MAIN = """
@@ -93,3 +94,27 @@ async def main(x):
     await x.run()
 """
     assert _findings(tmp_path, {"app/worker.py": worker}, "--select", "TPR001,TPR302") == [("TPR302", "app/worker.py")]
+
+
+FACTORY_SHAPES = {
+    "branches": f"def make(client, x=False):\n    if x:\n        w = {WORKER}\n    else:\n"
+                f"        w = {WORKER}\n    return w\n",
+    "conditional": f"def make(client, x=False):\n    return {WORKER} if x else {WORKER}\n",
+    "alias": f"def make(client):\n    w = {WORKER}\n    worker = w\n    return worker\n",
+    "kept": f"class Holder:\n    worker = None\n\ndef make(client):\n    Holder.worker = {WORKER}\n"
+            "    return Holder.worker\n",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(FACTORY_SHAPES))
+def test_factories_written_every_common_way_count(tmp_path: Path, shape: str) -> None:
+    files = {"app/main.py": MAIN.format(name="make").replace("await make(None)", "make(None)"),
+             "app/setup.py": SETUP_HEAD + FACTORY_SHAPES[shape]}
+    assert _findings(tmp_path, files, "--select", "TPR103") == [("TPR103", "app/main.py")]
+
+
+def test_a_factory_method_counts(tmp_path: Path) -> None:
+    setup = SETUP_HEAD + f"class Factory:\n    @classmethod\n    def create(cls, client):\n        return {WORKER}\n"
+    main = MAIN.format(name="Factory").replace("await Factory(None)", "Factory.create(None)")
+    found = _findings(tmp_path, {"app/main.py": main, "app/setup.py": setup}, "--select", "TPR103")
+    assert found == [("TPR103", "app/main.py")]

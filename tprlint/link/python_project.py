@@ -10,7 +10,14 @@ from pathlib import PurePosixPath
 from typing import Protocol
 
 from tprlint.facts.pyproject import ConsoleScript
-from tprlint.facts.python.facts import WORKER_CLASSES, ImportedModule, PythonFacts, WorkerConstruction, WorkerRun
+from tprlint.facts.python.facts import (
+    UNTRACED,
+    WORKER_CLASSES,
+    ImportedModule,
+    PythonFacts,
+    WorkerConstruction,
+    WorkerRun,
+)
 from tprlint.facts.python.names import shared_suffix_index, split_qualname
 from tprlint.facts.python.values import Attr, Expr, Missing, Ref, Unknown, fold
 from tprlint.model import Location
@@ -287,19 +294,33 @@ class PythonProject:
             return memo[qualname]
         if qualname in path or len(path) >= _MAX_FACTORY_DEPTH:
             return False  # a factory calling itself, or a chain deeper than any real one
-        parts = split_qualname(qualname)
-        candidates = self.resolve_module(parts[0]) if parts is not None else []
-        module = self.module(candidates[0]) if len(candidates) == 1 else None
-        if parts is None or module is None:
+        module, name = self._definition_of(qualname)
+        if module is None:
             found = False
-        elif parts[1] in module.classes:
+        elif name in module.classes:
             found = self._wrapper(qualname) is not None  # a class deriving from Worker
         else:
             inner = path | {qualname}
-            found = any(callee in WORKER_CLASSES or self._returns_worker(callee, inner, memo)
-                        for callee in module.returned_calls.get(parts[1], ()))
+            returned = module.returned_calls.get(name, ())
+            found = any(callee in WORKER_CLASSES or self._returns_worker(callee, inner, memo) for callee in returned)
+            if not found and UNTRACED in returned:
+                # It returns something tprlint cannot follow (`return self._worker`): a function
+                # that builds a Worker may well return it.
+                found = any(site.function == name and not site.in_subclass_init for site in module.workers)
         memo[qualname] = found
         return found
+
+    def _definition_of(self, qualname: str) -> tuple[PythonFacts | None, str]:
+        """The module defining ``qualname`` and its name there: a function or class (``mod.make``),
+        or a method of a class (``mod.Factory.create`` -> "Factory.create")."""
+        for parts in (split_qualname(qualname), _method_parts(qualname)):
+            if parts is None:
+                continue
+            candidates = self.resolve_module(parts[0])
+            module = self.module(candidates[0]) if len(candidates) == 1 else None
+            if module is not None:
+                return module, parts[1]
+        return None, ""
 
     def may_build_or_run_workers(self, module: PythonFacts) -> bool:
         """May the module run a Worker, build one, or define what builds one? A ``super().__init__(...)``
@@ -355,6 +376,13 @@ class PythonProject:
             if found is not None:
                 return (module, own) if own is not None and _decides_timeout(own) else found
         return None
+
+
+def _method_parts(qualname: str) -> tuple[str, str] | None:
+    """``mod.Factory.create`` -> ("mod", "Factory.create") (``path:`` keys too)."""
+    head, _, method = qualname.rpartition(".")
+    parts = split_qualname(head) if head else None
+    return (parts[0], f"{parts[1]}.{method}") if parts is not None else None
 
 
 _MAX_FACTORY_DEPTH = 8  # factories returning what other factories return: deeper is not real code

@@ -304,9 +304,9 @@ def hardcoded_target(project: Project) -> Iterator[Hit]:
 
 def worker_process_modules(project: Project) -> set[str]:
     """Modules loaded by a process that runs a Worker: each production module that constructs or
-    runs one, each entrypoint whose imports lead to one (but not through another entrypoint: a
-    starter that imports `worker.py` for a workflow class does not run that module's `main()`),
-    each module a workload runs that leads to one, and everything these import."""
+    runs one, each entrypoint whose imports lead to one, and everything these import. (A starter that
+    imports `worker.py` for a workflow class counts too: tprlint cannot tell whether it calls the
+    function there that runs the Worker.)"""
     python = project.python
     builders = {w.module for w in python.workers if not is_test_path(w.location.path)}
     if not builders:
@@ -318,19 +318,9 @@ def worker_process_modules(project: Project) -> set[str]:
         if is_test_path(module.path) or not (key in builders or runs or module.is_entrypoint or key in linked):
             continue
         closure = python.closure(key)
-        if key in builders or runs or (key in linked and any(k in builders for k in closure)) \
-                or _leads_to_a_worker(project, module, closure, builders):
+        if key in builders or runs or any(k in builders for k in closure):
             found.update(closure)
     return found
-
-
-def _leads_to_a_worker(project: Project, entry: PythonFacts, closure: list[str], builders: set[str]) -> bool:
-    """Does the process of ``entry`` build or run a Worker in a module it imports - not in another
-    entrypoint, whose Worker is its own process's (a starter imports `worker.py` for a workflow class
-    and never calls its `main()`)?"""
-    python = project.python
-    parsed = [python.modules[k] for k in closure if k in python.modules]
-    return any(m.key in builders or python.runs(m) for m in parsed if m is entry or not m.is_entrypoint)
 
 
 # -- TPR304 ----------------------------------------------------------------------------------------

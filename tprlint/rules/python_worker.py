@@ -17,11 +17,15 @@ _FIX_TIMEOUT = (
 
 def worker_graceful_shutdown_missing(project: Project) -> Iterator[Hit]:
     """TPR101: a Worker that cancels its running activities the moment shutdown starts."""
+    with_plugins: set[str] | None = None  # modules with a Client that may have plugins, once needed
     for worker in project.python.workers:
         if is_test_path(worker.location.path):
             continue  # tests may
-        if _runs_no_activities(project, worker):
-            continue  # the timeout is the time activities are given to finish: it has none to give it to
+        if _workflows_only(worker):
+            if with_plugins is None:
+                with_plugins = _modules_with_client_plugins(project)
+            if not _in_a_process_with(project, worker.module, with_plugins):
+                continue  # the timeout is the time activities are given to finish: it has none to give it to
         if worker.unresolved_splat and isinstance(worker.graceful, Missing):
             # an unseen **kwargs may well carry the timeout: never guess, but say so
             where = f"{worker.location.path}:{worker.location.line}"
@@ -44,21 +48,33 @@ def worker_graceful_shutdown_missing(project: Project) -> Iterator[Hit]:
         )
 
 
-def _runs_no_activities(project: Project, worker: ResolvedWorker) -> bool:
-    """Is the Worker one of workflows only: given a list of workflows, but no activities, no Nexus service
-    handlers and no plugins (which may bring either), all its keyword arguments seen, and has no
-    Client of its process plugins? The SDK gives
+def _workflows_only(worker: ResolvedWorker) -> bool:
+    """Is the Worker given a list of workflows and none of activities, Nexus service handlers and
+    plugins (which may bring either), all its keyword arguments seen? The SDK gives
     `graceful_shutdown_timeout` to activities alone ("time after shutdown is called that activities
-    are given to complete")."""
+    are given to complete"). An empty list is not trusted: `activities = []` may be appended to."""
     workflows = worker.option("workflows")
-    if worker.unresolved_splat or not (isinstance(workflows, Seq) and workflows.items) or not all(
-            isinstance(worker.option(name), Missing) for name in ("activities", "nexus_service_handlers", "plugins")):
-        return False  # an empty list is not trusted either: `activities = []` may be appended to
-    # A Client's plugins are the Worker's too (the OpenAI Agents plugin brings its model activity):
-    # any Client.connect with plugins in the process's modules may be this Worker's client.
+    return not worker.unresolved_splat and isinstance(workflows, Seq) and bool(workflows.items) and all(
+        isinstance(worker.option(name), Missing) for name in ("activities", "nexus_service_handlers", "plugins"))
+
+
+def _modules_with_client_plugins(project: Project) -> set[str]:
+    """Modules that make a Client with plugins, or with keyword arguments tprlint cannot see (other
+    than envconfig's, which hold none): a Client's plugins are its Workers' too (the OpenAI Agents
+    plugin brings its model activity)."""
+    return {key for key, module in project.python.modules.items()
+            if any(not isinstance(c.plugins, Missing) or (c.unresolved_splat and not c.envconfig)
+                   for c in module.client.connects)}
+
+
+def _in_a_process_with(project: Project, worker_module: str, modules: set[str]) -> bool:
+    """Can one process load both the Worker's module and one of ``modules``: does some module's
+    import closure hold both (an entrypoint making the Client and calling the Worker's factory)?"""
+    if not modules:
+        return False
     python = project.python
-    modules = (python.modules[k] for k in python.closure(worker.module) if k in python.modules)
-    return all(isinstance(connect.plugins, Missing) for module in modules for connect in module.client.connects)
+    return any(worker_module in closure and not modules.isdisjoint(closure)
+               for closure in (set(python.closure(key)) for key in python.modules))
 
 
 def worker_no_sigterm_handler(project: Project) -> Iterator[Hit]:

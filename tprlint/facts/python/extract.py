@@ -12,6 +12,7 @@ from tprlint.facts.python.code import FunctionBody, FunctionNode, ModuleCode, co
 from tprlint.facts.python.evaluate import Evaluator
 from tprlint.facts.python.extractors import EXTRACTORS
 from tprlint.facts.python.facts import (
+    UNTRACED,
     WORKER_CLASSES,
     ClassDef,
     ImportedModule,
@@ -170,10 +171,11 @@ class _ModuleVisitor:
     def _visit(self, body: FunctionBody) -> None:
         scope = body.scope
         func_node = body.node if isinstance(body.node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
-        if func_node is not None and "." not in body.qualname:
-            returned = tuple(dict.fromkeys(q for q in map(self.imports.qualname, _returned_calls(body)) if q))
-            if returned:
-                self.facts.returned_calls[body.qualname] = returned
+        if func_node is not None and (body.qualname.count(".") == 0 or body.class_name):
+            returned = _returned_callees(body)
+            names = [self.imports.qualname(c) or UNTRACED if c is not None else UNTRACED for c in returned]
+            if names:
+                self.facts.returned_calls[body.qualname] = tuple(dict.fromkeys(names))
         for call in body.calls:
             self._call(call, body.evaluator, scope, body.qualname, body.class_name, func_node)
         for statement in body.withs:
@@ -299,18 +301,28 @@ class _ModuleVisitor:
         return location(self.path, node)
 
 
-def _returned_calls(body: FunctionBody) -> list[ast.expr]:
-    """What the calls whose result the function returns call: ``return make(...)``, ``return await
-    make(...)``, or ``w = make(...)`` then ``return w``."""
-    found: list[ast.expr] = []
-    for statement in body.returns:
-        value = statement.value
-        if isinstance(value, ast.Name):
-            value = body.scope.single_value(value.id)
+def _returned_callees(body: FunctionBody) -> list[ast.expr | None]:
+    """What the calls whose result the function returns call - ``return make(...)``, ``return await
+    make(...)``, ``return a() if x else b()``, ``w = make(...)`` (on any path) then ``return w`` -
+    and None for a returned value that is no such call (``return self._worker``; ``return None`` is left out)."""
+    found: list[ast.expr | None] = []
+
+    def follow(value: ast.expr | None, depth: int) -> None:
         if isinstance(value, ast.Await):
             value = value.value
         if isinstance(value, ast.Call):
             found.append(value.func)
+        elif isinstance(value, ast.IfExp) and depth < 8:
+            follow(value.body, depth + 1)
+            follow(value.orelse, depth + 1)
+        elif isinstance(value, ast.Name) and value.id in body.scope.assigned and depth < 8:
+            for bound in body.scope.assigned[value.id]:  # `w = Worker(a)` in one branch, `Worker(b)` in another
+                follow(bound, depth + 1)
+        elif value is not None and not (isinstance(value, ast.Constant) and value.value is None):
+            found.append(None)
+
+    for statement in body.returns:
+        follow(statement.value, 0)
     return found
 
 

@@ -39,6 +39,9 @@ class WorkerConstruction:
     options: tuple[tuple[str, Expr], ...] = ()
 
 
+UNTRACED = "?"  # in ``PythonFacts.returned_calls``: a returned value that is no call tprlint can name
+
+
 @dataclass(frozen=True)
 class WorkerRun:
     """Evidence that a Worker is run here: ``await w.run()``, ``async with Worker(...)``."""
@@ -78,8 +81,9 @@ class PythonFacts:
     functions: set[str] = field(default_factory=set)  # module-level function names
     workers: list[WorkerConstruction] = field(default_factory=list)
     runs: list[WorkerRun] = field(default_factory=list)
-    # Module-level functions -> the callees whose result they return (``return make(...)``, ``w =
-    # Worker(...)`` then ``return w``): what a call of the function gives, for ``PythonProject.runs``.
+    # Module-level functions and methods ("Factory.create") -> the callees whose result they return
+    # (``return make(...)``, ``w = Worker(...)`` then ``return w``), and UNTRACED when they return
+    # something else too: what a call of the function gives, for ``PythonProject.runs``.
     returned_calls: dict[str, tuple[str, ...]] = field(default_factory=dict)
     signal_handlers: list[SignalHandler] = field(default_factory=list)
     main_guard: Location | None = None

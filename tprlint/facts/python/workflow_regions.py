@@ -23,12 +23,10 @@ PASSED_THROUGH = _UNSAFE + "imports_passed_through"
 UNRESTRICTED = _UNSAFE + "sandbox_unrestricted"
 REPLAYING = frozenset({_UNSAFE + "is_replaying", _UNSAFE + "is_replaying_history_events"})
 _IN_WORKFLOW = "temporalio.workflow.in_workflow"
-# Workflow calls that raise outside a workflow ("not in workflow event loop") and never inside one:
-# a `try` of nothing else falls back only outside a workflow.
-_RAISE_OUTSIDE_ONLY = frozenset(f"temporalio.workflow.{name}" for name in (
-    "now", "time", "time_ns", "info", "random", "uuid4", "instance", "memo", "payload_converter",
-    "in_workflow", "get_current_details",
-))
+# Workflow calls that raise outside a workflow ("not in workflow event loop") and never inside one
+# (not random() or uuid4(): they raise in a query handler or an update validator too): a `try` that
+# does nothing but call them falls back only outside a workflow.
+_RAISE_OUTSIDE_ONLY = frozenset(f"temporalio.workflow.{name}" for name in ("now", "time", "time_ns", "info"))
 
 Span = tuple[int, int]
 
@@ -104,11 +102,9 @@ def _outside_workflow_spans(code: ModuleCode, statements: list[ast.stmt]) -> Ite
     ``if workflow.in_workflow():``, or what follows it when it returns (the body of ``if not
     workflow.in_workflow():``)."""
     for index, statement in enumerate(statements):
-        if isinstance(statement, ast.Try) and statement.handlers:
-            calls = [n for s in statement.body for n in ast.walk(s) if isinstance(n, ast.Call)]
-            if calls and all(code.callee(c) in _RAISE_OUTSIDE_ONLY for c in calls):
-                for handler in statement.handlers:
-                    yield span(handler.body)
+        if isinstance(statement, ast.Try) and statement.handlers and _only_outside_raises(code, statement.body):
+            for handler in statement.handlers:
+                yield span(handler.body)
         elif isinstance(statement, ast.If):
             test = statement.test
             negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
@@ -120,6 +116,24 @@ def _outside_workflow_spans(code: ModuleCode, statements: list[ast.stmt]) -> Ite
                     yield span(rest)  # `if workflow.in_workflow(): return ...` then the fallback
         for block in child_blocks(statement):
             yield from _outside_workflow_spans(code, block)
+
+
+def _only_outside_raises(code: ModuleCode, body: list[ast.stmt]) -> bool:
+    """Is every statement an import, or a bare call of one of ``_RAISE_OUTSIDE_ONLY`` (alone or
+    assigned to a name: `now = workflow.now()`)? Anything more (`workflow.info().parent.workflow_id`,
+    a subscript, a raise) may raise inside a workflow too."""
+    calls = 0
+    for statement in body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            continue
+        value = statement.value if isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign)) else None
+        targets = statement.targets if isinstance(statement, ast.Assign) else (
+            [statement.target] if isinstance(statement, ast.AnnAssign) else [])
+        if not (isinstance(value, ast.Call) and code.callee(value) in _RAISE_OUTSIDE_ONLY
+                and all(isinstance(t, ast.Name) for t in targets)):
+            return False
+        calls += 1
+    return calls > 0
 
 
 def child_blocks(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
