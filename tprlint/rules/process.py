@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from tprlint.facts.python.facts import PythonFacts
+from tprlint.facts.python.health_routes import HealthRoute, RouteReturn, is_health_path
 from tprlint.facts.python.names import split_qualname
-from tprlint.facts.python.process import Behaviour, Exit, HealthRoute, RouteReturn, SignalInstall, is_health_path
+from tprlint.facts.python.process import Behaviour, Exit, SignalInstall
 from tprlint.facts.python.values import Lit, Missing, Obj, is_true, qualname_of
 from tprlint.model import RelatedLocation
 from tprlint.rules.context import Hit, Project, is_test_path

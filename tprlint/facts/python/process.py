@@ -1,5 +1,5 @@
-"""Facts about the worker process beyond the Worker call: what signal handlers do, health routes,
-sandbox escape hatches, versioning APIs and replay-test APIs.
+"""Facts about the worker process beyond the Worker call: what signal handlers do, sandbox escape
+hatches, versioning APIs and replay-test APIs; health routes are ``health_routes``'.
 
 Everything is read from the per-scope index (``ModuleCode.bodies``); the only walks are of single
 lambda expressions. Handlers are summarised per function (``Behaviour``) so the project phase can
@@ -9,14 +9,13 @@ follow a handler into the function it names, in this module or another one.
 from __future__ import annotations
 
 import ast
-import http
-import re
 import sys
 from dataclasses import dataclass, field
 
 from tprlint.facts.python.code import FunctionBody, ModuleCode
+from tprlint.facts.python.health_routes import HealthRoute, RouteReader, call_argument
 from tprlint.facts.python.names import source_text, split_qualname
-from tprlint.facts.python.values import Expr, Lit, Missing, Seq, Sym
+from tprlint.facts.python.values import Expr, Seq, Sym
 from tprlint.model import Location
 
 # -- signal handlers ---------------------------------------------------------------------------
@@ -73,49 +72,6 @@ class SignalInstall:
     @property
     def handles_sigterm(self) -> bool:
         return "SIGTERM" in self.signals
-
-
-# -- health routes -----------------------------------------------------------------------------
-
-_HEALTH_SEGMENTS = frozenset({
-    "ready", "readyz", "readiness", "health", "healthz", "healthcheck", "health-check", "health_check",
-    "livez", "live", "liveness", "alive",
-})
-_ROUTE_DECORATORS = frozenset({"get", "route", "api_route", "head"})
-_FAIL_WORDS = frozenset({
-    "not ready", "not_ready", "notready", "unready", "unhealthy", "not healthy", "not_healthy", "error",
-    "fail", "failed", "failing", "failure", "down", "unavailable", "not ok", "starting", "stopping",
-    "shutting down", "shutting_down", "draining", "dead", "not running", "not_running", "disconnected",
-})
-_OK_WORDS = frozenset({"ok", "ready", "healthy", "up", "pass", "alive", "running", "live", "serving", "success"})
-_FLAG_KEYS = frozenset({"ready", "healthy", "ok", "alive", "live", "up", "success", "running"})
-_ABORTS = frozenset({"flask.abort", "werkzeug.exceptions.abort", "aiohttp.web.HTTPServiceUnavailable"})
-_STATUS_NAME = re.compile(r"HTTP_(\d{3})")
-_HTTP_METHODS = frozenset({"GET", "HEAD", "*"})
-
-
-@dataclass(frozen=True)
-class RouteReturn:
-    location: Location
-    shape: str  # "dict", "text", "tuple", "response", "none"
-    state: str  # what the body says: "fail", "ok" or "?"
-    statuses: tuple[int, ...]  # explicit status codes it may carry; () = the framework's default
-    text: str  # the returned expression, shortened, for messages
-
-
-@dataclass(frozen=True)
-class HealthRoute:
-    location: Location  # the decorator or registration call
-    path: str
-    app: Expr  # the object the route is registered on (unfolded); framework decided by the project
-    framework: str  # "aiohttp"/"starlette" when the registration call says so, "" otherwise
-    via: str  # how it is registered: the decorator or method name ("get", "route", "add_route", ...)
-    handler: str
-    returns: tuple[RouteReturn, ...]
-    may_fail: bool  # raises, aborts, sets a status or returns something tprlint cannot read
-    annotation: str  # the handler's return annotation ("" when none)
-    response_model: bool  # FastAPI `response_model=` on the route
-    default_status: int | None  # FastAPI `status_code=` on the route
 
 
 # -- versioning, sandbox and test APIs ----------------------------------------------------------
@@ -201,6 +157,7 @@ class _Extractor:
         self._intent_calls: list[tuple[int, int]] = []
         self._intent_lines: set[int] = set()
         self._callees: dict[int, str] = {}
+        self.routes = RouteReader(code, self.functions, self._nested, facts.health_routes)
 
     def callee(self, call: ast.Call) -> str:
         """``code.callee``, once per call: behaviours and the call scan both ask."""
@@ -367,9 +324,9 @@ class _Extractor:
             elif attr == "run_until_complete" or callee == "asyncio.run":
                 self._loop_shutdown(call)
             elif callee in ("aiohttp.web.get", "aiohttp.web.route") or callee == "starlette.routing.Route":
-                self._registered_route(body, call, "starlette" if callee.startswith("starlette") else "aiohttp")
+                self.routes.registered(body, call, "starlette" if callee.startswith("starlette") else "aiohttp")
             elif attr in ("add_get", "add_route", "add_api_route", "add_url_rule"):
-                self._registered_route(body, call, "")
+                self.routes.registered(body, call, "")
             if self.temporal:
                 self._temporal_call(body, call, callee, attr)
 
@@ -384,12 +341,12 @@ class _Extractor:
         elif callee in _DEPLOYMENT_CONFIG:
             self.facts.deployment_configs.append(loc)
         elif callee in _DEPLOYMENT_VERSION:
-            value = _argument(call, 1, "build_id")
+            value = call_argument(call, 1, "build_id")
             if value is not None:
                 self.facts.deployment_versions.append(VersionLiteral(
                     loc, "WorkerDeploymentVersion(build_id=...)", body.evaluator.eval(value)))
         elif callee.endswith(".from_canonical_string") and callee.rsplit(".", 1)[0] in _DEPLOYMENT_VERSION:
-            value = _argument(call, 0, "canonical")
+            value = call_argument(call, 0, "canonical")
             if value is not None:
                 self.facts.deployment_versions.append(VersionLiteral(
                     loc, "WorkerDeploymentVersion.from_canonical_string(...)", body.evaluator.eval(value)))
@@ -509,7 +466,7 @@ class _Extractor:
         if any(word in name.lower() for word in ("shutdown", "stop", "drain")):
             self.facts.loop_shutdowns.append(self.code.loc(call))
 
-    # -- decorators: health routes and dynamic workflow config -----------------------------------
+    # -- decorators: dynamic workflow config, and health routes (``health_routes``) --------------
 
     def _function_decorators(self, body: FunctionBody) -> None:
         node = body.node
@@ -518,133 +475,7 @@ class _Extractor:
         if body.class_name and _DYNAMIC_CONFIG in self.code.decorator_names(body):
             self.facts.dynamic_config_classes.add(body.qualname.rsplit(".", 1)[0])
         parent = self.scopes.get(body.qualname.rpartition(".")[0]) or body
-        for decorator in node.decorator_list:
-            if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
-                    and decorator.func.attr in _ROUTE_DECORATORS):
-                continue
-            path = _argument(decorator, 0, "path") or _argument(decorator, 0, "rule")
-            app = parent.evaluator.eval(decorator.func.value)
-            self._route(body, decorator, path, app, "", decorator.func.attr)
-
-    def _registered_route(self, body: FunctionBody, call: ast.Call, framework: str) -> None:
-        func = call.func
-        attr = func.attr if isinstance(func, ast.Attribute) else ""
-        first = call.args[0] if call.args else None
-        if attr == "add_route" and isinstance(first, ast.Constant) and str(first.value).upper() in _HTTP_METHODS:
-            path, handler = _argument(call, 1, "path"), _argument(call, 2, "handler")  # aiohttp
-        elif attr == "add_url_rule":  # flask: add_url_rule(rule, endpoint, view_func)
-            path, handler = _argument(call, 0, "rule"), _argument(call, 2, "view_func")
-        else:
-            path, handler = _argument(call, 0, "path"), _argument(call, 1, "endpoint") or _argument(call, 1, "handler")
-        if handler is None or not isinstance(handler, ast.Name):
-            return
-        qualname = self._nested(body.qualname, handler.id) or handler.id
-        target = self.functions.get(qualname)
-        if target is None:
-            return
-        app: Expr = Missing()
-        if isinstance(func, ast.Attribute) and not framework:
-            receiver = func.value
-            # `app.router.add_get(...)`: the router belongs to the application.
-            if isinstance(receiver, ast.Attribute) and receiver.attr == "router":
-                receiver = receiver.value
-            app = body.evaluator.eval(receiver)
-        self._route(target, call, path, app, framework, attr or framework)
-
-    def _route(self, handler: FunctionBody, site: ast.Call, path_node: ast.expr | None, app: Expr,
-               framework: str, via: str) -> None:
-        path = _literal_str(handler, path_node)
-        if path is None or not (is_health_path(path) or path.strip("/") == ""):
-            return  # "" and "/" may sit under a health prefix (APIRouter(prefix="/health"))
-        node = handler.node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return
-        returns: list[RouteReturn] = []
-        may_fail = bool(handler.raises)
-        for statement in handler.returns:
-            found = self._route_return(handler, statement)
-            if found is None:
-                may_fail = True
-            else:
-                returns.append(found)
-        for call in handler.calls:
-            if self.code.callee(call) in _ABORTS:
-                may_fail = True
-        for attribute in handler.attributes:
-            if isinstance(attribute.ctx, ast.Store) and attribute.attr in ("status_code", "status"):
-                may_fail = True
-        default_status = None
-        status = _argument(site, -1, "status_code")  # FastAPI: the status of plain return values
-        if status is not None:
-            codes = _status_codes(handler, status)
-            if codes is None or len(codes) != 1:
-                may_fail = True
-            else:
-                default_status = codes[0]
-        self.facts.health_routes.append(HealthRoute(
-            location=self.code.loc(site), path=path, app=app, framework=framework, via=via, handler=handler.qualname,
-            returns=tuple(returns), may_fail=may_fail,
-            annotation=source_text(node.returns, 60) if node.returns is not None else "",
-            response_model=any(k.arg == "response_model" for k in site.keywords),
-            default_status=default_status,
-        ))
-
-    def _route_return(self, body: FunctionBody, statement: ast.Return) -> RouteReturn | None:
-        """What one ``return`` of a route handler sends, or None when tprlint cannot read it."""
-        value = statement.value
-        loc = self.code.loc(statement)
-        if value is None or (isinstance(value, ast.Constant) and value.value is None):
-            return RouteReturn(loc, "none", "?", (), "None")
-        text = source_text(value, 60)
-        if isinstance(value, ast.Tuple) and len(value.elts) in (2, 3):
-            statuses = _status_codes(body, value.elts[1])
-            if statuses is None:
-                return None
-            return RouteReturn(loc, "tuple", self._state(body, value.elts[0]), statuses, text)
-        if isinstance(value, ast.Call):
-            callee = self.code.callee(value)
-            name = callee.rsplit(".", 1)[-1] or (value.func.attr if isinstance(value.func, ast.Attribute) else "")
-            if name == "jsonify" and callee.startswith("flask"):
-                return RouteReturn(loc, "dict", self._state(body, value), (), text)
-            if name.endswith("Response") or name in ("json_response", "make_response"):
-                status = _argument(value, 1, "status_code") or _argument(value, -1, "status")
-                if name in ("json_response",) or callee.startswith("aiohttp"):
-                    status = _argument(value, -1, "status")  # aiohttp: the status is keyword-only
-                statuses = _status_codes(body, status) if status is not None else ()
-                if statuses is None:
-                    return None
-                payload = (_argument(value, 0, "content") or _argument(value, 0, "text")
-                           or _argument(value, 0, "body") or _argument(value, 0, "data"))
-                state = self._state(body, payload) if payload is not None else "?"
-                return RouteReturn(loc, "response", state, statuses, text)
-            return None
-        if isinstance(value, (ast.Dict, ast.Constant)):
-            shape = "dict" if isinstance(value, ast.Dict) else "text"
-            return RouteReturn(loc, shape, self._state(body, value), (), text)
-        return None
-
-    def _state(self, body: FunctionBody, node: ast.expr) -> str:
-        """Does this response body say the service is failing ("fail"), fine ("ok"), or neither?"""
-        pairs: list[tuple[str, ast.expr]] = []
-        if isinstance(node, ast.Dict):
-            pairs = [(k.value, v) for k, v in zip(node.keys, node.values, strict=True)
-                     if isinstance(k, ast.Constant) and isinstance(k.value, str)]
-        elif isinstance(node, ast.Call) and self.code.callee(node).endswith("jsonify"):
-            if node.args and isinstance(node.args[0], ast.Dict):
-                return self._state(body, node.args[0])
-            pairs = [(k.arg, k.value) for k in node.keywords if k.arg]
-        else:
-            return _word_state(body.evaluator.eval(node))
-        states = set()
-        for key, value in pairs:
-            evaluated = body.evaluator.eval(value)
-            if key.lower() in _FLAG_KEYS and isinstance(evaluated, Lit) and isinstance(evaluated.value, bool):
-                states.add("ok" if evaluated.value else "fail")
-            else:
-                states.add(_word_state(evaluated))
-        states.discard("?")
-        return states.pop() if len(states) == 1 else "?"
-
+        self.routes.decorated(body, parent)
 
 @dataclass
 class _Found:
@@ -656,58 +487,9 @@ class _Found:
         return Behaviour(tuple(self.exits), tuple(dict.fromkeys(self.drains)), tuple(dict.fromkeys(self.calls)))
 
 
-def is_health_path(path: str) -> bool:
-    return any(segment.lower() in _HEALTH_SEGMENTS for segment in path.split("/"))
-
-
 def _is_drain_name(name: str) -> bool:
     lower = name.lower()
     return lower in _DRAIN_METHODS or any(word in lower for word in _DRAIN_WORDS)
-
-
-def _word_state(value: Expr) -> str:
-    if isinstance(value, Lit) and isinstance(value.value, str):
-        text = value.value.strip().lower()
-        if text in _FAIL_WORDS:
-            return "fail"
-        if text in _OK_WORDS:
-            return "ok"
-    return "?"
-
-
-def _status_codes(body: FunctionBody, node: ast.expr) -> tuple[int, ...] | None:
-    """The status codes an expression may be (both arms of ``503 if x else 200``), None if unknown."""
-    if isinstance(node, ast.IfExp):
-        first, second = _status_codes(body, node.body), _status_codes(body, node.orelse)
-        return None if first is None or second is None else tuple(dict.fromkeys(first + second))
-    value = body.evaluator.eval(node)
-    if isinstance(value, Lit) and isinstance(value.value, int) and not isinstance(value.value, bool):
-        return (value.value,)
-    if isinstance(value, Sym):
-        last = value.qualname.rsplit(".", 1)[-1]
-        match = _STATUS_NAME.match(last)  # starlette/fastapi `status.HTTP_503_SERVICE_UNAVAILABLE`
-        if match:
-            return (int(match.group(1)),)
-        if "HTTPStatus" in value.qualname and last in http.HTTPStatus.__members__:
-            return (http.HTTPStatus[last].value,)
-    return None
-
-
-def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
-    """A call's argument by keyword, or by position (-1: keyword only)."""
-    for item in call.keywords:
-        if item.arg == keyword:
-            return item.value
-    if 0 <= position < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):
-        return call.args[position]
-    return None
-
-
-def _literal_str(body: FunctionBody, node: ast.expr | None) -> str | None:
-    if node is None:
-        return None
-    value = body.evaluator.eval(node)
-    return value.value if isinstance(value, Lit) and isinstance(value.value, str) else None
 
 
 def _span(statements: list[ast.stmt]) -> tuple[int, int]:
