@@ -304,7 +304,23 @@ class W:
             token = workflow.uuid4()  # raises in a query or an update validator, inside a workflow
         except Exception:
             token = random.random()
-        return f"{now}{parent}{token}"
+        try:
+            zone = workflow.now(self.zone)  # a TypeError inside a workflow too
+        except Exception:
+            zone = datetime.now()
+        return f"{now}{parent}{token}{zone}{jitter()}{stamp()}"
+
+
+def jitter() -> float:
+    if not workflow.in_workflow():
+        return random.random()  # never inside a workflow: not judged
+    return 0.5
+
+
+def stamp() -> datetime:
+    if workflow.in_workflow():
+        return workflow.now()
+    return datetime.now()  # after the workflow's own return: not judged
 """
 
 
@@ -314,5 +330,6 @@ def test_tpr210_only_a_fallback_that_cannot_run_inside_a_workflow_is_left_out(tm
     lines = FALLBACKS.splitlines()
     assert [f.location.line for f in found] == [
         next(i for i, line in enumerate(lines, 1) if "uuid.uuid4()" in line),
-        next(i for i, line in enumerate(lines, 1) if "random.random()" in line),
+        next(i for i, line in enumerate(lines, 1) if "token = random.random()" in line),
+        next(i for i, line in enumerate(lines, 1) if "zone = datetime.now()" in line),
     ]

@@ -74,6 +74,7 @@ def make_worker(client):
     ('Client.connect(address)', False),  # a workflow-only Worker: no activity to give the timeout to
     ('Client.connect(address, plugins=[OpenAIAgentsPlugin()])', True),  # the plugin brings activities
     ('Client.connect(address, **client_options())', True),  # keyword arguments tprlint cannot see
+    ('Client(address, plugins=[OpenAIAgentsPlugin()])', True),  # built, not connected: plugins all the same
 ])
 def test_tpr101_a_workflow_only_worker_is_judged_when_its_process_makes_a_client_that_may_have_plugins(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, connect: str, flagged: bool) -> None:

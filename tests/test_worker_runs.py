@@ -118,3 +118,20 @@ def test_a_factory_method_counts(tmp_path: Path) -> None:
     main = MAIN.format(name="Factory").replace("await Factory(None)", "Factory.create(None)")
     found = _findings(tmp_path, {"app/main.py": main, "app/setup.py": setup}, "--select", "TPR103")
     assert found == [("TPR103", "app/main.py")]
+
+
+def test_a_factory_method_of_a_nested_class_counts(tmp_path: Path) -> None:
+    setup = SETUP_HEAD + ("class Outer:\n    class Inner:\n        @staticmethod\n        def create(client):\n"
+                          f"            return {WORKER}\n")
+    main = MAIN.format(name="Outer").replace("await Outer(None)", "Outer.Inner.create(None)")
+    found = _findings(tmp_path, {"app/main.py": main, "app/setup.py": setup}, "--select", "TPR103")
+    assert found == [("TPR103", "app/main.py")]
+
+
+def test_a_name_bound_to_itself_on_many_paths_is_followed_once(tmp_path: Path) -> None:
+    """`v = v` on twelve paths: following every binding of every binding took minutes and gigabytes."""
+    branches = "".join(f"    if c == {i}:\n        v = v\n" for i in range(12))
+    setup = SETUP_HEAD + f"def make(c):\n    v = {WORKER.replace('client', 'c')}\n{branches}    return v\n"
+    main = MAIN.format(name="make").replace("await make(None)", "make(None)")
+    found = _findings(tmp_path, {"app/main.py": main, "app/setup.py": setup}, "--select", "TPR103", "--timeout", "60")
+    assert found == [("TPR103", "app/main.py")]

@@ -313,7 +313,7 @@ class PythonProject:
     def _definition_of(self, qualname: str) -> tuple[PythonFacts | None, str]:
         """The module defining ``qualname`` and its name there: a function or class (``mod.make``),
         or a method of a class (``mod.Factory.create`` -> "Factory.create")."""
-        for parts in (split_qualname(qualname), _method_parts(qualname)):
+        for parts in (split_qualname(qualname), *(_method_parts(qualname, depth) for depth in (1, 2, 3))):
             if parts is None:
                 continue
             candidates = self.resolve_module(parts[0])
@@ -378,11 +378,12 @@ class PythonProject:
         return None
 
 
-def _method_parts(qualname: str) -> tuple[str, str] | None:
-    """``mod.Factory.create`` -> ("mod", "Factory.create") (``path:`` keys too)."""
-    head, _, method = qualname.rpartition(".")
-    parts = split_qualname(head) if head else None
-    return (parts[0], f"{parts[1]}.{method}") if parts is not None else None
+def _method_parts(qualname: str, depth: int) -> tuple[str, str] | None:
+    """``mod.Factory.create`` -> ("mod", "Factory.create") at depth 1, ``mod.Outer.Inner.create`` ->
+    ("mod", "Outer.Inner.create") at depth 2 (``path:`` keys too)."""
+    pieces = qualname.rsplit(".", depth)
+    parts = split_qualname(pieces[0]) if len(pieces) == depth + 1 else None
+    return (parts[0], ".".join((parts[1], *pieces[1:]))) if parts is not None else None
 
 
 _MAX_FACTORY_DEPTH = 8  # factories returning what other factories return: deeper is not real code

@@ -17,14 +17,14 @@ _FIX_TIMEOUT = (
 
 def worker_graceful_shutdown_missing(project: Project) -> Iterator[Hit]:
     """TPR101: a Worker that cancels its running activities the moment shutdown starts."""
-    with_plugins: set[str] | None = None  # modules with a Client that may have plugins, once needed
+    shared: set[str] | None = None  # modules in a process with a Client that may have plugins, once needed
     for worker in project.python.workers:
         if is_test_path(worker.location.path):
             continue  # tests may
         if _workflows_only(worker):
-            if with_plugins is None:
-                with_plugins = _modules_with_client_plugins(project)
-            if not _in_a_process_with(project, worker.module, with_plugins):
+            if shared is None:
+                shared = _sharing_a_process_with_plugins(project)
+            if worker.module not in shared:
                 continue  # the timeout is the time activities are given to finish: it has none to give it to
         if worker.unresolved_splat and isinstance(worker.graceful, Missing):
             # an unseen **kwargs may well carry the timeout: never guess, but say so
@@ -58,23 +58,29 @@ def _workflows_only(worker: ResolvedWorker) -> bool:
         isinstance(worker.option(name), Missing) for name in ("activities", "nexus_service_handlers", "plugins"))
 
 
-def _modules_with_client_plugins(project: Project) -> set[str]:
-    """Modules that make a Client with plugins, or with keyword arguments tprlint cannot see (other
-    than envconfig's, which hold none): a Client's plugins are its Workers' too (the OpenAI Agents
-    plugin brings its model activity)."""
-    return {key for key, module in project.python.modules.items()
-            if any(not isinstance(c.plugins, Missing) or (c.unresolved_splat and not c.envconfig)
-                   for c in module.client.connects)}
-
-
-def _in_a_process_with(project: Project, worker_module: str, modules: set[str]) -> bool:
-    """Can one process load both the Worker's module and one of ``modules``: does some module's
-    import closure hold both (an entrypoint making the Client and calling the Worker's factory)?"""
-    if not modules:
-        return False
+def _sharing_a_process_with_plugins(project: Project) -> set[str]:
+    """The modules one process may load with a Client that may have plugins (a Client's plugins are
+    its Workers' too: the OpenAI Agents plugin brings its model activity): what the modules importing
+    such a Client's module, directly or not, import. A Client may have plugins when `Client.connect`
+    or the constructor is given them, or keyword arguments tprlint cannot see (but envconfig's)."""
     python = project.python
-    return any(worker_module in closure and not modules.isdisjoint(closure)
-               for closure in (set(python.closure(key)) for key in python.modules))
+    with_plugins = {key for key, module in python.modules.items() if module.client.built_with_plugins or any(
+        not isinstance(c.plugins, Missing) or (c.unresolved_splat and not c.envconfig) for c in module.client.connects)}
+    if not with_plugins:
+        return set()
+    # The parsed modules that import such a Client's module, directly or not: each may be where a
+    # process starts (`main.py` making the Client and calling the Worker's factory).
+    importers: dict[str, set[str]] = {}
+    for key in python.modules:
+        for imported in python.imported_project_modules(key):
+            importers.setdefault(imported, set()).add(key)
+    roots, stack = set(with_plugins), list(with_plugins)
+    while stack:
+        for importer in importers.get(stack.pop(), ()):
+            if importer not in roots:
+                roots.add(importer)
+                stack.append(importer)
+    return python.reachable(roots)
 
 
 def worker_no_sigterm_handler(project: Project) -> Iterator[Hit]:

@@ -32,6 +32,7 @@ from tprlint.facts.python.values import Dur, Env, Expr, Lit, Missing, Obj, Ref, 
 from tprlint.model import Location
 
 CONNECT = frozenset({"temporalio.client.Client.connect", "temporalio.client._client.Client.connect"})
+CLIENT_CLASS = frozenset({"temporalio.client.Client", "temporalio.client._client.Client"})
 ENVCONFIG_LOADERS = frozenset({
     "temporalio.envconfig.ClientConfig.load_client_connect_config",
     "temporalio.envconfig.ClientConfigProfile.load",
@@ -98,6 +99,9 @@ class ClientFacts:
     connects: list[ClientConnect] = field(default_factory=list)
     metrics: list[MetricsSetup] = field(default_factory=list)
     credentials: list[Credential] = field(default_factory=list)
+    # A Client built with its constructor (``Client(service, plugins=[...])``, ``Client(**config)``)
+    # that may have plugins: its Workers run the activities those bring (TPR101).
+    built_with_plugins: bool = False
 
 
 def extract_clients(code: ModuleCode, facts: ClientFacts) -> None:
@@ -109,6 +113,8 @@ def extract_clients(code: ModuleCode, facts: ClientFacts) -> None:
                 callee = code.callee(call)
                 if callee in CONNECT:
                     facts.connects.append(_connect(code, body, call))
+                elif callee in CLIENT_CLASS and any(k.arg in (None, "plugins") for k in call.keywords):
+                    facts.built_with_plugins = True
                 _metrics(code, body, call, callee, facts.metrics)
             _call_credentials(reporter, call)
         _scope_credentials(reporter)
@@ -117,7 +123,7 @@ def extract_clients(code: ModuleCode, facts: ClientFacts) -> None:
 
 # The last part of every callee above: most calls are none of them, and this needs no qualified name.
 _INTERESTING_CALLEES = frozenset(
-    q.rsplit(".", 1)[-1] for q in (*CONNECT, *RUNTIME, *TELEMETRY_CONFIG, *METRICS_EXPORTERS)
+    q.rsplit(".", 1)[-1] for q in (*CONNECT, *CLIENT_CLASS, *RUNTIME, *TELEMETRY_CONFIG, *METRICS_EXPORTERS)
 )
 
 

@@ -60,7 +60,7 @@ def regions_of(code: ModuleCode, body: FunctionBody) -> Regions:
     callees = {code.callee(c) for c in body.calls}
     if not callees.isdisjoint(REPLAYING):
         regions.quiet = list(_not_replaying_spans(code, body.node.body))
-    if not callees.isdisjoint(_RAISE_OUTSIDE_ONLY):
+    if _IN_WORKFLOW in callees or not callees.isdisjoint(_RAISE_OUTSIDE_ONLY):
         regions.outside = list(_outside_workflow_spans(code, body.node.body))
     return regions
 
@@ -130,6 +130,7 @@ def _only_outside_raises(code: ModuleCode, body: list[ast.stmt]) -> bool:
         targets = statement.targets if isinstance(statement, ast.Assign) else (
             [statement.target] if isinstance(statement, ast.AnnAssign) else [])
         if not (isinstance(value, ast.Call) and code.callee(value) in _RAISE_OUTSIDE_ONLY
+                and not value.args and not value.keywords  # `workflow.now(x)` raises inside too
                 and all(isinstance(t, ast.Name) for t in targets)):
             return False
         calls += 1
