@@ -87,3 +87,19 @@ def test_tpr101_a_workflow_only_worker_is_judged_when_its_process_makes_a_client
              "app/options.py": "def client_options():\n    return {}\n"}
     assert lint(tmp_path, monkeypatch, files, "TPR101") == (at(files, "app/workers.py", "return Worker") if flagged
                                                              else [])
+
+
+def test_tpr101_a_client_with_plugins_reached_through_a_module_nobody_parses(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    main = ("import asyncio\nfrom app.workers import make_worker\nfrom app.glue import client\n\n\n"
+            "async def main():\n    await make_worker(await client()).run()\n\n\n"
+            'if __name__ == "__main__":\n    asyncio.run(main())\n')
+    files = {"app/main.py": main, "app/workers.py": WORKFLOWS_ONLY,
+             # No Temporal here: only its import statements are read.
+             "app/glue.py": ("from app.clients import get_client\n\n\n"
+                             "async def client():\n    return await get_client()\n"),
+             "app/clients.py": ("from temporalio.client import Client\n"
+                                "from temporalio.contrib.openai_agents import OpenAIAgentsPlugin\n\n\n"
+                                "async def get_client():\n"
+                                '    return await Client.connect("temporal:7233", plugins=[OpenAIAgentsPlugin()])\n')}
+    assert lint(tmp_path, monkeypatch, files, "TPR101") == at(files, "app/workers.py", "return Worker")

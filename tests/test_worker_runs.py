@@ -135,3 +135,12 @@ def test_a_name_bound_to_itself_on_many_paths_is_followed_once(tmp_path: Path) -
     main = MAIN.format(name="make").replace("await make(None)", "make(None)")
     found = _findings(tmp_path, {"app/main.py": main, "app/setup.py": setup}, "--select", "TPR103", "--timeout", "60")
     assert found == [("TPR103", "app/main.py")]
+
+
+def test_guard_clauses_returning_none_do_not_hide_the_factory_return(tmp_path: Path) -> None:
+    guards = "".join(f"    if client == {i}:\n        return None\n" for i in range(70))
+    setup = SETUP_HEAD + f"def inner(client):\n    return {WORKER}\n\ndef make(client):\n{guards}"
+    setup += "    return inner(client)\n"
+    main = MAIN.format(name="make").replace("await make(None)", "make(None)")
+    assert _findings(tmp_path, {"app/main.py": main, "app/setup.py": setup}, "--select", "TPR103") == [
+        ("TPR103", "app/main.py")]

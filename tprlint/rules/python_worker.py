@@ -68,10 +68,11 @@ def _sharing_a_process_with_plugins(project: Project) -> set[str]:
         not isinstance(c.plugins, Missing) or (c.unresolved_splat and not c.envconfig) for c in module.client.connects)}
     if not with_plugins:
         return set()
-    # The parsed modules that import such a Client's module, directly or not: each may be where a
-    # process starts (`main.py` making the Client and calling the Worker's factory).
+    # The modules that import such a Client's module, directly or not (through modules never parsed
+    # too, by their import statements): each may be where a process starts (`main.py` making the
+    # Client and calling the Worker's factory).
     importers: dict[str, set[str]] = {}
-    for key in python.modules:
+    for key in python.reachable(python.modules):
         for imported in python.imported_project_modules(key):
             importers.setdefault(imported, set()).add(key)
     roots, stack = set(with_plugins), list(with_plugins)

@@ -113,7 +113,8 @@ def extract_clients(code: ModuleCode, facts: ClientFacts) -> None:
                 callee = code.callee(call)
                 if callee in CONNECT:
                     facts.connects.append(_connect(code, body, call))
-                elif callee in CLIENT_CLASS and any(k.arg in (None, "plugins") for k in call.keywords):
+                elif callee in CLIENT_CLASS and any(k.arg is None or (k.arg == "plugins" and not _nothing(k.value))
+                                                    for k in call.keywords):
                     facts.built_with_plugins = True
                 _metrics(code, body, call, callee, facts.metrics)
             _call_credentials(reporter, call)
@@ -125,6 +126,12 @@ def extract_clients(code: ModuleCode, facts: ClientFacts) -> None:
 _INTERESTING_CALLEES = frozenset(
     q.rsplit(".", 1)[-1] for q in (*CONNECT, *CLIENT_CLASS, *RUNTIME, *TELEMETRY_CONFIG, *METRICS_EXPORTERS)
 )
+
+
+def _nothing(node: ast.expr) -> bool:
+    """``None`` or an empty list or tuple literal."""
+    return (isinstance(node, ast.Constant) and node.value is None) or (
+        isinstance(node, (ast.List, ast.Tuple)) and not node.elts)
 
 
 def _last_name(code: ModuleCode, func: ast.expr) -> str:

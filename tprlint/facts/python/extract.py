@@ -301,40 +301,40 @@ class _ModuleVisitor:
         return location(self.path, node)
 
 
-_MAX_RETURN_NODES = 64  # values followed per function: a name bound to itself on many paths is not a factory
+_MAX_RETURN_DEPTH = 64  # conditional expressions and names, one inside the other: deeper is untraced
 
 
 def _returned_callees(body: FunctionBody) -> list[ast.expr | None]:
     """What the calls whose result the function returns call - ``return make(...)``, ``return await
     make(...)``, ``return a() if x else b()``, ``w = make(...)`` (on any path) then ``return w`` -
     and None for a returned value that is no such call (``return self._worker``; ``return None`` is
-    left out). Each name is followed once, and at most ``_MAX_RETURN_NODES`` values in all."""
+    left out). Each name is followed once, so the work is linear in the function's size."""
     found: list[ast.expr | None] = []
     seen: set[str] = set()
-    budget = [_MAX_RETURN_NODES]
 
-    def follow(value: ast.expr | None) -> None:
-        budget[0] -= 1
-        if budget[0] < 0:
-            found.append(None)  # too much to follow: what it returns is not known
+    def follow(value: ast.expr | None, depth: int) -> None:
+        if value is None or (isinstance(value, ast.Constant) and value.value is None):
+            return
+        if depth > _MAX_RETURN_DEPTH:
+            found.append(None)
             return
         if isinstance(value, ast.Await):
             value = value.value
         if isinstance(value, ast.Call):
             found.append(value.func)
         elif isinstance(value, ast.IfExp):
-            follow(value.body)
-            follow(value.orelse)
+            follow(value.body, depth + 1)
+            follow(value.orelse, depth + 1)
         elif isinstance(value, ast.Name) and value.id in body.scope.assigned:
             if value.id not in seen:  # `w = Worker(a)` on one path, `Worker(b)` on another; `v = v`
                 seen.add(value.id)
                 for bound in body.scope.assigned[value.id]:
-                    follow(bound)
-        elif value is not None and not (isinstance(value, ast.Constant) and value.value is None):
+                    follow(bound, depth + 1)
+        else:
             found.append(None)
 
     for statement in body.returns:
-        follow(statement.value)
+        follow(statement.value, 0)
     return found
 
 
