@@ -807,3 +807,16 @@ def lint_without_early(repo: Path, monkeypatch: pytest.MonkeyPatch) -> list[Find
 
     monkeypatch.setattr(early_module, "start_early", lambda candidates, config, deadline=None: None)
     return lint(repo, helm=prod(repo))
+
+
+def test_server_services_rendered_with_an_overlay_are_judged_once_by_the_server_rules(repo: Path) -> None:
+    """One problem, one finding: a server service's replicas are TPR501's, its resources TPR511's,
+    also when the values come from an overlay in the chart's `values/` folder."""
+    overlay = repo / "deploy" / "temporal" / "values" / "values.small.yaml"
+    overlay.write_text("server:\n  replicaCount: 1\n", encoding="utf-8")
+    helm = HelmConfig(((str((repo / "deploy" / "temporal").resolve()), (str(overlay.resolve()),)),))
+    found = lint(repo, select=("TPR406", "TPR501"), helm=helm)
+    services = ("frontend", "history", "matching", "worker")
+    assert not [f for f in found if f.rule_id == "TPR406" and any(f"temporal-like-{s} " in f.message for s in services)]
+    assert {s for s in services if any(f.rule_id == "TPR501" and f"The Temporal {s} service" in f.message
+                                       for f in found)} == set(services)

@@ -738,3 +738,59 @@ def test_the_temporal_charts_own_values_are_judged_at_their_keys(tmp_path: Path,
     found = sorted((f.rule_id, f.location.path, f.location.line) for f in result.findings)
     values = "deploy/temporal/values.yaml"
     assert found == [("TPR501", values, 2)] * 3 + [("TPR502", values, 6)]  # history has its 5 replicas
+
+
+def test_services_rendered_from_helm_values_in_an_overlay_folder_are_the_server_rules(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The official chart renders `temporal-frontend` from `templates/server-deployment.yaml`; values
+    given as `values/values.postgresql.yaml` put the release's location in `values/`. Its server
+    services are TPR501's and TPR511's (not TPR406's or TPR404's); its web UI and admin tools are not."""
+    from tprlint.facts.kubernetes import extract_kubernetes
+    from tprlint.facts.temporal_server import ServerConfig, ServiceSpec, Value
+    from tprlint.facts.yaml_docs import load_yaml_documents
+    from tprlint.model import Location
+    from tprlint.rules import temporal_server as rules
+
+    path = "charts/temporal/templates/server-deployment.yaml"
+    manifests = "".join(
+        f"---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: temporal-{name}\nspec:\n  replicas: 1\n"
+        f"  template:\n    metadata:\n      labels:\n        app.kubernetes.io/component: {name}\n"
+        f"    spec:\n      containers:\n        - name: {name}\n          image: temporalio/server:1.28.1\n"
+        for name in ("frontend", "web"))
+    frontend, web = extract_kubernetes(load_yaml_documents(manifests, path), path).workloads
+    where = Location("charts/temporal/values/values.postgresql.yaml", 3)
+    config = ServerConfig("helm-values", "Helm values", where, "temporal-values:x",
+                          services=[ServiceSpec("frontend", Value(1, where, "server.replicaCount"), resources=False)])
+    monkeypatch.setattr(rules, "_judged", lambda project: [config])
+    assert rules.judged_by_server_rules(None, frontend, "replicas")  # type: ignore[arg-type]
+    assert rules.judged_by_server_rules(None, frontend, "resources")  # type: ignore[arg-type]
+    assert not rules.judged_by_server_rules(None, web, "replicas")  # type: ignore[arg-type]
+    assert not rules.judged_by_server_rules(None, web, "resources")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("value", "literal"), [
+    ("temporal", True), ("p4ss-Rk93xqL2", True), ("_s3cr3t_", True),
+    # What the chart's own values.postgresql.yaml asks the reader to replace, and its kin: no password.
+    ("_PASSWORD_", False), ("[PASSWORD]", False), ("changeme", False), ("ChangeThis", False),
+])
+def test_a_placeholder_left_to_fill_in_is_no_literal_password(value: str, literal: bool) -> None:
+    from tprlint.facts.temporal_server.settings import is_literal_secret
+
+    assert is_literal_secret(value) is literal
+
+
+@pytest.mark.parametrize(("name", "image", "worker"), [
+    ("temporal-orders-worker", "ghcr.io/acme/orders:1.0", True),
+    # temporalio/temporal-worker-controller's manager: it manages worker Deployments, polls nothing.
+    ("temporal-worker-controller-manager", "temporalio/temporal-worker-controller:1.0", False),
+    ("temporal-worker-operator", "ghcr.io/acme/temporal-worker-operator:0.3", False),
+])
+def test_a_controller_of_workers_is_no_worker_by_its_name(name: str, image: str, worker: bool) -> None:
+    from tprlint.facts.kubernetes import extract_kubernetes
+    from tprlint.facts.yaml_docs import load_yaml_documents
+    from tprlint.link.workloads import worker_reason
+
+    text = (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  template:\n    spec:\n"
+            f"      containers:\n        - name: manager\n          image: {image}\n")
+    (workload,) = extract_kubernetes(load_yaml_documents(text, "deploy.yaml"), "deploy.yaml").workloads
+    assert (worker_reason(workload, linked=False) is not None) is worker

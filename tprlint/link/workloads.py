@@ -143,8 +143,9 @@ def worker_reason(workload: Workload, linked: bool) -> str | None:
         # Settings from a ConfigMap or Secret (`envFrom`), as Go and Java worker charts often take them.
         if any("temporal" in source.lower() for source in container.env_from) and "worker" in words:
             return "its containers take Temporal settings from envFrom and it has a worker's name"
-    if "temporal" in words and "worker" in words and not any(
-        image in words for image in SERVER_IMAGES
-    ):
+    # By the words alone, not a Kubernetes controller or operator that manages workers
+    # (temporalio/temporal-worker-controller): it polls no task queue itself.
+    if "temporal" in words and "worker" in words and not any(image in words for image in SERVER_IMAGES) \
+            and not any(word in words for word in ("controller", "operator")):
         return "its name, labels or image say it is a Temporal worker"
     return None

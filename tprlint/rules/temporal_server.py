@@ -66,16 +66,32 @@ def judged_by_server_rules(project: Project, workload: Workload, what: str) -> b
     spec.replicas; "resources" and "budget": TPR511 reads the Helm values it is rendered from),
     so that the generic TPR404/TPR405/TPR406 do not report the same problem a second time."""
     for config in _judged(project):
-        if what == "replicas" and any(s.workload is workload and s.replicas is not None and s.name in _MINIMUM_FIELDS
+        rendered = config.kind == "helm-values" and workload.location.path.startswith(_chart_folder(config) + "/")
+        if what == "replicas" and any((s.workload is workload or (rendered and _serves(workload, s.name)))
+                                      and s.replicas is not None and s.name in _MINIMUM_FIELDS
                                       for s in config.services):
             return True
         flagged = ((what == "resources" and (any(s.resources is False for s in config.services)
                                              or any(not r.memory_limit for r in config.service_resources)))
                    or (what == "budget" and any(s.budget is False for s in config.services)))
-        if (flagged and config.kind == "helm-values"
-                and workload.location.path.startswith(posixpath.dirname(config.location.path) + "/")):
-            return True
+        if flagged and rendered and any(_serves(workload, spec.name) for spec in config.services):
+            return True  # a server service of this chart (not its web UI or admin tools)
     return False
+
+
+def _chart_folder(config: ServerConfig) -> str:
+    """The chart a Helm values configuration renders: its values file's folder, or the folder above
+    a `values/` folder of overlays (`values/values.postgresql.yaml`)."""
+    folder = posixpath.dirname(config.location.path)
+    return posixpath.dirname(folder) if posixpath.basename(folder) == "values" else folder
+
+
+def _serves(workload: Workload, service: str) -> bool:
+    """Is this rendered workload the chart's ``service`` (its component label, or the chart's
+    `<release>-<service>` name)?"""
+    component = workload.pod_labels.get("app.kubernetes.io/component") or workload.labels.get(
+        "app.kubernetes.io/component")
+    return component == service if component else workload.name.endswith(f"-{service}")
 
 
 def server_replicas_below_minimum(project: Project) -> Iterator[Hit]:

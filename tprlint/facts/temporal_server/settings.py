@@ -62,6 +62,11 @@ def is_secret_key(key: object) -> bool:
     return norm in _SECRET_KEYS or norm.endswith("password")
 
 
+# What a values file's author leaves for the reader to fill in (the chart's own `values.postgresql.yaml`
+# says "Replace `_PASSWORD_` with your password"): not a password anyone can use.
+_PLACEHOLDER = re.compile(r"_+[A-Z][A-Z0-9_]*_+|\[[A-Z][A-Z_ -]*\]|(?i:change[-_ ]?(?:me|this|it))")
+
+
 def is_literal_secret(value: object) -> bool:
     """A value written in the file, not a reference resolved at deploy time (templates, vals refs, sops)."""
     if isinstance(value, bool) or value is None:
@@ -71,7 +76,7 @@ def is_literal_secret(value: object) -> bool:
     if not isinstance(value, str):
         return False
     text = value.strip()
-    return bool(text) and "{{" not in text and not _NOT_LITERAL.match(text)
+    return bool(text) and "{{" not in text and not _NOT_LITERAL.match(text) and not _PLACEHOLDER.fullmatch(text)
 
 
 Locate = Callable[[KeyPath], Location]
