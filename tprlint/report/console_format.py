@@ -62,7 +62,8 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
     ordered = sorted(active, key=lambda f: -f.severity)
     shown: Counter[str] = Counter()
     # The findings are laid out here, line by line, and printed at once: rich's tables and paddings
-    # measured every block of every finding again (0.55 s for 300 findings, most of a warm run).
+    # measured every block of every finding again (0.4 s for the 165 findings a 3,000-file tree shows:
+    # half of a warm run).
     lines: list[Text] = []
     for finding in ordered:
         shown[finding.rule_id] += 1

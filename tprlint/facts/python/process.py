@@ -1,5 +1,5 @@
 """Facts about the worker process beyond the Worker call: what signal handlers do, sandbox escape
-hatches, versioning APIs and replay-test APIs; health routes are ``health_routes``'.
+hatches, versioning APIs and replay-test APIs; health routes are in ``health_routes``.
 
 Everything is read from the per-scope index (``ModuleCode.bodies``); the only walks are of single
 lambda expressions. Handlers are summarised per function (``Behaviour``) so the project phase can
