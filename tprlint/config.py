@@ -10,13 +10,14 @@ import math
 import os
 import re
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
 from tprlint.capacity.profile import Profile, ProfileError, parse_profile
 from tprlint.discover.read import describe_mode, read_text
 from tprlint.model import Severity
+from tprlint.records import frozen
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,7 +34,7 @@ SCOPES = ("workers", "all")
 DEFAULT_KUBERNETES_VERSION = "1.33"
 
 
-@dataclass(frozen=True)
+@frozen
 class Thresholds:
     # Seconds added to the worker's drain time before comparing with the orchestrator's grace period:
     # process exit, final workflow-task completion and the SIGTERM delivery itself take time.
@@ -61,7 +62,7 @@ class Thresholds:
     pod_restart_max: int = 3
 
 
-@dataclass(frozen=True)
+@frozen
 class Link:
     """An explicit code ↔ workload link for what tprlint cannot infer from commands."""
 
@@ -70,7 +71,7 @@ class Link:
     script: str | None = None  # or a script path relative to the config file
 
 
-@dataclass(frozen=True)
+@frozen
 class HelmConfig:
     """`[tool.tprlint.helm]`: values files per chart (absolute paths), and whether to apply the
     overlays kept beside a chart (`values/*.yaml`, `values-*.yaml`)."""
@@ -79,7 +80,7 @@ class HelmConfig:
     overlays: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Config:
     path: Path | None = None  # the file it came from, if any
     root: Path = field(default_factory=Path.cwd)  # directory that relative paths are resolved against

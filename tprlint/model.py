@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from tprlint.records import frozen
+
 
 class Severity(enum.IntEnum):
     """SARIF levels, ordered so that ``severity >= threshold`` means "gates"."""
@@ -43,7 +45,7 @@ class Location:
         return f"{self.path}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
+@frozen
 class RelatedLocation:
     """Another artifact a finding relies on, e.g. the worker code linked to a Deployment."""
 
@@ -89,7 +91,7 @@ class Finding:
 SUBJECT_TAG = "\0"
 
 
-@dataclass(frozen=True)
+@frozen
 class Undecided:
     """Something a rule applies to but could not judge (a drain from a value it cannot resolve): shown as
     the checklist's `unknown` with this reason, so that a silent skip never looks like a pass."""
@@ -103,7 +105,7 @@ class Undecided:
     gate: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Example:
     """One example of a rule's catalogue file: files of a tiny repository and the verdict."""
 
@@ -120,7 +122,7 @@ class Example:
     live: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class RuleMeta:
     id: str
     name: str

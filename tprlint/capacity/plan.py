@@ -24,6 +24,7 @@ from tprlint.facts.kubernetes import Container, Workload
 from tprlint.facts.python.values import Lit, Missing, Seq, as_number
 from tprlint.link.python_project import ResolvedWorker
 from tprlint.model import Location
+from tprlint.records import frozen
 
 if TYPE_CHECKING:  # importing tprlint.rules.context loads every rule, and TPR950-TPR953 import this module
     from tprlint.rules.context import Project
@@ -40,7 +41,7 @@ SDK_DEFAULT_SLOTS = 100  # temporalio: no tuner and no max_concurrent_*: a fixed
 SECONDS_PER_DAY = 86400.0
 
 
-@dataclass(frozen=True)
+@frozen
 class Fact:
     """A number the plan used: its value (None: unknown, see ``why``) and where it came from."""
 

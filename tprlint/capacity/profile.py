@@ -22,16 +22,17 @@ into ``ConfigError``, exit code 2): a typo must never silently turn a check off.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from tprlint.capacity.units import parse_duration, parse_quantity
+from tprlint.records import frozen
 
 
 class ProfileError(ValueError):
     """A bad ``capacity`` table: the message names the key and what is expected."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Input:
     """One number of the plan and where it came from ("capacity.activity-duration", "default", ...)."""
 
@@ -40,7 +41,7 @@ class Input:
     written: str = ""  # as the user wrote it ("10s", "256Mi"), for the plan
 
 
-@dataclass(frozen=True)
+@frozen
 class Load:
     """The load of one task queue (``queue``), or of every worker together (``queue`` None)."""
 
@@ -83,7 +84,7 @@ class Load:
                                                                 "bloat and free space)")
 
 
-@dataclass(frozen=True)
+@frozen
 class Profile:
     source: str  # the configuration file
     loads: tuple[Load, ...]

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+
+from tprlint.records import frozen
 
 _MAX_ENTRIES = 10_000  # looked at in a folder before giving up: a folder that large is not empty anyway
 
 
-@dataclass(frozen=True)
+@frozen
 class Attestation:
     item_id: str
     paths: tuple[str, ...]  # as configured, relative to the configuration file's folder

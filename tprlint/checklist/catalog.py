@@ -8,12 +8,12 @@ JSON, SARIF, JUnit and ``[tool.tprlint.attest]`` all use them.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from tprlint.live import is_live_rule
+from tprlint.records import frozen
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,7 +27,7 @@ class ChecklistError(Exception):
     """A checklist file is malformed: a bug in tprlint, reported clearly rather than as a traceback."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Item:
     id: str
     text: str
@@ -54,7 +54,7 @@ class Item:
         return self.attestable or bool(self.attest_when_unknown)
 
 
-@dataclass(frozen=True)
+@frozen
 class Checklist:
     id: str  # the file's name: "shutdown", "pre-deployment"
     title: str

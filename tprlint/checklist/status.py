@@ -18,13 +18,14 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from tprlint.checklist.attest import Attestation
 from tprlint.checklist.catalog import Checklist, Item, load_checklists
 from tprlint.live import is_live_rule
 from tprlint.model import SUBJECT_TAG as TAG
 from tprlint.model import Finding, Undecided
+from tprlint.records import frozen
 
 ENGINE_RULES = ("TPR000", "TPR001", "TPR002")  # parts of the tree that were not analysed
 
@@ -56,7 +57,7 @@ class Status(enum.Enum):
 EARNED = frozenset({Status.PASS, Status.ATTESTED})
 
 
-@dataclass(frozen=True)
+@frozen
 class ItemResult:
     item: Item
     status: Status
@@ -71,7 +72,7 @@ class ItemResult:
     sources: tuple[tuple[str, Status], ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class ChecklistResult:
     checklist: Checklist
     items: tuple[ItemResult, ...]
@@ -88,7 +89,7 @@ class ChecklistResult:
         return (counts[Status.PASS] + counts[Status.ATTESTED]) / applicable if applicable else None
 
 
-@dataclass(frozen=True)
+@frozen
 class ChecklistReport:
     checklists: tuple[ChecklistResult, ...]
     # Parts of the tree that were not analysed (TPR000/TPR001/TPR002 findings): their evidence is missing.

@@ -12,7 +12,6 @@ example, which makes its rule fire, must count at least one subject of that rule
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 from tprlint.devsetup import is_dev_path
 from tprlint.facts.compose import ComposeService, is_dev_service
@@ -20,6 +19,7 @@ from tprlint.facts.python.facts import PythonFacts
 from tprlint.link.compose_links import production_configs
 from tprlint.live.paths import CLUSTER, cluster_path, is_loopback, temporal_path
 from tprlint.model import SUBJECT_TAG as TAG
+from tprlint.records import frozen
 from tprlint.rules.activities import production_calls
 from tprlint.rules.autoscaling import scaled_workers
 from tprlint.rules.backups import backup_schedules, dated_dumps, local_dumps, sources
@@ -44,7 +44,7 @@ Finder = Callable[[Project], Iterable[str]]  # the path of each subject met (and
 _SERVER_COMMANDS = ("start-dev", "temporalite")  # what TPR503 reads in a compose command
 
 
-@dataclass(frozen=True)
+@frozen
 class Subject:
     name: str
     description: str  # what is counted, for `tprlint checklist --rules` and the reports

@@ -13,8 +13,9 @@ The tests compare every answer with ``git check-ignore``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache, lru_cache
+
+from tprlint.records import frozen
 
 # Up to this many `*` the regex's backtracking is bounded by name length squared: keep the fast regex.
 MAX_REGEX_STARS = 2
@@ -26,7 +27,7 @@ class _Star:
 STAR = _Star()
 
 
-@dataclass(frozen=True)
+@frozen
 class WildPattern:
     """One ``.gitignore`` line, parsed: ``include`` False for a ``!`` negation."""
 

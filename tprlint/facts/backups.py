@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 
 from tprlint.facts.kube_values import as_dict, as_text, get_in
 from tprlint.facts.scripts import ScriptFacts, backup_tool, facts_of
 from tprlint.facts.shell import Simple, shell_simples
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.model import Location
+from tprlint.records import frozen
 
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 MAX_JOBS = 200  # per file
 
 
-@dataclass(frozen=True)
+@frozen
 class BackupJob:
     kind: str  # CronJob
     name: str
@@ -105,7 +105,7 @@ _NUMBER = re.compile(r"[0-9]{1,4}")
 _MAX_EXPRESSION = 200  # longer is not a cron expression tprlint can read: undecided
 
 
-@dataclass(frozen=True)
+@frozen
 class Cadence:
     daily: bool  # runs at least once every day
     description: str  # how often it runs when not daily ("once a week, on Sunday")

@@ -14,17 +14,17 @@ Values are kept as written (text): the plan parses them and says when it cannot.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.model import Location
+from tprlint.records import frozen
 
 _DATABASE_IMAGE = re.compile(r"(^|/)(postgres|postgresql|postgis|mysql|mariadb|percona[\w-]*|cassandra|scylla|"
                              r"cockroach)(:|@|$)")
 _MAX_ITEMS = 256  # per document: list items looked at (instances, claim templates, containers, namespaces)
 
 
-@dataclass(frozen=True)
+@frozen
 class AutoscalerMax:
     location: Location  # the autoscaler's `kind:` line (ScaleTarget.location)
     max_replicas: int | None  # None when unset or not a number (KEDA's default is 100; an HPA requires it)
@@ -32,7 +32,7 @@ class AutoscalerMax:
     default: int | None = None  # the API's default when unset (KEDA: 100)
 
 
-@dataclass(frozen=True)
+@frozen
 class DatabaseStorage:
     kind: str  # "Cluster" (CloudNativePG), "postgresql" (Zalando), "PostgresCluster" (Crunchy), "StatefulSet"
     name: str
@@ -42,14 +42,14 @@ class DatabaseStorage:
     hosts: tuple[str, ...]  # the names clients reach it by (services)
 
 
-@dataclass(frozen=True)
+@frozen
 class RetentionSetting:
     namespace: str  # the Temporal namespace
     retention: str  # as written: "3d", "72h", "168h0m0s"
     location: Location
 
 
-@dataclass(frozen=True)
+@frozen
 class CapacityFacts:
     autoscalers: tuple[AutoscalerMax, ...] = ()
     storages: tuple[DatabaseStorage, ...] = ()

@@ -16,13 +16,14 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from tprlint.devsetup import DEV_WORDS, is_dev_path
 from tprlint.facts.kubernetes import literal_secret
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.link.commands import split_shell_form
 from tprlint.model import Location
+from tprlint.records import frozen
 from tprlint.secrets import scrub, scrub_argv
 
 COMPOSE_DEFAULT_GRACE = 10.0  # seconds docker waits after the stop signal before SIGKILL
@@ -43,7 +44,7 @@ _BRACED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])(.*))?$", re.DOTALL)
 _At = Callable[..., Location]
 
 
-@dataclass(frozen=True)
+@frozen
 class ComposeEnv:
     name: str
     value: str | None  # None: unknown (from the host, `${VAR}` without default) or withheld (a secret)
@@ -55,7 +56,7 @@ class ComposeEnv:
     literal_secret: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class ComposeBuild:
     context: str | None  # relative to the compose file's folder; None when unknown (a URL, `${VAR}`)
     dockerfile: str | None  # relative to the context ("Dockerfile" by default); None for an inline one
@@ -63,14 +64,14 @@ class ComposeBuild:
     location: Location
 
 
-@dataclass(frozen=True)
+@frozen
 class ComposeHealthcheck:
     test: tuple[str, ...] | None  # what Docker runs; None when this declaration does not set `test`
     disabled: bool
     location: Location
 
 
-@dataclass(frozen=True)
+@frozen
 class ComposeService:
     """A service as one file declares it, or (after ``compose_configs``) as compose runs it."""
 
@@ -119,7 +120,7 @@ class ComposeService:
         return next((c for c in candidates if c is not None), self.location)
 
 
-@dataclass(frozen=True)
+@frozen
 class ComposeFile:
     path: str
     project_name: str | None  # top-level `name:`
@@ -127,7 +128,7 @@ class ComposeFile:
     includes: tuple[str, ...] = ()  # top-level `include:` paths, relative to the scan like ``path``
 
 
-@dataclass(frozen=True)
+@frozen
 class ComposeConfig:
     """One way compose runs a folder's files: ``files`` merged in order."""
 
@@ -184,7 +185,7 @@ def _includes(data: dict[object, object], path: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-@dataclass(frozen=True)
+@frozen
 class _Doc:
     doc: YamlDoc
     path: str

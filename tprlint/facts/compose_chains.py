@@ -12,20 +12,21 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from dataclasses import dataclass
+
+from tprlint.records import frozen
 
 CHAIN_FILE_NAMES = frozenset({".env", "makefile", "gnumakefile", "justfile"})
 MAX_CHAIN_SOURCE_BYTES = 256 * 1024  # a build script, not data
 
 
-@dataclass(frozen=True)
+@frozen
 class ComposeChain:
     files: tuple[str, ...]  # paths as the scan names them, merged in this order
     default: bool  # from COMPOSE_FILE: what `docker compose` merges in that folder without -f
     source: str  # the file it was written in
 
 
-@dataclass(frozen=True)
+@frozen
 class ComposeChains:
     chains: tuple[ComposeChain, ...]
 

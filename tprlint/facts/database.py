@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from tprlint.facts.kustomization import extract_kustomization
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.model import Location
+from tprlint.records import frozen
 
 MAX_ITEMS = 200  # instance sets, containers, volumes read per object: a hostile file is bounded
 
 
-@dataclass(frozen=True)
+@frozen
 class Said:
     """What an object says about one property, quoted in messages, and where."""
 
@@ -38,7 +39,7 @@ class Said:
     location: Location
 
 
-@dataclass(frozen=True)
+@frozen
 class Database:
     source: str  # "CloudNativePG Cluster", "Zalando postgresql", "StatefulSet", "postgresql chart values"...
     family: str  # "cnpg" | "zalando" | "crunchy" | "chart" | "workload" | "compose"
@@ -70,7 +71,7 @@ class Database:
     kind: str = ""  # the object's kind, as a kustomize patch names it
 
 
-@dataclass(frozen=True)
+@frozen
 class Pooler:
     source: str  # "CloudNativePG Pooler", "PgBouncer Deployment"
     name: str
@@ -82,7 +83,7 @@ class Pooler:
     pod_labels: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@frozen
 class BackupSchedule:
     """A CloudNativePG ScheduledBackup: base backups of one Cluster on a cron schedule."""
 
@@ -92,7 +93,7 @@ class BackupSchedule:
     location: Location
 
 
-@dataclass(frozen=True)
+@frozen
 class ServiceRef:
     """A Service beside a database or pooler object: another name that reaches its pods."""
 
@@ -101,7 +102,7 @@ class ServiceRef:
     selector: dict[str, str]
 
 
-@dataclass(frozen=True)
+@frozen
 class ArchiveConfig:
     """WAL archiving switched on outside the database object: the Zalando operator's configuration, a
     pod environment ConfigMap, or a ConfigMap holding a postgresql.conf with ``archive_mode``."""
@@ -113,7 +114,7 @@ class ArchiveConfig:
     archiving: bool
 
 
-@dataclass(frozen=True)
+@frozen
 class PatchRef:
     """A kustomize patch: its file (a fragment, never an object) and the object it changes. The database
     rules read objects as written, so a database an overlay patches is left undecided, not judged."""

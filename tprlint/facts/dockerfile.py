@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 
 from tprlint.link.commands import split_shell_form
 from tprlint.model import Location
+from tprlint.records import frozen
 from tprlint.secrets import scrub, scrub_argv
 
 _DEFAULT_SHELL = ("/bin/sh", "-c")
@@ -58,7 +59,7 @@ class DockerfileFacts:
     workdir: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class _Stage:
     """Image config one stage accumulates; stages built `FROM` an earlier stage inherit it."""
 
@@ -74,7 +75,7 @@ class _Stage:
     workdir: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class _Instruction:
     keyword: str  # upper-cased
     args: str

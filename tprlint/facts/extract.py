@@ -29,10 +29,11 @@ from tprlint.facts.temporal_server import (
 from tprlint.facts.yaml_docs import YamlDoc, YamlError, is_probably_binary, load_yaml_documents
 from tprlint.internal import describe
 from tprlint.model import Location
+from tprlint.records import frozen
 from tprlint.suppress.comments import FileSuppressions, scan_comments
 
 
-@dataclass(frozen=True)
+@frozen
 class ParseError:
     location: Location
     message: str

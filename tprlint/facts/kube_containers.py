@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 
 from tprlint.facts.kube_values import KeyPath, Locator, argv_list, as_dict, as_int, as_text, get_in, str_map
 from tprlint.facts.python.clients import REDACTED, is_placeholder, looks_like_token, secret_kind
 from tprlint.link.commands import split_shell_commands
 from tprlint.model import Location
+from tprlint.records import frozen
 from tprlint.secrets import scrub
 
 
-@dataclass(frozen=True)
+@frozen
 class EnvVar:
     name: str
     # The literal value; None when valueFrom or absent. REDACTED when the name or the value looks like a
@@ -27,7 +27,7 @@ class EnvVar:
 
 
 
-@dataclass(frozen=True)
+@frozen
 class Probe:
     kind: str  # "readiness" | "liveness" | "startup"
     http_path: str | None
@@ -35,7 +35,7 @@ class Probe:
     location: Location
 
 
-@dataclass(frozen=True)
+@frozen
 class Container:
     name: str
     image: str

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from tprlint.facts.autoscaling import scaling_signals
 from tprlint.facts.kube_values import Locator, as_dict, as_int, as_text, get_in, str_map
 from tprlint.model import Location
+from tprlint.records import frozen
 
 # Policy kinds that select pods across namespaces: with one in the scan, per-namespace coverage is unknown.
 CLUSTER_POLICY_KINDS = frozenset({
@@ -17,7 +17,7 @@ CLUSTER_POLICY_KINDS = frozenset({
 NAMESPACED_POLICY_KINDS = frozenset({"NetworkPolicy", "CiliumNetworkPolicy"})
 
 
-@dataclass(frozen=True)
+@frozen
 class LabelSelector:
     """A Kubernetes label selector: matchLabels plus matchExpressions (key, operator, values)."""
 
@@ -48,7 +48,7 @@ class LabelSelector:
 
 
 
-@dataclass(frozen=True)
+@frozen
 class ScaleTarget:
     """An HPA or KEDA ScaledObject, reduced to what the replica floor needs."""
 
@@ -70,7 +70,7 @@ class ScaleTarget:
     temporal_queues: tuple[tuple[str, Location | None], ...] = ()  # KEDA temporal triggers' task queues
 
 
-@dataclass(frozen=True)
+@frozen
 class DisruptionBudget:
     name: str
     namespace: str | None
@@ -82,7 +82,7 @@ class DisruptionBudget:
     budget_location: Location | None = None  # the minAvailable / maxUnavailable key
 
 
-@dataclass(frozen=True)
+@frozen
 class NetworkPolicy:
     """A NetworkPolicy (or a CNI's policy kind), reduced to which pods it covers."""
 
@@ -94,7 +94,7 @@ class NetworkPolicy:
     location: Location
 
 
-@dataclass(frozen=True)
+@frozen
 class ImageOverride:
     """An image that a deploy tool rewrites: a kustomization's `images:` entry or a Skaffold artifact."""
 

@@ -7,17 +7,17 @@ version through analysis runs built from AnalysisTemplates the Rollout names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from tprlint.facts.kube_values import Locator, as_dict, as_int, as_text, get_in
 from tprlint.model import Location
+from tprlint.records import frozen
 
 ANALYSIS_TEMPLATE_KINDS = ("AnalysisTemplate", "ClusterAnalysisTemplate")
 _MAX_REFS = 64  # a Rollout names a handful of templates; a hostile file gets no more than this read
 
 
-@dataclass(frozen=True)
+@frozen
 class TemplateRef:
     """An AnalysisTemplate (or, with ``clusterScope: true``, a ClusterAnalysisTemplate) a Rollout names."""
 
@@ -26,7 +26,7 @@ class TemplateRef:
     location: Location  # the `templateName:` key
 
 
-@dataclass(frozen=True)
+@frozen
 class AnalysisTemplate:
     """An AnalysisTemplate or ClusterAnalysisTemplate object of the scan, reduced to its identity."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from tprlint.facts.kube_containers import Container, containers_of
@@ -11,6 +11,7 @@ from tprlint.facts.kube_rollouts import TemplateRef, deployment_strategy, rollou
 from tprlint.facts.kube_values import Locator, as_dict, as_int, as_text, get_in, str_map
 from tprlint.facts.spread import SpreadFault, invalid_spread, spread_issue
 from tprlint.model import Location
+from tprlint.records import frozen
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Rollout", "Job", "CronJob")
 
@@ -32,7 +33,7 @@ _CONTAINER_ONLY_SECURITY = frozenset({
 })
 
 
-@dataclass(frozen=True)
+@frozen
 class Workload:
     kind: str
     name: str

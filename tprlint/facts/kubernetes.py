@@ -34,6 +34,7 @@ from tprlint.facts.kustomization import Kustomization, extract_kustomization
 from tprlint.facts.schema import ObjectSchema, validate_documents
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.model import Location
+from tprlint.records import frozen
 
 __all__ = [
     "WORKLOAD_KINDS", "AnalysisTemplate", "Container", "DisruptionBudget", "EnvVar", "ImageOverride", "KubeFacts",
@@ -83,7 +84,7 @@ def extract_kubernetes(docs: list[YamlDoc], path: str) -> KubeFacts:
     return facts
 
 
-@dataclass(frozen=True)
+@frozen
 class _Doc:
     """A YAML document plus the key path of the object inside it (non-empty for List items)."""
 

@@ -7,13 +7,12 @@ not objects of their own: ``tprlint.link.kustomize`` merges them into the object
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.model import Location
+from tprlint.records import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class KustomizePatch:
     location: Location  # the entry in the kustomization
     path: str | None  # a patch file, as written (relative to the kustomization's folder)
@@ -23,7 +22,7 @@ class KustomizePatch:
     targeted: bool = False  # a `target:` is given: it alone says which objects the patch applies to
 
 
-@dataclass(frozen=True)
+@frozen
 class Kustomization:
     path: str  # the kustomization file
     resources: tuple[str, ...]  # `resources`, `bases` and `components`, as written

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tprlint.model import Location
+from tprlint.records import frozen
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -15,7 +16,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-@dataclass(frozen=True)
+@frozen
 class ConsoleScript:
     name: str  # the command, e.g. "orders-worker"
     module: str  # dotted module, e.g. "orders.worker"

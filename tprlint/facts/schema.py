@@ -14,12 +14,13 @@ serves - is recorded here with the last version that served it, and decided by t
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from tprlint.facts import schema_engine
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.live.paths import is_live_path
 from tprlint.model import Location
+from tprlint.records import frozen
 from tprlint.secrets import scrub
 
 # Work bounds per file and per object: a manifest is a few hundred nodes; a bundle of CRDs a few
@@ -42,14 +43,14 @@ NO_SCHEMAS = "the kubernetes-validate package (its schemas) is not installed"
 TOO_LARGE = "too large to check within tprlint's work bounds"
 
 
-@dataclass(frozen=True)
+@frozen
 class SchemaProblem:
     path: str  # "spec.template.spec.containers[0].ports[0].containerPort"
     message: str  # "required", "unknown field", "\"3\" is not of type integer"
     location: Location  # the key itself, or its parent when the key is missing
 
 
-@dataclass(frozen=True)
+@frozen
 class ObjectSchema:
     """One object of a built-in API group, checked against its schema (or why it was not)."""
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
 
 from tprlint.facts.shell import (
     MAX_COMMANDS,
@@ -34,6 +33,7 @@ from tprlint.facts.shell import (
     tokens_of,
 )
 from tprlint.model import Location
+from tprlint.records import frozen
 
 __all__ = ["MAX_COMMANDS", "BackupStep", "Command", "DeployStep", "Schedule", "ScriptFacts", "extract_commands"]
 
@@ -72,14 +72,14 @@ _LOOK_AHEAD = 300  # commands read after a dump for its checks and the success i
 _REPORTERS = frozenset({"echo", "printf", "logger", "curl", "wget", "notify-send"})
 
 
-@dataclass(frozen=True)
+@frozen
 class Command:
     location: Location
     words: tuple[str, ...]  # the command's words, its program first (wrappers such as sudo dropped)
     block: str = ""  # the Makefile/justfile target it belongs to
 
 
-@dataclass(frozen=True)
+@frozen
 class BackupStep:
     location: Location
     words: tuple[str, ...]
@@ -91,7 +91,7 @@ class BackupStep:
     offsite_inline: bool = False  # its output is piped straight to object storage or another host
 
 
-@dataclass(frozen=True)
+@frozen
 class DeployStep:
     location: Location
     words: tuple[str, ...]
@@ -102,14 +102,14 @@ class DeployStep:
     block: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Schedule:
     location: Location
     expression: str  # the five cron fields, or an @macro
     command: str = ""  # a crontab entry's command; "" for a CI workflow's schedule
 
 
-@dataclass(frozen=True)
+@frozen
 class ScriptFacts:
     path: str
     commands: tuple[Command, ...] = ()  # commands that could stop a worker

@@ -10,16 +10,16 @@ refuse (``maxSkew`` below 1, no ``topologyKey``, an unknown ``whenUnsatisfiable`
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from tprlint.model import Location
+from tprlint.records import frozen
 
 Selector = Callable[[object], "bool | None"]  # does this labelSelector select the template's pods?
 _WHEN = ("DoNotSchedule", "ScheduleAnyway")
 _MAX_CONSTRAINTS = 32  # a pod template holds a few; a hostile file gets no more than this read
 
 
-@dataclass(frozen=True)
+@frozen
 class SpreadFault:
     """Why the API server refuses one topologySpreadConstraint, and where it is."""
 

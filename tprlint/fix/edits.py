@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from itertools import pairwise
 
+from tprlint.records import frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class Edit:
     """Replace ``text[start:end]`` (character offsets) with ``replacement``."""
 
@@ -15,7 +17,7 @@ class Edit:
     replacement: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Fix:
     """What one finding's fixer proposes for its file.
 

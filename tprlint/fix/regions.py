@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from tprlint.fix.edits import line_offsets
 from tprlint.fix.fixable import RANDOM_METHODS, in_workflow_itself
 from tprlint.fix.yaml_fixes import fix_grace_period, fix_stop_grace_period
 from tprlint.model import Finding
+from tprlint.records import frozen
 
 # The call's text at the finding's span, and what it becomes.
 _CALL_FORMS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
@@ -30,7 +30,7 @@ _WORKFLOW_IMPORTED = re.compile(r"^from temporalio import (?:[\w ,()]*\b)?workfl
 _LINE_FIXERS = {"TPR601": fix_grace_period, "TPR602": fix_stop_grace_period}
 
 
-@dataclass(frozen=True)
+@frozen
 class Replacement:
     """Replace from (start_line, start_column) to (end_line, end_column), 1-based, end exclusive."""
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -17,12 +16,13 @@ from tprlint.discover.read import read_text
 from tprlint.discover.walk import SourceFile
 from tprlint.facts.yaml_docs import YamlError, load_yaml_documents
 from tprlint.model import Location
+from tprlint.records import frozen
 
 CHART_FILE = "Chart.yaml"
 _RELEASE_NAME = re.compile(r"[^a-z0-9-]+")
 
 
-@dataclass(frozen=True)
+@frozen
 class Dependency:
     name: str  # the name Helm uses for it: its alias when one is set
     chart: str  # the chart name in the repository
@@ -32,7 +32,7 @@ class Dependency:
     location: Location  # its entry in Chart.yaml
 
 
-@dataclass(frozen=True)
+@frozen
 class ChartDir:
     path: Path  # absolute folder
     display: str  # folder as findings show it (like every other path of the run)

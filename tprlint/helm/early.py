@@ -26,9 +26,10 @@ from tprlint.helm.discover import ChartDir, find_charts, is_chart_file, values_f
 from tprlint.helm.render import PendingRender, RenderJob, render_key, start_render, tree_root
 from tprlint.helm.renderer import Renderer, find_renderer
 from tprlint.helm.values import MergedValues, files_to_read, load_values, values_display
+from tprlint.records import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class ReadEarly:
     """A chart started early: its values as read, and its render key."""
 

@@ -30,6 +30,7 @@ from typing import Any
 from tprlint.deadline import Deadline
 from tprlint.discover.read import describe_mode, inside, read_regular, read_text
 from tprlint.helm.renderer import Renderer
+from tprlint.records import frozen
 
 RENDER_TIMEOUT_SECONDS = 60  # per chart; the largest real charts render in a few seconds
 RUN_TIMED_OUT = "not rendered: the run's --timeout expired first"
@@ -40,7 +41,7 @@ _CHART_FILE = "Chart.yaml"
 _PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 
-@dataclass(frozen=True)
+@frozen
 class RenderedChart:
     """Helm's output for one chart: ``(source template, rendered YAML)`` in Helm's order, or its error."""
 
@@ -49,7 +50,7 @@ class RenderedChart:
     seconds: float = 0.0  # time Helm took (0 for a cached result)
 
 
-@dataclass(frozen=True)
+@frozen
 class RenderJob:
     key: str  # cache key, also the job's id
     chart: str  # chart folder (absolute)
@@ -139,7 +140,7 @@ class PendingRender:
         self.batch = None
 
 
-@dataclass(frozen=True)
+@frozen
 class RenderLimits:
     """What one chart may cost. Helm templates are a language: `range until 10000000` or a recursive
     `tpl` allocate gigabytes and run for minutes."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-from dataclasses import dataclass
+
+from tprlint.records import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Renderer:
     kind: str  # "binary" | "sdk"
     executable: str = ""

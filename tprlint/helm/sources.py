@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.helm.values import KeyPath, lookup
 from tprlint.model import Location
+from tprlint.records import frozen
 
 ITEM = "[]"  # a sequence item whose position is not known
 Segment = str | int
@@ -335,7 +336,7 @@ def object_name(doc: YamlDoc) -> str:
 # Values tracing
 
 
-@dataclass(frozen=True)
+@frozen
 class _Candidate:
     path: KeyPath
     chosen: tuple[str, ...]  # keys picked for `range` segments: must appear in the object's name

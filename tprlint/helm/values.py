@@ -18,12 +18,13 @@ from tprlint.discover.read import FileTooLarge, inside, read_regular, strip_bom
 from tprlint.discover.walk import display_path
 from tprlint.facts.yaml_docs import YamlError, is_probably_binary, load_yaml_documents
 from tprlint.model import Location
+from tprlint.records import frozen
 
 KeyPath = tuple[str | int, ...]
 _MAX_VALUES_BYTES = 4 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@frozen
 class ValuesProblem:
     """A values file that could not be read; the rest were still merged."""
 

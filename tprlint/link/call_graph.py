@@ -27,12 +27,13 @@ from tprlint.facts.python.values import Lit, Ref
 from tprlint.facts.python.workflows import WorkflowClass
 from tprlint.link.python_project import PythonProject
 from tprlint.model import Location
+from tprlint.records import frozen
 
 ClassRef = tuple[str, str]  # (module key, class qualname)
 _MAX_DEPTH = 6
 
 
-@dataclass(frozen=True)
+@frozen
 class Node:
     """A function or method as it runs: ``self_class`` is the class ``self`` is an instance of (the
     workflow class for its methods and inherited methods), None for plain functions."""
@@ -42,7 +43,7 @@ class Node:
     self_class: ClassRef | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Entry:
     """A workflow entry method: ``@workflow.run``/signal/update/query/init/validator, ``__init__``,
     and handlers inherited from project base classes."""
@@ -61,7 +62,7 @@ class Entry:
         return f"{self.workflow}.{self.method}"
 
 
-@dataclass(frozen=True)
+@frozen
 class Reached:
     """A reason found in workflow code, with the shortest call chain it was reached by."""
 
@@ -72,7 +73,7 @@ class Reached:
     quiet: bool  # runs only when not replaying
 
 
-@dataclass(frozen=True)
+@frozen
 class _Definition:
     module: str
     qualname: str
@@ -80,7 +81,7 @@ class _Definition:
     kind: str = "function"  # "function", "class" or "method"
 
 
-@dataclass(frozen=True)
+@frozen
 class _Step:
     """Where a call leads: project functions to follow, or a reason reported at the call itself."""
 
@@ -88,7 +89,7 @@ class _Step:
     reason: Reason | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class _State:
     node: Node
     unrestricted: bool

@@ -12,13 +12,14 @@ import posixpath
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from tprlint.records import frozen
 
 # Wrapper recursion is bounded so hostile or cyclic-looking input can't recurse without end.
 _MAX_LAYERS = 16
 
 
-@dataclass(frozen=True)
+@frozen
 class PythonLaunch:
     target_kind: str  # "module" | "script" | "console_script"
     target: str  # "pkg.worker", "app/worker.py" or the console script's name
@@ -26,7 +27,7 @@ class PythonLaunch:
     description: str  # e.g. "python -m orders.worker (via tini)"
 
 
-@dataclass(frozen=True)
+@frozen
 class ShellCommand:
     """One simple command of a shell script, with what decides whether it replaces the shell."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TypeVar
 
 from tprlint.facts.compose import ComposeConfig, ComposeService, is_dev_compose, is_dev_service
@@ -19,6 +18,7 @@ from tprlint.facts.dockerfile import DockerfileFacts
 from tprlint.link.commands import PythonLaunch, parse_launch
 from tprlint.link.python_project import PythonProject, resolve_launch_target
 from tprlint.model import Location
+from tprlint.records import frozen
 
 T = TypeVar("T")
 
@@ -31,7 +31,7 @@ _NO_ENTRYPOINT_BASES = frozenset({
 _OFFICIAL_PREFIXES = ("", "docker.io/", "docker.io/library/", "library/", "index.docker.io/library/")
 
 
-@dataclass(frozen=True)
+@frozen
 class ComposeLink:
     config: ComposeConfig
     service: ComposeService
@@ -131,7 +131,7 @@ def _resolve_in_context(project: PythonProject, launch: PythonLaunch, context: s
     return None
 
 
-@dataclass(frozen=True)
+@frozen
 class ServiceEnv:
     """The environment a service gives its process, as far as tprlint can know it."""
 

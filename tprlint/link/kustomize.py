@@ -31,6 +31,7 @@ from tprlint.facts.yaml_docs import YamlError, load_yaml_documents
 from tprlint.helm.variants import FindingKey
 from tprlint.link.strategic_merge import KeyPath, Positions, json_patch, strategic_merge
 from tprlint.model import Finding, Location
+from tprlint.records import frozen
 
 # Bounds for a tree of strangers: the objects built across all kustomizations (one large base may be
 # included by thousands of overlays), and the keys merged across all patches (thousands of patches on
@@ -41,7 +42,7 @@ MAX_MERGED_KEYS = 20_000_000
 ObjectKey = tuple[str, str, str]  # file, kind, name
 
 
-@dataclass(frozen=True)
+@frozen
 class Overlay:
     """One top-level kustomization, built: what its world judges instead of the files as written."""
 
@@ -64,7 +65,7 @@ class _Object:
     patched: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class _Layered:
     """The ``Locator`` of a built object: each key where it was written, the base or a patch."""
 

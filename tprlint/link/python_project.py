@@ -4,7 +4,7 @@ Workers that are really constructed (through project factories and subclasses)."
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Protocol
@@ -21,9 +21,10 @@ from tprlint.facts.python.facts import (
 from tprlint.facts.python.names import shared_suffix_index, split_qualname
 from tprlint.facts.python.values import Attr, Expr, Missing, Ref, Unknown, fold
 from tprlint.model import Location
+from tprlint.records import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class ResolvedWorker:
     """A Worker constructed in the project, with ``graceful_shutdown_timeout`` folded."""
 
@@ -42,7 +43,7 @@ class ResolvedWorker:
         return next((value for key, value in self.options if key == name), Missing())
 
 
-@dataclass(frozen=True)
+@frozen
 class Entrypoint:
     """Why a module runs as a process of its own."""
 

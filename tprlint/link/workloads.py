@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from tprlint.config import Link
 from tprlint.facts.dockerfile import DockerfileFacts
@@ -11,9 +10,10 @@ from tprlint.facts.kubernetes import Container, Workload
 from tprlint.link.commands import PythonLaunch, parse_launch
 from tprlint.link.python_project import PythonProject, resolve_launch_target
 from tprlint.model import Location
+from tprlint.records import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class WorkloadLink:
     workload: Workload
     container: Container

@@ -24,6 +24,7 @@ import yaml
 
 from tprlint.live.options import KubeConnection
 from tprlint.live.snapshot import KubeError, KubeState
+from tprlint.records import frozen
 
 NOT_PROBED = "not probed: the probe's deadline ran out"
 PAGE = 250  # items per list request: big lists arrive in pages instead of one huge answer
@@ -33,7 +34,7 @@ _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _TLS = "TLS failed: "
 
 
-@dataclass(frozen=True)
+@frozen
 class Resource:
     """One list endpoint: a typed API method of the client, or a custom resource (``api`` empty)."""
 

@@ -7,14 +7,16 @@ command line, and is never printed (``__repr__`` hides it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from tprlint.records import frozen
 
 
 class ProbeConfigError(Exception):
     """The probe's settings cannot be used (a missing file, an empty API key variable...): exit 2."""
 
 
-@dataclass(frozen=True)
+@frozen
 class TemporalConnection:
     address: str  # host:port
     namespace: str = "default"
@@ -33,7 +35,7 @@ class TemporalConnection:
         return (self.api_key,) if self.api_key else ()
 
 
-@dataclass(frozen=True)
+@frozen
 class KubeConnection:
     context: str = ""  # kubeconfig context; "" for the current one (or in-cluster config)
     kubeconfig: str = ""  # a kubeconfig file; "" for $KUBECONFIG / ~/.kube/config / in-cluster
@@ -41,7 +43,7 @@ class KubeConnection:
     timeout: float = 5.0  # seconds, for each request
 
 
-@dataclass(frozen=True)
+@frozen
 class ProbeSettings:
     temporal: TemporalConnection | None = None
     kubernetes: KubeConnection | None = None

@@ -7,15 +7,17 @@ to fix. Rules treat such a field as undecided (the checklist's ``unknown``), nev
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields, is_dataclass
+from dataclasses import asdict, fields, is_dataclass
 from datetime import datetime
 from types import UnionType
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
+from tprlint.records import frozen
+
 SCHEMA = "tprlint-live/1"
 
 
-@dataclass(frozen=True)
+@frozen
 class Poller:
     """A worker polling a task queue (``describe_task_queue``'s ``pollers[]``)."""
 
@@ -26,7 +28,7 @@ class Poller:
     versioned: bool = False  # WORKER_VERSIONING_MODE_VERSIONED
 
 
-@dataclass(frozen=True)
+@frozen
 class QueueState:
     """One task queue of one type, as ``describe_task_queue`` answered."""
 
@@ -38,7 +40,7 @@ class QueueState:
     error: str = ""  # why it could not be described
 
 
-@dataclass(frozen=True)
+@frozen
 class WorkflowCounts:
     """Closed workflow executions in the namespace since ``since`` (``count_workflows``)."""
 
@@ -51,7 +53,7 @@ class WorkflowCounts:
     error: str = ""  # visibility could not answer (no advanced visibility, a refusal...)
 
 
-@dataclass(frozen=True)
+@frozen
 class TemporalState:
     address: str
     namespace: str
@@ -74,7 +76,7 @@ class TemporalState:
     errors: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class KubeError:
     """A list the cluster refused or could not answer: never a traceback, never a stop."""
 
@@ -84,7 +86,7 @@ class KubeError:
     message: str
 
 
-@dataclass(frozen=True)
+@frozen
 class KubeState:
     context: str  # kubeconfig context, or "in-cluster"
     server: str  # the API server's URL
@@ -98,7 +100,7 @@ class KubeState:
     error: str = ""  # no configuration, or the API server could not be reached at all
 
 
-@dataclass(frozen=True)
+@frozen
 class LiveSnapshot:
     taken_at: str  # RFC 3339, UTC
     temporal: TemporalState | None = None

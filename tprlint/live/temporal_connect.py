@@ -21,11 +21,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tprlint.live.options import ProbeConfigError, TemporalConnection
+from tprlint.records import frozen
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,7 +45,7 @@ _PATHS = (
 _FLAGS = {"tls_cert_path": "--tls-cert-path", "tls_key_path": "--tls-key-path", "tls_ca_path": "--tls-ca-path"}
 
 
-@dataclass(frozen=True)
+@frozen
 class _Profile:
     """The selected profile of the config file, or an empty one."""
 

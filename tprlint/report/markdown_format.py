@@ -32,6 +32,7 @@ from pathlib import Path
 
 from tprlint.checklist.status import ENGINE_RULES, ChecklistReport, ChecklistResult, ItemResult, Status, item_findings
 from tprlint.model import Finding
+from tprlint.records import frozen
 from tprlint.report import ReportContext, checklist_report
 from tprlint.report.text import printable
 
@@ -94,7 +95,7 @@ def _item_text(value: str) -> str:
 # --- links ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@frozen
 class Links:
     """Links to a file's line in the commit under test: ``{server}/{owner/name}/blob/{sha}/{path}#L{line}``."""
 

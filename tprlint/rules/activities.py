@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 from tprlint.facts.python.activities import (
     ActivityCall,
@@ -38,6 +37,7 @@ from tprlint.facts.python.values import (
 )
 from tprlint.link.python_project import PythonProject, ResolvedWorker
 from tprlint.model import Location, RelatedLocation
+from tprlint.records import frozen
 from tprlint.rules.context import Hit, Project, is_test_path
 from tprlint.rules.drain import undecided_drain
 
@@ -46,7 +46,7 @@ SCTC = "schedule_to_close_timeout"
 HEARTBEAT_TIMEOUT = "heartbeat_timeout"
 
 
-@dataclass(frozen=True)
+@frozen
 class Resolved:
     """An activity definition found in the project."""
 
@@ -60,7 +60,7 @@ class Resolved:
         return self.definition.qualname
 
 
-@dataclass(frozen=True)
+@frozen
 class LinkedCall:
     """An activity call as it runs: a direct ``workflow.execute_activity(...)``, or a call of a
     project wrapper that forwards its keyword arguments to one (then ``via`` is the wrapper's call)."""
@@ -521,7 +521,7 @@ def _same_queue(queue: Expr, worker_queue: Expr) -> bool:
     return isinstance(queue, Lit) and isinstance(worker_queue, Lit) and queue.value == worker_queue.value
 
 
-@dataclass(frozen=True)
+@frozen
 class _Attempt:
     """A production call of an activity with a known attempt limit: what TPR102 compares Workers with."""
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from tprlint.devsetup import is_dev_path
 from tprlint.facts.backups import BackupJob, cadence
@@ -29,6 +28,7 @@ from tprlint.facts.scripts import (
     is_ci_file,
 )
 from tprlint.facts.shell import program_first, scrub_words, tokens_of
+from tprlint.records import frozen
 from tprlint.rules.context import Hit, Project, is_test_path
 
 # Tools that keep their own repository and retention, usually beside continuous WAL archiving: how often
@@ -38,7 +38,7 @@ _REPOSITORY_TOOLS = frozenset({"pgbackrest", "wal-g", "barman", "velero", "resti
 _REMOTE_HINTS = ("s3", "gcs", "bucket", "nfs", "efs", "azure", "blob", "remote", "offsite", "off-site", "cloud")
 
 
-@dataclass(frozen=True)
+@frozen
 class Source:
     """One place backups run from: a script (crontab, Makefile, CI file) or a backup CronJob."""
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 from tprlint.facts.python.clients import CREDENTIAL_KINDS, TELEMETRY_CONFIG, ClientConnect, Credential
 from tprlint.facts.python.facts import PythonFacts
 from tprlint.facts.python.values import Expr, Lit, Missing, Obj, Seq, Sym
 from tprlint.model import Location, RelatedLocation
+from tprlint.records import frozen
 from tprlint.rules.context import Hit, Project, is_test_path
 
 CLOUD_SUFFIXES = (".tmprl.cloud", ".api.temporal.io")
@@ -45,7 +45,7 @@ _DATA_CONVERTERS = frozenset({
 })
 
 
-@dataclass(frozen=True)
+@frozen
 class Target:
     text: str  # the address as written (folded)
     host: str

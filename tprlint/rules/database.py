@@ -30,6 +30,7 @@ from tprlint.facts.database import (
 )
 from tprlint.link.compose_links import production_configs
 from tprlint.model import Location
+from tprlint.records import frozen
 from tprlint.rules.context import Hit, Project, is_test_path
 
 _SERVER_IMAGE = re.compile(r"(^|/)temporalio/(server|auto-setup)(:|@|$)")
@@ -38,7 +39,7 @@ _IP = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 ATTEST = "only the provider's settings can say: confirm them there and attest the item"
 
 
-@dataclass(frozen=True)
+@frozen
 class Host:
     text: str  # as written
     name: str  # the first DNS label: a Service name inside the cluster
@@ -69,7 +70,7 @@ def parse_host(raw: str) -> Host:
     return Host(raw, parts[0], None, True, False)
 
 
-@dataclass(frozen=True)
+@frozen
 class ServerHost:
     server: str  # the Temporal server's description (ServerConfig.name, or the compose service)
     host: Host

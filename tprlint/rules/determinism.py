@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 from tprlint.facts.python.determinism import TPR_CALL, TPR_LOG, TPR_SET, TPR_WAIT
 from tprlint.link.call_graph import CallGraph, Reached
 from tprlint.link.python_project import PythonProject
 from tprlint.model import RelatedLocation
+from tprlint.records import frozen
 from tprlint.rules.context import Hit, Project, is_test_path
 
 # kind -> (what goes wrong, how to fix it)
@@ -91,7 +91,7 @@ _SHORT = (("datetime.datetime.", "datetime."), ("datetime.date.", "date."), ("te
           ("temporalio.", ""), ("pathlib.", ""))
 
 
-@dataclass(frozen=True)
+@frozen
 class _Found:
     reached: Reached
     entries: int  # how many workflow entry methods reach it

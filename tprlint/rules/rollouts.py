@@ -12,13 +12,13 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 from tprlint.devsetup import name_tokens
 from tprlint.facts.kubernetes import Container, Workload
 from tprlint.facts.python.values import Lit, Missing, Obj, Seq
 from tprlint.link.python_project import ResolvedWorker
 from tprlint.model import Location, RelatedLocation
+from tprlint.records import frozen
 from tprlint.rules.context import Hit, Project
 from tprlint.rules.kubernetes_policies import split_image
 
@@ -43,7 +43,7 @@ _NEW = re.compile(r"(^|[-_.])(canary|green|preview|next|new|candidate)([-_.]|$)"
 _MAX_GROUP = 50  # workloads named in one finding at most (a hostile tree could hold thousands)
 
 
-@dataclass(frozen=True)
+@frozen
 class _Build:
     """One workload's worker, as TPR419 compares them."""
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from tprlint.facts.python.values import Lit, Missing
 from tprlint.link.python_project import ResolvedWorker
 from tprlint.model import Location
+from tprlint.records import frozen
 from tprlint.rules.context import Project, is_test_path
 
 
@@ -29,7 +30,7 @@ class QueueUse:
         return bool(self.workers)
 
 
-@dataclass(frozen=True)
+@frozen
 class Unnamed:
     """A task queue the code sets from a value tprlint could not resolve."""
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tprlint.records import frozen
+
 _COMMENT = re.compile(r"#\s*tprlint:\s*(ignore-file|ignore)\b(?:\[([^\]]*)\])?")
 ALL = "*"
 
 
-@dataclass(frozen=True)
+@frozen
 class SuppressionComment:
     line: int
     column: int

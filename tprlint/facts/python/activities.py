@@ -25,6 +25,7 @@ from tprlint.facts.python.evaluate import Evaluator
 from tprlint.facts.python.names import Scope, source_text
 from tprlint.facts.python.values import Expr, Lit, Missing, Unknown
 from tprlint.model import Location
+from tprlint.records import frozen
 
 ACTIVITY_DEFN = "temporalio.activity.defn"
 HEARTBEAT = "temporalio.activity.heartbeat"
@@ -51,7 +52,7 @@ OPTION_DICT_CALLS = frozenset({
 })
 _NOT_PROJECT = frozenset(sys.stdlib_module_names) | {"temporalio", "builtins"}
 
-@dataclass(frozen=True)
+@frozen
 class OptionPart:
     """One piece of an activity call's keyword arguments, in order: explicit keywords, the entries of
     a dict tprlint could see, a dict defined elsewhere (``ref``), or a ``**splat`` it cannot see."""
@@ -62,7 +63,7 @@ class OptionPart:
     fixed: bool = False  # explicit keywords of a call: no later **splat can override them
 
 
-@dataclass(frozen=True)
+@frozen
 class Target:
     """The activity an activity call names: a function/method/class reference or a string name."""
 
@@ -71,7 +72,7 @@ class Target:
     text: str  # source text, for messages
 
 
-@dataclass(frozen=True)
+@frozen
 class ActivityDefinition:
     qualname: str  # "charge", "PaymentActivities.charge", "make_activities.charge"
     function_name: str  # the def's (or callable class's) own name: the default activity name
@@ -87,7 +88,7 @@ class ActivityDefinition:
     swallows: tuple[CancelSwallow, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class CallSummary:
     """What a function (with its nested functions) calls, for the heartbeat question."""
 
@@ -96,7 +97,7 @@ class CallSummary:
     methods: tuple[str, ...] = ()  # names of methods called on objects whose type tprlint does not know
 
 
-@dataclass(frozen=True)
+@frozen
 class ActivityCall:
     location: Location
     function: str  # enclosing function's qualified name within the module
@@ -109,7 +110,7 @@ class ActivityCall:
     params: tuple[str, ...] = ()  # the enclosing function's positional parameters (self/cls dropped)
 
 
-@dataclass(frozen=True)
+@frozen
 class HelperCall:
     """A call in workflow code that may go through a project wrapper of ``execute_activity``."""
 
@@ -123,7 +124,7 @@ class HelperCall:
     options: tuple[OptionPart, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Registered:
     """One entry of a Worker's ``activities=``."""
 
@@ -132,7 +133,7 @@ class Registered:
     text: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Registration:
     location: Location  # the call that passes `activities=` (a Worker or a project factory)
     items: tuple[Registered, ...]

@@ -7,11 +7,11 @@ one function's statements, to find its ``try``.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 
 from tprlint.facts.python.code import FunctionBody, ModuleCode
 from tprlint.facts.python.names import Scope, source_text
 from tprlint.model import Location
+from tprlint.records import frozen
 
 # -- blocking calls (TPR205) -----------------------------------------------------------------------
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
@@ -48,14 +48,14 @@ _SUPPRESS = frozenset({"contextlib.suppress"})
 _RAISING_CALLS = frozenset({"temporalio.activity.raise_complete_async", "sys.exit"})
 
 
-@dataclass(frozen=True)
+@frozen
 class BlockingCall:
     location: Location
     call: str  # "requests.get", "s3.put_object (boto3.client)"
     via: tuple[str, ...] = ()  # helpers of this module the activity calls on the way: ("fetch()",)
 
 
-@dataclass(frozen=True)
+@frozen
 class CancelSwallow:
     location: Location  # the `except` clause, or the `with suppress(...)` statement
     caught: str  # "asyncio.CancelledError", "BaseException", "a bare `except:`"

@@ -30,6 +30,7 @@ from tprlint.facts.python.code import FunctionBody, ModuleCode
 from tprlint.facts.python.evaluate import ENV_GETTERS
 from tprlint.facts.python.values import Dur, Env, Expr, Lit, Missing, Obj, Ref, Seq, Sym, Unknown
 from tprlint.model import Location
+from tprlint.records import frozen
 
 CONNECT = frozenset({"temporalio.client.Client.connect", "temporalio.client._client.Client.connect"})
 CLIENT_CLASS = frozenset({"temporalio.client.Client", "temporalio.client._client.Client"})
@@ -54,7 +55,7 @@ _CONNECT_OPTIONS = ("target_host", "namespace", "api_key", "tls", "data_converte
 _SENSITIVE_OPTIONS = frozenset({"api_key", "tls", "data_converter", "runtime", "plugins"})
 
 
-@dataclass(frozen=True)
+@frozen
 class ClientConnect:
     """One ``Client.connect(...)`` call, its values unfolded (see module docstring on redaction)."""
 
@@ -73,7 +74,7 @@ class ClientConnect:
     envconfig: bool = False  # the splat is ``ClientConfig.load_client_connect_config()`` or alike
 
 
-@dataclass(frozen=True)
+@frozen
 class MetricsSetup:
     """Evidence that Core metrics are (or may be) exported."""
 
@@ -81,7 +82,7 @@ class MetricsSetup:
     what: str  # "PrometheusConfig", "Runtime(telemetry=...) built at run time", ...
 
 
-@dataclass(frozen=True)
+@frozen
 class Credential:
     """A credential written into the source. Never holds the value, not even a hash of it."""
 

@@ -41,6 +41,7 @@ from tprlint.facts.python.names import Scope, source_text
 from tprlint.facts.python.workflow_regions import Regions, child_blocks, regions_of
 from tprlint.facts.python.workflows import METHOD_ROLES
 from tprlint.model import Location
+from tprlint.records import frozen
 
 TPR_CALL = "TPR210"
 TPR_SET = "TPR211"
@@ -48,7 +49,7 @@ TPR_WAIT = "TPR212"
 TPR_LOG = "TPR213"
 
 
-@dataclass(frozen=True)
+@frozen
 class Reason:
     """One operation that makes workflow code non-deterministic (or, for TPR213, not replay-aware)."""
 
@@ -61,7 +62,7 @@ class Reason:
     quiet: bool = False  # under `if not workflow.unsafe.is_replaying():`
 
 
-@dataclass(frozen=True)
+@frozen
 class CallEdge:
     """A call that may lead into project code. ``kind``:
 
@@ -80,7 +81,7 @@ class CallEdge:
     quiet: bool = False  # under `if not workflow.unsafe.is_replaying():`
 
 
-@dataclass(frozen=True)
+@frozen
 class FunctionFacts:
     qualname: str  # "OrderWorkflow.run", "is_late", "OrderWorkflow.run.pick"
     owner: str  # qualname of the class whose `self` this code sees ("" for plain functions)
@@ -89,7 +90,7 @@ class FunctionFacts:
     calls: tuple[CallEdge, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class HandlerMethod:
     """A method decorated as workflow code (``@workflow.signal`` ...) in a class that is not itself a
     ``@workflow.defn``: a base class whose handlers every workflow deriving from it inherits."""

@@ -11,11 +11,12 @@ from tprlint.facts.python.process import ProcessFacts
 from tprlint.facts.python.values import Expr
 from tprlint.facts.python.workflows import WorkflowClass
 from tprlint.model import Location
+from tprlint.records import frozen
 
 WORKER_CLASSES = frozenset({"temporalio.worker.Worker", "temporalio.worker._worker.Worker"})
 
 
-@dataclass(frozen=True)
+@frozen
 class ImportedModule:
     """A module this one imports. ``key`` is a module key: ``mod:a.b`` or ``path:src/a/b``."""
 
@@ -23,7 +24,7 @@ class ImportedModule:
     names: tuple[str, ...] = ()  # for ``from X import a, b``: a and b may be submodules too
 
 
-@dataclass(frozen=True)
+@frozen
 class WorkerConstruction:
     """A call that constructs a Temporal Worker - directly, or (``callee`` a Ref) maybe via a project
     factory or subclass, which the project phase decides."""
@@ -42,7 +43,7 @@ class WorkerConstruction:
 UNTRACED = "?"  # in ``PythonFacts.returned_calls``: a returned value that is no call tprlint can name
 
 
-@dataclass(frozen=True)
+@frozen
 class WorkerRun:
     """Evidence that a Worker is run here: ``await w.run()``, ``async with Worker(...)``."""
 
@@ -53,7 +54,7 @@ class WorkerRun:
     builder: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class SignalHandler:
     location: Location
     signals: tuple[str, ...]  # e.g. ("SIGTERM", "SIGINT"); "?" when not statically known
@@ -64,7 +65,7 @@ class SignalHandler:
         return "SIGTERM" in self.signals or "?" in self.signals
 
 
-@dataclass(frozen=True)
+@frozen
 class ClassDef:
     name: str
     bases: tuple[str, ...]  # qualified names or module-key:name of project bases

@@ -8,12 +8,12 @@ import ast
 import http
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from tprlint.facts.python.code import FunctionBody, ModuleCode
 from tprlint.facts.python.names import source_text
 from tprlint.facts.python.values import Expr, Lit, Missing, Sym
 from tprlint.model import Location
+from tprlint.records import frozen
 
 _HEALTH_SEGMENTS = frozenset({
     "ready", "readyz", "readiness", "health", "healthz", "healthcheck", "health-check", "health_check",
@@ -32,7 +32,7 @@ _STATUS_NAME = re.compile(r"HTTP_(\d{3})")
 _HTTP_METHODS = frozenset({"GET", "HEAD", "*"})
 
 
-@dataclass(frozen=True)
+@frozen
 class RouteReturn:
     location: Location
     shape: str  # "dict", "text", "tuple", "response", "none"
@@ -41,7 +41,7 @@ class RouteReturn:
     text: str  # the returned expression, shortened, for messages
 
 
-@dataclass(frozen=True)
+@frozen
 class HealthRoute:
     location: Location  # the decorator or registration call
     path: str

@@ -27,9 +27,10 @@ import ast
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tprlint.records import frozen
 
 CHILD_SECONDS = 20.0
 CHILD_MEMORY_BYTES = 1 << 30
@@ -49,7 +50,7 @@ _NEWER_MARKERS = re.compile(
 _PACKAGE_PARENT = Path(__file__).resolve().parents[3]
 
 
-@dataclass(frozen=True)
+@frozen
 class Rewrite:
     """A file rewritten for the running ``ast`` (``source``), or why there is none (``error``)."""
 
@@ -119,7 +120,7 @@ def main() -> int:
 # The rewrite itself (runs in the child).
 
 
-@dataclass(frozen=True)
+@frozen
 class _Edit:
     start: int  # character offsets in the decoded source
     end: int

@@ -17,6 +17,7 @@ from tprlint.facts.python.health_routes import HealthRoute, RouteReader, call_ar
 from tprlint.facts.python.names import source_text, split_qualname
 from tprlint.facts.python.values import Expr, Seq, Sym
 from tprlint.model import Location
+from tprlint.records import frozen
 
 # -- signal handlers ---------------------------------------------------------------------------
 
@@ -38,7 +39,7 @@ _DRAIN_WORDS = ("shutdown", "stop", "drain", "cancel", "terminate", "graceful")
 _LOOP_GETTERS = frozenset({"asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.new_event_loop"})
 
 
-@dataclass(frozen=True)
+@frozen
 class Exit:
     """A way code ends the process (or unwinds the event loop)."""
 
@@ -48,7 +49,7 @@ class Exit:
     exception: str = ""  # for "raise": qualified name of the raised class, to check in the project
 
 
-@dataclass(frozen=True)
+@frozen
 class Behaviour:
     """What a function or handler expression does that matters for shutdown."""
 
@@ -61,7 +62,7 @@ class Behaviour:
         return not (self.exits or self.drains or self.calls)
 
 
-@dataclass(frozen=True)
+@frozen
 class SignalInstall:
     location: Location
     signals: tuple[str, ...]  # ("SIGTERM",), "?" when not statically known
@@ -97,7 +98,7 @@ _SANDBOX_UNRESTRICTED = "temporalio.workflow.unsafe.sandbox_unrestricted"
 _DYNAMIC_CONFIG = "temporalio.workflow.dynamic_config"
 
 
-@dataclass(frozen=True)
+@frozen
 class Use:
     """A use of an API a rule reports: a sandbox escape hatch, a legacy versioning API."""
 
@@ -105,7 +106,7 @@ class Use:
     what: str
 
 
-@dataclass(frozen=True)
+@frozen
 class VersionLiteral:
     """A ``WorkerDeploymentVersion`` built in code: its build id (or canonical string), unfolded."""
 

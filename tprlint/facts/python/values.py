@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
+
+from tprlint.records import frozen
 
 Number = int | float
 
 
-@dataclass(frozen=True)
+@frozen
 class Lit:
     value: Number | str | bool | None
     note: str = ""  # where the value came from, e.g. "default of env SHUTDOWN_SECONDS"
 
 
-@dataclass(frozen=True)
+@frozen
 class Dur:
     """A ``timedelta`` of known length."""
 
@@ -30,7 +31,7 @@ class Dur:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class Ref:
     """A name imported from another module: ``module`` is a module key (see ``ModuleKey``)."""
 
@@ -38,7 +39,7 @@ class Ref:
     name: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Env:
     """``os.environ.get(name, default)``: the workload that runs the code may set ``name``."""
 
@@ -47,45 +48,45 @@ class Env:
     ignore_case: bool = False  # pydantic settings match environment names case-insensitively by default
 
 
-@dataclass(frozen=True)
+@frozen
 class DurOf:
     """``timedelta(...)`` whose parts are not all known yet: ``((unit, expr), ...)``."""
 
     parts: tuple[tuple[str, Expr], ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Arith:
     op: str  # "+", "-", "*", "/", "//", "neg", "int", "float"
     left: Expr
     right: Expr | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Unknown:
     reason: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Missing:
     """The argument was not given at all (the SDK default applies)."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Sym:
     """A name defined outside the project, e.g. ``temporalio.common.VersioningBehavior.PINNED``."""
 
     qualname: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Seq:
     """A list or tuple literal: ``activities=[charge, refund]``."""
 
     items: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@frozen
 class Obj:
     """A call of a named callable tprlint does not evaluate: ``UnsandboxedWorkflowRunner()``,
     ``WorkerDeploymentConfig(version=..., use_worker_versioning=True)``. ``callee`` is the qualified
@@ -99,7 +100,7 @@ class Obj:
         return next((value for key, value in self.keywords if key == name), Missing())
 
 
-@dataclass(frozen=True)
+@frozen
 class Fields:
     """A class whose instances hold settings: a pydantic ``BaseSettings`` (every field read from the
     environment variable ``env_prefix`` + its name, else its default) or a plain data class (a
@@ -113,7 +114,7 @@ class Fields:
     types: tuple[tuple[str, str], ...] = ()  # "int", "float" or "timedelta": how a string from the environment is read
 
 
-@dataclass(frozen=True)
+@frozen
 class New:
     """``Settings()`` / ``WorkerConfig(timeout=...)``: an instance of a project class."""
 
@@ -121,7 +122,7 @@ class New:
     keywords: tuple[tuple[str, Expr], ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Attr:
     """``settings.SHUTDOWN_TIMEOUT``: an attribute of a value the project phase resolves."""
 

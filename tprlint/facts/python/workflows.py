@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 
 from tprlint.facts.python.code import ModuleCode
 from tprlint.facts.python.values import Expr, Missing
 from tprlint.model import Location
+from tprlint.records import frozen
 
 WORKFLOW_DEFN = "temporalio.workflow.defn"
 # Decorators that make a method workflow code, and the role each gives it.
@@ -20,14 +20,14 @@ METHOD_ROLES = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class WorkflowMethod:
     name: str
     role: str  # run, signal, update, query, init, validator
     location: Location
 
 
-@dataclass(frozen=True)
+@frozen
 class WorkflowClass:
     name: str  # the class name within its module
     location: Location  # the `class` line

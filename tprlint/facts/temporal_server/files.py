@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 
 from tprlint.facts.temporal_server.settings import Setting, Settings
 from tprlint.model import Location
+from tprlint.records import frozen
 
 # ---------------------------------------------------------------------------------------------
 # Per-file facts
 
 
-@dataclass(frozen=True)
+@frozen
 class ValuesLayer:
     """One values source for the temporal chart: a file, a helmfile's inline values, a GitOps release."""
 
@@ -25,7 +26,7 @@ class ValuesLayer:
     chart_version: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class HelmfileRelease:
     name: str
     chart: str
@@ -35,7 +36,7 @@ class HelmfileRelease:
     location: Location
 
 
-@dataclass(frozen=True)
+@frozen
 class OperatorCluster:
     name: str
     namespace: str | None
@@ -44,7 +45,7 @@ class OperatorCluster:
     spec_location: Location
 
 
-@dataclass(frozen=True)
+@frozen
 class TlsPlane:
     """One TLS plane (`global.tls.frontend` / `global.tls.internode`) of a server config file."""
 
@@ -54,7 +55,7 @@ class TlsPlane:
     key: str
 
 
-@dataclass(frozen=True)
+@frozen
 class ServerConfigText:
     """A Temporal server config (`persistence:`, `global:`, `services:`) in a file or a ConfigMap."""
 
@@ -67,7 +68,7 @@ class ServerConfigText:
     tls: tuple[TlsPlane, ...] = ()  # planes whose server side has a certificate (TLS on)
 
 
-@dataclass(frozen=True)
+@frozen
 class Evidence:
     kind: str  # "backup" | "alerts" | "monitor" | "dashboard" | "exposure" (a frontend reachable from outside)
     what: str

@@ -9,15 +9,15 @@ key) says which chart renders legacy values.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
 
 from tprlint.facts.scripts import ScriptFacts
 from tprlint.model import Location
+from tprlint.records import frozen
 
 LATEST = "latest"  # no --version: Helm takes the newest chart version of the repository
 
 
-@dataclass(frozen=True)
+@frozen
 class ChartInstall:
     values: str  # a values file as the command names it, normalised (no ./ or ../)
     version: str  # the --version given, or LATEST

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from tprlint.facts.kubernetes import Workload
 from tprlint.facts.temporal_server.files import Evidence, ValuesLayer
 from tprlint.model import Location
+from tprlint.records import frozen
 
 # ---------------------------------------------------------------------------------------------
 # The server model rules judge
 
 
-@dataclass(frozen=True)
+@frozen
 class Value:
     """A setting the rules judge, with where it comes from."""
 
@@ -24,7 +25,7 @@ class Value:
     note: str = ""  # how a default was worked out, for messages
 
 
-@dataclass(frozen=True)
+@frozen
 class ServiceSpec:
     name: str  # a service name, or "all" for one pod running every service
     replicas: Value | None  # None when it cannot be known
@@ -34,7 +35,7 @@ class ServiceSpec:
     fix: str = ""  # the key or field to change, for messages
 
 
-@dataclass(frozen=True)
+@frozen
 class Store:
     role: str  # "default" | "visibility" | "secondaryVisibility" | "advancedVisibility"
     name: str
@@ -46,7 +47,7 @@ class Store:
     key: str
 
 
-@dataclass(frozen=True)
+@frozen
 class SecretRef:
     """A password written as a literal: the key and where, never the value."""
 
@@ -54,7 +55,7 @@ class SecretRef:
     location: Location
 
 
-@dataclass(frozen=True)
+@frozen
 class Image:
     component: str  # "server" | "admin-tools" | "ui"
     reference: str  # repository[:tag]; never contains credentials
@@ -63,7 +64,7 @@ class Image:
     key: str
 
 
-@dataclass(frozen=True)
+@frozen
 class ServiceResources:
     """The `resources` block a chart service's container gets: the chart renders the service's own block
     when it is set, else `server.resources` - never a merge of the two."""
@@ -76,7 +77,7 @@ class ServiceResources:
     replaced_limits: Location | None = None  # `server.resources.limits` the service's own block replaces
 
 
-@dataclass(frozen=True)
+@frozen
 class DevLaunch:
     what: str
     location: Location
@@ -138,7 +139,7 @@ class ServerProject:
         return [c for c in self.configs if not c.dev]
 
 
-@dataclass(frozen=True)
+@frozen
 class ValuesVariant:
     layers: tuple[ValuesLayer, ...]
     name: str

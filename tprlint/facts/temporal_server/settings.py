@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.model import Location
+from tprlint.records import frozen
 
 SERVICES = ("frontend", "internal-frontend", "history", "matching", "worker")
 JUDGED_SERVICES = ("frontend", "history", "matching", "worker")
@@ -20,7 +20,7 @@ KeyPath = tuple[str | int, ...]
 # Flattened settings
 
 
-@dataclass(frozen=True)
+@frozen
 class Node:
     """A mapping or list in a values file (its children are separate settings)."""
 
@@ -28,7 +28,7 @@ class Node:
     size: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Secret:
     """A secret-looking key. The value itself is never kept: only whether a literal is written."""
 
@@ -38,7 +38,7 @@ class Secret:
 Leaf = str | int | float | bool | Node | Secret | None
 
 
-@dataclass(frozen=True)
+@frozen
 class Setting:
     value: Leaf
     location: Location
