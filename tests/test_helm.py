@@ -660,14 +660,13 @@ def test_a_chart_whose_templates_folder_is_a_symlink_is_rendered_and_its_edits_a
 def _renders_started(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The render keys handed to Helm child processes during a run (the renders themselves are real)."""
     started: list[str] = []
-    real = render_module._start_child
+    real = render_module._send
 
-    def counted(renderer: render_module.Renderer, jobs: list[render_module.RenderJob],
-                limits: render_module.RenderLimits) -> object:
+    def counted(child: object, renderer: render_module.Renderer, jobs: list[render_module.RenderJob]) -> object:
         started.extend(job.key for job in jobs)
-        return real(renderer, jobs, limits)
+        return real(child, renderer, jobs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(render_module, "_start_child", counted)
+    monkeypatch.setattr(render_module, "_send", counted)
     return started
 
 
@@ -820,3 +819,25 @@ def test_server_services_rendered_with_an_overlay_are_judged_once_by_the_server_
     assert not [f for f in found if f.rule_id == "TPR406" and any(f"temporal-like-{s} " in f.message for s in services)]
     assert {s for s in services if any(f.rule_id == "TPR501" and f"The Temporal {s} service" in f.message
                                        for f in found)} == set(services)
+
+
+def test_a_renderer_started_before_its_charts_are_known_is_stopped_when_given_none(tmp_path: Path) -> None:
+    renderer, _ = find_renderer()
+    assert renderer is not None
+    child = render_module.spawn_child(renderer, render_module.RenderLimits())
+    assert child.process is not None and child.process.poll() is None  # loading Helm, waiting for charts
+    render_module.discard(child)
+    assert child.process.returncode is not None
+    assert not Path(child.scratch).exists()
+
+
+def test_a_renderer_started_early_renders_what_it_is_given_later(repo: Path) -> None:
+    renderer, _ = find_renderer()
+    assert renderer is not None
+    chart = repo / "deploy" / "temporal"
+    job = render_module.RenderJob("k", str(chart), "rel", (), (), str(repo))
+    child = render_module.spawn_child(renderer, render_module.RenderLimits())
+    pending = render_module.start_render(renderer, [job], child=child)
+    rendered = pending.results()["k"]
+    assert rendered.error == "" and rendered.manifests
+    assert pending.settled()

@@ -54,19 +54,32 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     # Helm renders the charts in a child process while the workers parse the rest.
     started = helm if helm is not None else start_helm(candidates, config, cache)
     helm = _guarded(failures, "the Helm stage", None, partial(_started, started))
-    if helm is not None:
+    # Following imports needs the Python files alone, which the workers read first: it runs while they
+    # read the rest. Helm's output is read as soon as it is there, before if it comes first: this
+    # process has nothing else to do while it waits.
+    while helm is not None and not scanner.deadline.expired() and not scanner.python_read(timeout=0.005):
+        if helm.rendered():
+            _guarded(failures, "the Helm stage", None, partial(helm.collect, scanner.deadline))
+            profile.lap("helm")
+            break
+    # Chart templates and vendored sub-charts are Helm's: their facts come from the rendered output.
+    python = [s for s in scanner.results(python_only=True) if not (helm and helm.owns(s.display))]
+    profile.lap("scan")
+    python_keys = [module_key_for(s.display) for s in python if s.kind in (FileKind.PYTHON, FileKind.PYTHON_OTHER)]
+    loader = ModuleLoader([s for s in python if s.kind is FileKind.PYTHON_OTHER], scanner)
+    profile.spent_following = lambda: loader.seconds
+    python_facts = [s.facts for s in python if s.facts is not None]
+    nothing_followed: list[FileFacts] = []
+    followed = _guarded(failures, "following imports", nothing_followed,
+                        lambda: follow(python_facts, loader, python_keys, follow_all()))
+    profile.lap("follow")
+    if helm is not None:  # the charts' output is read while the workers read the other files
         _guarded(failures, "the Helm stage", None, partial(helm.collect, scanner.deadline))
         profile.lap("helm")
-    # Chart templates and vendored sub-charts are Helm's: their facts come from the rendered output.
     scanned = [s for s in scanner.results() if not (helm and helm.owns(s.display))]
-    profile.lap("scan")
-    facts = [s.facts for s in scanned if s.facts is not None]
-    python_keys = [module_key_for(s.display) for s in scanned if s.kind in (FileKind.PYTHON, FileKind.PYTHON_OTHER)]
-    loader = ModuleLoader([s for s in scanned if s.kind is FileKind.PYTHON_OTHER], scanner)
-    profile.spent_following = lambda: loader.seconds
-    facts += _guarded(failures, "following imports", [], lambda: follow(facts, loader, python_keys, follow_all()))
     scanner.close()
-    profile.lap("follow")
+    profile.lap("scan")
+    facts = [s.facts for s in scanned if s.facts is not None] + followed
     deadline = scanner.deadline
     charts = _guarded(failures, "the Helm stage", HelmResult(), lambda: helm.finish(
         {s.display for s in scanned if s.kind is not FileKind.SKIP}, deadline)) if helm else HelmResult()

@@ -17,7 +17,7 @@ import gc
 import hashlib
 import os
 from collections import Counter
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout  # not the builtin before 3.11
 from dataclasses import dataclass
 
@@ -87,7 +87,8 @@ class Scanner:
         self.hits = 0
         self._pool: ProcessPoolExecutor | None = None  # started once, shared by the import rounds
         self._done: list[ScannedFile] = []
-        self._pending: list[tuple[Future[list[ScannedFile]], list[Candidate]]] = []
+        # Each batch sent to the workers, and whether it holds the Python files (read first: see ``start``).
+        self._pending: list[tuple[Future[list[ScannedFile]], list[Candidate], bool]] = []
         self.unreadable = 0  # files that could not be read: the run's result must not be replayed
 
     def start(self, candidates: list[Candidate]) -> None:
@@ -107,15 +108,19 @@ class Scanner:
                     break
                 self._record([scan_file(candidate)])
             return
-        # Interleaved batches: neighbouring files are alike (a folder of manifests), so each
-        # batch gets a fair share of the expensive ones.
-        count = self.jobs * 4
-        batches = [misses[i::count] for i in range(count)]
+        # The Python files first: following imports, the next step, needs them alone, and runs while the
+        # workers read the rest. Interleaved batches: neighbouring files are alike (a folder of
+        # manifests), so each batch gets a fair share of the expensive ones.
+        count = self.jobs * 2
+        python = [c for c in misses if is_python_name(c.display)]
+        rest = [c for c in misses if not is_python_name(c.display)]
+        batches = [(files[i::count], files is python) for files in (python, rest) for i in range(count)]
         # The workers are forked at the first submit. Frozen, what the parent holds by then (modules,
         # the walk) is never walked again by a worker's cyclic collector, nor are its pages copied.
         gc.freeze()
         try:
-            self._pending = [(self._executor().submit(scan_batch, batch), batch) for batch in batches]
+            self._pending = [(self._executor().submit(scan_batch, batch), batch, is_python)
+                             for batch, is_python in batches if batch]
         finally:
             gc.unfreeze()
 
@@ -135,19 +140,28 @@ class Scanner:
             return None
         return found if found.stamp == key else dataclasses.replace(found, stamp=key)
 
-    def results(self) -> list[ScannedFile]:
-        """Every candidate's result, in candidate (display path) order."""
+    def python_read(self, timeout: float) -> bool:
+        """Whether the workers have read the Python files, waiting at most ``timeout`` seconds."""
+        return not wait([f for f, _, is_python in self._pending if is_python], timeout=timeout).not_done
+
+    def results(self, python_only: bool = False) -> list[ScannedFile]:
+        """Every candidate's result, in candidate (display path) order; with ``python_only``, those of
+        the Python files (``.py``), as soon as the workers have read them."""
         timed_out = False
-        for future, batch in self._pending:
+        waited = [entry for entry in self._pending if entry[2] or not python_only]
+        self._pending = [entry for entry in self._pending if not (entry[2] or not python_only)]
+        for future, batch, _ in waited:
             try:
                 self._record(_with_paths(future.result(timeout=self.deadline.remaining()), batch, bool(self.cache)))
             except FutureTimeout:
                 timed_out = True
                 self.deadline.skipped_files += [c.display for c in batch]
-        self._pending = []
-        if timed_out:
+        if timed_out:  # the workers stop: the batches not waited for yet are never read either
+            self.deadline.skipped_files += [c.display for _, batch, _ in self._pending for c in batch]
+            self._pending = []
             self._stop_workers()
-        return sorted(self._done, key=lambda s: s.display)
+        done = sorted(self._done, key=lambda s: s.display)
+        return [s for s in done if is_python_name(s.display)] if python_only else done
 
     def extract(self, files: list[ScannedFile]) -> list[FileFacts]:
         """Facts of Python modules found to matter after the first pass (see tprlint.follow_imports)."""
@@ -165,8 +179,9 @@ class Scanner:
             self.deadline.skipped_files += [f.display for f in misses]
             return [found.get(f.display) or FileFacts(f.display, f.kind) for f in files]
         work = [(f.display, f.abspath) for f in misses]
-        # Once the pool runs (the first pass was big), the import rounds use it for smaller batches too.
-        if self._pool is None or len(work) < PARALLEL_THRESHOLD // 8:
+        # Once the pool runs (the first pass was big), the import rounds use it for smaller batches too;
+        # not while it still reads the first pass's other files: these few would wait behind them.
+        if self._pool is None or len(work) < PARALLEL_THRESHOLD // 8 or self._pending:
             extracted = extract_modules(work)
         else:
             chunks = [work[i :: self.jobs * 2] for i in range(self.jobs * 2)]
@@ -212,6 +227,11 @@ class Scanner:
                 self.cache.put(f"scan:{file.stamp}", file)
                 if file.digest:
                     self.cache.put(_content_key("content", file, file.digest), file)
+
+
+def is_python_name(display: str) -> bool:
+    """Whether a file is Python by its name: only those are (``discover.classify``)."""
+    return display.lower().endswith(".py")
 
 
 def scan_batch(batch: list[Candidate]) -> list[ScannedFile]:

@@ -23,7 +23,16 @@ from tprlint.deadline import Deadline
 from tprlint.discover.read import inside
 from tprlint.discover.walk import Candidate, read_sources
 from tprlint.helm.discover import ChartDir, find_charts, is_chart_file, values_files_for, vendored
-from tprlint.helm.render import PendingRender, RenderJob, render_key, start_render, tree_root
+from tprlint.helm.render import (
+    PendingRender,
+    RenderJob,
+    RenderLimits,
+    discard,
+    render_key,
+    spawn_child,
+    start_render,
+    tree_root,
+)
 from tprlint.helm.renderer import Renderer, find_renderer
 from tprlint.helm.values import MergedValues, files_to_read, load_values, values_display
 from tprlint.records import frozen
@@ -91,6 +100,22 @@ def start_early(candidates: list[Candidate], config: Config, deadline: Deadline 
     renderer, _ = find_renderer()
     if renderer is None:
         return None
+    # The renderer starts first: its interpreter and the Helm library load while the values are read.
+    limits = RenderLimits()
+    child = spawn_child(renderer, limits)
+    try:
+        jobs, read = _jobs(charts, renderer, config, deadline)
+    except BaseException:
+        discard(child)
+        raise
+    if not jobs:
+        discard(child)
+        return None
+    return EarlyRender(start_render(renderer, jobs, limits, child), frozenset(job.key for job in jobs), read)
+
+
+def _jobs(charts: list[Candidate], renderer: Renderer, config: Config, deadline: Deadline | None
+          ) -> tuple[list[RenderJob], dict[tuple[str, tuple[str, ...]], ReadEarly]]:
     jobs: list[RenderJob] = []
     read: dict[tuple[str, tuple[str, ...]], ReadEarly] = {}
     budget = EARLY_VALUES_BYTES
@@ -111,7 +136,7 @@ def start_early(candidates: list[Candidate], config: Config, deadline: Deadline 
         read[values_of(chart, files)] = ReadEarly(values, key)
         if key not in {job.key for job in jobs}:
             jobs.append(RenderJob(key, str(chart.path), chart.release_name, tuple(str(p) for p in files), (), root))
-    return EarlyRender(start_render(renderer, jobs), frozenset(job.key for job in jobs), read) if jobs else None
+    return jobs, read
 
 
 def _size(path: Path) -> int:

@@ -11,6 +11,7 @@ without foreign threads in it).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -94,7 +95,7 @@ class PendingRender:
 
     def fill(self) -> None:
         while self.batch is None and self.queued and len(self.running) < self.limits.concurrency:
-            self.running.append(_start_child(self.renderer, [self.queued.pop(0)], self.limits))
+            self.running.append(_send(spawn_child(self.renderer, self.limits), self.renderer, [self.queued.pop(0)]))
 
     def results(self, deadline: Deadline | None = None) -> dict[str, RenderedChart]:
         if self.batch is not None:
@@ -126,6 +127,12 @@ class PendingRender:
                 time.sleep(0.005)
         return self.done
 
+    def settled(self) -> bool:
+        """Whether every child started has ended and none is queued: ``results()`` would wait for no
+        render (unless a batch failed and its charts render again, one by one)."""
+        children = [self.batch] if self.batch is not None else self.running
+        return not self.queued and all(c.process is None or c.process.poll() is not None for c in children)
+
     def cancel(self) -> None:
         """Stop every child (the run's own time is up)."""
         self.queued = []
@@ -150,40 +157,69 @@ class RenderLimits:
     concurrency: int = max(1, min(os.cpu_count() or 1, 4))
 
 
-def start_render(renderer: Renderer, jobs: list[RenderJob], limits: RenderLimits | None = None) -> PendingRender:
-    """Start rendering ``jobs`` and return at once."""
+def start_render(renderer: Renderer, jobs: list[RenderJob], limits: RenderLimits | None = None,
+                 child: _Child | None = None) -> PendingRender:
+    """Start rendering ``jobs`` and return at once; in ``child`` when given (``spawn_child``)."""
     pending = PendingRender(renderer, [], limits=limits or RenderLimits())
-    if len(jobs) > 1:
-        pending.batch = _start_child(renderer, list(jobs), pending.limits)
+    if child is not None:
+        _send(child, renderer, list(jobs))
+        if len(jobs) > 1:
+            pending.batch = child
+        else:
+            pending.running = [child]
+    elif len(jobs) > 1:
+        pending.batch = _send(spawn_child(renderer, pending.limits), renderer, list(jobs))
     else:
         pending.queued = list(jobs)
         pending.fill()
     return pending
 
 
-def _start_child(renderer: Renderer, jobs: list[RenderJob], limits: RenderLimits) -> _Child:
-    request = json.dumps({"renderer": renderer.kind, "executable": renderer.executable,
-                          "jobs": [job.__dict__ for job in jobs]})
+def spawn_child(renderer: Renderer, limits: RenderLimits) -> _Child:
+    """A renderer process, started now and given its charts later (``start_render``): its interpreter
+    and the Helm library load meanwhile. ``discard`` stops one that is given nothing."""
     # Closed by _close once the child has ended: they outlive this function.
     output, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115
-    child = _Child(jobs, None, output, errors, time.monotonic(), scratch=tempfile.mkdtemp(prefix="tprlint-helm-"))
+    child = _Child([], None, output, errors, time.monotonic(), scratch=tempfile.mkdtemp(prefix="tprlint-helm-"))
     try:
         # Isolated mode (-I): the scanned repository is usually the working directory, and nothing
         # in it (a stray `yaml.py`) may ever be imported. tprlint itself is found where it is loaded from.
         bootstrap = (f"import sys; sys.path.insert(0, {str(_PACKAGE_PARENT)!r}); "
                      "from tprlint.helm.render import main; sys.exit(main())")
         child.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", bootstrap], stdin=subprocess.PIPE, stdout=output, stderr=errors,
+            [sys.executable, "-I", "-c", bootstrap, renderer.kind], stdin=subprocess.PIPE, stdout=output,
+            stderr=errors,
             preexec_fn=_limited(limits),  # no threads run in this process when it forks
             env={**os.environ, "TMPDIR": child.scratch},
         )
+    except OSError as exc:
+        child.error = f"the Helm renderer could not be started: {exc.strerror or exc}"
+    return child
+
+
+def _send(child: _Child, renderer: Renderer, jobs: list[RenderJob]) -> _Child:
+    child.jobs = jobs
+    child.started = time.monotonic()  # its time limit counts from here, not from its start-up
+    if child.process is None:
+        return child
+    request = json.dumps({"renderer": renderer.kind, "executable": renderer.executable,
+                          "jobs": [job.__dict__ for job in jobs]})
+    try:
         assert child.process.stdin is not None
         # The request is small: it fits the pipe, so this never waits for the child.
         child.process.stdin.write(request.encode("utf-8"))
         child.process.stdin.close()
-    except OSError as exc:
-        child.error = f"the Helm renderer could not be started: {exc.strerror or exc}"
+    except OSError as exc:  # it has died since it was started: its stderr says why, _finished reads it
+        child.error = f"the Helm renderer could not be given its charts: {exc.strerror or exc}"
     return child
+
+
+def discard(child: _Child) -> None:
+    """Stop a child that was never given charts."""
+    if child.process is not None and child.process.poll() is None:
+        child.process.kill()
+        child.process.wait()
+    _close(child)
 
 
 def _limited(limits: RenderLimits) -> Any:
@@ -493,6 +529,9 @@ def _bytes(path: Path) -> bytes:
 
 def main() -> int:
     """Child process: a JSON request on stdin, a JSON answer on stdout (see ``start_render``)."""
+    if sys.argv[1:2] == ["sdk"]:  # loaded while the parent prepares the request (``spawn_child``)
+        with contextlib.suppress(Exception):  # _sdk() meets the failure again and says it per chart
+            import helm_python  # noqa: F401
     request = json.loads(sys.stdin.read())
     renderer = Renderer(request["renderer"], request.get("executable", ""))
     jobs = [RenderJob(j["key"], j["chart"], j["release"], tuple(j["values"]), tuple(j["leave_out"]), j["root"])

@@ -237,9 +237,15 @@ class HelmStage:
         """Whether a file is a chart's template or vendored sub-chart: Helm renders it, no extractor reads it."""
         return inside_chart(display, self.charts)
 
+    def rendered(self) -> bool:
+        """Whether ``collect`` would wait for no child: the renders it takes have all ended."""
+        pending = [p for p in (self.pending, self.early.pending if self.early is not None else None) if p is not None]
+        return all(p.settled() for p in pending)
+
     def collect(self, deadline: Deadline | None = None) -> None:
-        """Wait for the renders and turn their output into facts. The pipeline calls this before it
-        waits for the parse workers: the output's YAML is read while they parse, not after them."""
+        """Wait for the renders and turn their output into facts. The pipeline calls this while the
+        parse workers read (as soon as the renders have ended): their output's YAML is read meanwhile,
+        not after them."""
         if self._fresh is not None:
             return
         self._fresh = {}
