@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,14 @@ def test_the_python_files_come_first_and_alone(tmp_path: Path, monkeypatch: pyte
     assert len(everything) == 80
     assert [s for s in everything if s.display.endswith(".py")] == python
     assert sum(s.facts is not None and s.facts.kube is not None for s in everything) == 40
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="no process priorities on this platform")
+def test_workers_give_way_to_the_main_process_while_helm_renders() -> None:
+    own = os.nice(0)
+    for yielding, expected in ((True, min(own + tprlint.scan.WORKER_NICENESS, 19)), (False, own)):
+        scanner = Scanner(None, jobs=2, yielding=yielding)
+        try:
+            assert scanner._executor().submit(os.nice, 0).result() == expected
+        finally:
+            scanner.close()

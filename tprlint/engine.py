@@ -87,7 +87,7 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
 
         profile.lap("load")
 
-        scanner = Scanner(cache, jobs, deadline)
+        scanner = Scanner(cache, jobs, deadline, yielding=early is not None)
         if live is not None:
             live.wanted = requested(paths)  # --wait waits for what is reported
             live.start()

@@ -26,7 +26,7 @@ import contextlib
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from tprlint.discover.imports import UNREADABLE_STATEMENT, has_process_words, import_words, scan_imports
 from tprlint.discover.read import read_regular, strip_bom
@@ -89,7 +89,9 @@ class ModuleLoader:
         """Production modules not parsed up front whose import statements mention one of ``stems``, but
         those in ``skip``. (A module parsed since - to resolve its imports, or for a name - is still one:
         a candidate turned down in one round may import what the next round looks for.)"""
+        mentions = _mentions(stems)
         return sorted(key for key, source in self._pending.items() if key not in skip
+                      and (UNREADABLE_STATEMENT in source.import_statements or mentions(source.import_statements))
                       and not stems.isdisjoint(self._words(key, source)) and not is_test_path(source.display))
 
     def loaded(self, keys: Iterable[str]) -> list[PythonFacts]:
@@ -211,6 +213,13 @@ def follow(parsed: list[FileFacts], loader: ModuleLoader, python_keys: Iterable[
     # The modules all these take names from: constants, settings objects, factories, base classes.
     needed = {id(m) for m in needed_modules(project, known, lambda keys: loader.load_many(keys, "needed"))}
     return added + [f for f in loader.facts if id(f.python) in needed]
+
+
+def _mentions(stems: frozenset[bytes]) -> Callable[[bytes], object]:
+    """Whether statements hold the bytes of one of ``stems``: a superset of holding it as a word, found
+    in one pass (cheaper than the words of every module). A statement that was not kept
+    (``UNREADABLE_STATEMENT``) is looked for in the file itself, by ``_words``."""
+    return re.compile(b"|".join(re.escape(stem) for stem in sorted(stems))).search
 
 
 def _module_stems(keys: Iterable[str]) -> frozenset[bytes]:

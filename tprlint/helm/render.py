@@ -206,8 +206,10 @@ def _send(child: _Child, renderer: Renderer, jobs: list[RenderJob]) -> _Child:
                           "jobs": [job.__dict__ for job in jobs]})
     try:
         assert child.process.stdin is not None
-        # The request is small: it fits the pipe, so this never waits for the child.
-        child.process.stdin.write(request.encode("utf-8"))
+        # One line (JSON escapes newlines), read as such: a process forked after the child started (a
+        # parse worker) holds this pipe's end too, and the child would never see it closed. The request
+        # is small: it fits the pipe, so this never waits for the child.
+        child.process.stdin.write(request.encode("utf-8") + b"\n")
         child.process.stdin.close()
     except OSError as exc:  # it has died since it was started: its stderr says why, _finished reads it
         child.error = f"the Helm renderer could not be given its charts: {exc.strerror or exc}"
@@ -532,7 +534,7 @@ def main() -> int:
     if sys.argv[1:2] == ["sdk"]:  # loaded while the parent prepares the request (``spawn_child``)
         with contextlib.suppress(Exception):  # _sdk() meets the failure again and says it per chart
             import helm_python  # noqa: F401
-    request = json.loads(sys.stdin.read())
+    request = json.loads(sys.stdin.readline())
     renderer = Renderer(request["renderer"], request.get("executable", ""))
     jobs = [RenderJob(j["key"], j["chart"], j["release"], tuple(j["values"]), tuple(j["leave_out"]), j["root"])
             for j in request["jobs"]]
