@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import REPO, run_cli, write_tree
 from tprlint.discover.imports import has_process_words, import_words, scan_imports
 from tprlint.facts.python.facts import ImportedModule
 from tprlint.facts.python.import_statements import imports_of_statements
+from tprlint.facts.python.names import SuffixIndex
 
 FIXTURES = sorted(str(p.relative_to(REPO / "fixtures")) for p in [*(REPO / "fixtures").iterdir(),
                                                                    *(REPO / "fixtures" / "follow-cases").iterdir()]
@@ -287,3 +290,20 @@ def test_a_helper_that_builds_the_worker_from_its_parameters_starts_the_entry_ch
     }
     found, _ = _lint_tree(tmp_path, files)
     assert {("TPR103", "main.py"), ("TPR604", "deploy.yaml")} <= found, sorted(found)
+
+
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "app", "worker", ".", ""]), min_size=1, max_size=4),
+                max_size=30),
+       st.lists(st.sampled_from(["a", "b", "app", "worker", "app/worker", "a/b", "b/app/worker", ".", "", "a/"]),
+                max_size=10))
+def test_the_suffix_index_finds_every_module_a_dotted_import_may_denote(folders: list[list[str]],
+                                                                       asked: list[str]) -> None:
+    keys = {"path:" + "/".join(parts) for parts in folders}
+    every_suffix: dict[str, list[str]] = {}  # what the index stands for: each key under each trailing part
+    for key in sorted(keys):
+        parts = key[len("path:"):].split("/")
+        for i in range(len(parts)):
+            every_suffix.setdefault("/".join(parts[i:]), []).append(key)
+    index = SuffixIndex(keys)
+    for suffix in asked:
+        assert list(index.get(suffix)) == every_suffix.get(suffix, [])

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import pytest
 
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 
 @frozen
@@ -116,3 +116,32 @@ def test_refuses_what_it_does_not_build() -> None:
 
             def __setattr__(self, name: str, value: object) -> None:
                 pass
+
+
+@mutable
+class Counter:
+    name: str
+    seen: list[str] = field(default_factory=list)
+    total: int = 0
+
+
+@dataclass
+class CounterAsDataclass:
+    name: str
+    seen: list[str] = field(default_factory=list)
+    total: int = 0
+
+
+def test_a_mutable_record_is_a_plain_dataclass() -> None:
+    ours, theirs = Counter("a"), CounterAsDataclass("a")
+    ours.total += 2
+    ours.seen.append("x")
+    assert (ours.total, ours.seen) == (2, ["x"])
+    shown = repr(CounterAsDataclass("a", ["x"], 2))
+    assert repr(Counter("a", ["x"], 2)) == shown.replace("CounterAsDataclass", "Counter")
+    assert ours == Counter("a", ["x"], 2) and ours != Counter("a")
+    assert Counter.__hash__ is None and CounterAsDataclass.__hash__ is None  # fields may change: unhashable
+    with pytest.raises(TypeError):
+        hash(ours)
+    assert dataclasses.replace(ours, total=5).total == 5 and theirs.total == 0
+    assert pickle.loads(pickle.dumps(ours)) == ours

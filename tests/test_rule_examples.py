@@ -157,7 +157,7 @@ def test_the_use_instead_example_of_the_explanation_is_the_first_good_example() 
 
 
 def test_an_allowance_needs_a_reason_and_only_good_examples_have_one(tmp_path: Path) -> None:
-    from tprlint.catalog import CatalogError, _parse_rule_file
+    from tprlint.catalog import CatalogError, _parse_rule_file, rule_examples
 
     head = 'id = "TPR999"\nname = "x"\nseverity = "warning"\nsummary = "x"\n'
     cases = {
@@ -166,10 +166,11 @@ def test_an_allowance_needs_a_reason_and_only_good_examples_have_one(tmp_path: P
         'verdict = "bad"\nallows = { TPR404 = "why" }': "only a good example",
     }
     for body, message in cases.items():
-        path = tmp_path / "TPR999.toml"
+        path = tmp_path / f"TPR999-{len(body)}.toml"  # a file of its own: examples are read once per file
         path.write_text(head + f'[[example]]\ntitle = "t"\n{body}\n[example.files]\n"a.py" = ""\n', encoding="utf-8")
         with pytest.raises(CatalogError, match=message):
-            _parse_rule_file(path)
+            _parse_rule_file(path).examples  # noqa: B018  (read when asked for)
+    rule_examples.cache_clear()
     path.write_text(head + '[[example]]\ntitle = "t"\nverdict = "good"\nallows = { TPR404 = " the  point "}\n'
                     '[example.files]\n"a.py" = ""\n', encoding="utf-8")
     assert _parse_rule_file(path).examples[0].allows == (("TPR404", "the point"),)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +63,15 @@ def load_catalog() -> Catalog:
 
 
 def _parse_rule_file(path: Path) -> RuleMeta:
+    """The rule's documentation; its examples, most of the file, are read when asked for
+    (``RuleMeta.examples``): a report names rules, it never shows their examples."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        header, _, _ = text.partition(_FIRST_EXAMPLE)
+        try:
+            data = tomllib.loads(header)
+        except tomllib.TOMLDecodeError:  # the marker sat inside a string: the whole file, then
+            data = tomllib.loads(text)
         return RuleMeta(
             id=data["id"],
             name=data["name"],
@@ -74,8 +81,22 @@ def _parse_rule_file(path: Path) -> RuleMeta:
             rationale=data.get("why", "").strip(),
             fix=data.get("fix", "").strip(),
             references=tuple(data.get("references", ())),
-            examples=tuple(_parse_example(e) for e in data.get("example", ())),
+            source=str(path),
         )
+    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogError(f"{path.name}: {exc}") from exc
+
+
+_FIRST_EXAMPLE = "\n[[example]]\n"
+
+
+@cache
+def rule_examples(source: str) -> tuple[Example, ...]:
+    """The examples of the rule file at ``source`` (``RuleMeta.examples``)."""
+    path = Path(source)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tuple(_parse_example(e) for e in data.get("example", ()))
     except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise CatalogError(f"{path.name}: {exc}") from exc
 

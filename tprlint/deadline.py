@@ -7,10 +7,12 @@ did not do to ``skipped``; the pipeline then reports it and the exit code is 2 (
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from tprlint.records import mutable
 
 
-@dataclass
+@mutable
 class Deadline:
     seconds: float | None = None  # None: no limit
     started: float = field(default_factory=time.monotonic)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 
 class Severity(enum.IntEnum):
@@ -53,7 +53,7 @@ class RelatedLocation:
     message: str
 
 
-@dataclass
+@mutable
 class Finding:
     rule_id: str
     severity: Severity
@@ -132,7 +132,18 @@ class RuleMeta:
     rationale: str = ""
     fix: str = ""
     references: tuple[str, ...] = ()
-    examples: tuple[Example, ...] = field(default=(), compare=False)
+    # The rule file, whose examples are read when first asked for: a report needs the rest only, and
+    # the examples are most of a rule file's text.
+    source: str = field(default="", compare=False, repr=False)
+
+    @property
+    def examples(self) -> tuple[Example, ...]:
+        """The rule's bad and good examples (``tprlint explain``, and the tests that run them)."""
+        if not self.source:
+            return ()
+        from tprlint.catalog import rule_examples  # the catalogue reads rule files; the model does not
+
+        return rule_examples(self.source)
 
     @property
     def help_uri(self) -> str:

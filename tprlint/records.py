@@ -1,22 +1,25 @@
-"""``@frozen``: a frozen dataclass for which Python compiles one function instead of six.
+"""``@frozen`` and ``@mutable``: dataclasses for which Python compiles one function, not six or three.
 
 For each ``@dataclass(frozen=True)`` class, Python 3.11 writes the source of ``__init__``, ``__repr__``,
-``__eq__``, ``__hash__``, ``__setattr__`` and ``__delattr__`` and compiles each with ``exec``. tprlint's
-facts are about 190 such classes: compiling 1,100 small functions was 0.1 s of every run, more than half
-of the time it took to import the analysis code, on the critical path of a cold run (the parse workers
-fork only once the facts code is loaded) and of every run after an edit.
+``__eq__``, ``__hash__``, ``__setattr__`` and ``__delattr__`` and compiles each with ``exec`` (three of
+them for a plain ``@dataclass``). tprlint's facts are about 250 such classes: compiling 1,300 small
+functions was 0.1 s of every run, more than half of the time it took to import the analysis code, on the
+critical path of a cold run (the parse workers fork only once the facts code is loaded) and of every
+run after an edit.
 
-``frozen`` builds the same class. ``dataclasses.dataclass`` still collects and checks the fields, so
-``fields``, ``replace``, ``asdict`` and ``is_dataclass`` work as on any dataclass, and the cache's codecs
-read the class as before. Only ``__init__`` is compiled (a function per class is what keeps building
-millions of facts fast); the other five are closures over the class's field names, which compare, hash
-and print exactly as the generated ones do. What a frozen dataclass refuses, this one refuses too: an
-assignment or deletion after ``__init__`` raises ``dataclasses.FrozenInstanceError``.
+``frozen`` builds the same class as ``@dataclass(frozen=True)``, ``mutable`` as ``@dataclass``.
+``dataclasses.dataclass`` still collects and checks the fields, so ``fields``, ``replace``, ``asdict``
+and ``is_dataclass`` work as on any dataclass, and the cache's codecs read the class as before. Only
+``__init__`` is compiled (a function per class is what keeps building millions of facts fast); the
+other methods are closures over the class's field names, which compare, hash and print exactly as the
+generated ones do. What a frozen dataclass refuses, ``frozen`` refuses too: an assignment or deletion
+after ``__init__`` raises ``dataclasses.FrozenInstanceError``. A ``mutable`` instance is unhashable, as
+a dataclass's is.
 
 Supported: fields with defaults and ``default_factory``, ``field(init=False, ...)``, ``field(compare=,
-hash=, repr=)``, ``__post_init__``, subclasses of other ``@frozen`` classes, an explicit ``__eq__``,
-``__hash__`` or ``__repr__`` in the class body (kept, as dataclasses keeps it). Keyword-only fields and
-``InitVar`` are refused at import time: use ``@dataclass(frozen=True)`` for those.
+hash=, repr=)``, ``__post_init__``, an explicit ``__eq__``, ``__hash__`` or ``__repr__`` in the class
+body (kept, as dataclasses keeps it). Keyword-only fields and ``InitVar`` are refused at import time:
+use ``dataclasses.dataclass`` for those (and for ``order=``, ``slots=``).
 """
 
 from __future__ import annotations
@@ -40,7 +43,19 @@ _NO_ARGUMENT = object()  # stands for a field left out of the call when a factor
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
 def frozen(cls: type[_T]) -> type[_T]:
     """The class as a frozen dataclass (``@dataclass(frozen=True)``): see the module's docstring."""
-    if "__setattr__" in cls.__dict__ or "__delattr__" in cls.__dict__:
+    return _record(cls, frozen=True)
+
+
+@dataclass_transform(field_specifiers=(dataclasses.field, dataclasses.Field))
+def mutable(cls: type[_T]) -> type[_T]:
+    """The class as a dataclass whose fields may be assigned (``@dataclass``): compiles ``__init__``
+    alone, like ``frozen``; its instances compare by value and are not hashable, as with dataclasses."""
+    return _record(cls, frozen=False)
+
+
+def _record(cls: type[_T], frozen: bool) -> type[_T]:
+    decorator = "@dataclass(frozen=True)" if frozen else "@dataclass"
+    if frozen and ("__setattr__" in cls.__dict__ or "__delattr__" in cls.__dict__):
         raise TypeError(f"{cls.__qualname__}: a frozen record cannot define __setattr__ or __delattr__")
     class_hash = cls.__dict__.get("__hash__", dataclasses.MISSING)
     explicit_hash = not (class_hash is dataclasses.MISSING or (class_hash is None and "__eq__" in cls.__dict__))
@@ -49,22 +64,24 @@ def frozen(cls: type[_T]) -> type[_T]:
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]  # it is a dataclass now
     for field in fields:
         if field.kw_only:
-            raise TypeError(f"{cls.__qualname__}.{field.name}: keyword-only fields need @dataclass(frozen=True)")
+            raise TypeError(f"{cls.__qualname__}.{field.name}: keyword-only fields need {decorator}")
     declared = cls.__dict__["__dataclass_fields__"].values()  # fields, and ClassVar and InitVar names
     if any(isinstance(f.type, dataclasses.InitVar) or str(f.type).startswith(("InitVar", "dataclasses.InitVar"))
            for f in declared):
-        raise TypeError(f"{cls.__qualname__}: InitVar needs @dataclass(frozen=True)")
-    names = frozenset(f.name for f in fields)
-    methods: dict[str, Callable[..., Any]] = {"__init__": _init(cls, fields)}
+        raise TypeError(f"{cls.__qualname__}: InitVar needs {decorator}")
+    methods: dict[str, Callable[..., Any] | None] = {"__init__": _init(cls, fields)}
     if "__repr__" not in cls.__dict__:
         methods["__repr__"] = _repr(tuple(f.name for f in fields if f.repr))
     if "__eq__" not in cls.__dict__:
         methods["__eq__"] = _eq(_values([f.name for f in fields if f.compare]))
-    if not explicit_hash:
-        methods["__hash__"] = _hash(_values([f.name for f in fields if (f.compare if f.hash is None else f.hash)]))
-    methods["__setattr__"], methods["__delattr__"] = _refusals(cls, names)
+    if not explicit_hash:  # by value when frozen; none when fields may change, as dataclasses does
+        compared = [f.name for f in fields if (f.compare if f.hash is None else f.hash)]
+        methods["__hash__"] = _hash(_values(compared)) if frozen else None
+    if frozen:
+        methods["__setattr__"], methods["__delattr__"] = _refusals(cls, frozenset(f.name for f in fields))
     for name, method in methods.items():
-        method.__qualname__ = f"{cls.__qualname__}.{name}"
+        if method is not None:
+            method.__qualname__ = f"{cls.__qualname__}.{name}"
         setattr(cls, name, method)
     return cls
 

@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from tprlint import __version__
@@ -29,13 +29,14 @@ from tprlint.catalog import catalog_dir
 from tprlint.config import Config
 from tprlint.discover.walk import Candidate
 from tprlint.model import Finding, Undecided
+from tprlint.records import mutable
 
 RESULT_FILE = "last-run.json"
 RESULT_FORMAT = "tprlint-last-run/1"
 MAX_RESULT_BYTES = 64 * 1024 * 1024  # larger is not a result tprlint wrote: a miss
 
 
-@dataclass
+@mutable
 class RunResult:
     findings: list[Finding]
     files_scanned: int

@@ -20,7 +20,6 @@ import os
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout  # not the builtin before 3.11
-from dataclasses import dataclass
 
 from tprlint.cache import FactsCache
 from tprlint.deadline import Deadline
@@ -30,6 +29,7 @@ from tprlint.discover.read import MAX_FILE_BYTES, read_regular, strip_bom
 from tprlint.discover.walk import Candidate, SourceFile, kind_by_name, read_source
 from tprlint.facts.extract import FileFacts, ParseError, extract_file
 from tprlint.model import Location
+from tprlint.records import mutable
 
 PARALLEL_THRESHOLD = 200  # below this many files to read, a process pool costs more than it saves
 # While Helm renders, the workers run at a lower priority than the main process and the renderer. Those
@@ -40,7 +40,7 @@ WORKER_NICENESS = 4
 _UNREADABLE = "cannot be read"
 
 
-@dataclass
+@mutable
 class ScannedFile:
     """What the scan learnt about one candidate file."""
 

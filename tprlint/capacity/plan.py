@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from tprlint.capacity.profile import Input, Load, Profile
@@ -24,7 +24,7 @@ from tprlint.facts.kubernetes import Container, Workload
 from tprlint.facts.python.values import Lit, Missing, Seq, as_number
 from tprlint.link.python_project import ResolvedWorker
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 if TYPE_CHECKING:  # importing tprlint.rules.context loads every rule, and TPR950-TPR953 import this module
     from tprlint.rules.context import Project
@@ -56,7 +56,7 @@ class Fact:
         return self.value is not None
 
 
-@dataclass
+@mutable
 class WorkerPlan:
     """A workload that runs Temporal Workers (or, with no manifest in the scan, a Worker in code)."""
 
@@ -88,7 +88,7 @@ class WorkerPlan:
         return load.queue in self.queues
 
 
-@dataclass
+@mutable
 class LoadPlan:
     load: Load
     workers: list[WorkerPlan]  # the workloads that serve it
@@ -134,7 +134,7 @@ class LoadPlan:
         return total, lower
 
 
-@dataclass
+@mutable
 class StoragePlan:
     workflows_per_day: float
     bytes_per_day: float  # raw history written per day
@@ -146,7 +146,7 @@ class StoragePlan:
     lines: list[tuple[str, Input]]  # per load: its events and event size
 
 
-@dataclass
+@mutable
 class Plan:
     profile: Profile
     loads: list[LoadPlan]

@@ -30,6 +30,7 @@ from tprlint.discover.read import (
     strip_bom,
 )
 from tprlint.discover.wildmatch import MAX_REGEX_STARS, WildPattern, parse, star_count
+from tprlint.records import mutable
 
 # Directories that never hold the project's own deployable code or manifests.
 SKIPPED_DIRS = frozenset({
@@ -57,7 +58,7 @@ OUTSIDE_LINK = "a symbolic link to a file outside the scanned tree; not read"
 UNLISTED_FOLDER = "folder cannot be listed"
 
 
-@dataclass
+@mutable
 class SourceFile:
     """A candidate's bytes and kind."""
 

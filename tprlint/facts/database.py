@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from tprlint.facts.kustomization import extract_kustomization
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 MAX_ITEMS = 200  # instance sets, containers, volumes read per object: a hostile file is bounded
 
@@ -124,7 +124,7 @@ class PatchRef:
     name: str
 
 
-@dataclass
+@mutable
 class DatabaseFacts:
     databases: list[Database] = field(default_factory=list)
     poolers: list[Pooler] = field(default_factory=list)

@@ -27,11 +27,11 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from tprlint.link.commands import split_shell_form
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 from tprlint.secrets import scrub, scrub_argv
 
 _DEFAULT_SHELL = ("/bin/sh", "-c")
@@ -44,7 +44,7 @@ _HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 _DIRECTIVES = frozenset({"syntax", "escape", "check"})
 
 
-@dataclass
+@mutable
 class DockerfileFacts:
     path: str
     stages: list[str] = field(default_factory=list)  # FROM images, in order

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from tprlint.discover.classify import FileKind
 from tprlint.facts.backups import BackupJob, extract_backup_jobs
@@ -29,7 +29,7 @@ from tprlint.facts.temporal_server import (
 from tprlint.facts.yaml_docs import YamlDoc, YamlError, is_probably_binary, load_yaml_documents
 from tprlint.internal import describe
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 from tprlint.suppress.comments import FileSuppressions, scan_comments
 
 
@@ -40,7 +40,7 @@ class ParseError:
     internal: bool = False  # tprlint's own failure (TPR000), not a problem of the file (TPR001)
 
 
-@dataclass
+@mutable
 class FileFacts:
     path: str
     kind: FileKind

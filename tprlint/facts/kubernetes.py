@@ -9,7 +9,7 @@ safe accessors (``kube_values``); this module re-exports their public names.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from tprlint.facts.kube_containers import Container, EnvVar, Probe, literal_secret, prestop_sleep_seconds
 from tprlint.facts.kube_objects import (
@@ -34,7 +34,7 @@ from tprlint.facts.kustomization import Kustomization, extract_kustomization
 from tprlint.facts.schema import ObjectSchema, validate_documents
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 __all__ = [
     "WORKLOAD_KINDS", "AnalysisTemplate", "Container", "DisruptionBudget", "EnvVar", "ImageOverride", "KubeFacts",
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 
-@dataclass
+@mutable
 class KubeFacts:
     workloads: list[Workload] = field(default_factory=list)
     scale_targets: list[ScaleTarget] = field(default_factory=list)

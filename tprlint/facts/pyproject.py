@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -24,7 +24,7 @@ class ConsoleScript:
     location: Location
 
 
-@dataclass
+@mutable
 class PyprojectFacts:
     path: str
     scripts: list[ConsoleScript] = field(default_factory=list)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import itertools
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from tprlint.records import mutable
 from tprlint.secrets import MASK, mask_mysql_password, mentions_mysql_client, scrub, scrub_argv
 
 _WRAPPERS = frozenset({"sudo", "exec", "env", "nohup", "time", "command", "xargs", "timeout", "nice", "ionice"})
@@ -27,7 +28,7 @@ MAX_LINE = 16_384
 MAX_TOKENS = 4_000  # words and operators per line, for the same reason
 
 
-@dataclass
+@mutable
 class Simple:
     """One simple command with what the shell knows around it; exists only during extraction."""
 
@@ -46,7 +47,7 @@ class Simple:
     assignments: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@mutable
 class State:
     """What the shell carries from one command to the next while a script is read."""
 
@@ -244,7 +245,7 @@ _LONG_RUN = re.compile(r"[^\s,;]*[A-Za-z0-9_.+\-]{65,}[^\s,;]*")
 SCRUB_BUDGET = 262_144  # characters masked per file; past it, stored words are dropped (a hostile file)
 
 
-@dataclass
+@mutable
 class Budget:
     """What is left of one file's scrubbing budget: masking costs more than linear time in the worst case."""
 

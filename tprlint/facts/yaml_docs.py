@@ -9,12 +9,14 @@ laughs" documents long before they cost real time or memory.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import NoReturn
 
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from tprlint.records import mutable
 
 # Only ever a *safe* loader: the C one when libyaml is present (fast, and its composer has its own
 # nesting limit), else the pure-Python one.
@@ -79,7 +81,7 @@ class YamlError(ValueError):
         return self.message
 
 
-@dataclass
+@mutable
 class YamlDoc:
     data: object
     positions: dict[Path, Position] = field(default_factory=dict)

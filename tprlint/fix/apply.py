@@ -12,13 +12,14 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from importlib import import_module
 
 from tprlint.discover.read import inside, read_regular
 from tprlint.fix.edits import Fix, apply, merge
 from tprlint.fix.fixable import SAFE_RULES, UNSAFE_RULES, is_safe_fix
 from tprlint.model import Finding
+from tprlint.records import mutable
 from tprlint.result_cache import RunResult
 
 _BOM = "\ufeff"
@@ -31,7 +32,7 @@ _FIXERS = {
 }
 
 
-@dataclass
+@mutable
 class FileChange:
     path: str  # as the findings name it, relative to the working directory
     real: str

@@ -15,7 +15,6 @@ rendering them here would be work thrown away.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from tprlint.config import Config
@@ -35,7 +34,7 @@ from tprlint.helm.render import (
 )
 from tprlint.helm.renderer import Renderer, find_renderer
 from tprlint.helm.values import MergedValues, files_to_read, load_values, values_display
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 
 @frozen
@@ -46,7 +45,7 @@ class ReadEarly:
     key: str
 
 
-@dataclass
+@mutable
 class EarlyRender:
     """Renders started before the Helm stage: the stage takes the results of the keys it asks for."""
 

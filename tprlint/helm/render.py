@@ -24,14 +24,14 @@ import tempfile
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from tprlint.deadline import Deadline
 from tprlint.discover.read import describe_mode, inside, read_regular, read_text
 from tprlint.helm.renderer import Renderer
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 RENDER_TIMEOUT_SECONDS = 60  # per chart; the largest real charts render in a few seconds
 RUN_TIMED_OUT = "not rendered: the run's --timeout expired first"
@@ -61,7 +61,7 @@ class RenderJob:
     root: str = ""  # the scanned tree (resolved): chart content that leads out of it is never rendered
 
 
-@dataclass
+@mutable
 class _Child:
     """A child process rendering charts, its output going to files (a pipe would stall a child whose
     output outgrows it while this process is busy parsing)."""
@@ -77,7 +77,7 @@ class _Child:
     scratch: str = ""
 
 
-@dataclass
+@mutable
 class PendingRender:
     """Charts rendering in child processes under a memory and a time limit; ``results()`` waits.
 

@@ -23,12 +23,12 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from tprlint.facts.yaml_docs import YamlDoc
 from tprlint.helm.values import KeyPath, lookup
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 ITEM = "[]"  # a sequence item whose position is not known
 Segment = str | int
@@ -52,7 +52,7 @@ _CONTROL = frozenset({"if", "else", "with", "range", "end", "define", "block", "
 _NOT_VALUES = frozenset({"Release", "Chart", "Capabilities", "Template", "Files", "Subcharts"})
 
 
-@dataclass
+@mutable
 class TemplateIndex:
     """Key paths of a template's literal YAML lines, and the values each line reads."""
 
@@ -78,7 +78,7 @@ def _normal(path: tuple[Segment, ...]) -> tuple[Segment, ...]:
     return tuple(ITEM if isinstance(p, int) else p for p in path)
 
 
-@dataclass
+@mutable
 class _Entry:
     indent: int
     segment: Segment
@@ -281,7 +281,7 @@ def _record(index: TemplateIndex, path: tuple[Segment, ...], line: int, text: st
 # Rendered documents
 
 
-@dataclass
+@mutable
 class RenderedDocs:
     """The rendered documents of one template, searchable by line."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 
 from tprlint.cache import FactsCache
@@ -47,6 +47,7 @@ from tprlint.helm.sources import RenderedDocs, TemplateIndex, index_template, ob
 from tprlint.helm.values import MergedValues, load_values, lookup, values_display
 from tprlint.helm.variants import RenderedVariant, ci_values_files, variant_of
 from tprlint.model import Finding, Location, RelatedLocation
+from tprlint.records import mutable
 from tprlint.rules.context import Hit
 from tprlint.secrets import is_secret_key, mask_known_values
 from tprlint.suppress.comments import scan_comments
@@ -57,7 +58,7 @@ _HELM_POSITION = re.compile(
 _TEST_HOOKS = frozenset({"test", "test-success", "test-failure"})
 
 
-@dataclass
+@mutable
 class HelmResult:
     facts: list[FileFacts] = field(default_factory=list)  # rendered objects, and suppressions of chart files
     hits: list[Hit] = field(default_factory=list)  # TPR002
@@ -76,7 +77,7 @@ class HelmResult:
                 finding.related = (*finding.related, related)
 
 
-@dataclass
+@mutable
 class ChartOutcome:
     """What a rendered chart gave: facts per file (already placed in the chart's files), TPR002 hits,
     values origins. This is what is cached - never Helm's raw output, which may hold literal secrets
@@ -88,7 +89,7 @@ class ChartOutcome:
     error: str = ""  # Helm's error (on one line, credentials masked) when the chart did not render
 
 
-@dataclass
+@mutable
 class _Chart:
     chart: ChartDir
     values: MergedValues
@@ -99,7 +100,7 @@ class _Chart:
     ci: list[Path] = field(default_factory=list)  # chart-testing values files, tried when the defaults fail
 
 
-@dataclass
+@mutable
 class _Attempt:
     """One ci values file tried on a chart whose defaults did not render."""
 

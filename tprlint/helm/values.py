@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from tprlint.discover.read import FileTooLarge, inside, read_regular, strip_bom
 from tprlint.discover.walk import display_path
 from tprlint.facts.yaml_docs import YamlError, is_probably_binary, load_yaml_documents
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 KeyPath = tuple[str | int, ...]
 _MAX_VALUES_BYTES = 4 * 1024 * 1024
@@ -32,7 +32,7 @@ class ValuesProblem:
     message: str
 
 
-@dataclass
+@mutable
 class MergedValues:
     data: dict[str, object] = field(default_factory=dict)
     positions: dict[KeyPath, Location] = field(default_factory=dict)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from tprlint.discover import FileKind
@@ -29,6 +28,7 @@ from tprlint.facts.extract import FileFacts
 from tprlint.facts.kubernetes import KubeFacts
 from tprlint.helm.render import chart_files
 from tprlint.model import Finding, Location
+from tprlint.records import mutable
 
 CI_FOLDER = "ci"
 _YAML = (".yaml", ".yml")
@@ -52,7 +52,7 @@ def ci_values_files(chart: Path, root: str) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(chart).as_posix())
 
 
-@dataclass
+@mutable
 class RenderedVariant:
     """One chart rendered with one ci values file: its facts, kept apart from the run's other facts."""
 

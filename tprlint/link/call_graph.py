@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import PurePosixPath
 
 from tprlint.facts.python.determinism import TPR_CALL, TPR_LOG, CallEdge, FunctionFacts, Reason
@@ -27,7 +27,7 @@ from tprlint.facts.python.values import Lit, Ref
 from tprlint.facts.python.workflows import WorkflowClass
 from tprlint.link.python_project import PythonProject
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 ClassRef = tuple[str, str]  # (module key, class qualname)
 _MAX_DEPTH = 6
@@ -96,7 +96,7 @@ class _State:
     quiet: bool
 
 
-@dataclass
+@mutable
 class CallGraph:
     project: PythonProject
     deterministic: frozenset[str] = frozenset()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from tprlint.discover import FileKind
 from tprlint.discover.read import read_text
@@ -31,7 +31,7 @@ from tprlint.facts.yaml_docs import YamlError, load_yaml_documents
 from tprlint.helm.variants import FindingKey
 from tprlint.link.strategic_merge import KeyPath, Positions, json_patch, strategic_merge
 from tprlint.model import Finding, Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 # Bounds for a tree of strangers: the objects built across all kustomizations (one large base may be
 # included by thousands of overlays), and the keys merged across all patches (thousands of patches on
@@ -57,7 +57,7 @@ class Overlay:
         return path not in self.foreign and path not in self.patch_files and (path, kind, name) not in self.replaced
 
 
-@dataclass
+@mutable
 class _Object:
     data: dict[object, object]
     at: Positions

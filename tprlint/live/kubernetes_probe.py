@@ -16,7 +16,7 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import yaml
 
 from tprlint.live.options import KubeConnection
 from tprlint.live.snapshot import KubeError, KubeState
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 NOT_PROBED = "not probed: the probe's deadline ran out"
 PAGE = 250  # items per list request: big lists arrive in pages instead of one huge answer
@@ -92,7 +92,7 @@ class _DeadlineOut(Exception):
     pass
 
 
-@dataclass
+@mutable
 class _Secrets:
     """What must never be stored: read when an error is written, as a token may be refreshed meanwhile."""
 
@@ -131,7 +131,7 @@ def _file_secrets(path: object) -> list[str]:
     return [content.strip(), *(line.strip() for line in content.splitlines() if "-----" not in line)]
 
 
-@dataclass
+@mutable
 class _Kubeconfig:
     """What the probe reads of kubeconfig files itself: contexts (the first file naming one wins, like
     kubectl), the current context, and every credential, so that it is scrubbed even when loading fails."""
@@ -180,7 +180,7 @@ def _secret_values(node: dict[str, Any]) -> Iterator[str]:
 # -- configuration ---------------------------------------------------------------------------------
 
 
-@dataclass
+@mutable
 class _Cluster:
     client: Any  # kubernetes.client.ApiClient
     context: str

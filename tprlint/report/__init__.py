@@ -9,11 +9,12 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tprlint.model import Finding, RuleMeta, Severity, Undecided
+from tprlint.records import mutable
 from tprlint.secrets import mask_lines
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ TERMINAL_FORMATS = frozenset({"console", "concise", "checklist"})
 CHECKLIST_FORMATS = frozenset({"checklist", "markdown", "html", "junit", "json", "sarif"})
 
 
-@dataclass
+@mutable
 class ReportContext:
     """What a reporter may need besides the findings."""
 

@@ -27,12 +27,11 @@ import posixpath
 import re
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from tprlint.checklist.status import ENGINE_RULES, ChecklistReport, ChecklistResult, ItemResult, Status, item_findings
 from tprlint.model import Finding
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 from tprlint.report import ReportContext, checklist_report
 from tprlint.report.text import printable
 
@@ -151,7 +150,7 @@ def _location(finding: Finding, links: Links | None) -> str:
 # --- the document -----------------------------------------------------------------------------------
 
 
-@dataclass
+@mutable
 class Group:
     """Finding lines under one entry: the first ones while the budget lasts, then "and N more"."""
 

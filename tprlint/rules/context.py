@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property, lru_cache
 from typing import TypeVar, cast
 
@@ -27,6 +27,7 @@ from tprlint.link.python_project import PythonProject, ResolvedWorker
 from tprlint.link.workloads import SERVER_IMAGES, WorkloadLink, link_workloads, worker_reason
 from tprlint.live.snapshot import LiveSnapshot
 from tprlint.model import Location, RelatedLocation, Undecided
+from tprlint.records import mutable
 
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_test|conftest)\.py$")
 
@@ -40,7 +41,7 @@ def is_test_path(path: str) -> bool:
     return bool(_TEST_PATH.search(path))
 
 
-@dataclass
+@mutable
 class Hit:
     """What a rule reports; the engine adds the rule id and severity."""
 
@@ -51,7 +52,7 @@ class Hit:
     redact_source: bool = False
 
 
-@dataclass
+@mutable
 class Project:
     python: PythonProject
     workloads: list[Workload] = field(default_factory=list)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from tprlint.devsetup import is_dev_path, says_production
 from tprlint.facts.compose import ComposeConfig, ComposeService, is_dev_service
@@ -30,7 +30,7 @@ from tprlint.facts.database import (
 )
 from tprlint.link.compose_links import production_configs
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 from tprlint.rules.context import Hit, Project, is_test_path
 
 _SERVER_IMAGE = re.compile(r"(^|/)temporalio/(server|auto-setup)(:|@|$)")
@@ -78,7 +78,7 @@ class ServerHost:
     compose_folder: str | None = None  # a compose server: only services of its own configuration
 
 
-@dataclass
+@mutable
 class Judged:
     """A database in the scan that serves Temporal, and how the server reaches it."""
 
@@ -89,13 +89,13 @@ class Judged:
     direct: list[str] = field(default_factory=list)  # hosts the server reaches it by without a pooler
 
 
-@dataclass
+@mutable
 class Outside:
     server_host: ServerHost
     why: str
 
 
-@dataclass
+@mutable
 class Linked:
     judged: list[Judged]
     outside: list[Outside]

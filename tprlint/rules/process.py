@@ -4,7 +4,6 @@ options and health endpoints (TPR104-TPR109)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 from tprlint.facts.python.facts import PythonFacts
 from tprlint.facts.python.health_routes import HealthRoute, RouteReturn, is_health_path
@@ -12,6 +11,7 @@ from tprlint.facts.python.names import split_qualname
 from tprlint.facts.python.process import Behaviour, Exit, SignalInstall
 from tprlint.facts.python.values import Lit, Missing, Obj, is_true, qualname_of
 from tprlint.model import RelatedLocation
+from tprlint.records import mutable
 from tprlint.rules.context import Hit, Project, is_test_path
 
 _FOLLOW_DEPTH = 4
@@ -44,13 +44,13 @@ def signal_handler_exits(project: Project) -> Iterator[Hit]:
                 yield _exit_hit(install, exits[0])
 
 
-@dataclass
+@mutable
 class _Outcome:
     exits: list[Exit]
     drains: list[str]
 
 
-@dataclass
+@mutable
 class _Callee:
     behaviour: Behaviour | None
 

@@ -7,16 +7,16 @@ is recorded as undecided: the probe cannot look at a queue it cannot name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from tprlint.facts.python.values import Lit, Missing
 from tprlint.link.python_project import ResolvedWorker
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 from tprlint.rules.context import Project, is_test_path
 
 
-@dataclass
+@mutable
 class QueueUse:
     """A task queue the code uses: the Workers that poll it and the calls that send tasks to it."""
 

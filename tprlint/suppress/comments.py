@@ -7,9 +7,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 _COMMENT = re.compile(r"#\s*tprlint:\s*(ignore-file|ignore)\b(?:\[([^\]]*)\])?")
 ALL = "*"
@@ -23,7 +23,7 @@ class SuppressionComment:
     rules: tuple[str, ...]  # (ALL,) for a bare ignore
 
 
-@dataclass
+@mutable
 class FileSuppressions:
     comments: list[SuppressionComment] = field(default_factory=list)
 

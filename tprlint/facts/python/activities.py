@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from tprlint.facts.python.activity_hazards import (
     BlockingCall,
@@ -25,7 +25,7 @@ from tprlint.facts.python.evaluate import Evaluator
 from tprlint.facts.python.names import Scope, source_text
 from tprlint.facts.python.values import Expr, Lit, Missing, Unknown
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 ACTIVITY_DEFN = "temporalio.activity.defn"
 HEARTBEAT = "temporalio.activity.heartbeat"
@@ -139,7 +139,7 @@ class Registration:
     items: tuple[Registered, ...]
 
 
-@dataclass
+@mutable
 class ActivityFacts:
     definitions: list[ActivityDefinition] = field(default_factory=list)
     calls: list[ActivityCall] = field(default_factory=list)

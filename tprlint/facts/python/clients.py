@@ -23,14 +23,14 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 
 from tprlint.facts.python.code import FunctionBody, ModuleCode
 from tprlint.facts.python.evaluate import ENV_GETTERS
 from tprlint.facts.python.values import Dur, Env, Expr, Lit, Missing, Obj, Ref, Seq, Sym, Unknown
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 CONNECT = frozenset({"temporalio.client.Client.connect", "temporalio.client._client.Client.connect"})
 CLIENT_CLASS = frozenset({"temporalio.client.Client", "temporalio.client._client.Client"})
@@ -95,7 +95,7 @@ class Credential:
 CREDENTIAL_KINDS = ("api-key", "private-key", "client-certificate", "password", "secret", "token", "url-password")
 
 
-@dataclass
+@mutable
 class ClientFacts:
     connects: list[ClientConnect] = field(default_factory=list)
     metrics: list[MetricsSetup] = field(default_factory=list)

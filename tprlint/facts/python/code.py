@@ -9,16 +9,17 @@ instead of walking the tree again.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from tprlint.facts.python.evaluate import Evaluator
 from tprlint.facts.python.names import CHILD_FIELDS, NOTED_TYPES, Imports, Scope, child_fields
 from tprlint.model import Location
+from tprlint.records import mutable
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-@dataclass
+@mutable
 class FunctionBody:
     """One scope: a function, a method, a class body or the module body (``qualname`` "")."""
 
@@ -52,7 +53,7 @@ class FunctionBody:
         return []
 
 
-@dataclass
+@mutable
 class ModuleCode:
     """What extractors get: the module, its names, and every scope's index."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from tprlint.facts.python.code import FunctionBody, ModuleCode
 from tprlint.facts.python.determinism_apis import (
@@ -41,7 +41,7 @@ from tprlint.facts.python.names import Scope, source_text
 from tprlint.facts.python.workflow_regions import Regions, child_blocks, regions_of
 from tprlint.facts.python.workflows import METHOD_ROLES
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 TPR_CALL = "TPR210"
 TPR_SET = "TPR211"
@@ -101,7 +101,7 @@ class HandlerMethod:
     location: Location
 
 
-@dataclass
+@mutable
 class DeterminismFacts:
     # Only functions that do something worth following or reporting; the rest are silent leaves.
     # Activities (`@activity.defn`) are never recorded: they may do I/O and are not workflow code.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from tprlint.facts.python.activities import ActivityFacts
 from tprlint.facts.python.clients import ClientFacts
@@ -11,7 +11,7 @@ from tprlint.facts.python.process import ProcessFacts
 from tprlint.facts.python.values import Expr
 from tprlint.facts.python.workflows import WorkflowClass
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 WORKER_CLASSES = frozenset({"temporalio.worker.Worker", "temporalio.worker._worker.Worker"})
 
@@ -72,7 +72,7 @@ class ClassDef:
     location: Location
 
 
-@dataclass
+@mutable
 class PythonFacts:
     path: str
     key: str  # this module's own key ("path:src/orders/worker")

@@ -17,17 +17,18 @@ the items may still be there.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Protocol
 
 from tprlint.facts.python.evaluate import Evaluator
 from tprlint.facts.python.names import Scope
 from tprlint.facts.python.values import Expr, Unknown
+from tprlint.records import mutable
 
 _MAX_DEPTH = 10  # `opts = {**opts, ...}` refers to itself
 
 
-@dataclass
+@mutable
 class KwargsView:
     items: dict[str, Expr] = field(default_factory=dict)
     complete: bool = True

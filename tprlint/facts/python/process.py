@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import ast
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from tprlint.facts.python.code import FunctionBody, ModuleCode
 from tprlint.facts.python.health_routes import HealthRoute, RouteReader, call_argument
 from tprlint.facts.python.names import source_text, split_qualname
 from tprlint.facts.python.values import Expr, Seq, Sym
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 # -- signal handlers ---------------------------------------------------------------------------
 
@@ -115,7 +115,7 @@ class VersionLiteral:
     value: Expr
 
 
-@dataclass
+@mutable
 class ProcessFacts:
     signal_installs: list[SignalInstall] = field(default_factory=list)
     # Behaviour of this module's functions by qualname ("handle", "Service._on_term", "main.on_term");
@@ -478,7 +478,7 @@ class _Extractor:
         parent = self.scopes.get(body.qualname.rpartition(".")[0]) or body
         self.routes.decorated(body, parent)
 
-@dataclass
+@mutable
 class _Found:
     exits: list[Exit] = field(default_factory=list)
     drains: list[str] = field(default_factory=list)

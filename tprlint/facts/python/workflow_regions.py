@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from tprlint.facts.python.code import FunctionBody, ModuleCode
+from tprlint.records import mutable
 
 _UNSAFE = "temporalio.workflow.unsafe."
 PASSED_THROUGH = _UNSAFE + "imports_passed_through"
@@ -31,7 +32,7 @@ _RAISE_OUTSIDE_ONLY = frozenset(f"temporalio.workflow.{name}" for name in ("now"
 Span = tuple[int, int]
 
 
-@dataclass
+@mutable
 class Regions:
     passed: list[Span] = field(default_factory=list)
     unrestricted: list[Span] = field(default_factory=list)

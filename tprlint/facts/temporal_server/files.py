@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from tprlint.facts.temporal_server.settings import Setting, Settings
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 # ---------------------------------------------------------------------------------------------
 # Per-file facts
@@ -76,7 +76,7 @@ class Evidence:
     signals: tuple[str, ...] = ()  # alerts: the Temporal signals their expressions watch (facts.temporal_server.alerts)
 
 
-@dataclass
+@mutable
 class TemporalFileFacts:
     layers: list[ValuesLayer] = field(default_factory=list)
     releases: list[HelmfileRelease] = field(default_factory=list)

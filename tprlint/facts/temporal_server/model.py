@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from tprlint.facts.kubernetes import Workload
 from tprlint.facts.temporal_server.files import Evidence, ValuesLayer
 from tprlint.model import Location
-from tprlint.records import frozen
+from tprlint.records import frozen, mutable
 
 # ---------------------------------------------------------------------------------------------
 # The server model rules judge
@@ -84,7 +84,7 @@ class DevLaunch:
     anchor: str
 
 
-@dataclass
+@mutable
 class ServerConfig:
     kind: str  # "helm-values" | "operator" | "manifests" | "server-config" | "env" (compose: rules.compose)
     name: str  # e.g. "Helm values deploy/temporal/values.yaml + values-prod.yaml"
@@ -126,7 +126,7 @@ class ServerConfig:
     bundled_dashboards: Location | None = None  # legacy chart's grafana sub-chart (provisions dashboards)
 
 
-@dataclass
+@mutable
 class ServerProject:
     configs: list[ServerConfig] = field(default_factory=list)
     backups: list[Evidence] = field(default_factory=list)
