@@ -45,3 +45,10 @@ def test_workers_give_way_to_the_main_process_while_helm_renders() -> None:
             assert scanner._executor().submit(os.nice, 0).result() == expected
         finally:
             scanner.close()
+
+
+def test_a_run_without_a_cache_computes_no_content_digest(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("from temporalio import workflow\n")
+    (candidate,) = find_candidates(scan_roots([tmp_path], None), (), exclude_root=tmp_path)
+    assert tprlint.scan.scan_file(candidate, cached=False).digest == ""
+    assert tprlint.scan.scan_file(candidate).digest == tprlint.scan.content_digest(b"from temporalio import workflow\n")

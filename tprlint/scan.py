@@ -116,7 +116,7 @@ class Scanner:
                 if self.deadline.expired():
                     self.deadline.skipped_files += [c.display for c in misses[index:]]
                     break
-                self._record([scan_file(candidate)])
+                self._record([scan_file(candidate, self.cache is not None)])
             return
         # The Python files first: following imports, the next step, needs them alone, and runs while the
         # workers read the rest. Interleaved batches: neighbouring files are alike (a folder of
@@ -129,7 +129,7 @@ class Scanner:
         # the walk) is never walked again by a worker's cyclic collector, nor are its pages copied.
         gc.freeze()
         try:
-            self._pending = [(self._executor().submit(scan_batch, batch), batch, is_python)
+            self._pending = [(self._executor().submit(scan_batch, batch, self.cache is not None), batch, is_python)
                              for batch, is_python in batches if batch]
         finally:
             gc.unfreeze()
@@ -250,10 +250,10 @@ def is_python_name(display: str) -> bool:
     return display.lower().endswith(".py")
 
 
-def scan_batch(batch: list[Candidate]) -> list[ScannedFile]:
+def scan_batch(batch: list[Candidate], cached: bool = True) -> list[ScannedFile]:
     """A worker's results, without the paths and stamps the parent already has (``_with_paths``):
     on a large tree they were a third of what crossed back and had to be unpickled."""
-    found = [scan_file(candidate) for candidate in batch]
+    found = [scan_file(candidate, cached) for candidate in batch]
     for file in found:
         file.display = file.abspath = file.stamp = ""
     return found
@@ -267,12 +267,13 @@ def _with_paths(found: list[ScannedFile], batch: list[Candidate], cached: bool) 
     return found
 
 
-def scan_file(candidate: Candidate) -> ScannedFile:
-    scanned = _scan_file(candidate)
+def scan_file(candidate: Candidate, cached: bool = True) -> ScannedFile:
+    """``cached``: the run has a cache, which finds files by their content's digest too (``digest``)."""
+    scanned = _scan_file(candidate, cached)
     return dataclasses.replace(scanned, explicit=True) if candidate.explicit else scanned
 
 
-def _scan_file(candidate: Candidate) -> ScannedFile:
+def _scan_file(candidate: Candidate, cached: bool) -> ScannedFile:
     key = stamp(candidate)
     try:
         source = read_source(candidate)
@@ -288,7 +289,7 @@ def _scan_file(candidate: Candidate) -> ScannedFile:
     if source.problem:
         return ScannedFile(source.display, candidate.abspath, source.kind, key,
                            facts=_not_read(source.display, source.kind, source.problem))
-    digest = content_digest(source.data)
+    digest = content_digest(source.data) if cached else ""  # nothing looks for it without a cache
     if source.kind is FileKind.PYTHON_OTHER:
         statements = scan_imports(source.data)
         # Its words (``import_words``) are read from these when asked: cheaper than caching them too.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import cache
 from typing import TypeVar
 
 from tprlint.model import Location
@@ -21,22 +22,24 @@ def relocate(value: T, path: str, mapper: Callable[[Location], Location]) -> T:
     memo: dict[Location, Location] = {}
 
     def convert(item: object) -> object:
+        kind = type(item)
+        if kind in _LEAVES:  # most of what a fact holds: nothing to look into
+            return item
         if isinstance(item, Location):
             if item.path != path:
                 return item
             if item not in memo:
                 memo[item] = mapper(item)
             return memo[item]
-        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+        names = _init_fields(kind)  # type: ignore[arg-type]  # types are hashable
+        if names is not None:
             changes = {}
-            for spec in dataclasses.fields(item):
-                if not spec.init:
-                    continue
-                current = getattr(item, spec.name)
+            for name in names:
+                current = getattr(item, name)
                 converted = convert(current)
                 if converted is not current:
-                    changes[spec.name] = converted
-            return dataclasses.replace(item, **changes) if changes else item
+                    changes[name] = converted
+            return dataclasses.replace(item, **changes) if changes else item  # type: ignore[type-var]
         if isinstance(item, tuple):
             items = tuple(convert(x) for x in item)
             return item if all(a is b for a, b in zip(items, item, strict=True)) else items
@@ -47,3 +50,14 @@ def relocate(value: T, path: str, mapper: Callable[[Location], Location]) -> T:
         return item
 
     return convert(value)  # type: ignore[return-value]
+
+
+_LEAVES = frozenset({str, int, float, bool, bytes, type(None)})
+
+
+@cache
+def _init_fields(kind: type) -> tuple[str, ...] | None:
+    """The fields ``dataclasses.replace`` takes, of a dataclass type; None for any other type."""
+    if not dataclasses.is_dataclass(kind):
+        return None
+    return tuple(spec.name for spec in dataclasses.fields(kind) if spec.init)
