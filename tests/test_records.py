@@ -145,3 +145,40 @@ def test_a_mutable_record_is_a_plain_dataclass() -> None:
         hash(ours)
     assert dataclasses.replace(ours, total=5).total == 5 and theirs.total == 0
     assert pickle.loads(pickle.dumps(ours)) == ours
+
+
+def test_dataclasses_reads_a_frozen_record_as_frozen() -> None:
+    @frozen
+    class Base:
+        a: int
+
+    @dataclass(frozen=True)
+    class Child(Base):  # dataclasses refuses a frozen child of a class it does not know to be frozen
+        b: int = 0
+
+    assert Base.__dataclass_params__.frozen and not Counter.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    assert Child(1, 2) == Child(1, 2) and hash(Child(1, 2)) == hash(Child(1, 2))
+    with pytest.raises(TypeError):
+        @dataclass
+        class Thawed(Base):  # nor may a plain dataclass thaw one
+            c: int = 0
+
+
+def test_one_field_compares_and_prints_as_a_dataclass_does() -> None:
+    @frozen
+    class One:
+        value: float
+
+    @frozen
+    class Node:
+        """A node."""
+
+        kids: list[object]
+
+    nan = float("nan")
+    assert One(nan) == One(nan)  # the same object: equal, as in a tuple
+    assert hash(One(5)) == hash((5,))
+    node = Node([])
+    node.kids.append(node)
+    assert repr(node).endswith(".Node(kids=[...])")  # the qualified name, as dataclasses shows it
+    assert One.__doc__ is not None and One.__doc__.startswith("One(value")

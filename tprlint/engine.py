@@ -132,12 +132,12 @@ def requested(paths: list[Path]) -> Callable[[str], bool]:
     """Is a finding's path in the paths asked for (or the run's own ".", or a live place)?"""
     asked = [os.path.realpath(p) for p in paths]
     here = os.path.realpath(os.getcwd())
-    # The usual `tprlint .`: every path shown relative to the current folder, but those leading up out
-    # of it, is in it (display paths are normalised: `..` can only lead them).
+    # The usual `tprlint .`: a path shown relative to the current folder, with no `.` or `..` part, is in
+    # it (any other is resolved: a values file named `deploy/../../v.yaml` may lead out).
     all_here = here in asked and os.sep == "/"
 
     def wanted(path: str) -> bool:
-        if all_here and not path.startswith(("/", "../")) and path != "..":
+        if all_here and not path.startswith("/") and "/." not in "/" + path:
             return True
         # Candidates are named from the resolved roots down, links inside the tree unresolved: so are these.
         return path == "." or is_live_path(path) or reported(os.path.normpath(os.path.join(here, path)), asked)

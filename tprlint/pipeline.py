@@ -58,7 +58,7 @@ def analyse(candidates: list[Candidate], scanner: Scanner, config: Config, rules
     # read the rest. Helm's output is read as soon as it is there, before if it comes first: this
     # process has nothing else to do while it waits.
     while helm is not None and not scanner.deadline.expired() and not scanner.python_read(timeout=0.005):
-        if helm.rendered():
+        if _guarded(failures, "the Helm stage", True, helm.rendered):
             _guarded(failures, "the Helm stage", None, partial(helm.collect, scanner.deadline))
             profile.lap("helm")
             break

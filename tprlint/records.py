@@ -25,8 +25,10 @@ use ``dataclasses.dataclass`` for those (and for ``order=``, ``slots=``).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from operator import attrgetter
+from reprlib import recursive_repr
 from typing import TYPE_CHECKING, Any, TypeVar
 
 _T = TypeVar("_T")
@@ -59,8 +61,14 @@ def _record(cls: type[_T], frozen: bool) -> type[_T]:
         raise TypeError(f"{cls.__qualname__}: a frozen record cannot define __setattr__ or __delattr__")
     class_hash = cls.__dict__.get("__hash__", dataclasses.MISSING)
     explicit_hash = not (class_hash is dataclasses.MISSING or (class_hash is None and "__eq__" in cls.__dict__))
+    documented = bool(cls.__dict__.get("__doc__"))
     # The fields, collected and checked as for any dataclass; no function is generated here.
     dataclasses.dataclass(cls, init=False, repr=False, eq=False)
+    # What the class is, for whoever reads the flags (dataclasses itself, when a subclass is declared):
+    # the parameters of this class alone, set here as ``@dataclass`` would have set them.
+    params = cls.__dict__["__dataclass_params__"]
+    params.init = params.repr = params.eq = True
+    params.frozen = frozen
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]  # it is a dataclass now
     for field in fields:
         if field.kw_only:
@@ -83,6 +91,8 @@ def _record(cls: type[_T], frozen: bool) -> type[_T]:
         if method is not None:
             method.__qualname__ = f"{cls.__qualname__}.{name}"
         setattr(cls, name, method)
+    if not documented:  # as dataclasses writes it, now that __init__ is there
+        cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
     return cls
 
 
@@ -130,12 +140,14 @@ def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[...
 
 def _values(names: list[str]) -> Callable[[Any], Any]:
     """What an instance is compared and hashed by: its fields' values."""
-    if not names:
-        return lambda _: ()
-    return attrgetter(*names)  # a tuple for two names or more, the value itself for one
+    if len(names) == 1:  # a tuple of one, as dataclasses compares: (nan,) == (nan,) by identity
+        name = names[0]
+        return lambda record: (getattr(record, name),)
+    return attrgetter(*names) if names else lambda _: ()  # a tuple for two names or more
 
 
 def _repr(names: tuple[str, ...]) -> Callable[[Any], str]:
+    @recursive_repr()  # a record holding itself shows `...` there, as a dataclass does
     def __repr__(self: Any) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
         return f"{self.__class__.__qualname__}({shown})"

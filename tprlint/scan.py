@@ -190,8 +190,9 @@ class Scanner:
             return [found.get(f.display) or FileFacts(f.display, f.kind) for f in files]
         work = [(f.display, f.abspath) for f in misses]
         # Once the pool runs (the first pass was big), the import rounds use it for smaller batches too;
-        # not while it still reads the first pass's other files: these few would wait behind them.
-        if self._pool is None or len(work) < PARALLEL_THRESHOLD // 8 or self._pending:
+        # not while it still has more of the first pass's other files to read: these would wait behind them.
+        waiting = sum(len(batch) for future, batch, _ in self._pending if not future.done())
+        if self._pool is None or len(work) < PARALLEL_THRESHOLD // 8 or waiting > len(work):
             extracted = extract_modules(work)
         else:
             chunks = [work[i :: self.jobs * 2] for i in range(self.jobs * 2)]

@@ -192,8 +192,8 @@ def spawn_child(renderer: Renderer, limits: RenderLimits) -> _Child:
             preexec_fn=_limited(limits),  # no threads run in this process when it forks
             env={**os.environ, "TMPDIR": child.scratch},
         )
-    except OSError as exc:
-        child.error = f"the Helm renderer could not be started: {exc.strerror or exc}"
+    except (OSError, subprocess.SubprocessError) as exc:  # the latter: its limits could not be set
+        child.error = f"the Helm renderer could not be started: {getattr(exc, 'strerror', None) or exc}"
     return child
 
 
@@ -218,9 +218,13 @@ def _send(child: _Child, renderer: Renderer, jobs: list[RenderJob]) -> _Child:
 
 def discard(child: _Child) -> None:
     """Stop a child that was never given charts."""
-    if child.process is not None and child.process.poll() is None:
-        child.process.kill()
-        child.process.wait()
+    if child.process is not None:
+        if child.process.poll() is None:
+            child.process.kill()
+            child.process.wait()
+        if child.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                child.process.stdin.close()
     _close(child)
 
 

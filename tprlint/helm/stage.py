@@ -239,8 +239,11 @@ class HelmStage:
         return inside_chart(display, self.charts)
 
     def rendered(self) -> bool:
-        """Whether ``collect`` would wait for no child: the renders it takes have all ended."""
-        pending = [p for p in (self.pending, self.early.pending if self.early is not None else None) if p is not None]
+        """Whether ``collect`` would wait for no child: the renders it takes have all ended (an early
+        render it does not want is stopped, not waited for)."""
+        pending = [self.pending] if self.pending is not None else []
+        if self.early is not None and self.early.keys & {prepared.key for prepared in self.prepared}:
+            pending.append(self.early.pending)
         return all(p.settled() for p in pending)
 
     def collect(self, deadline: Deadline | None = None) -> None:
