@@ -126,6 +126,7 @@ def _logical_line_start(data: bytes, line_start: int) -> int:
 
 
 _PLAIN = re.compile(rb"(?:import|from)[ \t][\w. \t,()*]*")
+_ALL_PLAIN = re.compile(rb"(?:import|from)[ \t][\w. \t,()*]*(?:\n(?:import|from)[ \t][\w. \t,()*]*)*")
 
 
 def plain_statements(statements: bytes) -> bytes:
@@ -133,11 +134,9 @@ def plain_statements(statements: bytes) -> bytes:
     parentheses and ``*`` alone, or that may sit in a string (marked by ``scan_imports``), is replaced
     by ``UNREADABLE_STATEMENT``: no text of the file but the module names of its real import statements
     is ever stored. (Whoever needs more reads the file again: ``follow_imports.ModuleLoader``.)"""
-    if not statements:
+    if not statements or _ALL_PLAIN.fullmatch(statements):  # every line plain: one match for the file
         return statements
     lines = statements.split(b"\n")
-    if all(_PLAIN.fullmatch(line) for line in lines):
-        return statements
     return b"\n".join(line if _PLAIN.fullmatch(line) else UNREADABLE_STATEMENT for line in lines)
 
 
