@@ -109,6 +109,9 @@ def test_refuses_what_it_does_not_build() -> None:
         class KeywordOnly:
             a: int = field(kw_only=True)
 
+    with pytest.raises(TypeError, match="not an identifier"):  # it would be written into __init__'s source
+        frozen(type("Built", (), {"__annotations__": {"a=print('run'),b": "int"}}))
+
     with pytest.raises(TypeError, match="__setattr__"):
         @frozen
         class OwnSetattr:

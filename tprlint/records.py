@@ -25,6 +25,7 @@ use ``dataclasses.dataclass`` for those (and for ``order=``, ``slots=``).
 from __future__ import annotations
 
 import dataclasses
+import keyword
 from collections.abc import Callable
 from operator import attrgetter
 from reprlib import recursive_repr
@@ -98,8 +99,11 @@ def _record(cls: type[_T], frozen: bool) -> type[_T]:
 def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
     """The one compiled function: arguments straight into the instance's ``__dict__`` (a frozen
     dataclass calls ``object.__setattr__`` per field instead, which costs more)."""
-    if any(f.name.startswith("__record_") for f in fields):
-        raise TypeError(f"{cls.__qualname__}: field names starting with __record_ are the generated code's own")
+    # Field names go into the source as written: only identifiers (a class body gives nothing else, but
+    # `dataclasses.make_dataclass` would). Names of the code's own (`__record_...`) cannot come from a
+    # class body, which mangles them.
+    if not all(f.name.isidentifier() and not keyword.iskeyword(f.name) for f in fields):
+        raise TypeError(f"{cls.__qualname__}: a field name is not an identifier")
     me = "__record_self" if any(f.name == "self" for f in fields) else "self"
     scope: dict[str, Any] = {"__record_no_argument": _NO_ARGUMENT}
     parameters: list[str] = []

@@ -161,17 +161,15 @@ def start_render(renderer: Renderer, jobs: list[RenderJob], limits: RenderLimits
                  child: _Child | None = None) -> PendingRender:
     """Start rendering ``jobs`` and return at once; in ``child`` when given (``spawn_child``)."""
     pending = PendingRender(renderer, [], limits=limits or RenderLimits())
-    if child is not None:
-        _send(child, renderer, list(jobs))
-        if len(jobs) > 1:
-            pending.batch = child
-        else:
-            pending.running = [child]
-    elif len(jobs) > 1:
-        pending.batch = _send(spawn_child(renderer, pending.limits), renderer, list(jobs))
-    else:
+    if child is None and len(jobs) > 1:
+        child = spawn_child(renderer, pending.limits)
+    if child is None:  # one chart: the queue starts its child
         pending.queued = list(jobs)
         pending.fill()
+    elif len(jobs) > 1:
+        pending.batch = _send(child, renderer, list(jobs))
+    else:
+        pending.running = [_send(child, renderer, list(jobs))]
     return pending
 
 

@@ -242,9 +242,13 @@ class HelmStage:
         """Whether ``collect`` would wait for no child: the renders it takes have all ended (an early
         render it does not want is stopped, not waited for)."""
         pending = [self.pending] if self.pending is not None else []
-        if self.early is not None and self.early.keys & {prepared.key for prepared in self.prepared}:
+        if self.early is not None and self._early_wanted():
             pending.append(self.early.pending)
         return all(p.settled() for p in pending)
+
+    def _early_wanted(self) -> bool:
+        """Whether a render started early is one of those this stage takes (its keys match)."""
+        return self.early is not None and bool(self.early.keys & {prepared.key for prepared in self.prepared})
 
     def collect(self, deadline: Deadline | None = None) -> None:
         """Wait for the renders and turn their output into facts. The pipeline calls this while the
@@ -254,7 +258,7 @@ class HelmStage:
             return
         self._fresh = {}
         if self.early is not None:
-            if self.early.keys & {prepared.key for prepared in self.prepared}:
+            if self._early_wanted():
                 self._fresh = self.early.pending.results(deadline)
             else:  # none of its renders is wanted (keys computed otherwise here): not waited for
                 self.early.cancel()
