@@ -185,3 +185,31 @@ def test_one_field_compares_and_prints_as_a_dataclass_does() -> None:
     node.kids.append(node)
     assert repr(node).endswith(".Node(kids=[...])")  # the qualified name, as dataclasses shows it
     assert One.__doc__ is not None and One.__doc__.startswith("One(value")
+
+
+def test_init_is_compiled_when_first_called_and_then_kept() -> None:
+    @frozen
+    class Late:
+        name: str
+        size: int = 3
+
+    first = Late.__dict__["__init__"]
+    assert Late("a") == Late(name="a", size=3)  # the first call compiles, and builds the instance
+    compiled = Late.__dict__["__init__"]
+    assert compiled is not first and compiled.__qualname__.endswith("Late.__init__")
+    Late("b", 4)
+    assert Late.__dict__["__init__"] is compiled  # compiled once
+    with pytest.raises(TypeError):
+        Late()  # type: ignore[call-arg]  # a missing argument, as dataclasses says it
+
+
+def test_init_compiled_through_a_subclass_is_the_base_class_own() -> None:
+    @mutable
+    class Base:
+        value: int
+
+    class Sub(Base):
+        pass
+
+    assert Sub(1).value == 1
+    assert "__init__" not in Sub.__dict__ and Base(2).value == 2

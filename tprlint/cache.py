@@ -84,6 +84,7 @@ class FactsCache:
         self._lines: list[bytes] = []  # one stored value per line: [index into _types, encoded value]
         self._keys: dict[str, int] = {}  # key -> index into _lines
         self._decoded: dict[int, object] = {}  # one object per stored value, as the keys share them
+        self._parsed: dict[int, object] = {}  # JSON parsed ahead (``prefetch``), not decoded yet
         self._loaded_from: dict[int, int] = {}  # id() of a decoded object -> its line
         self._new: dict[str, object] = {}  # put in this run
 
@@ -106,6 +107,20 @@ class FactsCache:
             self._keys = outline["keys"]
             self._lines = lines
 
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Parse the lines of ``keys`` in one ``json.loads`` (a few thousand calls cost a third more).
+        A line that is not JSON makes the batch fail: each is then parsed alone, when asked for."""
+        indexes = [i for key in keys if (i := self._keys.get(key)) is not None
+                   and i not in self._decoded and i not in self._parsed]
+        if not indexes:
+            return
+        try:
+            values = json.loads(b"[" + b",".join(self._lines[i] for i in indexes) + b"]")
+        except (ValueError, RecursionError):
+            return
+        if type(values) is list and len(values) == len(indexes):  # a line holding `1,2` would shift them
+            self._parsed.update(zip(indexes, values, strict=True))
+
     def get(self, key: str, kind: type[T]) -> T | None:
         """The entry under ``key`` if there is one of type ``kind`` that passes every check, else None."""
         value = self._new.get(key)
@@ -123,10 +138,12 @@ class FactsCache:
         found = self._decoded.get(index)
         if found is not None:
             return found
-        try:
-            stored = json.loads(self._lines[index])
-        except (ValueError, RecursionError):
-            return None
+        stored = self._parsed.pop(index, None)
+        if stored is None:
+            try:
+                stored = json.loads(self._lines[index])
+            except (ValueError, RecursionError):
+                return None
         if not (type(stored) is list and len(stored) == 2 and type(stored[0]) is int
                 and 0 <= stored[0] < len(self._types)):
             return None

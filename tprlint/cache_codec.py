@@ -51,6 +51,9 @@ class _Builder:
     def __init__(self) -> None:
         self.codecs: dict[object, _Codec] = {}
         self.dataclass_schemas: dict[type, str] = {}
+        # The dataclasses each dataclass's fields mention: a root's schema is its closure alone, so
+        # its digest does not depend on which other roots were built before with this builder.
+        self.mentions: dict[type, set[type]] = {}
 
     def codec(self, tp: object) -> _Codec:
         found = self.codecs.get(tp)
@@ -96,6 +99,7 @@ class _Builder:
         hints = typing.get_type_hints(cls)
         fields = dataclasses.fields(cls)
         names = tuple(f.name for f in fields)
+        self.mentions[cls] = {held for f in fields for held in _dataclasses_in(hints[f.name])}
         field_codecs = [self.codec(hints[f.name]) for f in fields]
         encoders = tuple(c.encode for c in field_codecs)
         decoders = tuple(c.decode for c in field_codecs)
@@ -119,18 +123,7 @@ class _Builder:
             return cls(*values)
 
         if _plain_instance_dict(cls):
-            # The fields straight into the instance's __dict__: what __init__ would do with every
-            # field given, without a frozen dataclass's object.__setattr__ call per field (the
-            # largest cost of loading a cache).
-            def decode_fast(data: Any) -> Any:
-                if type(data) is not list or len(data) != count:
-                    raise CodecError(f"{_name(cls)}: expected a list of {count} fields")
-                instance: Any = object.__new__(cls)  # lengths checked above: the zips need not
-                values = [dec(item) for dec, item in zip(decoders, data, strict=False)]
-                instance.__dict__.update(zip(names, values, strict=False))
-                return instance
-
-            return _Codec(encode, decode_fast, f"@{_name(cls)}")
+            return _lazy_fields_codec(cls, names, field_codecs, encode)
         return _Codec(encode, decode, f"@{_name(cls)}")
 
     def _union(self, args: tuple[Any, ...]) -> _Codec:
@@ -150,7 +143,6 @@ class _Builder:
             for cls in _classes_of(member):
                 by_class.setdefault(cls, index)
         encoders = [c.encode for c in codecs]
-        decoders = [c.decode for c in codecs]
 
         def encode(value: Any) -> Any:
             if value is None and nullable:
@@ -165,14 +157,13 @@ class _Builder:
                 return None
             if type(data) is not list or len(data) != 2 or type(data[0]) is not int or not 0 <= data[0] < len(members):
                 raise CodecError(f"expected a tagged value of {schema}")
-            return decoders[data[0]](data[1])
+            return codecs[data[0]].decode(data[1])  # looked up now: a dataclass's decoder is written when first used
 
         return _Codec(encode, decode, f"({schema})", may_be_null=nullable)
 
     def _fixed_tuple(self, args: tuple[Any, ...]) -> _Codec:
         codecs = [self.codec(a) for a in args]
         encoders = tuple(c.encode for c in codecs)
-        decoders = tuple(c.decode for c in codecs)
         count = len(codecs)
 
         def encode(value: Any) -> Any:
@@ -183,13 +174,13 @@ class _Builder:
         def decode(data: Any) -> Any:
             if type(data) is not list or len(data) != count:
                 raise CodecError(f"expected a list of {count}")
-            return tuple(dec(item) for dec, item in zip(decoders, data, strict=True))
+            return tuple(c.decode(item) for c, item in zip(codecs, data, strict=True))
 
         return _Codec(encode, decode, "tuple[" + ",".join(c.schema for c in codecs) + "]")
 
     def _dict(self, key_type: object, value_type: object) -> _Codec:
         value_codec = self.codec(value_type)
-        enc_value, dec_value = value_codec.encode, value_codec.decode
+        enc_value = value_codec.encode
         if key_type is str:
             def encode(value: Any) -> Any:
                 if type(value) is not dict:
@@ -202,6 +193,7 @@ class _Builder:
             def decode(data: Any) -> Any:
                 if type(data) is not dict:
                     raise CodecError("expected an object")
+                dec_value = value_codec.decode
                 return {key: dec_value(item) for key, item in data.items()}
 
             accepted = value_codec.exact_types
@@ -213,7 +205,7 @@ class _Builder:
 
             return _Codec(encode, decode_scalars if accepted else decode, f"dict[str,{value_codec.schema}]")
         key_codec = self.codec(key_type)
-        enc_key, dec_key = key_codec.encode, key_codec.decode
+        enc_key = key_codec.encode
 
         def encode_pairs(value: Any) -> Any:
             if type(value) is not dict:
@@ -224,6 +216,7 @@ class _Builder:
             if type(data) is not list:
                 raise CodecError("expected a list of pairs")
             result: dict[Any, Any] = {}
+            dec_key, dec_value = key_codec.decode, value_codec.decode
             for pair in data:
                 if type(pair) is not list or len(pair) != 2:
                     raise CodecError("expected a [key, value] pair")
@@ -239,6 +232,62 @@ def _plain_instance_dict(cls: type) -> bool:
     bases = [base for base in cls.__mro__ if base is not object]
     return (not any("__slots__" in vars(base) or "__new__" in vars(base) for base in bases)
             and not hasattr(cls, "__post_init__"))
+
+
+def _lazy_fields_codec(cls: type, names: tuple[str, ...], codecs: list[_Codec], encode: Encoder) -> _Codec:
+    """The codec of ``cls``, whose decoder is written (``_fields_decoder``) when it is first called:
+    a cache holds a few of the fact types only. Decoders that hold this codec look its ``decode``
+    up when they run, so they call the written one from then on."""
+    def decode_first(data: Any) -> Any:
+        if codec.decode is decode_first:  # a list's decoder may call this for each of its items
+            codec.decode = _fields_decoder(cls, names, codecs)
+        return codec.decode(data)
+
+    codec = _Codec(encode, decode_first, f"@{_name(cls)}")
+    return codec
+
+
+def _fields_decoder(cls: type, names: tuple[str, ...], codecs: list[_Codec]) -> Decoder:
+    """A decoder written for ``cls``: one function that checks the list's length, checks each scalar
+    field inline (most fields are text or numbers), decodes the others with their codecs, and puts
+    the fields straight into a new instance's ``__dict__`` - what ``__init__`` does, without a frozen
+    class's ``object.__setattr__`` per field (the largest cost of loading a cache).
+
+    The source is built from this module's own text alone: the fields are ``v0``, ``v1``...; their
+    names appear only as string literals (``repr``)."""
+    count = len(names)
+    scope: dict[str, Any] = {"CodecError": CodecError, "new": object.__new__, "cls": cls,
+                             "shape": f"{_name(cls)}: expected a list of {count} fields"}
+    lines = ["def decode(data):",
+             f"    if type(data) is not list or len(data) != {count}:",
+             "        raise CodecError(shape)"]
+    if count:
+        lines.append("    " + "".join(f"v{i}, " for i in range(count)) + "= data")
+    for i, (name, codec) in enumerate(zip(names, codecs, strict=True)):
+        if codec.exact_types:
+            scope[f"t{i}"] = codec.exact_types
+            scope[f"m{i}"] = f"{_name(cls)}.{name}: expected {codec.schema}"
+            if len(codec.exact_types) == 1:
+                scope[f"t{i}"] = next(iter(codec.exact_types))
+                lines.append(f"    if type(v{i}) is not t{i}:")
+            else:
+                lines.append(f"    if type(v{i}) not in t{i}:")
+            lines.append(f"        raise CodecError(m{i})")
+        else:
+            scope[f"c{i}"] = codec
+            lines.append(f"    v{i} = c{i}.decode(v{i})")
+    fields = ", ".join(f"{name!r}: v{i}" for i, name in enumerate(names))
+    lines += ["    instance = new(cls)", f"    instance.__dict__.update({{{fields}}})", "    return instance"]
+    exec(compile("\n".join(lines), f"<cache decoder of {_name(cls)}>", "exec"), scope)  # our own text: see above
+    decoder: Decoder = scope["decode"]
+    return decoder
+
+
+def _dataclasses_in(tp: object) -> set[type]:
+    """The dataclasses a type annotation names, at any depth (``tuple[Location | None, ...]``)."""
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return {tp}
+    return {held for arg in typing.get_args(tp) for held in _dataclasses_in(arg)}
 
 
 def _name(cls: type) -> str:
@@ -334,7 +383,7 @@ def _literal(values: tuple[Any, ...]) -> _Codec:
 
 def _sequence(item: _Codec, kind: type[tuple[Any, ...]] | type[list[Any]] | type[set[Any]] | type[frozenset[Any]],
               label: str) -> _Codec:
-    enc_item, dec_item = item.encode, item.decode
+    enc_item = item.encode
 
     def encode(value: Any) -> Any:
         if type(value) is not kind:
@@ -344,6 +393,7 @@ def _sequence(item: _Codec, kind: type[tuple[Any, ...]] | type[list[Any]] | type
     def decode(data: Any) -> Any:
         if type(data) is not list:
             raise CodecError(f"expected a list for a {label}")
+        dec_item = item.decode
         try:
             return kind([dec_item(v) for v in data])
         except TypeError as exc:  # an unhashable member of a set
@@ -374,13 +424,13 @@ _TO_BYTES = operator.methodcaller("encode", "latin-1")
 
 
 def _optional(inner: _Codec) -> _Codec:
-    enc, dec = inner.encode, inner.decode
+    enc = inner.encode
 
     def encode(value: Any) -> Any:
         return None if value is None else enc(value)
 
     def decode(data: Any) -> Any:
-        return None if data is None else dec(data)
+        return None if data is None else inner.decode(data)
 
     return _Codec(encode, decode, f"{inner.schema}|None", may_be_null=True)
 
@@ -407,26 +457,34 @@ def _decode_plain(data: Any) -> Any:
 
 
 class Schema:
-    """Encoder and decoder of one dataclass type, with a digest of its whole schema."""
+    """Encoder and decoder of one dataclass type, with a digest of its whole schema (the dataclasses
+    it holds, however deep)."""
 
-    def __init__(self, root: type) -> None:
-        builder = _Builder()
-        codec = builder.codec(root)
+    def __init__(self, root: type, builder: _Builder) -> None:
+        self._codec = codec = builder.codec(root)
         self.encode: Encoder = codec.encode
-        self.decode: Decoder = codec.decode
-        description = "\n".join(f"{_name(cls)}={text}" for cls, text in sorted(
-            builder.dataclass_schemas.items(), key=lambda item: _name(item[0])))
+        closure, todo = {root}, [root]
+        while todo:
+            for held in builder.mentions[todo.pop()] - closure:
+                closure.add(held)
+                todo.append(held)
+        description = "\n".join(f"{_name(cls)}={builder.dataclass_schemas[cls]}"
+                                for cls in sorted(closure, key=_name))
         self.digest = hashlib.blake2b(description.encode(), digest_size=8).hexdigest()
+
+    def decode(self, data: Any) -> Any:
+        return self._codec.decode(data)
 
 
 _schemas: dict[type, Schema] = {}
+_builder = _Builder()  # one for every root: the fact types they share are built once
 
 
 def schema_of(root: type) -> Schema:
     """The (memoised) schema of a dataclass type."""
     found = _schemas.get(root)
     if found is None:
-        found = _schemas[root] = Schema(root)
+        found = _schemas[root] = Schema(root, _builder)
     return found
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from tprlint.catalog import load_catalog
 from tprlint.config import Config
 from tprlint.deadline import Deadline
+from tprlint.discover.background import walk_while_importing
 from tprlint.discover.context import reported, scan_roots
 from tprlint.discover.walk import find_candidates
 from tprlint.live.paths import is_live_path
@@ -31,6 +32,16 @@ if TYPE_CHECKING:
     from tprlint.discover.walk import Candidate
     from tprlint.helm.early import EarlyRender
     from tprlint.live.observe import LiveRun
+
+
+# What a run that is not replayed imports, in the order it needs them, leaves first: loaded while the walk
+# runs in a child process (``walk_while_importing``), as far as the walk leaves time for.
+ANALYSIS_CODE = (
+    "tprlint.cache", "yaml", "tprlint.facts.python.extract", "tprlint.facts.kubernetes", "tprlint.facts.compose",
+    "tprlint.facts.temporal_server", "tprlint.facts.backups", "tprlint.facts.extract", "concurrent.futures.process",
+    "tprlint.scan", "tprlint.helm.discover", "tprlint.rules", "tprlint.helm.stage", "tprlint.link.python_project",
+    "tprlint.pipeline",
+)
 
 
 def selected_rules(config: Config, catalog: Mapping[str, RuleMeta]) -> tuple[str, ...]:
@@ -62,8 +73,9 @@ def run(paths: list[Path], config: Config, use_cache: bool = True, jobs: int | N
     deadline = Deadline(timeout)
     rules = selected_rules(config, load_catalog())
     # PATH is analysed in its project's context; only PATH's findings are reported (see discover.context).
-    candidates = find_candidates(scan_roots(paths, config.root if config.path else None), config.exclude,
-                                 exclude_root=config.root)
+    roots = scan_roots(paths, config.root if config.path else None)
+    candidates = walk_while_importing(lambda: find_candidates(roots, config.exclude, exclude_root=config.root),
+                                      ANALYSIS_CODE)
     folder = cache_folder(config, cache_dir) if use_cache else None
     results = ResultCache(folder) if folder and live is None else None
     key = run_key(paths, candidates, config, rules) if results else ""

@@ -10,7 +10,8 @@ run after an edit.
 ``frozen`` builds the same class as ``@dataclass(frozen=True)``, ``mutable`` as ``@dataclass``.
 ``dataclasses.dataclass`` still collects and checks the fields, so ``fields``, ``replace``, ``asdict``
 and ``is_dataclass`` work as on any dataclass, and the cache's codecs read the class as before. Only
-``__init__`` is compiled (a function per class is what keeps building millions of facts fast); the
+``__init__`` is compiled (a function per class is what keeps building millions of facts fast), and
+only when the class is first instantiated (its signature reads ``(*args, **kwargs)`` until then); the
 other methods are closures over the class's field names, which compare, hash and print exactly as the
 generated ones do. What a frozen dataclass refuses, ``frozen`` refuses too: an assignment or deletion
 after ``__init__`` raises ``dataclasses.FrozenInstanceError``. A ``mutable`` instance is unhashable, as
@@ -62,6 +63,8 @@ def _record(cls: type[_T], frozen: bool) -> type[_T]:
     class_hash = cls.__dict__.get("__hash__", dataclasses.MISSING)
     explicit_hash = not (class_hash is dataclasses.MISSING or (class_hash is None and "__eq__" in cls.__dict__))
     documented = bool(cls.__dict__.get("__doc__"))
+    if not documented:  # or dataclasses calls inspect.signature for one, which costs more than the rest
+        cls.__doc__ = "(written below)"
     # The fields, collected and checked as for any dataclass; no function is generated here.
     dataclasses.dataclass(cls, init=False, repr=False, eq=False)
     # What the class is, for whoever reads the flags (dataclasses itself, when a subclass is declared):
@@ -97,13 +100,29 @@ def _record(cls: type[_T], frozen: bool) -> type[_T]:
 
 
 def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
-    """The one compiled function: arguments straight into the instance's ``__dict__`` (a frozen
-    dataclass calls ``object.__setattr__`` per field instead, which costs more)."""
+    """``__init__``, compiled when the class is first instantiated by it: most fact classes never are
+    in a run that takes its facts from the cache (the cache builds instances without ``__init__``), and
+    compiling them all was a fifth of the time it took to import the facts code. The first call puts
+    the compiled function on the class in its own place."""
     # Field names go into the source as written: only identifiers (a class body gives nothing else, but
-    # `dataclasses.make_dataclass` would). Names of the code's own (`__record_...`) cannot come from a
-    # class body, which mangles them.
+    # `dataclasses.make_dataclass` would). Checked now, so a bad class fails at import as before.
     if not all(f.name.isidentifier() and not keyword.iskeyword(f.name) for f in fields):
         raise TypeError(f"{cls.__qualname__}: a field name is not an identifier")
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        compiled = _compiled_init(cls, fields)
+        compiled.__qualname__ = __init__.__qualname__
+        if cls.__dict__.get("__init__") is __init__:
+            type.__setattr__(cls, "__init__", compiled)
+        compiled(self, *args, **kwargs)
+
+    return __init__
+
+
+def _compiled_init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
+    """The one compiled function: arguments straight into the instance's ``__dict__`` (a frozen
+    dataclass calls ``object.__setattr__`` per field instead, which costs more). Names of the code's
+    own (`__record_...`) cannot come from a class body, which mangles them."""
     me = "__record_self" if any(f.name == "self" for f in fields) else "self"
     scope: dict[str, Any] = {"__record_no_argument": _NO_ARGUMENT}
     parameters: list[str] = []

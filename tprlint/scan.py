@@ -104,6 +104,8 @@ class Scanner:
     def start(self, candidates: list[Candidate]) -> None:
         """Dispatch the candidates the cache does not answer; returns at once when a pool runs."""
         misses: list[Candidate] = []
+        if self.cache and not self.cache.empty:
+            self.cache.prefetch(f"scan:{stamp(c)}" for c in candidates if not c.explicit)
         for candidate in candidates:
             cached = self._from_cache(candidate)
             if cached is not None:
