@@ -22,11 +22,13 @@ still does, as the check that the demand-driven scan finds the same (``tests/tes
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import itertools
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from tprlint.discover.imports import UNREADABLE_STATEMENT, has_process_words, import_words, scan_imports
 from tprlint.discover.read import read_regular, strip_bom
@@ -34,6 +36,7 @@ from tprlint.facts.extract import FileFacts
 from tprlint.facts.python.facts import ImportedModule, PythonFacts
 from tprlint.facts.python.import_statements import imports_of_statements
 from tprlint.facts.python.names import module_key_for
+from tprlint.records import frozen
 from tprlint.rules.context import is_test_path
 from tprlint.scan import ScannedFile, Scanner
 
@@ -42,6 +45,14 @@ from tprlint.scan import ScannedFile, Scanner
 # on real ones.
 MAX_ROUNDS = 16
 _DEFINITION = re.compile(rb"def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(")
+
+
+@frozen
+class ModuleTraits:
+    """What following imports reads a module's text for, besides its import statements."""
+
+    process: bool  # it may run a Worker, handle signals or serve HTTP (``has_process_words``)
+    definitions: frozenset[bytes]  # the names of the functions and methods it defines
 
 
 class ModuleLoader:
@@ -54,7 +65,9 @@ class ModuleLoader:
         self._loaded: dict[str, PythonFacts | None] = {}
         self._imports: dict[str, list[ImportedModule] | None] = {}
         self._import_words: dict[str, frozenset[bytes]] = {}
-        self._definitions: dict[str, frozenset[bytes]] = {}
+        self._traits: dict[str, ModuleTraits | None] = {}
+        self._joined: tuple[list[str], list[int], bytes] | None = None  # every module's statements, joined
+        self._unreadable: list[str] = []
         self.facts: list[FileFacts] = []  # of the modules parsed on demand, error-free (suppressions)
         self.seconds = 0.0  # spent parsing on demand: the "follow" stage, not the rule that asked
         self.counts: Counter[str] = Counter()
@@ -89,10 +102,32 @@ class ModuleLoader:
         """Production modules not parsed up front whose import statements mention one of ``stems``, but
         those in ``skip``. (A module parsed since - to resolve its imports, or for a name - is still one:
         a candidate turned down in one round may import what the next round looks for.)"""
-        mentions = _mentions(stems)
-        return sorted(key for key, source in self._pending.items() if key not in skip
-                      and (UNREADABLE_STATEMENT in source.import_statements or mentions(source.import_statements))
-                      and not stems.isdisjoint(self._words(key, source)) and not is_test_path(source.display))
+        return sorted(key for key in self._mentioning(stems) if key not in skip
+                      and not stems.isdisjoint(self._words(key, self._pending[key]))
+                      and not is_test_path(self._pending[key].display))
+
+    def _mentioning(self, stems: frozenset[bytes]) -> list[str]:
+        """The modules whose statements hold the bytes of one of ``stems`` (a superset of holding it as a
+        word), and those with a statement that was not kept (``UNREADABLE_STATEMENT``), which ``_words``
+        looks for in the file itself. One search over all the statements joined, not one per module."""
+        if not stems:
+            return []  # no module can import one of no modules
+        if self._joined is None:
+            keys = list(self._pending)
+            parts = [self._pending[k].import_statements for k in keys]
+            starts = list(itertools.accumulate((len(p) + 1 for p in parts[:-1]), initial=0))
+            # A separator no stem holds: a match never runs from one module's statements into the next.
+            self._joined = (keys, starts, b"\n".join(parts))
+            self._unreadable = [k for k, p in zip(keys, parts, strict=True) if UNREADABLE_STATEMENT in p]
+        keys, starts, joined = self._joined
+        search = re.compile(b"|".join(re.escape(stem) for stem in sorted(stems))).search
+        found = list(self._unreadable)
+        match = search(joined)
+        while match is not None:
+            index = bisect.bisect_right(starts, match.start()) - 1
+            found.append(keys[index])
+            match = search(joined, starts[index + 1]) if index + 1 < len(starts) else None
+        return found
 
     def loaded(self, keys: Iterable[str]) -> list[PythonFacts]:
         """The facts of those of ``keys`` parsed so far (and not broken)."""
@@ -137,16 +172,9 @@ class ModuleLoader:
         """Whether the module may run a Worker, handle signals or serve HTTP (``discover.imports``).
         Asked of the modules the Temporal code's processes import only, so the file is read again
         here rather than searched for these words by the first pass, for every module of the tree."""
-        source = self._pending.get(key)
-        if source is None:
-            return False
-        try:
-            data = strip_bom(read_regular(source.abspath))
-        except OSError:
-            return True  # it cannot be read now: parsing it reports nothing, and says nothing is known
-        # What it defines, from the same bytes: `defining` asks it of these modules, so no second read.
-        self._definitions.setdefault(key, frozenset(_DEFINITION.findall(data)))
-        return has_process_words(data, self._words(key, source))
+        traits = self._module_traits(key)
+        # A module that cannot be read now: parsing it reports nothing, and says nothing is known.
+        return traits is None or traits.process
 
     def defining(self, keys: Iterable[str], name: str) -> list[PythonFacts]:
         """Those of ``keys`` whose text defines a function or method ``name``, parsed: a method called
@@ -156,15 +184,28 @@ class ModuleLoader:
         return [m for m in self.load_many(wanted, "needed") if m is not None]
 
     def _defined(self, key: str) -> frozenset[bytes]:
-        names = self._definitions.get(key)
-        if names is None:
-            source = self._pending.get(key)
+        traits = self._module_traits(key)
+        return traits.definitions if traits is not None else frozenset()
+
+    def _module_traits(self, key: str) -> ModuleTraits | None:
+        """What the module's text says (read once for both questions, and kept in the cache by its
+        content: an edited run does not read the modules of every process again). None when it is not
+        one of these modules, or cannot be read now."""
+        if key in self._traits:
+            return self._traits[key]
+        source = self._pending.get(key)
+        traits = self._scanner.recall("traits", source, ModuleTraits) if source is not None else None
+        if traits is None and source is not None:
             try:
-                data = read_regular(source.abspath) if source is not None else b""
+                data = strip_bom(read_regular(source.abspath))
             except OSError:
-                data = b""
-            names = self._definitions[key] = frozenset(_DEFINITION.findall(data))
-        return names
+                data = None
+            if data is not None:
+                traits = ModuleTraits(has_process_words(data, self._words(key, source)),
+                                      frozenset(_DEFINITION.findall(data)))
+                self._scanner.keep("traits", source, traits)
+        self._traits[key] = traits
+        return traits
 
 
 def follow(parsed: list[FileFacts], loader: ModuleLoader, python_keys: Iterable[str],
@@ -213,13 +254,6 @@ def follow(parsed: list[FileFacts], loader: ModuleLoader, python_keys: Iterable[
     # The modules all these take names from: constants, settings objects, factories, base classes.
     needed = {id(m) for m in needed_modules(project, known, lambda keys: loader.load_many(keys, "needed"))}
     return added + [f for f in loader.facts if id(f.python) in needed]
-
-
-def _mentions(stems: frozenset[bytes]) -> Callable[[bytes], object]:
-    """Whether statements hold the bytes of one of ``stems``: a superset of holding it as a word, found
-    in one pass (cheaper than the words of every module). A statement that was not kept
-    (``UNREADABLE_STATEMENT``) is looked for in the file itself, by ``_words``."""
-    return re.compile(b"|".join(re.escape(stem) for stem in sorted(stems))).search
 
 
 def _module_stems(keys: Iterable[str]) -> frozenset[bytes]:

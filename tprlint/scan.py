@@ -18,8 +18,9 @@ import gc
 import hashlib
 import os
 from collections import Counter
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout  # not the builtin before 3.11
+from typing import TYPE_CHECKING, TypeVar
 
 from tprlint.cache import FactsCache
 from tprlint.deadline import Deadline
@@ -30,6 +31,11 @@ from tprlint.discover.walk import Candidate, SourceFile, kind_by_name, read_sour
 from tprlint.facts.extract import FileFacts, ParseError, extract_file
 from tprlint.model import Location
 from tprlint.records import mutable
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+_T = TypeVar("_T")
 
 PARALLEL_THRESHOLD = 200  # below this many files to read, a process pool costs more than it saves
 # While Helm renders, the workers run at a lower priority than the main process and the renderer. Those
@@ -175,6 +181,15 @@ class Scanner:
         done = sorted(self._done, key=lambda s: s.display)
         return [s for s in done if is_python_name(s.display)] if python_only else done
 
+    def recall(self, kind: str, file: ScannedFile, cls: type[_T]) -> _T | None:
+        """What was kept (``keep``) under ``kind`` for the file's content; None without a cache."""
+        return self.cache.get(_content_key(kind, file, file.digest), cls) if self.cache and file.digest else None
+
+    def keep(self, kind: str, file: ScannedFile, value: object) -> None:
+        """Keep something learnt from the file's content, for the next runs (``recall``)."""
+        if self.cache and file.digest:
+            self.cache.put(_content_key(kind, file, file.digest), value)
+
     def extract(self, files: list[ScannedFile]) -> list[FileFacts]:
         """Facts of Python modules found to matter after the first pass (see tprlint.follow_imports)."""
         found: dict[str, FileFacts] = {}
@@ -224,6 +239,9 @@ class Scanner:
             self._pool = None
 
     def _executor(self) -> ProcessPoolExecutor:
+        # Imported here: multiprocessing costs a run that parses a file or two more than the parse.
+        from concurrent.futures import ProcessPoolExecutor
+
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_give_way if self.yielding else None)
         return self._pool
