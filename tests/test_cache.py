@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from conftest import FIXTURES, run_cli
@@ -478,3 +479,33 @@ def test_temporary_files_left_by_a_killed_run_are_cleaned_up_later(tree: Path, _
     (tree / "w.py").write_text(WORKER + "\n")  # a change, so the facts cache is written again
     assert run_cli(".", cwd=tree).returncode == 0
     assert not abandoned.exists() and fresh.exists()
+
+
+def test_the_codecs_read_field_types_as_get_type_hints_does() -> None:
+    """The codecs evaluate annotations themselves (each text compiled once): for every type the cache
+    stores, the same types as ``typing.get_type_hints``, and the same schema digest as before."""
+    import typing
+
+    from tprlint import cache_codec
+    from tprlint.helm.stage import ChartOutcome
+    from tprlint.result_cache import RunResult
+    from tprlint.scan import ScannedFile
+
+    for root in (ScannedFile, ChartOutcome, RunResult):
+        cache_codec.schema_of(root)
+    stored = list(cache_codec._builder.dataclass_schemas)
+    assert len(stored) > 100
+    for cls in stored:
+        assert cache_codec._field_types(cls) == typing.get_type_hints(cls), cls
+
+
+def test_a_quoted_name_inside_a_type_is_left_to_get_type_hints() -> None:
+    from tprlint import cache_codec
+
+    @dataclasses.dataclass
+    class Outer:
+        items: list[int]
+        mode: Literal["a", "b"]
+
+    Outer.__annotations__["items"] = "list['int']"  # a quoted name inside the annotation's text
+    assert cache_codec._field_types(Outer) == {"items": list[int], "mode": Literal["a", "b"]}

@@ -21,7 +21,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
+import inspect
 import operator
+import sys
 import types
 import typing
 from collections.abc import Callable
@@ -96,7 +98,7 @@ class _Builder:
         placeholder = _Codec(lambda v: self.codecs[cls].encode(v), lambda d: self.codecs[cls].decode(d),
                              f"@{_name(cls)}")
         self.codecs[cls] = placeholder
-        hints = typing.get_type_hints(cls)
+        hints = _field_types(cls)
         fields = dataclasses.fields(cls)
         names = tuple(f.name for f in fields)
         self.mentions[cls] = {held for f in fields for held in _dataclasses_in(hints[f.name])}
@@ -281,6 +283,46 @@ def _fields_decoder(cls: type, names: tuple[str, ...], codecs: list[_Codec]) -> 
     exec(compile("\n".join(lines), f"<cache decoder of {_name(cls)}>", "exec"), scope)  # our own text: see above
     decoder: Decoder = scope["decode"]
     return decoder
+
+
+_ANNOTATION_CODE: dict[str, types.CodeType] = {}
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    """What ``typing.get_type_hints(cls)`` gives, with each annotation's text compiled once for every
+    class that writes it: ``str``, ``Location``, ``tuple[str, ...]`` recur across the fact types, and
+    compiling each again was most of the time it took to build the codecs. Anything it does not do as
+    ``get_type_hints`` does (a quoted name inside a type) is left to ``get_type_hints``."""
+    hints: dict[str, Any] = {}
+    try:
+        for base in reversed(cls.__mro__):
+            annotations = inspect.get_annotations(base)
+            if not annotations:
+                continue
+            module_names = getattr(sys.modules.get(base.__module__), "__dict__", {})
+            class_names = dict(vars(base))  # looked up after the module's names, as get_type_hints does
+            for name, value in annotations.items():
+                if isinstance(value, str):
+                    code = _ANNOTATION_CODE.get(value)
+                    if code is None:
+                        code = _ANNOTATION_CODE[value] = compile(value, "<annotation>", "eval")
+                    value = eval(code, class_names, module_names)  # the class's own annotation text
+                if _quoted_inside(value):
+                    return typing.get_type_hints(cls)
+                hints[name] = type(None) if value is None else value
+    except Exception:
+        return typing.get_type_hints(cls)  # raises what it raises
+    return hints
+
+
+def _quoted_inside(tp: object) -> bool:
+    """A quoted name in the type (or ``Annotated``, which get_type_hints strips): not for ``_field_types``."""
+    if isinstance(tp, str | typing.ForwardRef):
+        return True
+    origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        return False  # its arguments are values: text is a value there
+    return origin is typing.Annotated or any(_quoted_inside(arg) for arg in typing.get_args(tp))
 
 
 def _dataclasses_in(tp: object) -> set[type]:
