@@ -68,6 +68,7 @@ class ModuleLoader:
         self._traits: dict[str, ModuleTraits | None] = {}
         self._joined: tuple[list[str], list[int], bytes] | None = None  # every module's statements, joined
         self._unreadable: list[str] = []
+        self._import_memos: dict[frozenset[str], dict[str, set[str]]] = {}
         self.facts: list[FileFacts] = []  # of the modules parsed on demand, error-free (suppressions)
         self.seconds = 0.0  # spent parsing on demand: the "follow" stage, not the rule that asked
         self.counts: Counter[str] = Counter()
@@ -145,6 +146,10 @@ class ModuleLoader:
                     statements = scan_imports(strip_bom(read_regular(source.abspath)))
             words = self._import_words[key] = import_words(statements)
         return words
+
+    def import_memo(self, known: frozenset[str]) -> dict[str, set[str]]:
+        """Where the projects of this run over the modules ``known`` keep what each module imports."""
+        return self._import_memos.setdefault(known, {})
 
     def path_of(self, key: str) -> str | None:
         source = self._pending.get(key)

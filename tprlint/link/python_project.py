@@ -60,6 +60,7 @@ class ModuleSource(Protocol):
     def imports_of(self, key: str) -> list[ImportedModule] | None: ...
     def path_of(self, key: str) -> str | None: ...
     def defining(self, keys: Iterable[str], name: str) -> list[PythonFacts]: ...
+    def import_memo(self, known: frozenset[str]) -> dict[str, set[str]]: ...
 
 
 class PythonProject:
@@ -72,10 +73,13 @@ class PythonProject:
         self._loader = loader
         self.console_scripts = list(console_scripts)
         self._closures: dict[str, list[str]] = {}
-        self._imported: dict[str, set[str]] = {}
         self._builders: dict[str, bool] = {}  # project callables by qualified name: do they build a Worker?
         self._known = set(self.modules) | set(other_keys)
-        self._by_suffix = shared_suffix_index(frozenset(self._known))
+        known = frozenset(self._known)
+        self._by_suffix = shared_suffix_index(known)
+        # What each module imports is the same for every project of a run over the same modules (the one
+        # following imports, each world's): worked out once, with the loader.
+        self._imported: dict[str, set[str]] = loader.import_memo(known) if loader is not None else {}
 
     # -- modules -----------------------------------------------------------------------------
 

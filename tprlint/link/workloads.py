@@ -39,8 +39,15 @@ def effective_argv(container: Container, dockerfile: DockerfileFacts | None) -> 
     return argv, f"Dockerfile {'CMD' if image_cmd else 'ENTRYPOINT'} ({dockerfile.path})", where
 
 
+def dockerfile_names(dockerfiles: list[DockerfileFacts]) -> list[tuple[DockerfileFacts, str, str]]:
+    """Each Dockerfile with its lower-cased folder and file names: what ``dockerfile_for_image`` matches
+    image names against (worked out once for every image of a scan, not once per image)."""
+    return [(d, *_folder_and_name(d.path)) for d in dockerfiles]
+
+
 def dockerfile_for_image(image: str, dockerfiles: list[DockerfileFacts],
-                         deployed: Iterable[str] = ()) -> DockerfileFacts | None:
+                         deployed: Iterable[str] = (),
+                         names: list[tuple[DockerfileFacts, str, str]] | None = None) -> DockerfileFacts | None:
     """The repository's Dockerfile for an image, when the names say so: ``orders-worker/Dockerfile``
     or ``Dockerfile.orders-worker`` for ``…/orders-worker:1.2``, else a Dockerfile whose folder is
     one of the image's path parts (``demo-shop/Dockerfile`` for ``ghcr.io/demo-shop/api``).
@@ -52,7 +59,7 @@ def dockerfile_for_image(image: str, dockerfiles: list[DockerfileFacts],
     if not parts:
         return None
     repo = parts[-1]
-    names = [(d, *_folder_and_name(d.path)) for d in dockerfiles]
+    names = dockerfile_names(dockerfiles) if names is None else names
     named = _named(repo, names)
     if named:
         return named[0] if len(named) == 1 else None
@@ -78,7 +85,7 @@ def _named(repo: str, names: list[tuple[DockerfileFacts, str, str]]) -> list[Doc
 
 
 def _folder_and_name(path: str) -> tuple[str, str]:
-    """Lower-cased parent folder name and file name (string work: this runs images x Dockerfiles times)."""
+    """Lower-cased parent folder name and file name."""
     pieces = path.lower().rsplit("/", 2)
     return (pieces[-2] if len(pieces) > 1 else ""), pieces[-1]
 
@@ -87,6 +94,7 @@ def link_workloads(workloads: list[Workload], dockerfiles: list[DockerfileFacts]
                    config_links: tuple[Link, ...] = ()) -> list[WorkloadLink]:
     links: list[WorkloadLink] = []
     deployed = deployed_images(workloads)
+    names = dockerfile_names(dockerfiles)
     for workload in workloads:
         declared = _declared_link(workload, project, config_links)
         for container in workload.containers:
@@ -94,7 +102,7 @@ def link_workloads(workloads: list[Workload], dockerfiles: list[DockerfileFacts]
                 links.append(WorkloadLink(workload, container, declared, None, workload.location,
                                           "a link declared in the tprlint configuration"))
                 break
-            dockerfile = dockerfile_for_image(container.image, dockerfiles, deployed)
+            dockerfile = dockerfile_for_image(container.image, dockerfiles, deployed, names)
             argv, source, where = effective_argv(container, dockerfile)
             launch = parse_launch(argv) if argv else None
             if launch is None or launch.target_kind not in ("module", "script"):

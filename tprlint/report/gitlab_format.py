@@ -15,13 +15,13 @@ too, for tools that read the full format.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from tprlint.model import Finding, Severity
 from tprlint.report import ReportContext
 from tprlint.report.fingerprint import fingerprints
+from tprlint.report.json_text import dumps_indented
 
 # GitLab's scale is info < minor < major < critical < blocker. tprlint's error (what gates a build by
 # default) is "major", as the GitLab reports of other linters (ESLint, mypy, Pylint) write their errors,
@@ -44,7 +44,7 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
     prints = fingerprints(findings, ctx)
     issues = [_issue(finding, ctx, fp) for finding, fp in zip(findings, prints, strict=True)
               if not finding.is_suppressed]
-    return json.dumps(issues, indent=2, sort_keys=True) + "\n"
+    return dumps_indented(issues) + "\n"
 
 
 def _issue(finding: Finding, ctx: ReportContext, fingerprint: str) -> dict[str, Any]:

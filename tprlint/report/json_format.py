@@ -67,7 +67,6 @@ Findings appear in report order (path, line, column, rule), suppressed ones incl
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tprlint.checklist.catalog import items_of_rule
@@ -75,6 +74,7 @@ from tprlint.model import Finding, RelatedLocation, Severity, Undecided
 from tprlint.report import ReportContext, checklist_report
 from tprlint.report.checklist_data import checklist_document
 from tprlint.report.fingerprint import fingerprints
+from tprlint.report.json_text import dumps_indented
 
 FORMAT_VERSION = 1
 
@@ -89,7 +89,7 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
         "checklist": checklist_document(checklist_report(findings, ctx), findings,
                                         {id(f): fp for f, fp in zip(findings, prints, strict=True)}),
     }
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+    return dumps_indented(document) + "\n"
 
 
 def _summary(findings: list[Finding], ctx: ReportContext) -> dict[str, Any]:

@@ -20,7 +20,6 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, cast
@@ -34,6 +33,7 @@ from tprlint.model import Finding, Location, RelatedLocation, RuleMeta
 from tprlint.report import ReportContext, checklist_report
 from tprlint.report.checklist_data import checklist_summary
 from tprlint.report.fingerprint import SCHEME, fingerprints
+from tprlint.report.json_text import dumps_indented
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -51,7 +51,7 @@ _ALWAYS_WRITTEN = {(sarif.Result, "level"), (sarif.ReportingConfiguration, "leve
 
 def render(findings: list[Finding], ctx: ReportContext) -> str:
     log = sarif.SarifLog(runs=[_run(findings, ctx)], version=SARIF_VERSION, schema_uri=SCHEMA_URI)
-    return json.dumps(to_json(log), indent=2, sort_keys=True) + "\n"
+    return dumps_indented(to_json(log)) + "\n"
 
 
 # --- run and tool -----------------------------------------------------------------------------

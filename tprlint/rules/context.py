@@ -89,7 +89,13 @@ class Project:
     def undecided(self, rule_id: str, what: str, why: str, location: Location | None = None,
                   gate: bool = False) -> None:
         entry = Undecided(rule_id, what, why, location, gate)
-        if entry not in self.not_checked:
+        # A set beside the list: rules say the same undecided thing once per subject, hundreds of times.
+        seen = cast("set[Undecided]", self._derived.setdefault("undecided entries", set()))
+        if len(seen) != len(self.not_checked):  # the list was built or changed elsewhere (another world's)
+            seen.clear()
+            seen.update(self.not_checked)
+        if entry not in seen:
+            seen.add(entry)
             self.not_checked.append(entry)
 
     @cached_property

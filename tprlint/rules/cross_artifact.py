@@ -13,7 +13,7 @@ from tprlint.facts.python.values import describe_seconds
 from tprlint.link.commands import PythonLaunch
 from tprlint.link.compose_links import image_entrypoint_known, in_config, links_by_service, per_service
 from tprlint.link.python_project import ResolvedWorker
-from tprlint.link.workloads import WorkloadLink, deployed_images, dockerfile_for_image
+from tprlint.link.workloads import WorkloadLink, deployed_images, dockerfile_for_image, dockerfile_names
 from tprlint.model import Location, RelatedLocation
 from tprlint.rules.context import Hit, Project, is_test_path
 from tprlint.rules.drain import drain_text, longest_drain, undecided_drain
@@ -307,7 +307,9 @@ def _k8s_argv_known(project: Project, link: WorkloadLink) -> bool:
     ENTRYPOINT; without one, the image's must be known from its Dockerfile."""
     if link.container.command is not None:
         return True
-    dockerfile = dockerfile_for_image(link.container.image, project.dockerfiles, deployed_images(project.workloads))
+    deployed, names = project.derived("images and Dockerfiles", lambda p: (
+        deployed_images(p.workloads), dockerfile_names(p.dockerfiles)))
+    dockerfile = dockerfile_for_image(link.container.image, project.dockerfiles, deployed, names)
     return dockerfile is not None and image_entrypoint_known(dockerfile)
 
 
