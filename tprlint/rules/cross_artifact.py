@@ -12,7 +12,7 @@ from tprlint.facts.compose import COMPOSE_DEFAULT_GRACE, ComposeConfig, ComposeS
 from tprlint.facts.python.values import describe_seconds
 from tprlint.link.commands import PythonLaunch
 from tprlint.link.compose_links import image_entrypoint_known, in_config, links_by_service, per_service
-from tprlint.link.python_project import ResolvedWorker
+from tprlint.link.python_project import PythonProject, ResolvedWorker
 from tprlint.link.workloads import WorkloadLink, deployed_images, dockerfile_for_image, dockerfile_names
 from tprlint.model import Location, RelatedLocation
 from tprlint.rules.context import Hit, Project, is_test_path
@@ -183,16 +183,13 @@ def serves_no_http(project: Project, module_key: str) -> str | None:
     without `http.server` & co, Temporal without its Prometheus endpoint, clients and drivers)."""
     python = project.python
     closure = python.closure(module_key)
+    # Per module, once for every process that imports it: workloads share most of their modules.
+    inert: dict[str, bool] = project.derived("modules that import only inert packages", lambda _: {})
     for key in closure:  # the imports first: they settle most processes without parsing a module
-        known = python.imports_of(key)
-        if known is None:
-            return None  # a module tprlint cannot read
-        path, imports = known
-        for imported in imports:
-            if python.importable(path, imported.key):
-                continue  # a project module: part of the closure, checked in turn
-            if not _inert_import(imported.key, imported.names):
-                return None
+        if key not in inert:
+            inert[key] = _imports_only_inert(python, key)
+        if not inert[key]:
+            return None
     for key in closure:  # then every module that may register a route or open a server
         module = python.modules.get(key)
         # Not parsed: none of the words a route or a server takes is in it (discover.imports).
@@ -204,6 +201,17 @@ def serves_no_http(project: Project, module_key: str) -> str | None:
         return f"it imports no {what.removeprefix('a ')}"
     modules = "the project module" if others == 1 else f"any of the {others} project modules"
     return f"neither it nor {modules} it imports uses {what}"
+
+
+def _imports_only_inert(python: PythonProject, key: str) -> bool:
+    """Whether the module can be read and imports nothing but project modules and inert packages."""
+    known = python.imports_of(key)
+    if known is None:
+        return False  # a module tprlint cannot read
+    path, imports = known
+    # A project module is part of the closure, checked in turn.
+    return all(python.importable(path, imported.key) or _inert_import(imported.key, imported.names)
+               for imported in imports)
 
 
 def _inert_import(key: str, names: tuple[str, ...]) -> bool:
