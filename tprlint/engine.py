@@ -1,8 +1,9 @@
 """A run: walk the tree, replay the last result if nothing it depends on changed, else run the pipeline.
 
-The walk only lists files and their stat, so a run on an unchanged tree opens no scanned file and
-imports none of the analysis code (facts, link, rules). On a miss the scan starts first
-(``tprlint.scan``), and ``tprlint.pipeline`` loads while it runs.
+The walk only lists files and their stat, so a run on an unchanged tree opens no scanned file. On Linux
+it runs in a child process while this one loads the analysis code (facts, link, rules), as far as the
+walk leaves time for (``discover.background``): a replayed run never waits for that code. On a miss the
+scan starts first (``tprlint.scan``), and ``tprlint.pipeline`` loads while it runs.
 
 The cache lives outside the scanned tree (``tprlint.cache_store``): a ``.tprlint_cache/`` folder
 committed to a repository is never read.
