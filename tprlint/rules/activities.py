@@ -101,13 +101,12 @@ class ActivityIndex:
         self.by_name: dict[str, list[Resolved]] = {}
         self.unnamed = False  # some definition's name is computed: a string may name it
         self.methods: dict[str, list[tuple[str, str]]] = {}  # method name -> (module, "Class.method")
-        self.roots: set[str] = set()  # folder and module names of the project: imports of these are ours
+        # Folder and module names of the project: imports of these are ours.
+        self.roots: set[str] = {part for key in python.known_keys for part in key[len("path:"):].split("/")}
+        self.roots -= {"", "."}
         self._heartbeats: dict[tuple[str, str], str] = {}
         # Every Worker's registrations and every call ask for the same few names: each is looked up once.
         self._locations: dict[str, list[tuple[str, str]]] = {}
-        for key in python.known_keys:  # every module of the tree, parsed or not
-            # The parts PurePosixPath would give, without building one per module.
-            self.roots.update(part for part in key[len("path:"):].split("/") if part not in ("", "."))
         self._searched: set[str] = set()  # method names looked for in the modules not parsed
         self._indexed: set[str] = set()
         for key, module in python.modules.items():
