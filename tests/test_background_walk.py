@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import marshal
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -88,3 +89,67 @@ def test_an_answer_of_another_shape_is_refused(payload: bytes) -> None:
 def test_the_analysis_code_loaded_meanwhile_exists() -> None:
     for module in ANALYSIS_CODE:  # a name that no longer exists would fail every run
         importlib.import_module(module)
+
+
+@linux_only
+def test_an_interrupted_run_does_not_wait_for_the_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "walk_probe_interrupt.py").write_text("raise KeyboardInterrupt\n")  # Ctrl-C while loading
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def endless() -> list[Candidate]:
+        time.sleep(60)
+        return []
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        walk_while_importing(endless, ["walk_probe_interrupt"])
+    assert time.monotonic() - started < 20  # the child was stopped and reaped, not waited for
+
+
+_SCRIPT_PREAMBLE = """
+import os, sys
+from tprlint.discover.background import walk_while_importing
+from tprlint.discover.walk import Candidate
+"""
+
+
+@linux_only
+def test_the_child_writes_nothing_to_the_run_s_output(tmp_path: Path) -> None:
+    script = _SCRIPT_PREAMBLE + (
+        "def walk():\n"
+        "    print('from the child', flush=True)\n"
+        "    os.write(2, b'child stderr')\n"
+        "    return [Candidate('/x', 'x', 1, 2, False, False)]\n"
+        "print(len(walk_while_importing(walk, ())))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout == "1\n" and "child" not in result.stderr, result
+
+
+@linux_only
+def test_a_parent_that_ignores_sigchld_still_gets_the_walk(tmp_path: Path) -> None:
+    # Ignoring SIGCHLD survives exec (a supervisor may leave it so): the child is reaped by the system.
+    script = _SCRIPT_PREAMBLE + (
+        "import signal\n"
+        "signal.signal(signal.SIGCHLD, signal.SIG_IGN)\n"
+        "rows = walk_while_importing(lambda: [Candidate('/x', 'x', 1, 2, False, False)], ())\n"
+        "print(rows[0].display, len(rows))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout == "x 1\n", result
+
+
+@linux_only
+def test_a_process_with_many_files_open_still_gets_the_walk(tmp_path: Path) -> None:
+    # Descriptors numbered above 1023 are out of select()'s range; poll() has no such limit.
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1200
+    assert hard == resource.RLIM_INFINITY or hard >= wanted, f"the machine allows only {hard} open files"
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    opened = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert walk_while_importing(lambda: [Candidate("/x", "x", 1, 2, False, False)], ("json",))[0].size == 1
+    finally:
+        for descriptor in opened:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -509,3 +509,33 @@ def test_a_quoted_name_inside_a_type_is_left_to_get_type_hints() -> None:
 
     Outer.__annotations__["items"] = "list['int']"  # a quoted name inside the annotation's text
     assert cache_codec._field_types(Outer) == {"items": list[int], "mode": Literal["a", "b"]}
+
+
+@dataclasses.dataclass(frozen=True)
+class _NotStorable:
+    value: complex  # no codec: the cache cannot store it
+
+
+@dataclasses.dataclass(frozen=True)
+class _HoldsNotStorable:
+    held: _NotStorable
+
+
+def test_a_type_the_cache_cannot_store_fails_the_same_way_every_time() -> None:
+    # The codecs of every type share one builder: a failed build leaves nothing half-built behind.
+    from tprlint.cache_codec import schema_of
+
+    for root in (_NotStorable, _HoldsNotStorable, _NotStorable, _HoldsNotStorable):
+        with pytest.raises(TypeError, match="cannot store"):
+            schema_of(root)
+
+
+def test_the_code_that_builds_cached_facts_is_part_of_the_cache_s_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tprlint import cache
+
+    seen: list[str] = []
+    monkeypatch.setattr(cache, "stat_lines", lambda paths: seen.extend(str(p) for p in paths) or [])
+    cache._extractor_fingerprint()
+    names = {p.replace(os.sep, "/").split("/tprlint/", 1)[-1] for p in seen}
+    # What the facts, the charts and the module traits of following imports are made by.
+    assert {"scan.py", "follow_imports.py", "facts/extract.py", "helm/render.py", "discover/imports.py"} <= names

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -307,3 +308,22 @@ def test_the_suffix_index_finds_every_module_a_dotted_import_may_denote(folders:
     index = SuffixIndex(keys)
     for suffix in asked:
         assert list(index.get(suffix)) == every_suffix.get(suffix, [])
+
+
+def test_an_import_only_parsing_sees_counts_once_the_module_is_parsed(tmp_path: Path) -> None:
+    # `_ = 0; import app.handlers` is no import statement of a line's own: while following imports the
+    # module's imports come from its statements and miss it; once the module is parsed (it is on the
+    # Worker's entry chain), the projects the rules judge see the import, and the handler it installs.
+    shutil.copytree(REPO / "fixtures/follow-cases/entry-chain-two-modules-deep", tmp_path / "t")
+    bootstrap = tmp_path / "t/app/bootstrap.py"
+    text = bootstrap.read_text().replace("from app.worker import run_worker\n",
+                                         "from app.worker import run_worker\n_ = 0; import app.handlers\n")
+    bootstrap.write_text(text.replace("    logging.basicConfig()\n",
+                                      "    logging.basicConfig()\n    app.handlers.install()\n"))
+    (tmp_path / "t/app/handlers.py").write_text(
+        "import signal\nimport sys\n\n\ndef install() -> None:\n"
+        "    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n")
+    found = {line.split(" ")[1] for line in run_cli(".", "-f", "concise", "--no-cache", "--exit-zero",
+                                                     cwd=tmp_path / "t").stdout.splitlines() if " TPR" in line}
+    assert "TPR104" in found  # the handler exits without shutting the Worker down
+    assert not {"TPR103", "TPR604"} & found  # a handler there is: not "no SIGTERM handler"

@@ -55,9 +55,10 @@ def _extractor_fingerprint() -> str:
     """Changes whenever the code that produces facts changes, so a development checkout never
     reads facts written by older extraction code under the same version number."""
     package = Path(__file__).parent
-    # Chart results are facts too, built by tprlint.helm: its code is part of the key.
+    # Chart results are facts too, built by tprlint.helm: its code is part of the key; and so is what
+    # following imports keeps of a module's text (``follow_imports.ModuleTraits``).
     sources = [*(package / "facts").rglob("*.py"), *(package / "discover").glob("*.py"),
-               *(package / "helm").glob("*.py"), package / "scan.py"]
+               *(package / "helm").glob("*.py"), package / "scan.py", package / "follow_imports.py"]
     text = "\n".join(stat_lines(sorted(sources)))
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=6).hexdigest()
 

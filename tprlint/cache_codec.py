@@ -57,6 +57,15 @@ class _Builder:
         # its digest does not depend on which other roots were built before with this builder.
         self.mentions: dict[type, set[type]] = {}
 
+    def forget_all_but(self, codecs: set[object], schemas: set[type], mentions: set[type]) -> None:
+        """Drop what was built since these were the built types: after a build that failed."""
+        for key in set(self.codecs) - codecs:
+            del self.codecs[key]
+        for cls in set(self.dataclass_schemas) - schemas:
+            del self.dataclass_schemas[cls]
+        for cls in set(self.mentions) - mentions:
+            del self.mentions[cls]
+
     def codec(self, tp: object) -> _Codec:
         found = self.codecs.get(tp)
         if found is None:
@@ -526,7 +535,12 @@ def schema_of(root: type) -> Schema:
     """The (memoised) schema of a dataclass type."""
     found = _schemas.get(root)
     if found is None:
-        found = _schemas[root] = Schema(root, _builder)
+        built = (set(_builder.codecs), set(_builder.dataclass_schemas), set(_builder.mentions))
+        try:
+            found = _schemas[root] = Schema(root, _builder)
+        except BaseException:
+            _builder.forget_all_but(*built)  # half-built codecs (a placeholder) would answer the next root
+            raise
     return found
 
 

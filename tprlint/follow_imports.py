@@ -68,7 +68,7 @@ class ModuleLoader:
         self._traits: dict[str, ModuleTraits | None] = {}
         self._joined: tuple[list[str], list[int], bytes] | None = None  # every module's statements, joined
         self._unreadable: list[str] = []
-        self._import_memos: dict[frozenset[str], dict[str, set[str]]] = {}
+        self._import_memos: dict[frozenset[str], dict[tuple[str, str], list[str]]] = {}
         self.facts: list[FileFacts] = []  # of the modules parsed on demand, error-free (suppressions)
         self.seconds = 0.0  # spent parsing on demand: the "follow" stage, not the rule that asked
         self.counts: Counter[str] = Counter()
@@ -122,13 +122,13 @@ class ModuleLoader:
             self._unreadable = [k for k, p in zip(keys, parts, strict=True) if UNREADABLE_STATEMENT in p]
         keys, starts, joined = self._joined
         search = re.compile(b"|".join(re.escape(stem) for stem in sorted(stems))).search
-        found = list(self._unreadable)
+        found = dict.fromkeys(self._unreadable)
         match = search(joined)
         while match is not None:
             index = bisect.bisect_right(starts, match.start()) - 1
-            found.append(keys[index])
+            found[keys[index]] = None
             match = search(joined, starts[index + 1]) if index + 1 < len(starts) else None
-        return found
+        return list(found)
 
     def loaded(self, keys: Iterable[str]) -> list[PythonFacts]:
         """The facts of those of ``keys`` parsed so far (and not broken)."""
@@ -147,8 +147,9 @@ class ModuleLoader:
             words = self._import_words[key] = import_words(statements)
         return words
 
-    def import_memo(self, known: frozenset[str]) -> dict[str, set[str]]:
-        """Where the projects of this run over the modules ``known`` keep what each module imports."""
+    def import_memo(self, known: frozenset[str]) -> dict[tuple[str, str], list[str]]:
+        """Where the projects of this run over the modules ``known`` keep which modules an import in a
+        file may load (by the file's path and the import's key)."""
         return self._import_memos.setdefault(known, {})
 
     def path_of(self, key: str) -> str | None:
@@ -177,6 +178,8 @@ class ModuleLoader:
         """Whether the module may run a Worker, handle signals or serve HTTP (``discover.imports``).
         Asked of the modules the Temporal code's processes import only, so the file is read again
         here rather than searched for these words by the first pass, for every module of the tree."""
+        if key not in self._pending:
+            return False
         traits = self._module_traits(key)
         # A module that cannot be read now: parsing it reports nothing, and says nothing is known.
         return traits is None or traits.process

@@ -15,12 +15,14 @@ and the walk runs in this process, as it always did, raising what it raises.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import marshal
 import operator
 import os
 import select
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -40,16 +42,35 @@ def walk_while_importing(walk: Callable[[], list[Candidate]], modules: Iterable[
         return walk()
     pid, pipe = child
     try:
+        answered = select.poll()  # not select(): a process with a thousand files open has higher numbers
+        answered.register(pipe, select.POLLIN)
         for module in modules:
-            if select.select([pipe], [], [], 0)[0]:  # the walk is done (or the child gone): stop here
+            if answered.poll(0):  # the walk is done (or the child gone): stop here
                 break
             importlib.import_module(module)
         data = _read_all(pipe)
+    except BaseException:
+        _stop(pid)  # an interrupted run (Ctrl-C) does not wait for the walk to end
+        raise
     finally:
         os.close(pipe)
-        _, status = os.waitpid(pid, 0)
-    found = _candidates(data) if os.waitstatus_to_exitcode(status) == 0 else None
+        code = _reap(pid)
+    found = _candidates(data) if code in (0, None) else None
     return walk() if found is None else found
+
+
+def _reap(pid: int) -> int | None:
+    """The child's exit code; None when it was reaped elsewhere (SIGCHLD ignored, or a handler that
+    waits for every child): then its answer's own checks decide."""
+    try:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    except ChildProcessError:
+        return None
+
+
+def _stop(pid: int) -> None:
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def _start(walk: Callable[[], list[Candidate]]) -> tuple[int, int] | None:
@@ -64,6 +85,7 @@ def _start(walk: Callable[[], list[Candidate]]) -> tuple[int, int] | None:
         code = 1
         try:
             os.close(reading)
+            _let_go_of_output()
             rows = list(map(_ROW, walk()))
             payload = memoryview(marshal.dumps(rows))
             while payload:
@@ -73,6 +95,17 @@ def _start(walk: Callable[[], list[Candidate]]) -> tuple[int, int] | None:
             os._exit(code)  # no atexit handlers, no flush of the parent's buffered output
     os.close(writing)
     return pid, reading
+
+
+def _let_go_of_output() -> None:
+    """The child writes nothing but its answer: its standard streams go to /dev/null, so that a CI job
+    reading this run's output through a pipe sees it end when the run ends, not when the walk does (a run
+    killed by a time limit)."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for stream in (0, 1, 2):
+        os.dup2(null, stream)
+    if null > 2:
+        os.close(null)
 
 
 def _read_all(pipe: int) -> bytes:

@@ -60,7 +60,7 @@ class ModuleSource(Protocol):
     def imports_of(self, key: str) -> list[ImportedModule] | None: ...
     def path_of(self, key: str) -> str | None: ...
     def defining(self, keys: Iterable[str], name: str) -> list[PythonFacts]: ...
-    def import_memo(self, known: frozenset[str]) -> dict[str, set[str]]: ...
+    def import_memo(self, known: frozenset[str]) -> dict[tuple[str, str], list[str]]: ...
 
 
 class PythonProject:
@@ -73,13 +73,14 @@ class PythonProject:
         self._loader = loader
         self.console_scripts = list(console_scripts)
         self._closures: dict[str, list[str]] = {}
+        self._imported: dict[str, set[str]] = {}
         self._builders: dict[str, bool] = {}  # project callables by qualified name: do they build a Worker?
         self._known = set(self.modules) | set(other_keys)
         known = frozenset(self._known)
         self._by_suffix = shared_suffix_index(known)
-        # What each module imports is the same for every project of a run over the same modules (the one
-        # following imports, each world's): worked out once, with the loader.
-        self._imported: dict[str, set[str]] = loader.import_memo(known) if loader is not None else {}
+        # Which modules an import in a given file may load is the same for every project of a run over the
+        # same modules (the one following imports, each world's): worked out once, kept by the loader.
+        self._importable: dict[tuple[str, str], list[str]] = loader.import_memo(known) if loader is not None else {}
 
     # -- modules -----------------------------------------------------------------------------
 
@@ -140,12 +141,19 @@ class PythonProject:
         several places (each service of a monorepo with its own ``app.py``), keep those whose import
         root is a folder containing the importer - Python puts the script's folder first on sys.path
         - so ``from app import create_app`` in ``services/api/main.py`` is not ``services/worker/app.py``.
-        With no such candidate, all stay (unchanged)."""
+        With no such candidate, all stay (unchanged). The list is shared (memoised): read it, never change it."""
+        path = importer if isinstance(importer, str) else importer.path
+        found = self._importable.get((path, key))
+        if found is None:
+            found = self._importable[(path, key)] = self._near(path, key)
+        return found
+
+    def _near(self, path: str, key: str) -> list[str]:
         candidates = self.resolve_module(key)
         if len(candidates) < 2:
             return candidates
         depth = key.count(".") + 1  # folders + file the dotted name itself spells
-        folder = (importer if isinstance(importer, str) else importer.path).split("/")[:-1]
+        folder = path.split("/")[:-1]
         near = []
         for candidate in candidates:
             # String splitting, not PurePosixPath: this runs for every import of every module.
