@@ -153,3 +153,20 @@ def test_a_process_with_many_files_open_still_gets_the_walk(tmp_path: Path) -> N
         for descriptor in opened:
             os.close(descriptor)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@linux_only
+def test_a_parent_run_with_its_output_closed_still_gets_the_walk(tmp_path: Path) -> None:
+    # With descriptors 1 and 2 closed, the pipe takes their numbers: the child must not lose its answer
+    # when it points its own standard streams at /dev/null.
+    out = tmp_path / "out"
+    script = _SCRIPT_PREAMBLE + (
+        "os.close(1); os.close(2)\n"
+        "walked_here = []\n"
+        "def walk():\n"
+        "    walked_here.append(os.getpid())\n"
+        "    return [Candidate('/x', 'x', 1, 2, False, False)]\n"
+        "rows = walk_while_importing(walk, ())\n"
+        f"open({str(out)!r}, 'w').write(f'{{len(rows)}} {{os.getpid() in walked_here}}')\n")
+    subprocess.run([sys.executable, "-c", script], timeout=60, check=True)
+    assert out.read_text() == "1 False"  # the answer came from the child; nothing was walked here

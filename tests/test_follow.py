@@ -327,3 +327,23 @@ def test_an_import_only_parsing_sees_counts_once_the_module_is_parsed(tmp_path: 
                                                      cwd=tmp_path / "t").stdout.splitlines() if " TPR" in line}
     assert "TPR104" in found  # the handler exits without shutting the Worker down
     assert not {"TPR103", "TPR604"} & found  # a handler there is: not "no SIGTERM handler"
+
+
+def test_a_worker_module_at_the_top_of_the_tree_has_its_entry_chain_found(tmp_path: Path) -> None:
+    # `worker.py` beside `bootstrap.py` and `cli.py`, no package: the importers of a module whose key has
+    # no folder (`path:worker`) are found as those of `app/worker.py` are.
+    fixture = REPO / "fixtures/follow-cases/entry-chain-two-modules-deep"
+    (tmp_path / "deploy").mkdir()
+    for module in ("bootstrap.py", "cli.py", "worker.py"):
+        text = (fixture / "app" / module).read_text()
+        (tmp_path / module).write_text(text.replace("from app.", "from ").replace("import app.", "import "))
+    manifest = (fixture / "deploy/worker.yaml").read_text()
+    (tmp_path / "deploy/worker.yaml").write_text(manifest.replace('"-m", "app.cli"', '"-m", "cli"'))
+
+    def rules(tree: Path) -> set[str]:
+        output = run_cli(".", "-f", "concise", "--no-cache", "--exit-zero", cwd=tree).stdout
+        return {line.split(" ")[1] for line in output.splitlines() if " TPR" in line}
+
+    nested = rules(fixture)
+    assert {"TPR103", "TPR601", "TPR604"} <= nested
+    assert rules(tmp_path) == nested

@@ -267,4 +267,6 @@ def follow(parsed: list[FileFacts], loader: ModuleLoader, python_keys: Iterable[
 def _module_stems(keys: Iterable[str]) -> frozenset[bytes]:
     """The last part of each module's name: what an import of it must mention."""
     # A name that is not UTF-8 (`\x80.py`) keeps its bytes: no import statement can spell it anyway.
-    return frozenset(key.rsplit("/", 1)[-1].encode("utf-8", "surrogateescape") for key in keys) - {b"", b"__main__"}
+    # A top-level module's key (`path:worker`) has no folder: its stem is what follows the prefix.
+    stems = (key.rsplit("/", 1)[-1].removeprefix("path:") for key in keys)
+    return frozenset(stem.encode("utf-8", "surrogateescape") for stem in stems) - {b"", b"__main__"}

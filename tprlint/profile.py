@@ -8,7 +8,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-# walk: list the candidate files; load: import tprlint's analysis code (while the workers parse, for the
+# walk: list the candidate files (on Linux in a child process while this one starts loading the analysis
+# code: the longer of the two); load: import the rest of that code (while the workers parse, for the
 # linking and rule code); scan: read, classify and extract (through the cache); follow: parse the other
 # modules that are needed; helm: wait for the charts; link, rules; report: write the cache and reports.
 STAGES = ("walk", "load", "scan", "follow", "helm", "link", "rules", "report")

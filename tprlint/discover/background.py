@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import importlib
 import marshal
 import operator
@@ -82,9 +83,12 @@ def _start(walk: Callable[[], list[Candidate]]) -> tuple[int, int] | None:
         os.close(writing)
         return None
     if pid == 0:  # the child: walk, write, and leave without running anything of the parent's
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it outright, never as the parent's code
         code = 1
         try:
             os.close(reading)
+            if writing <= 2:  # the parent ran with standard streams closed: keep the answer off them
+                writing = fcntl.fcntl(writing, fcntl.F_DUPFD, 3)
             _let_go_of_output()
             rows = list(map(_ROW, walk()))
             payload = memoryview(marshal.dumps(rows))
