@@ -142,13 +142,11 @@ def _chart_name(path: Path) -> str:
     return str(data.get("name", "")) if isinstance(data, dict) else ""
 
 
-def inside_chart(display: str, charts: Iterable[ChartDir]) -> bool:
-    """Whether a scanned file belongs to a chart's ``templates/`` or ``charts/``: Helm renders it."""
-    for chart in charts:
-        prefix = "" if chart.display == "." else f"{chart.display}/"
-        if display.startswith(f"{prefix}templates/") or display.startswith(f"{prefix}charts/"):
-            return True
-    return False
+def rendered_prefixes(charts: Iterable[ChartDir]) -> tuple[str, ...]:
+    """The charts' ``templates/`` and ``charts/`` folders: a scanned file whose path starts with one of
+    them is Helm's to render (one ``str.startswith`` per file of the tree)."""
+    prefixes = ("" if chart.display == "." else f"{chart.display}/" for chart in charts)
+    return tuple(f"{prefix}{folder}/" for prefix in prefixes for folder in ("templates", "charts"))
 
 
 def values_files_for(chart: ChartDir, config: HelmConfig) -> list[Path]:

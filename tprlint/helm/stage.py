@@ -25,8 +25,8 @@ from tprlint.helm.discover import (
     ChartDir,
     Dependency,
     find_charts,
-    inside_chart,
     is_chart_file,
+    rendered_prefixes,
     vendored,
 )
 from tprlint.helm.early import EarlyRender, chart_render_key, chart_values_files, values_of, values_read
@@ -117,6 +117,7 @@ class HelmStage:
         """``chart_files``: the ``Chart.yaml`` files found; ``early``: renders already started for them."""
         self.early = early
         self.charts = find_charts(s for s in chart_files if s.kind is FileKind.HELM_CHART)
+        self._rendered_prefixes: tuple[str, ...] | None = None
         self.scanned: set[str] = set()
         self.cache = cache
         self.result = HelmResult()
@@ -236,7 +237,9 @@ class HelmStage:
 
     def owns(self, display: str) -> bool:
         """Whether a file is a chart's template or vendored sub-chart: Helm renders it, no extractor reads it."""
-        return inside_chart(display, self.charts)
+        if self._rendered_prefixes is None:  # asked of every file of the tree
+            self._rendered_prefixes = rendered_prefixes(self.charts)
+        return display.startswith(self._rendered_prefixes)
 
     def rendered(self) -> bool:
         """Whether ``collect`` would wait for no child: the renders it takes have all ended (an early
