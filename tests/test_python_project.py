@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import shutil
 import textwrap
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from tprlint.config import Config
 from tprlint.engine import run
 from tprlint.facts.python.extract import extract_python
+from tprlint.facts.python.facts import ImportedModule, PythonFacts
 from tprlint.facts.python.values import Dur, Missing, Unknown
 from tprlint.link.python_project import PythonProject, ResolvedWorker, resolve_launch_target
 
@@ -643,3 +645,39 @@ def test_unknown_value_reasons_survive_the_project() -> None:
     (worker,) = workers({"app/main.py": T + "from app.cfg import GRACE\n"
                                             "w = Worker(c, task_queue='q', graceful_shutdown_timeout=GRACE)\n"})
     assert isinstance(worker.graceful, Unknown) and "GRACE" in worker.graceful.reason
+
+
+class _Statements:
+    """A module source whose module `app/boot.py` is read through its import statements, then parsed."""
+
+    def __init__(self) -> None:
+        self.reached: set[str] = set()
+        self.parsed = False
+        self._statements = [ImportedModule("mod:app.worker")]
+        self._parse = extract_python(
+            ast.parse("from app.worker import run\n_ = 0; import app.handlers\n"), "app/boot.py").imports
+
+    def load(self, key: str) -> PythonFacts | None:
+        return None
+
+    def imports_of(self, key: str) -> list[ImportedModule] | None:
+        return self._parse if self.parsed else self._statements
+
+    def path_of(self, key: str) -> str | None:
+        return "app/boot.py"
+
+    def defining(self, keys: Iterable[str], name: str) -> list[PythonFacts]:
+        return []
+
+    def import_memo(self, known: frozenset[str]) -> dict[tuple[str, str], list[str]]:
+        return {}
+
+
+def test_what_a_module_imports_is_worked_out_again_once_it_is_parsed() -> None:
+    # Its import statements miss `_ = 0; import app.handlers`; the parse does not.
+    source = _Statements()
+    keys = ["path:app/boot", "path:app/worker", "path:app/handlers"]
+    python = PythonProject([], keys, loader=source)
+    assert python.imported_project_modules("path:app/boot") == {"path:app/worker"}
+    source.parsed = True
+    assert python.imported_project_modules("path:app/boot") == {"path:app/worker", "path:app/handlers"}

@@ -63,6 +63,9 @@ class ModuleSource(Protocol):
     def import_memo(self, known: frozenset[str]) -> dict[tuple[str, str], list[str]]: ...
 
 
+_NO_IMPORTS: list[ImportedModule] = []  # a module tprlint cannot read: never added to
+
+
 class PythonProject:
     def __init__(self, modules: Iterable[PythonFacts], other_keys: Iterable[str] = (),
                  console_scripts: Iterable[ConsoleScript] = (), loader: ModuleSource | None = None) -> None:
@@ -73,7 +76,7 @@ class PythonProject:
         self._loader = loader
         self.console_scripts = list(console_scripts)
         self._closures: dict[str, list[str]] = {}
-        self._imported: dict[str, set[str]] = {}
+        self._imported: dict[str, tuple[list[ImportedModule], set[str]]] = {}
         self._builders: dict[str, bool] = {}  # project callables by qualified name: do they build a Worker?
         self._known = set(self.modules) | set(other_keys)
         known = frozenset(self._known)
@@ -122,18 +125,20 @@ class PythonProject:
     def imported_project_modules(self, module: PythonFacts | str) -> set[str]:
         """The project modules a module imports; an unparsed one (given by key) is not parsed for it."""
         key = module if isinstance(module, str) else module.key
-        cached = self._imported.get(key)
-        if cached is not None:
-            return cached
-        found: set[str] = set()
         known = (module.path, module.imports) if isinstance(module, PythonFacts) else self.imports_of(key)
-        path, imports = known if known is not None else ("", [])
+        path, imports = known if known is not None else ("", _NO_IMPORTS)
+        # Kept with the list it was worked out from: a module read through its import statements may be
+        # parsed since, and its parse may see an import the statements did not (`_ = 0; import x`).
+        cached = self._imported.get(key)
+        if cached is not None and cached[0] is imports:
+            return cached[1]
+        found: set[str] = set()
         for imported in imports:
             found.update(self.importable(path, imported.key))
             for name in imported.names:  # `from pkg import submodule`
                 found.update(self.importable(path, _child_key(imported.key, name)))
         found.discard(key)
-        self._imported[key] = found
+        self._imported[key] = (imports, found)
         return found
 
     def importable(self, importer: PythonFacts | str, key: str) -> list[str]:
