@@ -122,4 +122,14 @@ def _item(raw: dict[str, Any], checklist: str) -> Item:
 
 
 def items_of_rule(rule_id: str) -> list[Item]:
-    return [item for item in all_items() if rule_id in item.rules]
+    return list(_items_by_rule().get(rule_id, ()))
+
+
+@lru_cache(maxsize=1)
+def _items_by_rule() -> dict[str, tuple[Item, ...]]:
+    """The items each rule gives evidence to, in the chapter's order: reports ask it of every finding."""
+    found: dict[str, list[Item]] = {}
+    for item in all_items():
+        for rule_id in dict.fromkeys(item.rules):
+            found.setdefault(rule_id, []).append(item)
+    return {rule_id: tuple(items) for rule_id, items in found.items()}
