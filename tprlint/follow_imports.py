@@ -44,6 +44,7 @@ from tprlint.scan import ScannedFile, Scanner
 # only the modules found in it, so this bounds the work on a tree of long import chains, not the result
 # on real ones.
 MAX_ROUNDS = 16
+_BROKEN: list[ImportedModule] = []  # what a module that does not parse imports, as far as anyone can tell
 _DEFINITION = re.compile(rb"def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(")
 
 
@@ -161,7 +162,7 @@ class ModuleLoader:
         not plain import statements. None when the module is not one of these."""
         if key in self._loaded:
             loaded = self._loaded[key]
-            return loaded.imports if loaded is not None else []
+            return loaded.imports if loaded is not None else _BROKEN  # one list: projects memoise by it
         if key in self._imports:
             return self._imports[key]
         source = self._pending.get(key)
