@@ -15,12 +15,10 @@ from tprlint.cache import FactsCache
 from tprlint.config import Config
 from tprlint.deadline import Deadline
 from tprlint.discover import FileKind, SourceFile
-from tprlint.discover.read import inside, read_text
 from tprlint.discover.walk import Candidate, read_sources
 from tprlint.facts.extract import FileFacts
-from tprlint.facts.kubernetes import KubeFacts, extract_kubernetes
+from tprlint.facts.kubernetes import KubeFacts
 from tprlint.facts.temporal_server import TemporalFileFacts, layer_from_values
-from tprlint.facts.yaml_docs import YamlDoc, YamlError, load_yaml_documents
 from tprlint.helm.discover import (
     ChartDir,
     Dependency,
@@ -30,7 +28,7 @@ from tprlint.helm.discover import (
     vendored,
 )
 from tprlint.helm.early import EarlyRender, chart_render_key, chart_values_files, values_of, values_read
-from tprlint.helm.relocate import relocate
+from tprlint.helm.objects import absolute, read_inside, rendered_objects, secret_values
 from tprlint.helm.render import (
     RUN_TIMED_OUT,
     PendingRender,
@@ -43,19 +41,17 @@ from tprlint.helm.render import (
     unsafe_chart_entries,
 )
 from tprlint.helm.renderer import find_renderer
-from tprlint.helm.sources import RenderedDocs, TemplateIndex, index_template, object_name, rendered_value, values_origin
 from tprlint.helm.values import MergedValues, load_values, lookup, values_display
 from tprlint.helm.variants import RenderedVariant, ci_values_files, variant_of
 from tprlint.model import Finding, Location, RelatedLocation
 from tprlint.records import mutable
 from tprlint.rules.context import Hit
-from tprlint.secrets import is_secret_key, mask_known_values
+from tprlint.secrets import mask_known_values
 from tprlint.suppress.comments import scan_comments
 
 # `chart/templates/x.yaml:12:5` (or without line) as Helm prints it in its errors.
 _HELM_POSITION = re.compile(
     r"(?P<source>[\w.\-/]+?/templates/[^\s:()\"'<>]+?)(?::(?P<line>\d+)(?::(?P<column>\d+))?)?(?=[\s:()\"'<>]|$)")
-_TEST_HOOKS = frozenset({"test", "test-success", "test-failure"})
 
 
 @mutable
@@ -397,7 +393,7 @@ class HelmStage:
             if shown in self.scanned or any(f.path == shown for f in self.result.facts):
                 continue
             try:
-                text = _read_inside(_absolute(chart, shown), prepared.root)
+                text = read_inside(absolute(chart, shown), prepared.root)
             except OSError:
                 continue
             facts = FileFacts(shown, FileKind.SKIP)
@@ -431,7 +427,7 @@ def _render_error(prepared: _Chart, error: str, outcome: ChartOutcome) -> None:
     match = numbered[-1] if numbered else (matches[0] if matches else None)
     if match:
         shown = chart.template_display(match.group("source"))
-        if Path(_absolute(chart, shown)).is_file():
+        if Path(absolute(chart, shown)).is_file():
             location = Location(shown, int(match.group("line") or 1), int(match.group("column") or 1))
     files = ", ".join(prepared.values.files) or "no values files"
     outcome.error = message
@@ -463,112 +459,10 @@ def _nothing_rendered(prepared: _Chart, default: ChartOutcome, attempts: list[_A
 
 
 def _objects(prepared: _Chart, output: RenderedChart, outcome: ChartOutcome) -> None:
-    chart = prepared.chart
-    file_order = {name: i for i, name in enumerate(prepared.values.files)}
-    indexes: dict[str, TemplateIndex | None] = {}
-    for source, text in output.manifests:
-        shown = chart.template_display(source)
-        try:
-            docs = [doc for doc in load_yaml_documents(text, shown) if not _test_hook(doc)]
-        except YamlError as exc:
-            outcome.hits.append(Hit(
-                Location(shown if Path(_absolute(chart, shown)).is_file() else chart.chart_file),
-                f"Helm rendered `{source}` into invalid YAML (`helm install` would refuse it): {exc} "
-                f"(line {exc.line} of the rendered output). No rule saw the objects of this template.",
-                anchor=f"helm:{chart.display}:{source}",
-            ))
-            continue
-        kube = extract_kubernetes(docs, shown)
-        if shown not in indexes:
-            indexes[shown] = _index(chart, shown, prepared.root)
-        index = indexes[shown]
-        target = shown if index is not None else _fallback(chart, source).path
-        origins: dict[Location, Location] = {}
-        mapper = _Mapper(RenderedDocs(docs, text.splitlines()), index, target, prepared.values, file_order,
-                         origins, _fallback(chart, source))
-        outcome.files.append((target, relocate(kube, shown, mapper)))
-        outcome.origins += origins.items()
-
-
-class _Mapper:
-    """Rendered position → template line, or the values key the field came from (see ``sources``)."""
-
-    def __init__(self, rendered: RenderedDocs, index: TemplateIndex | None, target: str, values: MergedValues,
-                 file_order: dict[str, int], origins: dict[Location, Location], fallback: Location) -> None:
-        self.rendered = rendered
-        self.index = index
-        self.target = target
-        self.values = values
-        self.file_order = file_order
-        self.origins = origins
-        self.fallback = fallback
-
-    def __call__(self, location: Location) -> Location:
-        if self.index is None:
-            return self.fallback
-        found = self.rendered.find(location.line, location.column)
-        if found is None:
-            return Location(self.target, self.index.first_line or 1)
-        doc, path, text = found
-        line = self.index.line_for(path, text)
-        template = Location(self.target, line, self.index.columns.get(line, 1))
-        refs = self.index.refs.get(line)
-        if refs and path:
-            ok, value = rendered_value(doc, path)
-            if ok:
-                origin = values_origin(refs, value, object_name(doc), self.values.data, self.values.positions,
-                                       self.file_order)
-                if origin is not None:
-                    self.origins.setdefault(origin, template)
-                    return origin
-        return template
-
-
-def secret_values(data: object) -> list[str]:
-    """Every scalar under a credential-named key of merged values (``db.password``, ``auth.apiKey``)."""
-    found: list[str] = []
-    stack: list[object] = [data]
-    while stack:  # iterative: values nest as deep as their author likes
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(value, (str, int, float)) and not isinstance(value, bool) and is_secret_key(str(key)):
-                    found.append(str(value))
-                else:
-                    stack.append(value)
-        elif isinstance(node, list):
-            stack.extend(node)
-    return found
-
-
-def _read_inside(path: str, root: str) -> str:
-    """A chart file's text: a regular file inside the scanned tree, else OSError."""
-    if root and not inside(path, root):
-        raise OSError(f"{path} leads out of the scanned tree")
-    return read_text(path)
-
-
-def _index(chart: ChartDir, shown: str, root: str) -> TemplateIndex | None:
-    try:
-        return index_template(_read_inside(_absolute(chart, shown), root))
-    except OSError:
-        return None  # a template inside a packaged sub-chart (.tgz)
-
-
-def _absolute(chart: ChartDir, shown: str) -> str:
-    prefix = "" if chart.display == "." else f"{chart.display}/"
-    rest = shown[len(prefix):] if shown.startswith(prefix) else shown
-    return str(chart.path / rest)
-
-
-def _fallback(chart: ChartDir, source: str) -> Location:
-    """Where objects of a template that is not on disk point: their sub-chart's entry in Chart.yaml."""
-    parts = source.split("/")
-    if len(parts) > 2 and parts[1] == "charts":
-        for dependency in chart.dependencies:
-            if dependency.name == parts[2] or dependency.chart == parts[2]:
-                return dependency.location
-    return Location(chart.chart_file)
+    found = rendered_objects(prepared.chart, prepared.root, prepared.values, output)
+    outcome.files += found.files
+    outcome.origins += found.origins
+    outcome.hits += found.hits
 
 
 def _enabled(dependency: Dependency, values: dict[str, object]) -> bool:
@@ -578,15 +472,6 @@ def _enabled(dependency: Dependency, values: dict[str, object]) -> bool:
         if found and isinstance(value, bool):
             return value
     return True
-
-
-def _test_hook(doc: YamlDoc) -> bool:
-    """`helm test` pods are not part of the release's running workloads."""
-    data = doc.data
-    meta = data.get("metadata") if isinstance(data, dict) else None
-    notes = meta.get("annotations") if isinstance(meta, dict) else None
-    hooks = notes.get("helm.sh/hook") if isinstance(notes, dict) else None
-    return isinstance(hooks, str) and any(h.strip() in _TEST_HOOKS for h in hooks.split(","))
 
 
 def _combined(first: KubeFacts | None, second: KubeFacts) -> KubeFacts:
