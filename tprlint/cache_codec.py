@@ -3,8 +3,12 @@
 A cache file is foreign input (it can be restored from CI storage, or planted by whoever controls the
 folder), so it is never unpickled: it holds plain JSON, and decoding rebuilds only the dataclass the
 caller asks for, checking every value against the type its field declares (``dataclasses.fields`` and
-``typing.get_type_hints``). Anything else - a wrong type, a missing or extra field, an unknown union
-member - raises ``CodecError``, which the cache treats as a miss.
+the annotations, evaluated as ``typing.get_type_hints`` does). Anything else - a wrong type, a missing or
+extra field, an unknown union member - raises ``CodecError``, which the cache treats as a miss.
+
+A dataclass's decoder is a function written for it from this module's own text (its fields are ``v0``,
+``v1``... and their names appear only as string literals) the first time a value of it is read: the
+data never reaches the source, it only flows through the checks.
 
 Encodings (compact, because a large tree has hundreds of thousands of facts):
 - a dataclass is a list of its field values in declaration order;
