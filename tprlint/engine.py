@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 # runs in a child process (``walk_while_importing``), as far as the walk leaves time for.
 ANALYSIS_CODE = (
     "tprlint.cache", "yaml", "tprlint.facts.python.extract", "tprlint.facts.kubernetes", "tprlint.facts.compose",
-    "tprlint.facts.temporal_server", "tprlint.facts.backups", "tprlint.facts.extract", "concurrent.futures.process",
+    "tprlint.facts.temporal_server", "tprlint.facts.backups", "tprlint.facts.extract",
     "tprlint.scan", "tprlint.helm.discover", "tprlint.rules", "tprlint.helm.stage", "tprlint.link.python_project",
     "tprlint.pipeline",
 )
