@@ -350,6 +350,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="Helm charts in the synthetic repo (default: 3)")
     parser.add_argument("--chart-entries", type=int, default=300, metavar="N",
                         help="entries of the values lists each synthetic chart ranges over (default: 300)")
+    parser.add_argument("--need-share", type=float, default=synthetic_repo.NEED_SHARE, metavar="F",
+                        help="share of the synthetic repo's Temporal groups whose code needs names of ordinary "
+                             f"modules (default: {synthetic_repo.NEED_SHARE:.3g}; 1 is the denser tree used "
+                             "before 2026-12-06)")
     parser.add_argument("--repo", type=Path, metavar="PATH",
                         help="benchmark this existing checkout instead of a synthetic repo (it is not modified; "
                              "tprlint's cache goes to a scratch folder, never the user's own)")
@@ -380,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             try:
                 generated = synthetic_repo.generate(root, args.files, args.temporal_share, args.manifests,
-                                                    args.seed, args.charts, args.chart_entries)
+                                                    args.seed, args.charts, args.chart_entries, args.need_share)
             except (FileExistsError, ValueError) as exc:
                 parser.error(str(exc))
             _log(f"generated {generated['files']} files in {time.perf_counter() - start:.1f} s")

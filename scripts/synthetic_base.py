@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 SERVICES = (
     "billing", "checkout", "fulfillment", "identity", "inventory", "ledger", "notifications", "payments",
@@ -56,6 +57,13 @@ ENVS = ("production", "staging", "dev")
 # packages that some analysis needs.
 SUPPORT_PER_TEMPORAL = 4
 SUPPORT_NEEDED_FILES = 7  # __init__, defaults, limits, runtime_config, text, keys, naming
+# The share of Temporal groups whose Temporal code takes names from its ordinary support package (an
+# activity timeout and a worker option from `limits`, a call chain from workflow code): see
+# `synthetic_temporal.TemporalWriter.temporal_group`. With the groups' own settings modules, 1/8 makes an
+# analysis need 0.33 ordinary modules per Temporal module, as in the densest of eight public Temporal
+# repositories (temporal-ai-agent, 5 for 15; the eight together need 58 for 852, 0.07). 1 writes the
+# tree used before 2026-12-06, which needs 0.9.
+NEED_SHARE = 1 / 8
 # Python files set aside for support packages, per Temporal file (groups average ~2.3; the rest pads a legacy package).
 SUPPORT_SHARE = 3.0
 
@@ -104,6 +112,8 @@ class Support:
 
     dotted: str
     unneeded: list[Module]
+    activity_timeout_s: int  # the values its ``limits`` module holds, written as literals where not needed
+    max_activities: int
 
 
 @dataclass
@@ -115,11 +125,14 @@ class Plan:
 class WriterBase:
     """Holds the files written so far; all randomness flows through ``self.rng`` in a fixed order."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, need_share: float = NEED_SHARE) -> None:
         self.rng = random.Random(seed)
         self.files: dict[str, str] = {}
         self.kinds: Counter[str] = Counter()
         self.groups = 0  # Temporal groups written
+        self.needing_groups = 0  # of those, the groups whose Temporal code needs names of the support package
+        # Exact, so that the share picks the same groups on every platform (no rounding of 1/6 * 6).
+        self.need_share = Fraction(need_share).limit_denominator(1000)
 
     # -- small helpers -------------------------------------------------------------------------
 

@@ -8,10 +8,12 @@ YAML: worker and web Deployments, Services, ConfigMaps, HPAs, PDBs, CronJobs), D
 charts that take Helm real time to render, and noise (README.md, JSON, text files, CI YAML).
 
 As in real code, every Temporal module imports a tree of ordinary project modules (about four per
-Temporal module): a few hold names an analysis needs (a constant imported from another module used
-as an activity timeout and a worker option, a dataclass settings object holding the drain, a pure
-call chain three modules deep called from workflow code); most are imported for unrelated names and
-import further modules of their own. None of them mentions Temporal or signals.
+Temporal module): a few hold names an analysis needs (a group's settings module; in one group in
+eight by default, ``--need-share``, a constant imported from another module used as an activity
+timeout and a worker option, and a pure call chain three modules deep called from workflow code; a
+dataclass settings object holding the drain); most are imported for unrelated names and import
+further modules of their own. None of them mentions Temporal or signals. An analysis then needs 0.33
+ordinary modules per Temporal module, as in the densest of eight public Temporal repositories.
 
 The same arguments always produce a byte-identical tree: every choice comes from one seeded
 ``random.Random`` and files are written in sorted order.
@@ -31,6 +33,7 @@ from synthetic_base import (
     FIELDS,
     LIBS,
     MODULE_NAMES,
+    NEED_SHARE,
     NOUNS,
     SERVICES,
     SUBPACKAGES,
@@ -48,24 +51,28 @@ class _Writer(TemporalWriter, DeployWriter):
 
 
 def generate(root: Path, python_files: int = 3000, temporal_share: float = 0.04, manifests: int = 300,
-             seed: int = 7, charts: int = 3, chart_entries: int = 300) -> dict[str, int]:
+             seed: int = 7, charts: int = 3, chart_entries: int = 300,
+             need_share: float = NEED_SHARE) -> dict[str, int]:
     """Write a synthetic monorepo under ``root`` (created; must be empty) and return counts by kind.
 
     ``python_files`` is the number of ``.py`` files, of which about ``temporal_share`` are Temporal
     packages; ``manifests`` is the number of Kubernetes YAML files (each holds one or more documents);
     ``charts`` Helm charts (at most one per service) range over ``chart_entries`` values entries each.
     Each Temporal group imports an ordinary package of about ``SUPPORT_PER_TEMPORAL`` modules per
-    Temporal module; their files come out of the ordinary modules' share of ``python_files``.
+    Temporal module; their files come out of the ordinary modules' share of ``python_files``. In
+    ``need_share`` of the groups, the Temporal code takes names from that package that an analysis needs.
     """
     if python_files < 100:
         raise ValueError("python_files must be at least 100")
     if not 0 <= temporal_share <= 0.5:
         raise ValueError("temporal_share must be between 0 and 0.5")
+    if not 0 <= need_share <= 1:
+        raise ValueError("need_share must be between 0 and 1")
     if charts < 0 or chart_entries < 1:
         raise ValueError("charts must be at least 0 and chart_entries at least 1")
     if root.exists() and any(root.iterdir()):
         raise FileExistsError(f"{root} exists and is not empty")
-    w = _Writer(seed)
+    w = _Writer(seed, need_share)
     rng = w.rng
 
     n_services = max(2, min(len(SERVICES) * 3, python_files // 150))
@@ -317,10 +324,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--charts", type=int, default=3, help="Helm charts, one per service at most (default: 3)")
     parser.add_argument("--chart-entries", type=int, default=300,
                         help="entries of each chart's values lists that its templates range over (default: 300)")
+    parser.add_argument("--need-share", type=float, default=NEED_SHARE, metavar="F",
+                        help="share of Temporal groups whose code needs names of ordinary modules "
+                             f"(default: {NEED_SHARE:.3g}; 1 writes the denser tree used before 2026-12-06)")
     args = parser.parse_args(argv)
     try:
         counts = generate(args.root, args.files, args.temporal_share, args.manifests, args.seed, args.charts,
-                          args.chart_entries)
+                          args.chart_entries, args.need_share)
     except (FileExistsError, ValueError) as exc:
         print(f"synthetic_repo: {exc}", file=sys.stderr)
         return 2

@@ -29,7 +29,8 @@ class TemporalWriter(PythonWriter):
         values are imported from ``defaults``, which is then needed too), ``runtime_config`` (a
         dataclass settings object with the drain, when the worker takes its drain from it) and a pure
         call chain three modules deep (``naming.workflow_label`` -> ``keys.scoped_key`` -> ``text.slug``)
-        that workflow code calls (in one group in four; in the others only an activity module does).
+        that workflow code calls. Which of them the group's Temporal code really needs is decided in
+        ``temporal_group``; the others are imported for names no analysis reads.
         Unneeded: ordinary modules in a binary tree (module ``i`` imports
         modules ``2i+1`` and ``2i+2``), of which the Temporal modules import the first three."""
         rng = self.rng
@@ -77,7 +78,7 @@ class TemporalWriter(PythonWriter):
         for i in reversed(range(len(mods))):  # leaves first: a module imports names its children export
             children = [mods[j] for j in (2 * i + 1, 2 * i + 2) if j < len(mods)]
             self.put(mods[i].path, self.ordinary_module(mods[i], children, service, every=True), "python_support")
-        return Support(dotted, mods)
+        return Support(dotted, mods, base_timeout, max_activities)
 
     def _unrelated_import(self, support: Support, index: int) -> list[str]:
         """``from <unneeded module> import <name>``: an import no analysis needs."""
@@ -122,15 +123,24 @@ class TemporalWriter(PythonWriter):
         # The ordinary package beside the group: about SUPPORT_PER_TEMPORAL modules per Temporal module.
         temporal_modules = 3 + with_factory  # activities, workflows, worker (and factory) import temporalio
         wanted = SUPPORT_PER_TEMPORAL * temporal_modules - with_settings - SUPPORT_NEEDED_FILES
+        # Groups that need names of the support package, spread evenly (the first group is one): their
+        # workflows take an activity timeout and their worker an option from `limits`. The other groups
+        # write those values as literals, and only their worker imports `limits`, for a name no analysis
+        # reads. The choice comes from the group's index, not from `rng`, so every other file is the
+        # same at any share.
+        needs = (self.groups * self.need_share) % 1 < self.need_share
+        need_index = self.needing_groups
+        self.needing_groups += needs
         support = self.support_package(service, f"{base_path.rsplit('/', 1)[0]}/{domain}",
                                        f"{base_dotted.rsplit('.', 1)[0]}.{domain}", domain,
                                        max(0, min(wanted, support_room - SUPPORT_NEEDED_FILES)), seconds,
-                                       chained_limits=self.groups % 3 == 0)
+                                       chained_limits=needs and need_index % 3 == 0)
         support_files = SUPPORT_NEEDED_FILES + len(support.unneeded)
-        # One group in four calls the chain from workflow code (needed by the call graph); the others from
-        # a helper of the activity module (imported, never needed). Workflow code calling project helpers
-        # three modules deep is the exception in real code: the sandbox makes every import a cost.
-        chain_in_workflow = self.groups % 4 == 0
+        # One needing group in four calls the chain from workflow code (needed by the call graph); the
+        # others from a helper of the activity module (imported, never needed). Workflow code calling
+        # project helpers three modules deep is the exception in real code: the sandbox makes every
+        # import a cost.
+        chain_in_workflow = needs and need_index % 4 == 0
         self.groups += 1
 
         def write(name: str, text: str, kind: str = "python_temporal") -> None:
@@ -177,7 +187,8 @@ class TemporalWriter(PythonWriter):
         # workflows.py
         lines = [f'"""Workflows of the {service} {domain} worker."""', "", "from __future__ import annotations", "",
                  "from datetime import timedelta", "", "from temporalio import workflow",
-                 "from temporalio.common import RetryPolicy", "", f"from {support.dotted} import limits",
+                 "from temporalio.common import RetryPolicy", "",
+                 *([f"from {support.dotted} import limits"] if needs else []),
                  *([f"from {support.dotted}.naming import workflow_label"] if chain_in_workflow else []), "",
                  "with workflow.unsafe.imports_passed_through():",
                  f"    from {base_dotted}.activities import {camel(noun)}Input, {', '.join(acts[:4])}",
@@ -191,7 +202,8 @@ class TemporalWriter(PythonWriter):
                       f"    async def run(self, params: {camel(noun)}Input) -> str:",
                       *([f"        self._status = workflow_label(params.{noun}_id)"] if chain_in_workflow else [])]
             for k, act in enumerate(acts[: rng.randint(1, min(4, len(acts)))]):
-                timeout = "limits.ACTIVITY_TIMEOUT_S" if k == 0 else str(rng.choice((10, 30, 60, 300)))
+                first = "limits.ACTIVITY_TIMEOUT_S" if needs else str(support.activity_timeout_s)
+                timeout = first if k == 0 else str(rng.choice((10, 30, 60, 300)))
                 lines += ["        await workflow.execute_activity(",
                           f"            {act},", "            params,",
                           f"            start_to_close_timeout=timedelta(seconds={timeout}),",
@@ -285,8 +297,9 @@ class TemporalWriter(PythonWriter):
         code_args = [f"task_queue={tq_expr}", f"workflows=[{', '.join(wfs)}]", f"activities=[{', '.join(acts)}]"]
         if with_settings and rng.random() < 0.5:
             code_args.append(f"max_cached_workflows={cfg}MAX_CACHED_WORKFLOWS")
-        if style not in ("factory", "opaque"):  # a worker option from an ordinary module's constant
-            code_args.append("max_concurrent_activities=limits.MAX_CONCURRENT_ACTIVITIES")
+        if style not in ("factory", "opaque"):  # a worker option, from an ordinary module's constant if needed
+            code_args.append("max_concurrent_activities="
+                             + ("limits.MAX_CONCURRENT_ACTIVITIES" if needs else str(support.max_activities)))
         callee, args = "Worker", list(code_args)
         if style == "direct":
             args.append(f"graceful_shutdown_timeout=timedelta(minutes={minutes})")
@@ -344,6 +357,8 @@ class TemporalWriter(PythonWriter):
                      "    await worker.run()"]
         lines = [f'"""{camel(domain)} worker of {service}."""', "", "from __future__ import annotations", "",
                  *imports, "", "logger = logging.getLogger(__name__)", ""]
+        if not needs:  # what the process's retry helpers read; nothing a Worker is given
+            module_level.append("RETRY_BACKOFF = timedelta(seconds=limits.RETRY_BACKOFF_S)")
         if module_level:
             lines += [*module_level, ""]
         lines += ["", *body]

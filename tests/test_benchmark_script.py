@@ -106,21 +106,51 @@ def test_temporal_modules_import_trees_of_ordinary_modules(tree: Path) -> None:
         assert not any(marker in path.read_bytes() for marker in TEMPORAL_MARKERS), path
 
 
-def test_analyses_need_names_from_ordinary_modules(tree: Path) -> None:
-    workflows = [p.read_text() for p in tree.rglob("workflows.py")]
+def _need_tree(root: Path, need_share: float) -> Path:
+    synthetic_repo, _ = _scripts()
+    synthetic_repo.generate(root, 300, 0.08, 10, seed=3, charts=1, chart_entries=20, need_share=need_share)
+    return root
+
+
+def test_analyses_need_names_from_ordinary_modules(tmp_path: Path) -> None:
+    tree = _need_tree(tmp_path / "repo", 1)
+    workflows = [p.read_text() for p in sorted(tree.rglob("workflows.py"))]
     workers = "\n".join(p.read_text() for p in tree.rglob("worker.py"))
     assert workflows and all("timedelta(seconds=limits.ACTIVITY_TIMEOUT_S)" in text for text in workflows)
     # The call chain three modules deep is called from workflow code in some groups, from activities in the others.
     assert any("workflow_label(params." in text for text in workflows)
-    for path, text in zip(tree.rglob("workflows.py"), workflows, strict=True):
+    for path, text in zip(sorted(tree.rglob("workflows.py")), workflows, strict=True):
         activities = (path.parent / "activities.py").read_text()
         assert "workflow_label(params." in text or "workflow_label(params." in activities
     assert "max_concurrent_activities=limits.MAX_CONCURRENT_ACTIVITIES" in workers
-    [limits, *_] = tree.rglob("limits.py")
-    assert "import BASE_TIMEOUT_S" in limits.read_text()  # the constant itself comes from another module
+    # In some groups the constant itself comes from another module.
+    limits = next(p for p in sorted(tree.rglob("limits.py")) if "import BASE_TIMEOUT_S" in p.read_text())
     chain = [(limits.parent / f"{name}.py").read_text() for name in ("naming", "keys", "text")]
     assert "scoped_key(" in chain[0] and "slug(" in chain[1] and "def slug(" in chain[2]
     assert "worker_settings = WorkerSettings()" in (limits.parent / "runtime_config.py").read_text()
+
+
+def test_the_need_share_decides_which_groups_need_names_and_nothing_else(tmp_path: Path) -> None:
+    every, some, none = (_need_tree(tmp_path / name, share) for name, share in
+                         (("every", 1), ("some", 0.25), ("none", 0)))
+
+    def needing(tree: Path) -> list[bool]:
+        return ["limits.ACTIVITY_TIMEOUT_S" in p.read_text() for p in sorted(tree.rglob("workflows.py"))]
+
+    assert all(needing(every)) and not any(needing(none))
+    groups = len(needing(some))
+    assert groups >= 4 and sum(needing(some)) == -(-groups // 4)  # the first group of every four
+    # A group that needs nothing still imports `limits`, for a name no analysis reads, and writes the
+    # same values as literals.
+    for worker in none.rglob("worker.py"):
+        text = worker.read_text()
+        assert "import limits" in text and "limits.RETRY_BACKOFF_S" in text
+        assert "limits.MAX_CONCURRENT_ACTIVITIES" not in text
+    # Every other file of the tree is the same at any share.
+    files = [{p.relative_to(t): p.read_bytes() for p in t.rglob("*") if p.is_file()} for t in (every, none)]
+    assert files[0].keys() == files[1].keys()
+    changed = {path.name for path in files[0] if files[0][path] != files[1][path]}
+    assert changed == {"workflows.py", "worker.py", "limits.py", "activities.py"}
 
 
 def test_the_bound_functions_on_a_small_tree(tree: Path) -> None:
