@@ -329,6 +329,23 @@ def test_tpr413_any_uid_above_zero_is_not_root(tmp_path: Path, monkeypatch: pyte
     assert f"of Deployment billing-worker ({TASK_QUEUE}) does not set runAsNonRoot: true in its" in found[0].message
 
 
+def test_tpr413_names_only_the_consequences_of_what_is_missing(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    non_root = worker("orders-worker", pod="      securityContext: {runAsUser: 1000}\n") + (
+        "          securityContext: {allowPrivilegeEscalation: false}\n")
+    bare = worker("billing-worker")
+    found = lint(tmp_path, monkeypatch, {"deploy/workers.yaml": docs(non_root, bare)}, "TPR413")
+    by_name = {f.anchor.split("/")[2]: f.message for f in found}
+    # runAsUser 1000: nothing about root, and only the container's setting to add.
+    assert "root" not in by_name["orders-worker"]
+    assert ("does not set readOnlyRootFilesystem: true in its securityContext: a compromised dependency or "
+            "deserialisation bug then can rewrite the image's code. Set it (in the container's "
+            "securityContext).") in by_name["orders-worker"]
+    assert ("then may run as root (the image's user decides), can gain privileges, or can rewrite the image's "
+            "code. Set them (pod-level securityContext for runAsNonRoot, the container's for the others).") \
+        in by_name["billing-worker"]
+
+
 # -- TPR414 ------------------------------------------------------------------------------------------
 
 

@@ -398,14 +398,35 @@ def pod_security_weak(project: Project) -> Iterator[Hit]:
         for container in workload.containers:
             missing = security_gaps(container)
             if missing:
+                # Only the consequences of what is missing: a pod with `runAsUser: 1000` does not run as root.
+                risks = [_GAP_RISKS[gap.split(":", 1)[0]] for gap in missing]
                 yield Hit(
                     container.security_location or container.location,
                     f"Container {container.label} of {workload.kind} {workload.name} ({reason}) does not set "
                     f"{', '.join(missing)} in its securityContext: a compromised dependency or deserialisation "
-                    "bug then runs as root, can gain privileges, or can rewrite the image's code. Set them "
-                    "(pod-level securityContext for runAsNonRoot, the container's for the other two).",
+                    f"bug then {_either(risks)}. Set {'them' if len(missing) > 1 else 'it'} "
+                    f"({_where_to_set(missing)}).",
                     anchor=f"{workload.ref}/{container.label}/security",
                 )
+
+
+_GAP_RISKS = {
+    "runAsNonRoot": "may run as root (the image's user decides)",
+    "allowPrivilegeEscalation": "can gain privileges",
+    "readOnlyRootFilesystem": "can rewrite the image's code",
+}
+
+
+def _either(risks: list[str]) -> str:
+    return risks[0] if len(risks) == 1 else f"{', '.join(risks[:-1])}, or {risks[-1]}"
+
+
+def _where_to_set(missing: list[str]) -> str:
+    if not missing[0].startswith("runAsNonRoot"):
+        return "in the container's securityContext"
+    if len(missing) == 1:
+        return "in the pod-level securityContext"
+    return "pod-level securityContext for runAsNonRoot, the container's for the others"
 
 
 def security_gaps(container: Container) -> list[str]:
