@@ -388,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
             except (FileExistsError, ValueError) as exc:
                 parser.error(str(exc))
             _log(f"generated {generated['files']} files in {time.perf_counter() - start:.1f} s")
-            tree = f"synthetic {generated['python_total']} py / {generated.get('kubernetes', 0)} k8s"
+            tree = (f"synthetic {generated['python_total']} py / {generated.get('kubernetes', 0)} k8s "
+                    f"(seed {args.seed}, need share {args.need_share:.3g})")
         return _benchmark(root, tree, generated, scratch, args.jobs, args.repeat)
 
 

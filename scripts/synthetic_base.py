@@ -59,10 +59,13 @@ SUPPORT_PER_TEMPORAL = 4
 SUPPORT_NEEDED_FILES = 7  # __init__, defaults, limits, runtime_config, text, keys, naming
 # The share of Temporal groups whose Temporal code takes names from its ordinary support package (an
 # activity timeout and a worker option from `limits`, a call chain from workflow code): see
-# `synthetic_temporal.TemporalWriter.temporal_group`. With the groups' own settings modules, 1/8 makes an
-# analysis need 0.33 ordinary modules per Temporal module, as in the densest of eight public Temporal
-# repositories (temporal-ai-agent, 5 for 15; the eight together need 58 for 852, 0.07). 1 writes the
-# tree used before 2026-12-06, which needs 0.9.
+# `synthetic_temporal.TemporalWriter.next_group_needs`. With the groups' own settings modules, 1/8 makes
+# an analysis need 0.33 ordinary modules per Temporal module on the default tree (seed 7; 0.25-0.39 on
+# seeds 1-5), as in the densest of six public Temporal applications and samples (temporal-ai-agent, 5
+# for 15; the six need 0.045-0.33, 53 for 818 together). Two libraries with a Temporal integration
+# need more (mcp-agent 0.62, pydantic-ai 1.23); all eight together 82 for 852 (0.096). A share is
+# rounded to a fraction of denominator at most 1000. 1 makes every group need them: the tree used
+# before 2026-12-06, which needs 0.9.
 NEED_SHARE = 1 / 8
 # Python files set aside for support packages, per Temporal file (groups average ~2.3; the rest pads a legacy package).
 SUPPORT_SHARE = 3.0

@@ -8,12 +8,14 @@ YAML: worker and web Deployments, Services, ConfigMaps, HPAs, PDBs, CronJobs), D
 charts that take Helm real time to render, and noise (README.md, JSON, text files, CI YAML).
 
 As in real code, every Temporal module imports a tree of ordinary project modules (about four per
-Temporal module): a few hold names an analysis needs (a group's settings module; in one group in
-eight by default, ``--need-share``, a constant imported from another module used as an activity
-timeout and a worker option, and a pure call chain three modules deep called from workflow code; a
-dataclass settings object holding the drain); most are imported for unrelated names and import
-further modules of their own. None of them mentions Temporal or signals. An analysis then needs 0.33
-ordinary modules per Temporal module, as in the densest of eight public Temporal repositories.
+Temporal module): a few hold names an analysis needs - the settings module most groups have, a
+dataclass settings object holding one worker's drain and, in one group in eight by default
+(``--need-share``), a constant imported from another module (in one such group chained to a
+``defaults`` module) used as an activity timeout and a worker option, and in the first of them a pure
+call chain three modules deep called from workflow code; most are imported for unrelated names and
+import further modules of their own. None of them mentions Temporal or signals. On the default tree an
+analysis then needs 0.33 ordinary modules per Temporal module, as in the densest of six public Temporal
+applications and samples (see ``synthetic_base.NEED_SHARE``).
 
 The same arguments always produce a byte-identical tree: every choice comes from one seeded
 ``random.Random`` and files are written in sorted order.
@@ -325,8 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chart-entries", type=int, default=300,
                         help="entries of each chart's values lists that its templates range over (default: 300)")
     parser.add_argument("--need-share", type=float, default=NEED_SHARE, metavar="F",
-                        help="share of Temporal groups whose code needs names of ordinary modules "
-                             f"(default: {NEED_SHARE:.3g}; 1 writes the denser tree used before 2026-12-06)")
+                        help="share of Temporal groups whose code needs names of ordinary modules, rounded to "
+                             f"a fraction of denominator at most 1000 (default: {NEED_SHARE:.3g}; 1 writes the "
+                             "denser tree used before 2026-12-06)")
     args = parser.parse_args(argv)
     try:
         counts = generate(args.root, args.files, args.temporal_share, args.manifests, args.seed, args.charts,

@@ -29,8 +29,8 @@ class TemporalWriter(PythonWriter):
         values are imported from ``defaults``, which is then needed too), ``runtime_config`` (a
         dataclass settings object with the drain, when the worker takes its drain from it) and a pure
         call chain three modules deep (``naming.workflow_label`` -> ``keys.scoped_key`` -> ``text.slug``)
-        that workflow code calls. Which of them the group's Temporal code really needs is decided in
-        ``temporal_group``; the others are imported for names no analysis reads.
+        that workflow code calls. Which of them the group's Temporal code really needs is decided by
+        ``next_group_needs``; the others are imported for names no analysis reads.
         Unneeded: ordinary modules in a binary tree (module ``i`` imports
         modules ``2i+1`` and ``2i+2``), of which the Temporal modules import the first three."""
         rng = self.rng
@@ -80,6 +80,25 @@ class TemporalWriter(PythonWriter):
             self.put(mods[i].path, self.ordinary_module(mods[i], children, service, every=True), "python_support")
         return Support(dotted, mods, base_timeout, max_activities)
 
+    def next_group_needs(self) -> tuple[bool, bool, bool]:
+        """What the next Temporal group's code needs from its support package: whether it needs names
+        of it at all, whether its ``limits`` values come from ``defaults``, whether its workflow code
+        calls the helper chain.
+
+        ``need_share`` of the groups need names, spread evenly (the first group is one): their
+        workflows take an activity timeout and their worker an option from ``limits``. The other groups
+        write the same values as literals, and only their worker imports ``limits``, for a name no
+        analysis reads. Of the groups that need names, one in three chains ``limits`` to ``defaults``
+        and one in four (the first) calls the chain from workflow code; the others call it from a helper
+        of the activity module (imported, never needed). Workflow code calling project helpers three
+        modules deep is the exception in real code: the sandbox makes every import a cost. The choice
+        comes from the group's index, not from ``rng``, so every other file is the same at any share."""
+        needs = (self.groups * self.need_share) % 1 < self.need_share
+        need_index = self.needing_groups
+        self.groups += 1
+        self.needing_groups += needs
+        return needs, needs and need_index % 3 == 0, needs and need_index % 4 == 0
+
     def _unrelated_import(self, support: Support, index: int) -> list[str]:
         """``from <unneeded module> import <name>``: an import no analysis needs."""
         if index >= len(support.unneeded):
@@ -123,25 +142,12 @@ class TemporalWriter(PythonWriter):
         # The ordinary package beside the group: about SUPPORT_PER_TEMPORAL modules per Temporal module.
         temporal_modules = 3 + with_factory  # activities, workflows, worker (and factory) import temporalio
         wanted = SUPPORT_PER_TEMPORAL * temporal_modules - with_settings - SUPPORT_NEEDED_FILES
-        # Groups that need names of the support package, spread evenly (the first group is one): their
-        # workflows take an activity timeout and their worker an option from `limits`. The other groups
-        # write those values as literals, and only their worker imports `limits`, for a name no analysis
-        # reads. The choice comes from the group's index, not from `rng`, so every other file is the
-        # same at any share.
-        needs = (self.groups * self.need_share) % 1 < self.need_share
-        need_index = self.needing_groups
-        self.needing_groups += needs
+        needs, chained_limits, chain_in_workflow = self.next_group_needs()
         support = self.support_package(service, f"{base_path.rsplit('/', 1)[0]}/{domain}",
                                        f"{base_dotted.rsplit('.', 1)[0]}.{domain}", domain,
                                        max(0, min(wanted, support_room - SUPPORT_NEEDED_FILES)), seconds,
-                                       chained_limits=needs and need_index % 3 == 0)
+                                       chained_limits=chained_limits)
         support_files = SUPPORT_NEEDED_FILES + len(support.unneeded)
-        # One needing group in four calls the chain from workflow code (needed by the call graph); the
-        # others from a helper of the activity module (imported, never needed). Workflow code calling
-        # project helpers three modules deep is the exception in real code: the sandbox makes every
-        # import a cost.
-        chain_in_workflow = needs and need_index % 4 == 0
-        self.groups += 1
 
         def write(name: str, text: str, kind: str = "python_temporal") -> None:
             self.put(f"{base_path}/{name}", text, kind)
@@ -357,7 +363,7 @@ class TemporalWriter(PythonWriter):
                      "    await worker.run()"]
         lines = [f'"""{camel(domain)} worker of {service}."""', "", "from __future__ import annotations", "",
                  *imports, "", "logger = logging.getLogger(__name__)", ""]
-        if not needs:  # what the process's retry helpers read; nothing a Worker is given
+        if not needs:  # `limits` imported for a constant that no Worker option or timeout takes
             module_level.append("RETRY_BACKOFF = timedelta(seconds=limits.RETRY_BACKOFF_S)")
         if module_level:
             lines += [*module_level, ""]

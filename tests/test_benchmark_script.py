@@ -5,6 +5,7 @@ needs; charts that render), and the benchmark's bound functions work on a small 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -140,17 +141,41 @@ def test_the_need_share_decides_which_groups_need_names_and_nothing_else(tmp_pat
     assert all(needing(every)) and not any(needing(none))
     groups = len(needing(some))
     assert groups >= 4 and sum(needing(some)) == -(-groups // 4)  # the first group of every four
-    # A group that needs nothing still imports `limits`, for a name no analysis reads, and writes the
-    # same values as literals.
-    for worker in none.rglob("worker.py"):
-        text = worker.read_text()
+    # A group that needs nothing writes the values of its `limits` module as literals; only its worker
+    # imports `limits`, for a name no analysis reads.
+    for worker in sorted(none.rglob("worker.py")):
+        text, workflows = worker.read_text(), (worker.parent / "workflows.py").read_text()
         assert "import limits" in text and "limits.RETRY_BACKOFF_S" in text
-        assert "limits.MAX_CONCURRENT_ACTIVITIES" not in text
+        assert "limits" not in workflows and "limits.MAX_CONCURRENT_ACTIVITIES" not in text
+        domain = worker.parent.name.split("_", 1)[1]
+        limits = dict(re.findall(r"^(\w+) = (\d+)$", (worker.parents[1] / domain / "limits.py").read_text(),
+                                 re.MULTILINE))
+        assert f"start_to_close_timeout=timedelta(seconds={limits['ACTIVITY_TIMEOUT_S']})," in workflows
+        if "max_concurrent_activities=" in text:
+            assert f"max_concurrent_activities={limits['MAX_CONCURRENT_ACTIVITIES']}" in text
     # Every other file of the tree is the same at any share.
     files = [{p.relative_to(t): p.read_bytes() for p in t.rglob("*") if p.is_file()} for t in (every, none)]
     assert files[0].keys() == files[1].keys()
     changed = {path.name for path in files[0] if files[0][path] != files[1][path]}
     assert changed == {"workflows.py", "worker.py", "limits.py", "activities.py"}
+
+
+@pytest.mark.parametrize(("share", "needing", "chained", "chain_in_workflow"), [
+    (1 / 8, [0, 8, 16], [0], [0]),
+    (0.25, [0, 4, 8, 12, 16, 20], [0, 12], [0, 16]),
+    (0.3, [0, 4, 7, 10, 14, 17, 20], [0, 10, 20], [0, 14]),
+    (1 / 3, [0, 3, 6, 9, 12, 15, 18, 21], [0, 9, 18], [0, 12]),
+    (1, list(range(24)), list(range(0, 24, 3)), list(range(0, 24, 4))),
+])
+def test_which_groups_need_names(share: float, needing: list[int], chained: list[int],
+                                 chain_in_workflow: list[int]) -> None:
+    synthetic_repo, _ = _scripts()
+    writer = synthetic_repo._Writer(7, share)
+    draws = [writer.next_group_needs() for _ in range(24)]
+    assert [g for g, (needs, _, _) in enumerate(draws) if needs] == needing
+    assert [g for g, (_, chains, _) in enumerate(draws) if chains] == chained
+    assert [g for g, (_, _, calls) in enumerate(draws) if calls] == chain_in_workflow
+    assert writer.rng.random() == synthetic_repo._Writer(7, share).rng.random()  # no draw from the seed
 
 
 def test_the_bound_functions_on_a_small_tree(tree: Path) -> None:
