@@ -64,7 +64,8 @@ YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Runs tprlint's engine the way the CLI does and prints what RunResult knows beyond the report (how
 # many files were parsed and why, how many facts came from the cache, seconds per stage) and the peak
-# RSS of this process and of its largest child (ru_maxrss: KiB on Linux, bytes on macOS).
+# RSS of this process (its own, not the one Linux carries over exec from this script, which holds the
+# tree) and of its largest child (ru_maxrss: KiB on Linux, bytes on macOS).
 # argv: jobs ("-": tprlint's default), then "cold" (no cache) or "cache".
 _PROBE = """
 import json, resource, sys
@@ -72,6 +73,11 @@ from pathlib import Path
 from tprlint.catalog import load_catalog
 from tprlint.config import find_config, load_config
 from tprlint.engine import run
+try:
+    from tprlint.profile import peak_memory
+except ImportError:  # a tprlint from before --timings
+    def peak_memory():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024), 0
 config = load_config(find_config(Path(".")), set(load_catalog()))
 jobs = int(sys.argv[1]) if sys.argv[1] != "-" else None
 result = run([Path(".")], config, use_cache=sys.argv[2] != "cold", jobs=jobs)
@@ -80,7 +86,7 @@ print(json.dumps({"files": result.files_scanned, "parsed": result.parsed, "cache
                   "replayed": result.replayed,
                   "parsed_why": dict(getattr(result, "parsed_why", None) or {}),
                   "stages": dict(getattr(result, "stages", None) or {}),
-                  "rss_main": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit,
+                  "rss_main": peak_memory()[0],
                   "rss_child": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * unit}))
 """
 

@@ -10,8 +10,11 @@ a workflow call chain three modules deep, and a SIGTERM handler installed in an 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +117,25 @@ def test_timings_table_names_every_stage(tmp_path: Path) -> None:
     again = run_cli(".", "--timings", "-q", "--exit-zero", cwd=REPO / "fixtures" / "follow")
     assert warm.returncode == again.returncode == 0
     assert "replayed" in again.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux carries a process's peak memory over exec")
+def test_the_peak_memory_is_tprlints_own_not_the_launchers() -> None:
+    # Started from a process holding 300 MB (a CI runner, the benchmark script holding the tree),
+    # tprlint reported that process's peak as its own: 377 MB on a repository where it used 62 MB.
+    launcher = (
+        "import subprocess, sys\n"
+        "held = b'x' * (300 * 2**20)\n"
+        "done = subprocess.run([sys.executable, '-m', 'tprlint', '.', '--no-cache', '--timings', '-q',"
+        " '--exit-zero'], capture_output=True, text=True, timeout=120)\n"
+        "sys.stdout.write(done.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", launcher], cwd=REPO / "fixtures" / "follow",
+                            capture_output=True, text=True, timeout=180, check=True,
+                            env={**os.environ, "NO_COLOR": "1"})
+    found = re.search(r"peak memory: (\d+) MB in this process", result.stdout)
+    assert found is not None, result.stdout
+    assert 10 < int(found.group(1)) < 200
 
 
 def test_import_statements_give_the_imports_without_parsing_the_module() -> None:
