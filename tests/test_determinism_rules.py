@@ -96,6 +96,36 @@ def test_direct_calls_name_the_api_as_the_user_wrote_it_and_stand_alone(
     assert found[17].anchor == "app/workflows/shipping.py:ShippingWorkflow.run:TPR210:datetime.datetime.now"
 
 
+def test_a_worker_with_its_own_runner_turns_the_sandbox_note_into_a_caveat(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    worker = """
+        from temporalio.worker import Worker
+        from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+        from app.workflows.shipping import ShippingWorkflow
+
+
+        async def run(client):
+            restrictions = SandboxRestrictions.default.with_passthrough_modules("orjson")
+            async with Worker(client, task_queue="shipping", workflows=[ShippingWorkflow],
+                              workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),
+                              graceful_shutdown_timeout=60):
+                pass
+    """
+    found = by_line(lint(tmp_path, monkeypatch, {**DIRECT, "app/worker.py": worker}, "TPR210"))
+    assert found[17].message == (
+        f"`datetime.now()` in workflow code (ShippingWorkflow.run → datetime.now) {CLOCK}{REJECTED} (That is with "
+        "the default restrictions: a Worker at app/worker.py:9 sets its own `workflow_runner`; if its restrictions "
+        "allow this call, nothing catches it before a replay fails.)"
+    )
+    # A call the default sandbox allows gets no caveat: nothing was said about the sandbox.
+    assert "workflow_runner" not in found[14].message
+    # A Worker that leaves the runner alone changes nothing.
+    plain = worker.replace("workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),", "")
+    found = by_line(lint(tmp_path / "plain", monkeypatch, {**DIRECT, "app/worker.py": plain}, "TPR210"))
+    assert found[17].message.endswith(REJECTED)
+
+
 # -- calls in helpers: the entry point as related location, the helper in the anchor ---------------------
 
 HELPER = {

@@ -11,9 +11,10 @@ import weakref
 from collections.abc import Callable, Iterator
 
 from tprlint.facts.python.determinism import TPR_CALL, TPR_LOG, TPR_SET, TPR_WAIT
+from tprlint.facts.python.values import Missing
 from tprlint.link.call_graph import CallGraph, Reached
 from tprlint.link.python_project import PythonProject
-from tprlint.model import RelatedLocation
+from tprlint.model import Location, RelatedLocation
 from tprlint.records import frozen
 from tprlint.rules.context import Hit, Project, is_test_path
 
@@ -95,6 +96,7 @@ _SHORT = (("datetime.datetime.", "datetime."), ("datetime.date.", "date."), ("te
 class _Found:
     reached: Reached
     entries: int  # how many workflow entry methods reach it
+    runner: Location | None  # a Worker of the project that sets its own `workflow_runner`, if any
 
 
 def workflow_nondeterministic_call(project: Project) -> Iterator[Hit]:
@@ -158,11 +160,21 @@ def _analysis(project: Project) -> dict[str, list[_Found]]:
             current = best.get(where)
             if current is None or _rank(reached) < _rank(current):
                 best[where] = reached
+    runner = _own_runner(project.python)
     result: dict[str, list[_Found]] = {}
     for where in sorted(best):
-        result.setdefault(where[0], []).append(_Found(best[where], len(reached_from[where])))
+        result.setdefault(where[0], []).append(_Found(best[where], len(reached_from[where]), runner))
     _CACHE[project.python] = (key, result)
     return result
+
+
+def _own_runner(python: PythonProject) -> Location | None:
+    """Where a production Worker sets (or may set, through ``**options``) its own ``workflow_runner``:
+    its restrictions may allow what the default sandbox rejects. Which Worker runs which workflow is
+    not followed; one such Worker is enough to say so."""
+    return next((worker.location for worker in python.workers if not is_test_path(worker.location.path)
+                 and (worker.unresolved_splat or not isinstance(worker.option("workflow_runner"), Missing))),
+                None)
 
 
 def _rank(reached: Reached) -> tuple[int, tuple[str, ...], str, str, bool]:
@@ -179,6 +191,10 @@ def _hit(found: _Found) -> Hit:
     tail = () if reason.rule == TPR_SET else (_short(reason.api),)
     chain = " → ".join((*_chain_names(reached), *tail))
     message = _MESSAGES[reason.rule](reached, chain)
+    if found.runner is not None and reason.rule == TPR_CALL and _rejected(reached):
+        message += (f" (That is with the default restrictions: a Worker at {found.runner.path}:{found.runner.line} "
+                    "sets its own `workflow_runner`; if its restrictions allow this call, nothing catches it "
+                    "before a replay fails.)")
     if found.entries > 1:
         message += f" (Reached from {found.entries} workflow entry points; reported once.)"
     related: tuple[RelatedLocation, ...] = ()
