@@ -120,10 +120,21 @@ def test_a_worker_with_its_own_runner_turns_the_sandbox_note_into_a_caveat(
     )
     # A call the default sandbox allows gets no caveat: nothing was said about the sandbox.
     assert "workflow_runner" not in found[14].message
-    # A Worker that leaves the runner alone changes nothing.
+    # A Worker that leaves the runner alone changes nothing; nor does a runner on a Worker that registers
+    # other workflows (a monorepo of independent samples).
     plain = worker.replace("workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),", "")
-    found = by_line(lint(tmp_path / "plain", monkeypatch, {**DIRECT, "app/worker.py": plain}, "TPR210"))
+    other = worker.replace("app.workflows.shipping import ShippingWorkflow", "app.workflows.billing import Billing")
+    other = other.replace("workflows=[ShippingWorkflow]", "workflows=[Billing]")
+    billing = "from temporalio import workflow\n\n\n@workflow.defn\nclass Billing:\n    @workflow.run\n" \
+              "    async def run(self) -> None:\n        return None\n"
+    files = {**DIRECT, "app/worker.py": plain, "app/billing_worker.py": other, "app/workflows/billing.py": billing}
+    found = by_line(lint(tmp_path / "plain", monkeypatch, files, "TPR210"))
     assert found[17].message.endswith(REJECTED)
+    # Workflows tprlint cannot read on a Worker with its own runner: any workflow may be one of them.
+    unread = other.replace("workflows=[Billing]", "workflows=registered()")
+    files = {**files, "app/billing_worker.py": unread}
+    found = by_line(lint(tmp_path / "unread", monkeypatch, files, "TPR210"))
+    assert "a Worker at app/billing_worker.py:9 sets its own `workflow_runner`" in found[17].message
 
 
 # -- calls in helpers: the entry point as related location, the helper in the anchor ---------------------

@@ -20,6 +20,7 @@ from tprlint.facts.python.facts import (
 )
 from tprlint.facts.python.names import shared_suffix_index, split_qualname
 from tprlint.facts.python.values import Attr, Expr, Missing, Ref, Unknown, fold
+from tprlint.facts.python.workflows import WorkflowClass
 from tprlint.model import Location
 from tprlint.records import frozen
 
@@ -99,6 +100,19 @@ class PythonProject:
         if found is None and self._loader is not None:
             found = self._loader.load(key)
         return found
+
+    def workflow_class(self, item: Expr, depth: int = 0) -> tuple[PythonFacts, WorkflowClass] | None:
+        """The ``@workflow.defn`` class a ``workflows=[...]`` item names, following re-exports."""
+        if not isinstance(item, Ref) or depth > 5:
+            return None
+        candidates = self.resolve_module(item.module)
+        module = self.module(candidates[0]) if len(candidates) == 1 else None
+        if module is None:
+            return None
+        for workflow in module.workflow_classes:
+            if workflow.name == item.name:
+                return module, workflow
+        return self.workflow_class(module.constants.get(item.name, Missing()), depth + 1)
 
     @property
     def known_keys(self) -> set[str]:

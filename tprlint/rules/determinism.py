@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Callable, Iterator
 
 from tprlint.facts.python.determinism import TPR_CALL, TPR_LOG, TPR_SET, TPR_WAIT
-from tprlint.facts.python.values import Missing
+from tprlint.facts.python.values import Missing, Seq
 from tprlint.link.call_graph import CallGraph, Reached
 from tprlint.link.python_project import PythonProject
 from tprlint.model import Location, RelatedLocation
@@ -96,7 +96,7 @@ _SHORT = (("datetime.datetime.", "datetime."), ("datetime.date.", "date."), ("te
 class _Found:
     reached: Reached
     entries: int  # how many workflow entry methods reach it
-    runner: Location | None  # a Worker of the project that sets its own `workflow_runner`, if any
+    runner: Location | None  # a Worker that sets its own `workflow_runner` and may run this workflow
 
 
 def workflow_nondeterministic_call(project: Project) -> Iterator[Hit]:
@@ -139,6 +139,7 @@ def _analysis(project: Project) -> dict[str, list[_Found]]:
     graph = CallGraph.build(project.python, project.config.deterministic, project.config.non_deterministic)
     best: dict[tuple[str, str, int, int, str], Reached] = {}
     reached_from: dict[tuple[str, str, int, int, str], set[str]] = {}
+    workflows_of: dict[tuple[str, str, int, int, str], set[tuple[str, str]]] = {}
     # Handlers first; then the workflow's other methods, only those no handler reaches (callbacks
     # handed on by reference): judged from a handler, a method keeps its context (not replaying,
     # sandbox_unrestricted) and its chain from the handler.
@@ -157,24 +158,34 @@ def _analysis(project: Project) -> dict[str, list[_Found]]:
                 continue
             where = (reason.rule, reason.location.path, reason.location.line, reason.location.column, reason.api)
             reached_from.setdefault(where, set()).add(f"{entry.module}:{entry.name}")
+            workflows_of.setdefault(where, set()).add((entry.module, entry.workflow))
             current = best.get(where)
             if current is None or _rank(reached) < _rank(current):
                 best[where] = reached
-    runner = _own_runner(project.python)
+    runners = _own_runners(project.python)
     result: dict[str, list[_Found]] = {}
     for where in sorted(best):
+        runner = next((runners[w] for w in sorted(workflows_of[where]) if w in runners), runners.get(None))
         result.setdefault(where[0], []).append(_Found(best[where], len(reached_from[where]), runner))
     _CACHE[project.python] = (key, result)
     return result
 
 
-def _own_runner(python: PythonProject) -> Location | None:
-    """Where a production Worker sets (or may set, through ``**options``) its own ``workflow_runner``:
-    its restrictions may allow what the default sandbox rejects. Which Worker runs which workflow is
-    not followed; one such Worker is enough to say so."""
-    return next((worker.location for worker in python.workers if not is_test_path(worker.location.path)
-                 and (worker.unresolved_splat or not isinstance(worker.option("workflow_runner"), Missing))),
-                None)
+def _own_runners(python: PythonProject) -> dict[tuple[str, str] | None, Location]:
+    """Production Workers that set (or may set, through ``**options``) their own ``workflow_runner``,
+    whose restrictions may allow what the default sandbox rejects: by the (module, class) of each
+    workflow they register, and under None when which workflows they register cannot be read."""
+    runners: dict[tuple[str, str] | None, Location] = {}
+    for worker in python.workers:
+        if is_test_path(worker.location.path) or not (
+                worker.unresolved_splat or not isinstance(worker.option("workflow_runner"), Missing)):
+            continue
+        workflows = python.fold(worker.option("workflows"))
+        found = [python.workflow_class(item) for item in workflows.items] if isinstance(workflows, Seq) else [None]
+        for registered in found:
+            key = (registered[0].key, registered[1].name) if registered is not None else None
+            runners.setdefault(key, worker.location)
+    return runners
 
 
 def _rank(reached: Reached) -> tuple[int, tuple[str, ...], str, str, bool]:

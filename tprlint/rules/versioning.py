@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 from tprlint.facts.python.facts import PythonFacts
 from tprlint.facts.python.process import Use, VersionLiteral
-from tprlint.facts.python.values import Expr, Lit, Missing, Obj, Ref, Seq, Sym, is_true
+from tprlint.facts.python.values import Expr, Lit, Missing, Obj, Seq, Sym, is_true
 from tprlint.facts.python.workflows import WorkflowClass
 from tprlint.link.python_project import PythonProject, ResolvedWorker
 from tprlint.model import Location, RelatedLocation
@@ -132,7 +132,7 @@ def versioned_workflow_missing_behavior(project: Project) -> Iterator[Hit]:
         if not isinstance(workflows, Seq):
             continue
         for item in workflows.items:
-            found = _workflow_class(python, item)
+            found = python.workflow_class(item)
             if found is None or _declares_behavior(python, *found):
                 continue
             workflow = found[1]
@@ -167,20 +167,6 @@ def _field(config: Obj, position: int, name: str) -> Expr:
     if isinstance(value, Missing) and position < len(config.args):
         return config.args[position]
     return value
-
-
-def _workflow_class(python: PythonProject, item: Expr, depth: int = 0) -> tuple[PythonFacts, WorkflowClass] | None:
-    """The ``@workflow.defn`` class a ``workflows=[...]`` item names, following re-exports."""
-    if not isinstance(item, Ref) or depth > 5:
-        return None
-    candidates = python.resolve_module(item.module)
-    module = python.module(candidates[0]) if len(candidates) == 1 else None
-    if module is None:
-        return None
-    for workflow in module.workflow_classes:
-        if workflow.name == item.name:
-            return module, workflow
-    return _workflow_class(python, module.constants.get(item.name, Missing()), depth + 1)
 
 
 def _declares_behavior(python: PythonProject, module: PythonFacts, workflow: WorkflowClass) -> bool:
