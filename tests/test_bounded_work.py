@@ -58,6 +58,20 @@ def test_a_values_file_with_twenty_five_thousand_keys(tmp_path: Path) -> None:
     assert tag["path"] == "chart/values.yaml" and tag["line"] == 25_001  # located at the key, as before
 
 
+def test_a_megabyte_of_names_that_look_like_credentials_in_an_imported_module(tmp_path: Path) -> None:
+    # Hours before: every `token` looked ahead to the end of its line for a string literal, on a line of
+    # 100,000 of them (17.6 s for 8,000). Whether a module the worker imports may hold a credential is
+    # now a search that looks a bounded distance ahead.
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "app" / "noise.py").write_text("X = 1  # " + "token = (" * 110_000 + "\n", encoding="utf-8")
+    (tmp_path / "app" / "worker.py").write_text(
+        "from temporalio.worker import Worker\n\nfrom app import noise\n\n"
+        "async def main(c):\n    w = Worker(c, task_queue='q', workflows=[])\n", encoding="utf-8")
+    findings, _ = _lint(tmp_path)
+    assert sorted(f["rule"] for f in findings) == ["TPR101", "TPR306"]  # the Worker's own: no TPR000
+
+
 def test_twenty_thousand_console_scripts(tmp_path: Path) -> None:
     # 60 s before: each script's line was looked up by scanning the file from the top.
     (tmp_path / "pyproject.toml").write_text(

@@ -16,7 +16,13 @@ from conftest import run_cli
 
 from tprlint.config import Config
 from tprlint.engine import run
-from tprlint.facts.python.clients import REDACTED, is_placeholder, looks_like_token, secret_kind
+from tprlint.facts.python.clients import (
+    MAY_HOLD_A_CREDENTIAL,
+    REDACTED,
+    is_placeholder,
+    looks_like_token,
+    secret_kind,
+)
 from tprlint.facts.python.extract import extract_python
 from tprlint.facts.python.facts import PythonFacts
 from tprlint.facts.python.values import Env, Lit, Missing
@@ -166,6 +172,53 @@ def test_credentials_are_found_by_place_and_binding() -> None:
         (15, "api-key", "api_key"),
         (17, "password", "password"),
     ]
+
+
+# How a credential is bound, as real code writes it: {name} is the binding's name, {value} the literal.
+BINDINGS = (
+    '{name} = "{value}"\n', '{name}: str = "{value}"\n', "{name} = (\n    '{value}'\n)\n",
+    'SETTINGS = {{"{name}": "{value}"}}\n', 'SETTINGS = {{\n    "{name}":\n        "{value}",\n}}\n',
+    'config = {{}}\nconfig["{name}"] = "{value}"\n', 'connect(host="h", {name}="{value}")\n',
+    'KEY = "{value}"\nconnect({name}=KEY)\n', 'connect(\n    {name}=KEY,\n)\nKEY = "{value}"\n',
+    '{name} = os.environ.get("X", "{value}")\n', '{name} = os.getenv("X") or "{value}"\n',
+    '{name}: SecretStr = Field(\n    default="{value}",\n)\n', 'client.{name} = "{value}"\n',
+    'if ({name} := "{value}"):\n    pass\n', '{name} = b"{value}"\n', '{name} = "{value}".encode()\n',
+    'connect("{value}")\n',
+)
+NAMES = ("TEMPORAL_API_KEY", "temporalApiKey", "api_key", "apikey", "DB_PASSWORD", "passwd", "client_secret",
+         "AUTH_TOKEN", "next_page_token", "AWS_SECRET_ACCESS_KEY", "client_private_key", "client_cert",
+         "signing-key", "Credentials", "cache_key", "max_tokens", "url")
+VALUES = ("tmprl_Zr8vQ2nK5pL9xT4wM7cH3jYb", "Wq8-zL2r-Kp4x", "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJvcmRlcnMifQ.Yx7K2p",
+          "amqp://orders:Hq72kLmZp9@rabbit.prod.example.com:5672/",
+          "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC\\n")
+
+
+@pytest.mark.parametrize("binding", BINDINGS)
+def test_a_module_with_a_credential_is_one_following_imports_parses(binding: str) -> None:
+    # Modules of the Temporal code's closures are parsed for TPR302 only when MAY_HOLD_A_CREDENTIAL
+    # matches their text: for every credential the extractor finds, it must.
+    found = 0
+    for name in NAMES:
+        for value in VALUES:
+            source = "import os\n" + binding.format(name=name, value=value)
+            try:
+                ast.parse(source)
+            except SyntaxError:
+                continue  # `signing-key` is a name only as a dict key
+            if facts(source, "app/settings.py").client.credentials:
+                found += 1
+                assert MAY_HOLD_A_CREDENTIAL.search(source.encode()), source
+    assert found  # each binding gives at least one credential
+
+
+@pytest.mark.parametrize("source", [
+    "def merge_token(self, payment):\n    \"\"\"Merge the token and return it.\"\"\"\n",
+    'logger.debug("token: %d entries", len(rows))\n', 'if token == "abc":\n    pass\n',
+    'for key, value in sorted(data.items(), key=lambda kv: kv[0]):\n    print("x")\n',
+    'PASSWORD_HASH = "pbkdf2"\n', 'max_tokens = "many"\n',
+])
+def test_ordinary_text_is_not_taken_for_a_credential(source: str) -> None:
+    assert not MAY_HOLD_A_CREDENTIAL.search(source.encode())
 
 
 def test_client_facts_never_hold_a_credential_value() -> None:

@@ -84,6 +84,24 @@ def test_tpr302_names_the_kind_and_the_fix(tmp_path: Path, monkeypatch: pytest.M
     assert advice in text
 
 
+@pytest.mark.parametrize(("client", "temporal"), [
+    ('client = await Client.connect("ns.acct.tmprl.cloud:7233", api_key=config.API_KEY, tls=True)\n', True),
+    ('client = await Client.connect("ns.acct.tmprl.cloud:7233", api_key=API_KEY, tls=True)\n', True),
+    ('client = await Client.connect("ns.acct.tmprl.cloud:7233", api_key=os.environ["K"], tls=True)\n', False),
+])
+def test_tpr302_gives_temporals_advice_for_a_key_another_module_passes_to_connect(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client: str, temporal: bool) -> None:
+    # The key is named for nothing in particular and defined away from the Client.connect that uses it.
+    files = {"app/config.py": 'API_KEY = "tcld_4f7Hq9ZkP2mX8vR1sT6wY3bN5cJ0dL"\n',
+             "app/client.py": "import os\nfrom temporalio.client import Client\n\nfrom app import config\n"
+                              "from app.config import API_KEY\n\n" + client}
+    (found,) = project_findings(tmp_path, monkeypatch, files, "TPR302")
+    assert found.message.startswith("An API key is written into the source (`API_KEY`).")
+    assert ("Revoke and rotate the key, then read it at run time: api_key=os.environ[\"TEMPORAL_API_KEY\"]"
+            in found.message) is temporal
+    assert ("Rotate it, then read it at run time from the environment" in found.message) is not temporal
+
+
 def test_tpr302_without_a_name_and_repeated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = """\
         def connect_db(engine):

@@ -97,6 +97,7 @@ def test_each_kind_of_lookup_reaches_the_module_it_needs(tmp_path: Path) -> None
     ("heartbeat-in-a-helper-method", set(), {"TPR203"}),
     ("import-example-in-a-docstring", {("TPR103", "app/main.py")}, {"TPR104"}),
     ("loop-handover-in-a-helper", set(), {"TPR104"}),
+    ("credential-in-an-imported-module", {("TPR302", "app/config.py")}, {"TPR000"}),
 ])
 def test_a_module_that_never_mentions_temporal_still_decides(case: str, expected: set[tuple[str, str]],
                                                             absent: set[str], tmp_path: Path) -> None:

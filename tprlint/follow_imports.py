@@ -1,6 +1,6 @@
 """The project's Python modules that never mention Temporal: parsed only when something needs them.
 
-Four kinds of need, each counted apart (``--timings``):
+Five kinds of need, each counted apart (``--timings``):
 
 - **importers**: a module that imports a module building or running a Worker may be the entry of a
   process (``main.py`` calling a factory). Which modules do is a byte scan of their import statements
@@ -8,6 +8,9 @@ Four kinds of need, each counted apart (``--timings``):
 - **process**: a module of a Temporal process's import closure whose words say it may run a Worker,
   handle signals or serve HTTP: rules look for those in every module of a process, so it is parsed up
   front too.
+- **credentials**: a module of those closures whose text may bind a credential (``clients.
+  MAY_HOLD_A_CREDENTIAL``: a name like ``API_KEY`` next to a string literal, a PEM private key, a URL with
+  a password), since TPR302 judges every production module the Temporal code imports.
 - **needed**: a module an analysis asks a name of - a constant or settings value a worker option or an
   activity timeout needs, a factory or base class (``follow_names``, up front), a function reached from
   workflow code, a helper an activity calls, a function a signal handler calls (``ModuleLoader.load``,
@@ -33,6 +36,7 @@ from collections.abc import Iterable
 from tprlint.discover.imports import UNREADABLE_STATEMENT, has_process_words, import_words, scan_imports
 from tprlint.discover.read import read_regular, strip_bom
 from tprlint.facts.extract import FileFacts
+from tprlint.facts.python.clients import MAY_HOLD_A_CREDENTIAL
 from tprlint.facts.python.facts import ImportedModule, PythonFacts
 from tprlint.facts.python.import_statements import imports_of_statements
 from tprlint.facts.python.names import module_key_for
@@ -54,6 +58,7 @@ class ModuleTraits:
 
     process: bool  # it may run a Worker, handle signals or serve HTTP (``has_process_words``)
     definitions: frozenset[bytes]  # the names of the functions and methods it defines
+    credential: bool  # it may bind a credential (``MAY_HOLD_A_CREDENTIAL``)
 
 
 class ModuleLoader:
@@ -185,6 +190,14 @@ class ModuleLoader:
         # A module that cannot be read now: parsing it reports nothing, and says nothing is known.
         return traits is None or traits.process
 
+    def may_hold_a_credential(self, key: str) -> bool:
+        """Whether the module's text may bind a credential (``MAY_HOLD_A_CREDENTIAL``): TPR302 judges
+        every production module of the Temporal code's import closures, so such a module is parsed."""
+        if key not in self._pending or is_test_path(self._pending[key].display):
+            return False
+        traits = self._module_traits(key)
+        return traits is not None and traits.credential
+
     def defining(self, keys: Iterable[str], name: str) -> list[PythonFacts]:
         """Those of ``keys`` whose text defines a function or method ``name``, parsed: a method called
         on an object tprlint cannot type may be theirs (an activity's ``tracker.tick()``). Each file is
@@ -211,7 +224,8 @@ class ModuleLoader:
                 data = None
             if data is not None:
                 traits = ModuleTraits(has_process_words(data, self._words(key, source)),
-                                      frozenset(_DEFINITION.findall(data)))
+                                      frozenset(_DEFINITION.findall(data)),
+                                      MAY_HOLD_A_CREDENTIAL.search(data) is not None)
                 self._scanner.keep("traits", source, traits)
         self._traits[key] = traits
         return traits
@@ -252,7 +266,11 @@ def follow(parsed: list[FileFacts], loader: ModuleLoader, python_keys: Iterable[
         wanted = sorted(k for k in new_reach if k not in project.modules
                         and (parse_all or loader.may_matter_to_a_process(k)))
         loader.load_many(wanted, "process")
-        frontier = [m for m in loader.loaded(found + wanted) if not is_test_path(m.path)
+        # Modules that may bind a credential, for TPR302 (a key in the `config.py` the worker imports).
+        credentials = [k for k in sorted(new_reach - set(wanted)) if k not in project.modules
+                       and loader.may_hold_a_credential(k)]
+        loader.load_many(credentials, "credentials")
+        frontier = [m for m in loader.loaded(found + wanted + credentials) if not is_test_path(m.path)
                     and m.key not in project.modules]
         if not frontier and not found:
             break

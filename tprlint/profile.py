@@ -84,6 +84,7 @@ _WHY = (
     ("temporal", "Python that mentions Temporal or signals"),
     ("importers", "modules importing a Worker module (entry chains)"),
     ("process", "modules of a worker process that may run it or handle signals"),
+    ("credentials", "modules the Temporal code imports whose text may hold a credential"),
     ("needed", "modules an analysis needed a name from"),
     ("statements", "modules whose import statements could not be read alone"),
     ("other", "manifests, charts' values, compose files, Dockerfiles, ..."),

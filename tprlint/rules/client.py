@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterator
 
 from tprlint.facts.python.clients import CREDENTIAL_KINDS, TELEMETRY_CONFIG, ClientConnect, Credential
 from tprlint.facts.python.facts import PythonFacts
-from tprlint.facts.python.values import Expr, Lit, Missing, Obj, Seq, Sym
+from tprlint.facts.python.values import Expr, Lit, Missing, Obj, Ref, Seq, Sym
+from tprlint.link.python_project import PythonProject
 from tprlint.model import Location, RelatedLocation
 from tprlint.records import frozen
 from tprlint.rules.context import Hit, Project, is_test_path
@@ -208,6 +209,7 @@ assert set(_WHAT) == set(CREDENTIAL_KINDS)
 
 def hardcoded_credential(project: Project) -> Iterator[Hit]:
     """TPR302: credentials written into the source. The value is never shown."""
+    passed = _api_keys_passed_by_name(project.python)
     for key in sorted(project.python.modules):
         module = project.python.modules[key]
         if is_test_path(module.path):
@@ -216,8 +218,10 @@ def hardcoded_credential(project: Project) -> Iterator[Hit]:
         for credential in module.client.credentials:
             bound = f" (`{credential.key}`)" if credential.key else ""
             # Temporal's own advice for a key or certificate of Temporal's: named so, inside a
-            # `Client.connect(...)`, or an API key in a module that passes a literal one to it.
-            temporal = "temporal" in credential.key.lower() or any(
+            # `Client.connect(...)`, an API key in a module that passes a literal one to it, or one
+            # that a `Client.connect(api_key=...)` of any module names (`api_key=config.API_KEY`).
+            temporal = "temporal" in credential.key.lower() or (
+                credential.kind == "api-key" and (key, credential.key) in passed) or any(
                 _within(credential.location, c.location)
                 or (credential.kind == "api-key" and isinstance(c.api_key, Lit)) for c in module.client.connects)
             yield Hit(
@@ -228,6 +232,18 @@ def hardcoded_credential(project: Project) -> Iterator[Hit]:
                 anchor=_credential_anchor(module, credential, counts),
                 redact_source=True,
             )
+
+
+def _api_keys_passed_by_name(python: PythonProject) -> set[tuple[str, str]]:
+    """(module key, name) of the constants that a ``Client.connect(api_key=...)`` names."""
+    passed: set[tuple[str, str]] = set()
+    for module in python.modules.values():
+        for connect in module.client.connects:
+            if isinstance(connect.api_key, Ref):
+                candidates = python.resolve_module(connect.api_key.module)
+                if len(candidates) == 1:
+                    passed.add((candidates[0], connect.api_key.name))
+    return passed
 
 
 def _sentence(text: str) -> str:
