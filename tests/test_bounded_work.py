@@ -59,12 +59,15 @@ def test_a_values_file_with_twenty_five_thousand_keys(tmp_path: Path) -> None:
 
 
 def test_a_megabyte_of_names_that_look_like_credentials_in_an_imported_module(tmp_path: Path) -> None:
-    # Hours before: every `token` looked ahead to the end of its line for a string literal, on a line of
-    # 100,000 of them (17.6 s for 8,000). Whether a module the worker imports may hold a credential is
-    # now a search that looks a bounded distance ahead.
+    # Hours, then minutes before: every `token` looked ahead to the end of its line for a string literal
+    # (17.6 s for 8,000 of them on one line), then a bounded but ambiguous look-ahead took 47 s a
+    # megabyte of `pwd:`. Whether a module the worker imports may hold a credential is now one search
+    # for names and a short anchored look after each.
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
-    (tmp_path / "app" / "noise.py").write_text("X = 1  # " + "token = (" * 110_000 + "\n", encoding="utf-8")
+    (tmp_path / "app" / "noise.py").write_text(
+        "X = 1  # " + "token = (" * 110_000 + "\nY = 2  # " + ("pwd:" * 25 + " " * 20 + "=") * 8_000 + "\n"
+        + "Z = 3  # " + "://a:" * 200_000 + "\n", encoding="utf-8")
     (tmp_path / "app" / "worker.py").write_text(
         "from temporalio.worker import Worker\n\nfrom app import noise\n\n"
         "async def main(c):\n    w = Worker(c, task_queue='q', workflows=[])\n", encoding="utf-8")

@@ -17,12 +17,12 @@ from conftest import run_cli
 from tprlint.config import Config
 from tprlint.engine import run
 from tprlint.facts.python.clients import (
-    MAY_HOLD_A_CREDENTIAL,
     REDACTED,
     is_placeholder,
     looks_like_token,
     secret_kind,
 )
+from tprlint.facts.python.credential_text import may_hold_a_credential
 from tprlint.facts.python.extract import extract_python
 from tprlint.facts.python.facts import PythonFacts
 from tprlint.facts.python.values import Env, Lit, Missing
@@ -177,48 +177,76 @@ def test_credentials_are_found_by_place_and_binding() -> None:
 # How a credential is bound, as real code writes it: {name} is the binding's name, {value} the literal.
 BINDINGS = (
     '{name} = "{value}"\n', '{name}: str = "{value}"\n', "{name} = (\n    '{value}'\n)\n",
-    'SETTINGS = {{"{name}": "{value}"}}\n', 'SETTINGS = {{\n    "{name}":\n        "{value}",\n}}\n',
+    "{name} = (  # from the vault, some day\n\n    '{value}'\n)\n", '{name} = \\\n    "{value}"\n',
+    'SETTINGS = {{"{name}": "{value}"}}\n', 'SETTINGS = {{\n    "{name}":  # see the wiki\n        "{value}",\n}}\n',
     'config = {{}}\nconfig["{name}"] = "{value}"\n', 'connect(host="h", {name}="{value}")\n',
-    'KEY = "{value}"\nconnect({name}=KEY)\n', 'connect(\n    {name}=KEY,\n)\nKEY = "{value}"\n',
-    '{name} = os.environ.get("X", "{value}")\n', '{name} = os.getenv("X") or "{value}"\n',
-    '{name}: SecretStr = Field(\n    default="{value}",\n)\n', 'client.{name} = "{value}"\n',
+    'connect(host="h", {name}=\n    "{value}")\n', 'connect(**dict({name}=\n    "{value}"))\n',
+    'KEY = "{value}"\nconnect({name}=KEY)\n', 'KEY = "{value}"\nconnect({name}=KEY  # the key\n)\n',
+    'KEY = "{value}"\nconnect({name}=(KEY))\n', 'connect(\n    {name}=KEY,\n)\nKEY = "{value}"\n',
+    '{name} = os.environ.get("X", "{value}")\n', '{name} = os.environ.get(\n    "X",\n    "{value}",\n)\n',
+    '{name} = os.getenv("X") or "{value}"\n', '{name} = os.environ.get("X", default="{value}")\n',
+    'from pydantic import Field, SecretStr\n{name}: SecretStr = Field(\n    min_length=8,\n    description="k",\n'
+    '    default="{value}",\n)\n',
+    'from pydantic import SecretStr\n{name} = SecretStr(\n    # rotate yearly\n    "{value}"\n)\n',
+    'from dataclasses import dataclass, field\n@dataclass\nclass Settings:\n    {name}: str = field(\n'
+    '        repr=False,\n        default="{value}",\n    )\n',
+    'class Settings:\n    {name} = "{value}"\n', 'def connect({name}="{value}"):\n    pass\n',
+    'def connect(*, {name}: str = "{value}"):\n    pass\n', 'client.{name} = "{value}"\n',
     'if ({name} := "{value}"):\n    pass\n', '{name} = b"{value}"\n', '{name} = "{value}".encode()\n',
-    'connect("{value}")\n',
+    '{name} = ""\n{name} += "{value}"\n', 'for {name} in "{value}":\n    pass\n',
+    'connect("{value}")\n', 'connect("{value}"\n        "")\n', 'URL = "{value}"[:5] + "{value}"\n',
 )
 NAMES = ("TEMPORAL_API_KEY", "temporalApiKey", "api_key", "apikey", "DB_PASSWORD", "passwd", "client_secret",
          "AUTH_TOKEN", "next_page_token", "AWS_SECRET_ACCESS_KEY", "client_private_key", "client_cert",
-         "signing-key", "Credentials", "cache_key", "max_tokens", "url")
+         "API_KEY_", "API__KEY", "Credentials", "cache_key", "max_tokens", "url", "schlüssel_token",
+         "a_very_long_name_that_goes_on_and_on_for_well_over_eighty_characters_before_it_ends_token")
+KEYS = ("api/key", "api:key", "Password:", "token!", "api_key ", "signing-key")  # only as dict keys
 VALUES = ("tmprl_Zr8vQ2nK5pL9xT4wM7cH3jYb", "Wq8-zL2r-Kp4x", "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJvcmRlcnMifQ.Yx7K2p",
           "amqp://orders:Hq72kLmZp9@rabbit.prod.example.com:5672/",
           "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC\\n")
+MORE = (  # shapes of their own: a literal split by implicit concatenation, a key in triple quotes
+    'DATABASE_URL = ("postgresql://billing:Xk9vQ2mL7pR4"\n    "@db.billing.example.com/app")\n',
+    'PEM = ("-----BEGIN PRIVATE "\n       "KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC\\n")\n',
+    "SETTINGS = {'''password''': 'Wq8-zL2r-Kp4x'}\n",
+)
 
 
-@pytest.mark.parametrize("binding", BINDINGS)
-def test_a_module_with_a_credential_is_one_following_imports_parses(binding: str) -> None:
-    # Modules of the Temporal code's closures are parsed for TPR302 only when MAY_HOLD_A_CREDENTIAL
-    # matches their text: for every credential the extractor finds, it must.
+def _sources() -> list[str]:
+    found = [binding.format(name=name, value=value) for binding in BINDINGS for name in NAMES for value in VALUES]
+    found += [f'SETTINGS = {{"{key}": "{value}"}}\n' for key in KEYS for value in VALUES]
+    return found + list(MORE)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_a_module_with_a_credential_is_one_following_imports_parses(newline: str) -> None:
+    # Modules of the Temporal code's closures are parsed for TPR302 only when may_hold_a_credential says
+    # so: for every credential the extractor finds, it must.
     found = 0
-    for name in NAMES:
-        for value in VALUES:
-            source = "import os\n" + binding.format(name=name, value=value)
-            try:
-                ast.parse(source)
-            except SyntaxError:
-                continue  # `signing-key` is a name only as a dict key
-            if facts(source, "app/settings.py").client.credentials:
-                found += 1
-                assert MAY_HOLD_A_CREDENTIAL.search(source.encode()), source
-    assert found  # each binding gives at least one credential
+    for body in _sources():
+        source = ("import os\n" + body).replace("\n", newline)
+        try:
+            ast.parse(source)
+        except SyntaxError:
+            continue  # a name that is one only as a dict key
+        if facts(source, "app/settings.py").client.credentials:
+            found += 1
+            assert may_hold_a_credential(source.encode()), source
+    assert found > 1500
 
 
 @pytest.mark.parametrize("source", [
     "def merge_token(self, payment):\n    \"\"\"Merge the token and return it.\"\"\"\n",
     'logger.debug("token: %d entries", len(rows))\n', 'if token == "abc":\n    pass\n',
     'for key, value in sorted(data.items(), key=lambda kv: kv[0]):\n    print("x")\n',
-    'PASSWORD_HASH = "pbkdf2"\n', 'max_tokens = "many"\n',
+    'PASSWORD_HASH = "pbkdf2"\n', 'max_tokens = "many"\n', 'TOKEN_TTL = 300  # seconds\n',
+    'api_key = os.getenv("OPENAI_API_KEY")\n', 'API_KEY = os.environ["API_KEY"]  # set by the chart\n',
+    'kind = getattr(token, "kind", None)\n', 'from app.auth import merge_token, split_token\n',
+    'def f(token: Any, *, limit: int = 3) -> str:\n    """Doc."""\n', 'class BaseToken:\n    """Doc."""\n',
+    'FEATURES = {\n    "ingest_token": False,\n    "other": "x",\n}\n',
+    '@pytest.mark.parametrize("v", ["token", 46])\n',
 ])
 def test_ordinary_text_is_not_taken_for_a_credential(source: str) -> None:
-    assert not MAY_HOLD_A_CREDENTIAL.search(source.encode())
+    assert not may_hold_a_credential(source.encode())
 
 
 def test_client_facts_never_hold_a_credential_value() -> None:

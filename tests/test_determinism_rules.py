@@ -130,11 +130,29 @@ def test_a_worker_with_its_own_runner_turns_the_sandbox_note_into_a_caveat(
     files = {**DIRECT, "app/worker.py": plain, "app/billing_worker.py": other, "app/workflows/billing.py": billing}
     found = by_line(lint(tmp_path / "plain", monkeypatch, files, "TPR210"))
     assert found[17].message.endswith(REJECTED)
-    # Workflows tprlint cannot read on a Worker with its own runner: any workflow may be one of them.
-    unread = other.replace("workflows=[Billing]", "workflows=registered()")
-    files = {**files, "app/billing_worker.py": unread}
-    found = by_line(lint(tmp_path / "unread", monkeypatch, files, "TPR210"))
-    assert "a Worker at app/billing_worker.py:9 sets its own `workflow_runner`" in found[17].message
+    # Workflows tprlint cannot read on a Worker with its own runner: any workflow may be one of them. So
+    # is a list filled in place, which folds to the empty list it starts as.
+    for name, registered in (("unread", "registered()"), ("appended", "WORKFLOWS")):
+        unread = other.replace("workflows=[Billing]", f"workflows={registered}")
+        unread = unread.replace("async def run(client):", "WORKFLOWS = []\n        WORKFLOWS.append(Billing)\n\n\n"
+                                                             "        async def run(client):")
+        found = by_line(lint(tmp_path / name, monkeypatch, {**files, "app/billing_worker.py": unread}, "TPR210"))
+        assert "sets its own `workflow_runner`" in found[17].message, name
+    # A Worker that runs no workflows, or that passes the default sandbox, lifts nothing.
+    runner = "SandboxedWorkflowRunner(restrictions=restrictions)"
+    for name, change in (("activities", ("workflows=[ShippingWorkflow],", "activities=[],")),
+                         ("default", (runner, "SandboxedWorkflowRunner()"))):
+        quiet = worker.replace(*change)
+        found = by_line(lint(tmp_path / name, monkeypatch, {**DIRECT, "app/worker.py": quiet}, "TPR210"))
+        assert found[17].message.endswith(REJECTED), name
+    # An unsandboxed runner restricts nothing: said so, not "if its restrictions allow".
+    bare = worker.replace("SandboxedWorkflowRunner(restrictions=restrictions)", "UnsandboxedWorkflowRunner()")
+    bare = bare.replace("import SandboxedWorkflowRunner, SandboxRestrictions",
+                        "import SandboxRestrictions, UnsandboxedWorkflowRunner")
+    found = by_line(lint(tmp_path / "bare", monkeypatch, {**DIRECT, "app/worker.py": bare}, "TPR210"))
+    assert found[17].message.endswith(
+        "(That is with the default sandbox: the Worker at app/worker.py:9 runs workflows with "
+        "`UnsandboxedWorkflowRunner()`, so nothing catches it before a replay fails.)")
 
 
 # -- calls in helpers: the entry point as related location, the helper in the anchor ---------------------

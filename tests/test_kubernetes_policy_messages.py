@@ -326,7 +326,9 @@ def test_tpr413_any_uid_above_zero_is_not_root(tmp_path: Path, monkeypatch: pyte
     root = hardened.replace("orders-worker", "billing-worker").replace("runAsUser: 1", "runAsUser: 0")
     found = lint(tmp_path, monkeypatch, {"deploy/workers.yaml": docs(hardened, root)}, "TPR413")
     assert [f.anchor for f in found] == ["Deployment/default/billing-worker/worker/security"]
-    assert f"of Deployment billing-worker ({TASK_QUEUE}) does not set runAsNonRoot: true in its" in found[0].message
+    assert f"of Deployment billing-worker ({TASK_QUEUE}) sets runAsUser: 0 in its securityContext: a compromised " \
+           "dependency or deserialisation bug then runs as root. Use a non-zero runAsUser with runAsNonRoot: true " \
+           "(pod-level securityContext)." in found[0].message
 
 
 def test_tpr413_names_only_the_consequences_of_what_is_missing(tmp_path: Path,
@@ -339,11 +341,21 @@ def test_tpr413_names_only_the_consequences_of_what_is_missing(tmp_path: Path,
     # runAsUser 1000: nothing about root, and only the container's setting to add.
     assert "root" not in by_name["orders-worker"]
     assert ("does not set readOnlyRootFilesystem: true in its securityContext: a compromised dependency or "
-            "deserialisation bug then can rewrite the image's code. Set it (in the container's "
-            "securityContext).") in by_name["orders-worker"]
+            "deserialisation bug then can rewrite the image's code. Set readOnlyRootFilesystem: true in the "
+            "container's securityContext.") in by_name["orders-worker"]
     assert ("then may run as root (the image's user decides), can gain privileges, or can rewrite the image's "
-            "code. Set them (pod-level securityContext for runAsNonRoot, the container's for the others).") \
-        in by_name["billing-worker"]
+            "code. Set runAsNonRoot: true in the pod-level securityContext (with a non-root user in the image or a "
+            "runAsUser). Set allowPrivilegeEscalation: false and readOnlyRootFilesystem: true in the container's "
+            "securityContext.") in by_name["billing-worker"]
+    # Two consequences: no comma before "or"; a privileged container is said to be, not "not set".
+    privileged = worker("ledger-worker", pod="      securityContext: {runAsUser: 1000}\n") + (
+        "          securityContext: {privileged: true, allowPrivilegeEscalation: false}\n")
+    (tmp_path / "privileged").mkdir()
+    (found,) = lint(tmp_path / "privileged", monkeypatch, {"deploy/workers.yaml": docs(privileged)}, "TPR413")
+    assert ("sets privileged: true and does not set readOnlyRootFilesystem: true in its securityContext: a "
+            "compromised dependency or deserialisation bug then has every capability and device of the node or can "
+            "rewrite the image's code. Remove privileged: true. Set readOnlyRootFilesystem: true in the container's "
+            "securityContext.") in found.message
 
 
 # -- TPR414 ------------------------------------------------------------------------------------------

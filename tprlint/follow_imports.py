@@ -8,9 +8,9 @@ Five kinds of need, each counted apart (``--timings``):
 - **process**: a module of a Temporal process's import closure whose words say it may run a Worker,
   handle signals or serve HTTP: rules look for those in every module of a process, so it is parsed up
   front too.
-- **credentials**: a module of those closures whose text may bind a credential (``clients.
-  MAY_HOLD_A_CREDENTIAL``: a name like ``API_KEY`` next to a string literal, a PEM private key, a URL with
-  a password), since TPR302 judges every production module the Temporal code imports.
+- **credentials**: a module of those closures whose text may hold a credential (``credential_text``: a
+  name like ``API_KEY`` bound to something, a PEM block, a URL with a password), since TPR302 judges
+  every production module the Temporal code imports.
 - **needed**: a module an analysis asks a name of - a constant or settings value a worker option or an
   activity timeout needs, a factory or base class (``follow_names``, up front), a function reached from
   workflow code, a helper an activity calls, a function a signal handler calls (``ModuleLoader.load``,
@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from tprlint.discover.imports import UNREADABLE_STATEMENT, has_process_words, import_words, scan_imports
 from tprlint.discover.read import read_regular, strip_bom
 from tprlint.facts.extract import FileFacts
-from tprlint.facts.python.clients import MAY_HOLD_A_CREDENTIAL
+from tprlint.facts.python.credential_text import may_hold_a_credential
 from tprlint.facts.python.facts import ImportedModule, PythonFacts
 from tprlint.facts.python.import_statements import imports_of_statements
 from tprlint.facts.python.names import module_key_for
@@ -58,7 +58,7 @@ class ModuleTraits:
 
     process: bool  # it may run a Worker, handle signals or serve HTTP (``has_process_words``)
     definitions: frozenset[bytes]  # the names of the functions and methods it defines
-    credential: bool  # it may bind a credential (``MAY_HOLD_A_CREDENTIAL``)
+    credential: bool  # it may hold a credential (``credential_text.may_hold_a_credential``)
 
 
 class ModuleLoader:
@@ -191,7 +191,7 @@ class ModuleLoader:
         return traits is None or traits.process
 
     def may_hold_a_credential(self, key: str) -> bool:
-        """Whether the module's text may bind a credential (``MAY_HOLD_A_CREDENTIAL``): TPR302 judges
+        """Whether the module's text may hold a credential (``credential_text``): TPR302 judges
         every production module of the Temporal code's import closures, so such a module is parsed."""
         if key not in self._pending or is_test_path(self._pending[key].display):
             return False
@@ -225,7 +225,7 @@ class ModuleLoader:
             if data is not None:
                 traits = ModuleTraits(has_process_words(data, self._words(key, source)),
                                       frozenset(_DEFINITION.findall(data)),
-                                      MAY_HOLD_A_CREDENTIAL.search(data) is not None)
+                                      may_hold_a_credential(data))
                 self._scanner.keep("traits", source, traits)
         self._traits[key] = traits
         return traits

@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Callable, Iterator
 
 from tprlint.facts.python.determinism import TPR_CALL, TPR_LOG, TPR_SET, TPR_WAIT
-from tprlint.facts.python.values import Missing, Seq
+from tprlint.facts.python.values import Missing, Obj, Seq, qualname_of
 from tprlint.link.call_graph import CallGraph, Reached
 from tprlint.link.python_project import PythonProject
 from tprlint.model import Location, RelatedLocation
@@ -93,10 +93,18 @@ _SHORT = (("datetime.datetime.", "datetime."), ("datetime.date.", "date."), ("te
 
 
 @frozen
+class _Runner:
+    """A production Worker that passes a ``workflow_runner`` of its own (or may, through ``**options``)."""
+
+    location: Location
+    unsandboxed: bool  # `UnsandboxedWorkflowRunner()`: nothing is restricted
+
+
+@frozen
 class _Found:
     reached: Reached
     entries: int  # how many workflow entry methods reach it
-    runner: Location | None  # a Worker that sets its own `workflow_runner` and may run this workflow
+    runner: _Runner | None  # a Worker that sets its own `workflow_runner` and may run this workflow
 
 
 def workflow_nondeterministic_call(project: Project) -> Iterator[Hit]:
@@ -171,21 +179,38 @@ def _analysis(project: Project) -> dict[str, list[_Found]]:
     return result
 
 
-def _own_runners(python: PythonProject) -> dict[tuple[str, str] | None, Location]:
-    """Production Workers that set (or may set, through ``**options``) their own ``workflow_runner``,
-    whose restrictions may allow what the default sandbox rejects: by the (module, class) of each
-    workflow they register, and under None when which workflows they register cannot be read."""
-    runners: dict[tuple[str, str] | None, Location] = {}
+def _own_runners(python: PythonProject) -> dict[tuple[str, str] | None, _Runner]:
+    """Production Workers whose ``workflow_runner`` may lift restrictions of the default sandbox, by
+    the (module, class) of each workflow they register; under None when which workflows they register
+    cannot be read (a list filled at run time, ``**options``). A Worker that registers no workflows, or
+    passes ``SandboxedWorkflowRunner()`` with the default restrictions, is none of them."""
+    runners: dict[tuple[str, str] | None, _Runner] = {}
     for worker in python.workers:
-        if is_test_path(worker.location.path) or not (
-                worker.unresolved_splat or not isinstance(worker.option("workflow_runner"), Missing)):
+        if is_test_path(worker.location.path):
             continue
+        runner = python.fold(worker.option("workflow_runner"))
+        if not worker.unresolved_splat and (isinstance(runner, Missing) or _default_sandbox(runner)):
+            continue
+        unsandboxed = qualname_of(runner).endswith("UnsandboxedWorkflowRunner")
         workflows = python.fold(worker.option("workflows"))
-        found = [python.workflow_class(item) for item in workflows.items] if isinstance(workflows, Seq) else [None]
-        for registered in found:
-            key = (registered[0].key, registered[1].name) if registered is not None else None
-            runners.setdefault(key, worker.location)
+        if isinstance(workflows, Missing) and not worker.unresolved_splat:
+            continue  # an activity-only Worker: it runs no workflow
+        registered = [python.workflow_class(item) for item in workflows.items] if isinstance(workflows, Seq) else []
+        keys: list[tuple[str, str] | None] = [(found[0].key, found[1].name) for found in registered
+                                              if found is not None]
+        # A list that resolves to fewer classes than it holds, or to none (`WORKFLOWS.append(...)` after
+        # `WORKFLOWS = []` folds to an empty list): any workflow may be one of them.
+        if not keys or len(keys) < len(registered):
+            keys.append(None)
+        for key in keys:
+            runners.setdefault(key, _Runner(worker.location, unsandboxed))
     return runners
+
+
+def _default_sandbox(runner: object) -> bool:
+    """``SandboxedWorkflowRunner()`` with nothing passed: the default restrictions."""
+    return isinstance(runner, Obj) and runner.callee.startswith("temporalio.") \
+        and runner.callee.rsplit(".", 1)[-1] == "SandboxedWorkflowRunner" and not runner.args and not runner.keywords
 
 
 def _rank(reached: Reached) -> tuple[int, tuple[str, ...], str, str, bool]:
@@ -202,10 +227,14 @@ def _hit(found: _Found) -> Hit:
     tail = () if reason.rule == TPR_SET else (_short(reason.api),)
     chain = " → ".join((*_chain_names(reached), *tail))
     message = _MESSAGES[reason.rule](reached, chain)
-    if found.runner is not None and reason.rule == TPR_CALL and _rejected(reached):
-        message += (f" (That is with the default restrictions: a Worker at {found.runner.path}:{found.runner.line} "
-                    "sets its own `workflow_runner`; if its restrictions allow this call, nothing catches it "
-                    "before a replay fails.)")
+    runner = found.runner
+    if runner is not None and reason.rule == TPR_CALL and _rejected(reached):
+        where = f"{runner.location.path}:{runner.location.line}"
+        message += (f" (That is with the default sandbox: the Worker at {where} runs workflows with "
+                    "`UnsandboxedWorkflowRunner()`, so nothing catches it before a replay fails.)" if runner.unsandboxed
+                    else f" (That is with the default restrictions: a Worker at {where} sets its own "
+                    "`workflow_runner`; if its restrictions allow this call, nothing catches it before a replay "
+                    "fails.)")
     if found.entries > 1:
         message += f" (Reached from {found.entries} workflow entry points; reported once.)"
     related: tuple[RelatedLocation, ...] = ()

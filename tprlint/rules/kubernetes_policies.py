@@ -20,6 +20,7 @@ from tprlint.facts.kubernetes import (
     Workload,
 )
 from tprlint.model import Location, RelatedLocation
+from tprlint.records import frozen
 from tprlint.rules.context import Hit, Project
 from tprlint.rules.kubernetes import REPLICATED_KINDS
 from tprlint.rules.temporal_server import judged_by_server_rules
@@ -396,51 +397,65 @@ def pod_security_weak(project: Project) -> Iterator[Hit]:
     """TPR413: one finding per container listing the hardening settings it lacks."""
     for workload, reason in project.in_scope():
         for container in workload.containers:
-            missing = security_gaps(container)
-            if missing:
-                # Only the consequences of what is missing: a pod with `runAsUser: 1000` does not run as root.
-                risks = [_GAP_RISKS[gap.split(":", 1)[0]] for gap in missing]
+            gaps = security_gaps(container)
+            if gaps:
+                # Only what is wrong, and its consequence: a pod with `runAsUser: 1000` does not run as root.
+                wrong = [gap.setting for gap in gaps if gap.set_wrong]
+                unset = [gap.setting for gap in gaps if not gap.set_wrong]
+                problems = [f"sets {', '.join(wrong)}"] if wrong else []
+                problems += [f"does not set {', '.join(unset)}"] if unset else []
                 yield Hit(
                     container.security_location or container.location,
-                    f"Container {container.label} of {workload.kind} {workload.name} ({reason}) does not set "
-                    f"{', '.join(missing)} in its securityContext: a compromised dependency or deserialisation "
-                    f"bug then {_either(risks)}. Set {'them' if len(missing) > 1 else 'it'} "
-                    f"({_where_to_set(missing)}).",
+                    f"Container {container.label} of {workload.kind} {workload.name} ({reason}) "
+                    f"{' and '.join(problems)} in its securityContext: a compromised dependency or deserialisation "
+                    f"bug then {_either([gap.risk for gap in gaps])}. {_security_fix(gaps)}",
                     anchor=f"{workload.ref}/{container.label}/security",
                 )
 
 
-_GAP_RISKS = {
-    "runAsNonRoot": "may run as root (the image's user decides)",
-    "allowPrivilegeEscalation": "can gain privileges",
-    "readOnlyRootFilesystem": "can rewrite the image's code",
-}
+@frozen
+class SecurityGap:
+    setting: str  # as the message names it: "runAsNonRoot: true", "privileged: true"
+    set_wrong: bool  # set to a weak value (`privileged: true`, `runAsUser: 0`), not left unset
+    risk: str
+
+
+def security_gaps(container: Container) -> list[SecurityGap]:
+    context = container.security_context
+    gaps: list[SecurityGap] = []
+    user = context.get("runAsUser")
+    uid = user if isinstance(user, int) and not isinstance(user, bool) else None
+    if uid == 0:
+        gaps.append(SecurityGap("runAsUser: 0", True, "runs as root"))
+    elif context.get("runAsNonRoot") is not True and not (uid is not None and uid > 0):
+        gaps.append(SecurityGap("runAsNonRoot: true", False, "may run as root (the image's user decides)"))
+    if context.get("privileged") is True:
+        gaps.append(SecurityGap("privileged: true", True, "has every capability and device of the node"))
+    elif context.get("allowPrivilegeEscalation") is not False:
+        gaps.append(SecurityGap("allowPrivilegeEscalation: false", False, "can gain privileges"))
+    if context.get("readOnlyRootFilesystem") is not True:
+        gaps.append(SecurityGap("readOnlyRootFilesystem: true", False, "can rewrite the image's code"))
+    return gaps
 
 
 def _either(risks: list[str]) -> str:
-    return risks[0] if len(risks) == 1 else f"{', '.join(risks[:-1])}, or {risks[-1]}"
+    return " or ".join(risks) if len(risks) < 3 else f"{', '.join(risks[:-1])}, or {risks[-1]}"
 
 
-def _where_to_set(missing: list[str]) -> str:
-    if not missing[0].startswith("runAsNonRoot"):
-        return "in the container's securityContext"
-    if len(missing) == 1:
-        return "in the pod-level securityContext"
-    return "pod-level securityContext for runAsNonRoot, the container's for the others"
-
-
-def security_gaps(container: Container) -> list[str]:
-    context = container.security_context
-    missing: list[str] = []
-    user = context.get("runAsUser")
-    if context.get("runAsNonRoot") is not True and not (isinstance(user, int) and not isinstance(user, bool)
-                                                        and user > 0):
-        missing.append("runAsNonRoot: true")
-    if context.get("allowPrivilegeEscalation") is not False or context.get("privileged") is True:
-        missing.append("allowPrivilegeEscalation: false")
-    if context.get("readOnlyRootFilesystem") is not True:
-        missing.append("readOnlyRootFilesystem: true")
-    return missing
+def _security_fix(gaps: list[SecurityGap]) -> str:
+    settings = {gap.setting for gap in gaps}
+    fixes = []
+    if "runAsUser: 0" in settings:
+        fixes.append("Use a non-zero runAsUser with runAsNonRoot: true (pod-level securityContext).")
+    if "runAsNonRoot: true" in settings:
+        fixes.append("Set runAsNonRoot: true in the pod-level securityContext (with a non-root user in the image "
+                     "or a runAsUser).")
+    if "privileged: true" in settings:
+        fixes.append("Remove privileged: true.")
+    container = [s for s in ("allowPrivilegeEscalation: false", "readOnlyRootFilesystem: true") if s in settings]
+    if container:
+        fixes.append(f"Set {' and '.join(container)} in the container's securityContext.")
+    return " ".join(fixes)
 
 
 # --------------------------------------------------------------------------------------------

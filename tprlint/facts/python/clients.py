@@ -303,38 +303,6 @@ MIN_SECRET_LENGTH = 8
 _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]", "host.docker.internal")
 
 
-# What a module's text must contain for ``extract_clients`` to find a credential in it, as one byte
-# search (a superset: following imports parses the modules of the Temporal code's closures that match,
-# so that TPR302 judges them without parsing the others). A name whose last word ``secret_kind`` accepts,
-# then what binds a string literal to it, on its line (or the next, after an opening bracket):
-# ``= "..."``, ``: str = "..."``, ``"password": "..."``, ``["token"] = "..."``, ``getenv("TOKEN",
-# "...")``, or a keyword given a name (``api_key=KEY``); or a PEM private key; or a URL with a password.
-# Every repetition is bounded: each occurrence of a name looks at most a few hundred bytes ahead, so a
-# hostile line of a megabyte of `token = (` costs a linear scan, not a quadratic one.
-_LITERAL = rb"""[rbuRBU]{0,2}['"]"""
-# The rest of the line, or of the next one when this one ends with an opening bracket (``= (``,
-# ``Field(``) or a backslash.
-_SOON = rb"(?:[^\n]{0,160}?|[^\n]{0,160}[(\[{\\][ \t]{0,20}\n[^\n]{0,160}?)"
-# ``= os.getenv("API_KEY")`` and the like, alone: reading the environment is the fix, not a credential
-# (a default, ``os.getenv("K", "...")``, or ``os.getenv("K") or "..."`` still counts).
-_ENV_NAME_ARG = rb"""\s{0,20}['"][^'"\n]{0,160}['"]\s{0,20}"""
-_STATEMENT_END = rb"[ \t]{0,20}(?:$|#|[,)\]}])"
-_NOT_AN_ENV_READ = (
-    rb"(?![ \t]{0,20}(?:os\.)?(?:getenv|environ\.get)\(" + _ENV_NAME_ARG + rb"\)" + _STATEMENT_END + rb")"
-    rb"(?![ \t]{0,20}(?:os\.)?environ\[" + _ENV_NAME_ARG + rb"\]" + _STATEMENT_END + rb")"
-)
-MAY_HOLD_A_CREDENTIAL = re.compile(
-    rb"(?im)(?:password|passwd|pwd|passphrase|secret|token|apikey|credentials?"
-    rb"|(?:api|private|secret|access|signing|encryption|auth|master)[_\-. ]?key|client[_\-. ]?cert(?:ificate)?)"
-    rb"(?![a-z0-9])(?:"
-    rb"""['"]\]?\s{0,20}(?::|=(?!=))""" + _NOT_AN_ENV_READ + rb"\s{0,40}" + _SOON + _LITERAL
-    + rb"""|['"]\s{0,20},\s{0,20}""" + _LITERAL
-    + rb"|(?:\s{0,20}:[^=\n]{0,120})?\s{0,20}=(?!=)" + _NOT_AN_ENV_READ + _SOON + _LITERAL
-    + rb"|\s{0,20}=\s{0,20}[a-z_]\w{0,80}\s{0,20}[,)]"
-    + rb""")|PRIVATE KEY-----|://[^:/@\s'"]{1,256}:[^@/\s'"]{1,256}@"""
-)
-
-
 @lru_cache(maxsize=4096)
 def secret_kind(name: str) -> str:
     """What kind of secret a name says it holds ("" when it does not look like one).
