@@ -195,10 +195,17 @@ BINDINGS = (
     'if ({name} := "{value}"):\n    pass\n', '{name} = b"{value}"\n', '{name} = "{value}".encode()\n',
     '{name} = ""\n{name} += "{value}"\n', 'for {name} in "{value}":\n    pass\n',
     'connect("{value}")\n', 'connect("{value}"\n        "")\n', 'URL = "{value}"[:5] + "{value}"\n',
+    'OPTIONS = dict(\n    {name}=os.environ.get("K")\n    or "{value}",\n)\n',
+    'OPTIONS = {{\n    "{name}": os.environ.get("K")  # or the default\n    or "{value}",\n}}\n',
+    'from typing import Annotated, Optional\nfrom pydantic import Field\n'
+    '{name}: Annotated[Optional[str], Field(min_length=8)] = "{value}"\n',
+    '{name}                                        = "{value}"\n', '{name} \\\n    = "{value}"\n',
+    'for {name} in ("{value}"):\n    pass\n',
 )
 NAMES = ("TEMPORAL_API_KEY", "temporalApiKey", "api_key", "apikey", "DB_PASSWORD", "passwd", "client_secret",
          "AUTH_TOKEN", "next_page_token", "AWS_SECRET_ACCESS_KEY", "client_private_key", "client_cert",
-         "API_KEY_", "API__KEY", "Credentials", "cache_key", "max_tokens", "url", "schlüssel_token",
+         "API_KEY_", "API____KEY", "Credentials", "cache_key", "max_tokens", "url", "schlüssel_token",
+         "SECRET_KEY", "client_secret_key", "JWT_SECRET_KEY", "secret-key",
          "a_very_long_name_that_goes_on_and_on_for_well_over_eighty_characters_before_it_ends_token")
 KEYS = ("api/key", "api:key", "Password:", "token!", "api_key ", "signing-key")  # only as dict keys
 VALUES = ("tmprl_Zr8vQ2nK5pL9xT4wM7cH3jYb", "Wq8-zL2r-Kp4x", "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJvcmRlcnMifQ.Yx7K2p",
@@ -208,6 +215,7 @@ MORE = (  # shapes of their own: a literal split by implicit concatenation, a ke
     'DATABASE_URL = ("postgresql://billing:Xk9vQ2mL7pR4"\n    "@db.billing.example.com/app")\n',
     'PEM = ("-----BEGIN PRIVATE "\n       "KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC\\n")\n',
     "SETTINGS = {'''password''': 'Wq8-zL2r-Kp4x'}\n",
+    'DSN = "postgresql://app:' + "eyJhbGciOiJFUzI1NiJ9" * 30 + '@db.prod.example.com/app"\n',
 )
 
 
@@ -243,7 +251,8 @@ def test_a_module_with_a_credential_is_one_following_imports_parses(newline: str
     'kind = getattr(token, "kind", None)\n', 'from app.auth import merge_token, split_token\n',
     'def f(token: Any, *, limit: int = 3) -> str:\n    """Doc."""\n', 'class BaseToken:\n    """Doc."""\n',
     'FEATURES = {\n    "ingest_token": False,\n    "other": "x",\n}\n',
-    '@pytest.mark.parametrize("v", ["token", 46])\n',
+    '@pytest.mark.parametrize("v", ["token", 46])\n', 'if TOKEN >= limit or token != other:\n    pass\n',
+    '"""See https://docs.example.com/guide for the options."""\n\nlimit: int = 1\n\n@app.get("/x")\n',
 ])
 def test_ordinary_text_is_not_taken_for_a_credential(source: str) -> None:
     assert not may_hold_a_credential(source.encode())

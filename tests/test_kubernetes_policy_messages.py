@@ -356,6 +356,20 @@ def test_tpr413_names_only_the_consequences_of_what_is_missing(tmp_path: Path,
             "compromised dependency or deserialisation bug then has every capability and device of the node or can "
             "rewrite the image's code. Remove privileged: true. Set readOnlyRootFilesystem: true in the container's "
             "securityContext.") in found.message
+    # Two settings set wrong: "and" between them, a comma before the rest. And uid 0 with runAsNonRoot:
+    # true is a pod that does not start, not one that runs as root.
+    both = worker("audit-worker", pod="      securityContext: {runAsUser: 0}\n") + (
+        "          securityContext: {privileged: true}\n")
+    broken = worker("broken-worker", pod="      securityContext: {runAsUser: 0, runAsNonRoot: true}\n") + (
+        "          securityContext: {allowPrivilegeEscalation: false}\n")
+    (tmp_path / "both").mkdir()
+    found_both = {f.anchor.split("/")[2]: f.message for f in
+                  lint(tmp_path / "both", monkeypatch, {"deploy/workers.yaml": docs(both, broken)}, "TPR413")}
+    assert (f"({TASK_QUEUE}) sets runAsUser: 0 and privileged: true, and does not set "
+            "allowPrivilegeEscalation: false, readOnlyRootFilesystem: true in its securityContext") \
+        in found_both["audit-worker"]
+    assert "root" not in found_both["broken-worker"]
+    assert "does not set readOnlyRootFilesystem: true in its" in found_both["broken-worker"]
 
 
 # -- TPR414 ------------------------------------------------------------------------------------------

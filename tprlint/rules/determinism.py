@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Callable, Iterator
 
 from tprlint.facts.python.determinism import TPR_CALL, TPR_LOG, TPR_SET, TPR_WAIT
-from tprlint.facts.python.values import Missing, Obj, Seq, qualname_of
+from tprlint.facts.python.values import Missing, Obj, Seq
 from tprlint.link.call_graph import CallGraph, Reached
 from tprlint.link.python_project import PythonProject
 from tprlint.model import Location, RelatedLocation
@@ -173,7 +173,8 @@ def _analysis(project: Project) -> dict[str, list[_Found]]:
     runners = _own_runners(project.python)
     result: dict[str, list[_Found]] = {}
     for where in sorted(best):
-        runner = next((runners[w] for w in sorted(workflows_of[where]) if w in runners), runners.get(None))
+        candidates = [runners[w] for w in [*sorted(workflows_of[where]), None] if w in runners]
+        runner = next((r for r in candidates if r.unsandboxed), candidates[0] if candidates else None)
         result.setdefault(where[0], []).append(_Found(best[where], len(reached_from[where]), runner))
     _CACHE[project.python] = (key, result)
     return result
@@ -191,10 +192,13 @@ def _own_runners(python: PythonProject) -> dict[tuple[str, str] | None, _Runner]
         runner = python.fold(worker.option("workflow_runner"))
         if not worker.unresolved_splat and (isinstance(runner, Missing) or _default_sandbox(runner)):
             continue
-        unsandboxed = qualname_of(runner).endswith("UnsandboxedWorkflowRunner")
+        unsandboxed = isinstance(runner, Obj) and runner.callee.startswith("temporalio.") \
+            and runner.callee.rsplit(".", 1)[-1] == "UnsandboxedWorkflowRunner"
         workflows = python.fold(worker.option("workflows"))
         if isinstance(workflows, Missing) and not worker.unresolved_splat:
-            continue  # an activity-only Worker: it runs no workflow
+            # An activity-only Worker. (`workflows=[]` is not told apart from a list filled in place,
+            # which folds to the `[]` it starts as: that one may hold any workflow.)
+            continue
         registered = [python.workflow_class(item) for item in workflows.items] if isinstance(workflows, Seq) else []
         keys: list[tuple[str, str] | None] = [(found[0].key, found[1].name) for found in registered
                                               if found is not None]
@@ -203,7 +207,8 @@ def _own_runners(python: PythonProject) -> dict[tuple[str, str] | None, _Runner]
         if not keys or len(keys) < len(registered):
             keys.append(None)
         for key in keys:
-            runners.setdefault(key, _Runner(worker.location, unsandboxed))
+            if key not in runners or (unsandboxed and not runners[key].unsandboxed):
+                runners[key] = _Runner(worker.location, unsandboxed)  # an unsandboxed one says most
     return runners
 
 

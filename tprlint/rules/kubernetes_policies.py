@@ -402,13 +402,15 @@ def pod_security_weak(project: Project) -> Iterator[Hit]:
                 # Only what is wrong, and its consequence: a pod with `runAsUser: 1000` does not run as root.
                 wrong = [gap.setting for gap in gaps if gap.set_wrong]
                 unset = [gap.setting for gap in gaps if not gap.set_wrong]
-                problems = [f"sets {', '.join(wrong)}"] if wrong else []
+                problems = [f"sets {' and '.join(wrong)}"] if wrong else []
                 problems += [f"does not set {', '.join(unset)}"] if unset else []
+                # "sets A and B, and does not set C": a comma once "and" is taken.
+                joined = (", and " if len(wrong) > 1 else " and ").join(problems)
                 yield Hit(
                     container.security_location or container.location,
-                    f"Container {container.label} of {workload.kind} {workload.name} ({reason}) "
-                    f"{' and '.join(problems)} in its securityContext: a compromised dependency or deserialisation "
-                    f"bug then {_either([gap.risk for gap in gaps])}. {_security_fix(gaps)}",
+                    f"Container {container.label} of {workload.kind} {workload.name} ({reason}) {joined} in its "
+                    f"securityContext: a compromised dependency or deserialisation bug then "
+                    f"{_either([gap.risk for gap in gaps])}. {_security_fix(gaps)}",
                     anchor=f"{workload.ref}/{container.label}/security",
                 )
 
@@ -425,13 +427,15 @@ def security_gaps(container: Container) -> list[SecurityGap]:
     gaps: list[SecurityGap] = []
     user = context.get("runAsUser")
     uid = user if isinstance(user, int) and not isinstance(user, bool) else None
-    if uid == 0:
+    if uid == 0 and context.get("runAsNonRoot") is True:
+        pass  # the kubelet refuses to start it (CreateContainerConfigError): no weakness, a broken pod
+    elif uid == 0:
         gaps.append(SecurityGap("runAsUser: 0", True, "runs as root"))
     elif context.get("runAsNonRoot") is not True and not (uid is not None and uid > 0):
         gaps.append(SecurityGap("runAsNonRoot: true", False, "may run as root (the image's user decides)"))
     if context.get("privileged") is True:
         gaps.append(SecurityGap("privileged: true", True, "has every capability and device of the node"))
-    elif context.get("allowPrivilegeEscalation") is not False:
+    if context.get("allowPrivilegeEscalation") is not False:
         gaps.append(SecurityGap("allowPrivilegeEscalation: false", False, "can gain privileges"))
     if context.get("readOnlyRootFilesystem") is not True:
         gaps.append(SecurityGap("readOnlyRootFilesystem: true", False, "can rewrite the image's code"))
@@ -450,9 +454,9 @@ def _security_fix(gaps: list[SecurityGap]) -> str:
     if "runAsNonRoot: true" in settings:
         fixes.append("Set runAsNonRoot: true in the pod-level securityContext (with a non-root user in the image "
                      "or a runAsUser).")
+    container = [s for s in ("allowPrivilegeEscalation: false", "readOnlyRootFilesystem: true") if s in settings]
     if "privileged: true" in settings:
         fixes.append("Remove privileged: true.")
-    container = [s for s in ("allowPrivilegeEscalation: false", "readOnlyRootFilesystem: true") if s in settings]
     if container:
         fixes.append(f"Set {' and '.join(container)} in the container's securityContext.")
     return " ".join(fixes)

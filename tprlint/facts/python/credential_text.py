@@ -7,9 +7,9 @@ superset of what the extractor reports - a module it turns down is never judged 
 modules it turns down, which are most of them. So it looks for what every credential the extractor
 reports has, and for nothing finer:
 
-- a PEM block (``-----BEGIN``);
-- a URL with a user and a password (``://``, then a ``:`` before an ``@`` within a few hundred bytes,
-  whatever lies between: implicit concatenation splits URLs anywhere);
+- a PEM block (``-----BEGIN`` or ``KEY-----``);
+- a URL with a user and a password (``://``, then a ``:`` before an ``@`` within a few kilobytes, with
+  no blank between them but where implicit concatenation joins two parts of a string);
 - a name whose last word ``clients.secret_kind`` accepts (``DB_PASSWORD``, ``temporalApiKey``,
   ``"api/key"``), followed by what may bind a value to it: ``=``, ``+=``, ``:=``, ``in`` (a loop over a
   literal), an annotation (``token: str = ...``), or, after a quoted name, ``:`` (a dict key) or ``,``
@@ -17,7 +17,9 @@ reports has, and for nothing finer:
   (``getattr(token, ...)``), a parameter's bare annotation (``token: Any,``) or a class (``class
   Token:``).
 
-Where the value is (this line, the next, after a comment) does not matter. Every step looks a bounded
+Where the value is (this line, the next, after a comment) does not matter. Escapes and look-alike
+characters in names, keys and URLs (``"pass\\x77ord"``, fullwidth letters) are not decoded: a
+credential written to hide from review is beyond any reading of the text. Every step looks a bounded
 distance ahead, and a text with more candidates than ``MAX_LOOKS`` is simply said to qualify: hostile
 input costs a linear scan, never a quadratic one.
 """
@@ -26,41 +28,54 @@ from __future__ import annotations
 
 import re
 
-MAX_LOOKS = 20_000  # candidates looked at before the module is parsed anyway
-_URL_WINDOW = 300
+MAX_LOOKS = 20_000  # names looked at before the module is parsed anyway
+MAX_URL_LOOKS = 2_000  # `://` looked at before the module is parsed anyway
+_URL_WINDOW = 4096  # a user and password longer than this (a JWT as the password) are not looked for
 
 # A name's last word: what `secret_kind` decides on. Not followed by an ASCII letter or digit, which
 # would start another word (`TOKEN_URL`, `apiKeyValue`); separators and non-ASCII may follow (`API_KEY_`).
+# The two-word names come first: `SECRET_KEY` is one name, not `SECRET` then `_KEY`. Between the two
+# words, what a name or a key may hold (`API__KEY`, `"Secret Key"`, `"api/key"`), not what ends one
+# (`client_secret=KEY`).
+_SEPARATORS = rb"""[^a-z0-9\n=(){}\[\],'"]{0,16}"""
 _SECRET_NAME = re.compile(
-    rb"(?i)(?:password|passwd|pwd|passphrase|secret|token|apikey|credentials?"
-    rb"|(?:api|private|secret|access|signing|encryption|auth|master)[^a-z0-9\n]{0,3}key"
-    rb"|client[^a-z0-9\n]{0,3}cert(?:ificate)?)(?![a-z0-9])"
+    rb"(?i)(?:(?:api|private|secret|access|signing|encryption|auth|master)" + _SEPARATORS + rb"key"
+    rb"|client" + _SEPARATORS + rb"cert(?:ificate)?"
+    rb"|password|passwd|pwd|passphrase|secret|token|apikey|credentials?)(?![a-z0-9])"
 )
 # After the name: the rest of a string key (`"Password:"`, `"token!"`), its closing quotes and bracket,
-# blanks, then what follows.
+# blanks (or a backslash continuation), then what follows. Not a comparison (`token != x`, `TOKEN >= y`).
 _BINDING = re.compile(
-    rb"""[^A-Za-z0-9'"=:,+\[\](){}\n]{0,8}(?P<quoted>['"]{1,3})?\]?[ \t\r]{0,20}"""
+    rb"""(?:[^A-Za-z0-9'"=:,+<>!\[\](){}\s]|[<>!](?=[^=\s])){0,8}(?:[ \t]{1,8}(?=['"]))?"""
+    rb"""(?P<quoted>['"]{1,3})?\]?"""
+    rb"[ \t\r]{0,80}(?:\\\r?\n[ \t\r]{0,80})?"
     rb"(?:(?P<binds>=(?!=)|\+=|:=)|(?P<loop>in\b)|(?P<comma>,)|(?P<colon>:))"
 )
-_LITERAL = re.compile(rb"""\s{0,40}(?:default[ \t]{0,20}=[ \t]{0,20})?[rbuRBU]{0,2}['"]""")
-# A value that is certainly no string: a constant or an environment read alone (``os.getenv("K")``:
-# reading the environment is the fix), a list, a dict (its keys are judged by names of their own). After
-# a dict key, a bare name among others too (a name after `=` may be resolved to the literal it holds).
+_LITERAL = re.compile(rb"""\s{0,40}(?:default[ \t]{0,20}=[ \t]{0,20})?\(?\s{0,40}[rbuRBU]{0,2}['"]""")
+# A value that is certainly no string: a constant or an environment read that ends the expression
+# (``os.getenv("K")``: reading the environment is the fix) - not one continued on the next line inside
+# brackets (``os.environ.get("K")`` then ``or "..."``). After a dict key, also a list, a dict (its keys
+# are judged by names of their own) or a bare name among others (after `=`, a name may be resolved to
+# the literal it holds).
 _ENV_KEY = rb"""\s{0,20}['"][^'"\n]{0,160}['"]\s{0,20}"""
-_CONSTANT = (rb"[ \t]{0,20}(?:(?:True|False|None|-?[0-9][\w.]{0,40}"
+_ENDS = (rb"(?=[ \t]{0,20}(?:#[^\n]{0,400})?(?:[,)\]};]|\Z"
+         rb"|\r?\n(?![ \t]{0,80}(?:or\b|and\b|if\b|else\b|[-+%*/.\[(|&@<>=!])))|\r?\n\Z)")
+_CONSTANT = (rb"[ \t]{0,20}(?:True|False|None|-?[0-9][\w.]{0,40}"
              rb"|(?:os\.)?(?:getenv|environ\.get)\(" + _ENV_KEY + rb"\)|(?:os\.)?environ\[" + _ENV_KEY + rb"\])"
-             rb"(?=[ \t]{0,20}(?:[#,)\]};\r\n]|\Z))|[\[{])")
+             + _ENDS)
 _NO_STRING = re.compile(_CONSTANT)
-_NO_STRING_FOR_A_KEY = re.compile(_CONSTANT + rb"|[ \t]{0,20}[A-Za-z_][\w.]{0,80}[ \t]{0,20}[,})\]]")
+_NO_STRING_FOR_A_KEY = re.compile(_CONSTANT + rb"|[ \t]{0,20}(?:[\[{]|[A-Za-z_][\w.]{0,80}[ \t]{0,20}[,})\]])")
 # After a bare name's `:`: an annotation (`token: str = ...`), unless it is a bare type before `,` or `)`
 # (a parameter without a default, `token: Any,`); or a quote (`"Password:": ...`).
 _ANNOTATION = re.compile(rb"""[ \t]{0,20}(?:['"]|[A-Za-z_])""")
-_BARE_NAME = re.compile(rb"[ \t]{0,20}[A-Za-z_][\w.]{0,80}(?:\[[^\]\n]{0,80}\])?[ \t]{0,20}[,)]")
+_BARE_NAME = re.compile(rb"[ \t]{0,20}[A-Za-z_][\w.]{0,80}(?:\[[^\[\]\n]{0,80}\])?[ \t]{0,20}[,)]")
+# Quotes and the blanks between two parts of an implicitly concatenated string.
+_JOINS = re.compile(rb"""['"]\s*['"]""")
 
 
 def may_hold_a_credential(data: bytes) -> bool:
     """Whether ``data`` (a Python module's text) may hold a credential ``extract_clients`` reports."""
-    if b"-----BEGIN" in data or _url_with_password(data):
+    if b"-----BEGIN" in data or b"KEY-----" in data or _url_with_password(data):
         return True
     for looks, name in enumerate(_SECRET_NAME.finditer(data)):
         if looks >= MAX_LOOKS:
@@ -91,14 +106,17 @@ def _binds(data: bytes, found: re.Match[bytes]) -> bool:
 
 
 def _url_with_password(data: bytes) -> bool:
+    """`scheme://user:password@host` in a literal, maybe split by implicit concatenation: a `:` then an
+    `@` after `://`, with no blank between them but where one part of a string ends and the next begins."""
     start, looks = data.find(b"://"), 0
     while start >= 0:
         looks += 1
-        if looks > MAX_LOOKS:
+        if looks > MAX_URL_LOOKS:
             return True
-        window = data[start + 3:start + 3 + _URL_WINDOW]
-        at = window.find(b"@")
-        if at > 0 and b":" in window[:at]:
-            return True
+        at = data.find(b"@", start + 3, start + 3 + _URL_WINDOW)
+        if at > 0:
+            userinfo = _JOINS.sub(b"", data[start + 3:at])
+            if b":" in userinfo and not any(blank in userinfo for blank in (b" ", b"\t", b"\n", b"\r")):
+                return True
         start = data.find(b"://", start + 3)
     return False
