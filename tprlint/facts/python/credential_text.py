@@ -34,15 +34,25 @@ _URL_WINDOW = 4096  # a user and password longer than this (a JWT as the passwor
 
 # A name's last word: what `secret_kind` decides on. Not followed by an ASCII letter or digit, which
 # would start another word (`TOKEN_URL`, `apiKeyValue`); separators and non-ASCII may follow (`API_KEY_`).
-# The two-word names come first: `SECRET_KEY` is one name, not `SECRET` then `_KEY`. Between the two
-# words, what a name or a key may hold (`API__KEY`, `"Secret Key"`, `"api/key"`), not what ends one
-# (`client_secret=KEY`).
+# Searched in the lower-cased text (same offsets): first a cheap search for the words' stems, then, at
+# each, the whole word - and for `key` and `cert` the word before it, which must qualify them
+# (`SECRET_KEY`, `API__KEY`, `"Secret Key"`, `client_cert`), separated by what a name or a key may hold,
+# not by what ends one (`client_secret=KEY`).
+_STEMS = re.compile(rb"key|cert|pass|pwd|secret|token|cred")
+_WORD = {
+    b"pass": re.compile(rb"pass(?:word|wd|phrase)(?![a-z0-9])"),
+    b"pwd": re.compile(rb"pwd(?![a-z0-9])"),
+    b"secret": re.compile(rb"secret(?![a-z0-9])"),
+    b"token": re.compile(rb"token(?![a-z0-9])"),
+    b"cred": re.compile(rb"credentials?(?![a-z0-9])"),
+    b"key": re.compile(rb"key(?![a-z0-9])"),
+    b"cert": re.compile(rb"cert(?:ificate)?(?![a-z0-9])"),
+}
 _SEPARATORS = rb"""[^a-z0-9\n=(){}\[\],'"]{0,16}"""
-_SECRET_NAME = re.compile(
-    rb"(?i)(?:(?:api|private|secret|access|signing|encryption|auth|master)" + _SEPARATORS + rb"key"
-    rb"|client" + _SEPARATORS + rb"cert(?:ificate)?"
-    rb"|password|passwd|pwd|passphrase|secret|token|apikey|credentials?)(?![a-z0-9])"
-)
+_QUALIFIER = {
+    b"key": re.compile(rb"(?:api|private|secret|access|signing|encryption|auth|master)" + _SEPARATORS + rb"\Z"),
+    b"cert": re.compile(rb"client" + _SEPARATORS + rb"\Z"),
+}
 # After the name: the rest of a string key (`"Password:"`, `"token!"`), its closing quotes and bracket,
 # blanks (or a backslash continuation), then what follows. Not a comparison (`token != x`, `TOKEN >= y`).
 _BINDING = re.compile(
@@ -77,13 +87,27 @@ def may_hold_a_credential(data: bytes) -> bool:
     """Whether ``data`` (a Python module's text) may hold a credential ``extract_clients`` reports."""
     if b"-----BEGIN" in data or b"KEY-----" in data or _url_with_password(data):
         return True
-    for looks, name in enumerate(_SECRET_NAME.finditer(data)):
+    lowered = data.lower()
+    for looks, stem in enumerate(_STEMS.finditer(lowered)):
         if looks >= MAX_LOOKS:
             return True
-        found = _BINDING.match(data, name.end())
-        if found is not None and _binds(data, found):
-            return True
+        end = _secret_name_end(lowered, stem.start(), stem.group())
+        if end:
+            found = _BINDING.match(data, end)
+            if found is not None and _binds(data, found):
+                return True
     return False
+
+
+def _secret_name_end(lowered: bytes, start: int, stem: bytes) -> int:
+    """Where the secret name whose last word starts at ``start`` ends; 0 when it is none."""
+    word = _WORD[stem].match(lowered, start)
+    if word is None:
+        return 0
+    qualifier = _QUALIFIER.get(stem)
+    if qualifier is not None and qualifier.search(lowered, max(0, start - 32), start) is None:
+        return 0  # `cache_key`, `server_root_ca_cert`: a key or certificate of nothing secret
+    return word.end()
 
 
 def _binds(data: bytes, found: re.Match[bytes]) -> bool:
