@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterator
+from typing import TypeGuard
 
 from tprlint.facts.python.determinism import TPR_CALL, TPR_LOG, TPR_SET, TPR_WAIT
 from tprlint.facts.python.values import Missing, Obj, Seq
@@ -190,10 +191,10 @@ def _own_runners(python: PythonProject) -> dict[tuple[str, str] | None, _Runner]
         if is_test_path(worker.location.path):
             continue
         runner = python.fold(worker.option("workflow_runner"))
-        if not worker.unresolved_splat and (isinstance(runner, Missing) or _default_sandbox(runner)):
-            continue
-        unsandboxed = isinstance(runner, Obj) and runner.callee.startswith("temporalio.") \
-            and runner.callee.rsplit(".", 1)[-1] == "UnsandboxedWorkflowRunner"
+        default = _sdk_runner(runner, "SandboxedWorkflowRunner") and not (runner.args or runner.keywords)
+        if not worker.unresolved_splat and (isinstance(runner, Missing) or default):
+            continue  # no runner of its own, or the default restrictions
+        unsandboxed = _sdk_runner(runner, "UnsandboxedWorkflowRunner")
         workflows = python.fold(worker.option("workflows"))
         if isinstance(workflows, Missing) and not worker.unresolved_splat:
             # An activity-only Worker. (`workflows=[]` is not told apart from a list filled in place,
@@ -212,10 +213,20 @@ def _own_runners(python: PythonProject) -> dict[tuple[str, str] | None, _Runner]
     return runners
 
 
-def _default_sandbox(runner: object) -> bool:
-    """``SandboxedWorkflowRunner()`` with nothing passed: the default restrictions."""
+def _sdk_runner(runner: object, name: str) -> TypeGuard[Obj]:
+    """Whether ``runner`` is the SDK's workflow runner class ``name``, built (not a project's own)."""
     return isinstance(runner, Obj) and runner.callee.startswith("temporalio.") \
-        and runner.callee.rsplit(".", 1)[-1] == "SandboxedWorkflowRunner" and not runner.args and not runner.keywords
+        and runner.callee.rsplit(".", 1)[-1] == name
+
+
+def _runner_caveat(runner: _Runner) -> str:
+    """What "the sandbox rejects it" is worth when a Worker that may run the workflow has its own runner."""
+    where = f"{runner.location.path}:{runner.location.line}"
+    if runner.unsandboxed:
+        return (f" (That is with the default sandbox: the Worker at {where} runs workflows with "
+                "`UnsandboxedWorkflowRunner()`, so nothing catches it before a replay fails.)")
+    return (f" (That is with the default restrictions: a Worker at {where} sets its own `workflow_runner`; if "
+            "its restrictions allow this call, nothing catches it before a replay fails.)")
 
 
 def _rank(reached: Reached) -> tuple[int, tuple[str, ...], str, str, bool]:
@@ -232,14 +243,8 @@ def _hit(found: _Found) -> Hit:
     tail = () if reason.rule == TPR_SET else (_short(reason.api),)
     chain = " → ".join((*_chain_names(reached), *tail))
     message = _MESSAGES[reason.rule](reached, chain)
-    runner = found.runner
-    if runner is not None and reason.rule == TPR_CALL and _rejected(reached):
-        where = f"{runner.location.path}:{runner.location.line}"
-        message += (f" (That is with the default sandbox: the Worker at {where} runs workflows with "
-                    "`UnsandboxedWorkflowRunner()`, so nothing catches it before a replay fails.)" if runner.unsandboxed
-                    else f" (That is with the default restrictions: a Worker at {where} sets its own "
-                    "`workflow_runner`; if its restrictions allow this call, nothing catches it before a replay "
-                    "fails.)")
+    if found.runner is not None and reason.rule == TPR_CALL and _rejected(reached):
+        message += _runner_caveat(found.runner)
     if found.entries > 1:
         message += f" (Reached from {found.entries} workflow entry points; reported once.)"
     related: tuple[RelatedLocation, ...] = ()
